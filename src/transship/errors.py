@@ -1,0 +1,56 @@
+"""Exceptions that carry their CLI exit code and HTTP status (yente style)."""
+
+from __future__ import annotations
+
+
+class TransshipError(Exception):
+    """Base of every error transship raises on purpose."""
+
+    http_status = 500
+    exit_code = 1
+
+
+class InputError(TransshipError):
+    """Bad input: names the file, line and column so the user can fix it."""
+
+    http_status = 422
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.value = value
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
+        parts = [where] if where else []
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        text = ", ".join(parts)
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{text}: {self.reason}{value}" if text else f"{self.reason}{value}"
+
+
+class UsageError(TransshipError):
+    """An option or expression the user gave cannot be understood."""
+
+    http_status = 400
+    exit_code = 2
+
+
+class WarehouseError(TransshipError):
+    """The warehouse file is missing, locked, or not a transship warehouse."""
+
+    http_status = 503
+    exit_code = 3

@@ -1,0 +1,91 @@
+"""The canonical trade_flows schema (DESIGN.md), shared by sources, warehouse and analysis.
+
+Closed vocabularies are DuckDB ENUMs in the warehouse: invalid values cannot be stored, and
+the columns cost one byte a row instead of a string (Ibis and Parquet see plain strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+FLOWS = ("export", "import", "re-export", "re-import")
+HS_REVISIONS = ("HS1992", "HS1996", "HS2002", "HS2007", "HS2012", "HS2017", "HS2022")
+FREQS = ("M", "A")
+VALUATIONS = ("FOB", "CIF")
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "flow_t": FLOWS,
+    "hs_rev_t": HS_REVISIONS,
+    "freq_t": FREQS,
+    "valuation_t": VALUATIONS,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    nullable: bool
+    doc: str
+
+
+TRADE_FLOWS: tuple[Column, ...] = (
+    Column("source", "VARCHAR", False, "comtrade, baci, comext, csv, synthetic, or a csv --source"),
+    Column("reporter", "VARCHAR", False, "ISO 3166 alpha-3 of the reporting country (WLD = world)"),
+    Column("partner", "VARCHAR", False, "ISO alpha-3 of the partner"),
+    Column("flow", "flow_t", False, "export, import, re-export, re-import"),
+    Column("hs", "VARCHAR", False, "six-digit HS code, zero-padded, as reported"),
+    Column("hs_rev", "hs_rev_t", False, "HS revision the code belongs to"),
+    Column("period", "DATE", False, "first day of the month (freq M) or of the year (freq A)"),
+    Column("freq", "freq_t", False, "M or A"),
+    Column("value_usd", "DOUBLE", False, "trade value in US dollars (not thousands)"),
+    Column("net_kg", "DOUBLE", True, "net weight in kilograms"),
+    Column("qty", "DOUBLE", True, "supplementary quantity"),
+    Column("qty_unit", "VARCHAR", True, "unit of qty"),
+    Column("valuation", "valuation_t", False, "FOB (exports) or CIF (imports)"),
+    Column("batch_id", "VARCHAR", False, "ingest batch that wrote the row"),
+)
+
+NATURAL_KEY = ("source", "reporter", "partner", "flow", "hs", "hs_rev", "period", "freq")
+
+# What a source produces: every column but batch_id, which the warehouse assigns.
+SOURCE_COLUMNS = tuple(c.name for c in TRADE_FLOWS if c.name != "batch_id")
+
+
+def arrow_schema():  # type: ignore[no-untyped-def]  # pyarrow is untyped
+    """Arrow schema of a canonical batch (what sources yield)."""
+    import pyarrow as pa
+
+    types = {
+        "VARCHAR": pa.string(),
+        "DOUBLE": pa.float64(),
+        "DATE": pa.date32(),
+    }
+    return pa.schema(
+        [
+            pa.field(c.name, types.get(c.sql_type, pa.string()), nullable=c.nullable)
+            for c in TRADE_FLOWS
+            if c.name != "batch_id"
+        ]
+    )
+
+
+class BatchSource(Protocol):
+    """What the warehouse ingests: a stream of canonical Arrow batches with provenance.
+
+    Sources implement it; the warehouse consumes it; neither imports the other.
+    Counters are updated while `batches()` runs.
+    """
+
+    source: str
+    input_name: str
+    parameters: Mapping[str, object]
+    rows_read: int
+    rows_rejected: int
+    bytes_done: int
+    bytes_total: int | None
+    sha256: str | None
+
+    def batches(self) -> Iterator[Any]: ...  # pyarrow.RecordBatch with SOURCE_COLUMNS

@@ -1,0 +1,1 @@
+"""Connectors: each turns one kind of input into canonical Arrow batches (schema.BatchSource)."""

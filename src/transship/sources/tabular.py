@@ -1,0 +1,604 @@
+"""Streaming reader for delimited trade files: canonical Arrow batches, every bad cell named.
+
+Generic CSV and CEPII BACI share this reader; they differ only in their `TableSpec`.
+Memory is bounded by one parsed block (TRANSSHIP_READ_BLOCK_MB), whatever the file size.
+Bad input raises `InputError` naming file, line and column, unless a reject file is given,
+in which case every rejected row is written there with its reason and reading goes on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from transship import reference
+from transship.errors import InputError, UsageError
+from transship.schema import FLOWS, HS_REVISIONS, SOURCE_COLUMNS
+
+CountryScheme = Literal["auto", "iso3", "iso2", "m49", "comtrade", "baci"]
+PeriodFormat = Literal["auto", "year"]
+
+# Canonical fields a file column can be mapped onto (everything but source and batch_id).
+FIELDS = tuple(c for c in SOURCE_COLUMNS if c != "source")
+NULL_TOKENS = pa.array(["", "NA", "N/A", "NULL", "null", "NaN", "nan"])
+_NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+FLOW_ALIASES = {
+    **{f: f for f in FLOWS},
+    "x": "export", "exports": "export", "m": "import", "imports": "import",
+    "rx": "re-export", "reexport": "re-export", "re-exports": "re-export",
+    "rm": "re-import", "reimport": "re-import", "re-imports": "re-import",
+}  # fmt: skip
+# Comtrade classification codes H0..H6 and short forms (HS17) name the same revisions.
+HS_REV_ALIASES = {
+    alias.lower(): rev
+    for i, rev in enumerate(HS_REVISIONS)
+    for alias in (rev, rev[2:], f"HS{rev[4:]}", f"H{i}")
+}
+VALUATION_BY_FLOW = {"export": "FOB", "re-export": "FOB", "import": "CIF", "re-import": "CIF"}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How the columns of one file become canonical fields."""
+
+    source: str
+    columns: Mapping[str, str]  # canonical field -> input column
+    constants: Mapping[str, str] = field(default_factory=dict)  # canonical field -> value
+    country_scheme: CountryScheme = "auto"
+    period_format: PeriodFormat = "auto"
+    zero_pad_hs: bool = False
+    value_scale: float = 1.0
+    net_kg_scale: float = 1.0
+    exact_header: tuple[str, ...] | None = None  # header must be exactly this (case-insensitive)
+
+    def validate(self) -> None:
+        for f in (*self.columns, *self.constants):
+            if f not in FIELDS:
+                raise UsageError(f"unknown field {f!r}; fields are: {', '.join(FIELDS)}")
+        both = set(self.columns) & set(self.constants)
+        if both:
+            raise UsageError(f"field(s) {sorted(both)} given both as a column and a constant")
+        for required in ("reporter", "partner", "hs", "period", "value_usd", "flow"):
+            if required not in self.columns and required not in self.constants:
+                raise UsageError(
+                    f"no column or constant for required field {required!r} "
+                    f"(use --map COLUMN={required} or --set {required}=VALUE)"
+                )
+
+
+@dataclass
+class _Check:
+    column: str
+    bad: np.ndarray  # bool per row
+    reason: str
+    raw: pa.Array
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts and hashes the bytes pyarrow pulls, so progress and sha256 cost no extra pass."""
+
+    def __init__(self, raw: IO[bytes], hasher: Any | None) -> None:
+        self._raw = raw
+        self._hasher = hasher
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self.count += n
+            if self._hasher is not None:
+                self._hasher.update(memoryview(buffer)[:n])
+        return int(n or 0)
+
+
+@dataclass
+class _Member:
+    label: str
+    open: Callable[[], IO[bytes]]
+    size: int
+
+
+class TabularFile:
+    """One delimited file (or the CSV members of a zip) read as canonical batches.
+
+    Implements `transship.schema.BatchSource`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        spec: TableSpec,
+        *,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        reject_file: str | Path | None = None,
+        block_mb: int = 16,
+        members: Callable[[str], bool] | None = None,
+        parameters: Mapping[str, object] | None = None,
+    ) -> None:
+        spec.validate()
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError("file not found", file=str(path))
+        self.spec = spec
+        self.source = spec.source
+        self.input_name = str(path)
+        self.parameters: Mapping[str, object] = dict(parameters or {})
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.reject_file = Path(reject_file) if reject_file else None
+        self.block_bytes = block_mb << 20
+        self.rows_read = 0
+        self.rows_rejected = 0
+        self.bytes_done = 0
+        self.sha256: str | None = None
+        self._members = self._list_members(members)
+        self.bytes_total: int | None = sum(m.size for m in self._members)
+        self._lookups: dict[str, dict[str, str]] = {}
+
+    # -- input files -------------------------------------------------------------------
+    def _list_members(self, accept: Callable[[str], bool] | None) -> list[_Member]:
+        p = self.path
+        if zipfile.is_zipfile(p):
+            with zipfile.ZipFile(p) as z:
+                infos = [
+                    i
+                    for i in z.infolist()
+                    if not i.is_dir()
+                    and i.filename.lower().endswith(".csv")
+                    and (accept is None or accept(Path(i.filename).name))
+                ]
+            if not infos:
+                raise InputError("zip archive holds no matching .csv file", file=str(p))
+
+            def opener(name: str) -> Callable[[], IO[bytes]]:
+                return lambda: zipfile.ZipFile(p).open(name)
+
+            return [_Member(f"{p}!{i.filename}", opener(i.filename), i.file_size) for i in infos]
+        if p.suffix == ".gz":
+            return [_Member(str(p), lambda: gzip.open(p, "rb"), p.stat().st_size * 4)]
+        return [_Member(str(p), lambda: open(p, "rb"), p.stat().st_size)]
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        whole_file_hash = len(self._members) > 1 or zipfile.is_zipfile(self.path)
+        hasher = hashlib.sha256()
+        if whole_file_hash:
+            with open(self.path, "rb") as f:
+                self.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+        rejects = _RejectWriter(self.reject_file) if self.reject_file else None
+        try:
+            done_before = 0
+            for member in self._members:
+                with member.open() as raw:
+                    counter = _CountingReader(raw, None if whole_file_hash else hasher)
+                    stream = io.BufferedReader(counter, buffer_size=1 << 20)
+                    for batch in self._read_member(member.label, stream, rejects):
+                        self.bytes_done = done_before + counter.count
+                        yield batch
+                    self.bytes_done = done_before + counter.count
+                done_before += member.size
+            if not whole_file_hash:
+                self.sha256 = hasher.hexdigest()
+        finally:
+            if rejects:
+                rejects.close()
+
+    # -- one CSV stream ----------------------------------------------------------------
+    def _read_member(
+        self, label: str, stream: io.BufferedReader, rejects: _RejectWriter | None
+    ) -> Iterator[pa.RecordBatch]:
+        sample = stream.peek(1 << 16)[: 1 << 16]
+        encoding = self.encoding or _detect_encoding(sample, label)
+        header, delimiter = _read_header(sample, encoding, self.delimiter, label)
+        self._check_header(header, label)
+        skipped: list[int] = []  # physical line numbers of rows the parser could not split
+        parse_errors: list[tuple[int | None, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            skipped.append(row.number)
+            parse_errors.append(
+                (row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}")
+            )
+            return "skip"
+
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                block_size=self.block_bytes,
+                use_threads=False,  # serial parsing is as fast here and keeps line numbers
+                encoding=encoding if encoding.lower().replace("-", "") != "utf8" else "utf8",
+                skip_rows=1,
+                column_names=header,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.binary() for c in header},
+                include_columns=sorted(set(self.spec.columns.values()), key=header.index),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        emitted = 0
+        for raw in reader:
+            for line, reason in parse_errors:
+                if rejects is None:
+                    raise InputError(reason, file=label, line=line)
+                rejects.write(line, "", reason, "", "")
+                self.rows_rejected += 1
+            self.rows_read += raw.num_rows + len(parse_errors)
+            parse_errors.clear()
+            # Line of each emitted row: its index + header, shifted past skipped lines.
+            shift = np.asarray(skipped, dtype=np.int64) - np.arange(len(skipped))
+            base = emitted + 2 + np.arange(raw.num_rows, dtype=np.int64)
+            lines = base + np.searchsorted(shift, base, side="right")
+            emitted += raw.num_rows
+            batch = self._convert(raw, label, lines, rejects, delimiter)
+            if batch.num_rows:
+                yield batch
+
+    def _check_header(self, header: list[str], label: str) -> None:
+        seen: set[str] = set()
+        for name in header:
+            if name in seen:
+                raise InputError(f"duplicate column {name!r} in header", file=label, line=1)
+            seen.add(name)
+        exact = self.spec.exact_header
+        if exact is not None and [h.strip().lower() for h in header] != list(exact):
+            raise InputError(
+                f"unexpected header {','.join(header)!r}; expected {','.join(exact)!r}",
+                file=label,
+                line=1,
+            )
+        missing = [c for c in self.spec.columns.values() if c not in seen]
+        if missing:
+            raise InputError(
+                f"missing column(s) {', '.join(map(repr, missing))}; "
+                f"the header has {', '.join(map(repr, header))}",
+                file=label,
+                line=1,
+            )
+
+    # -- conversion ----------------------------------------------------------------------
+    def _convert(
+        self,
+        raw: pa.RecordBatch,
+        label: str,
+        lines: np.ndarray,
+        rejects: _RejectWriter | None,
+        delimiter: str,
+    ) -> pa.RecordBatch:
+        spec, n = self.spec, raw.num_rows
+        checks: list[_Check] = []
+        text: dict[str, pa.Array] = {}
+        for fld, col in spec.columns.items():
+            text[fld] = _decode(raw.column(col), col, checks)
+
+        def col(fld: str) -> str:
+            return spec.columns.get(fld, f"<{fld}>")
+
+        out: dict[str, pa.Array] = {}
+        out["source"] = _const(spec.source, n)
+        field = self._field
+        for fld in ("reporter", "partner"):
+            out[fld] = field(fld, text, n, checks, lambda a, k, f=fld: self._country(a, col(f), k))
+        out["hs"] = field("hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k))
+        period, inferred_freq, years = _period(
+            text.get("period"), spec.constants.get("period"), n, col("period"),
+            spec.period_format, checks,
+        )  # fmt: skip
+        out["period"] = period
+        out["flow"] = field(
+            "flow", text, n, checks, lambda a, k: _vocab(a, FLOW_ALIASES, col("flow"), "flow", k)
+        )
+        if self._given("hs_rev"):
+            out["hs_rev"] = field(
+                "hs_rev", text, n, checks,
+                lambda a, k: _vocab(a, HS_REV_ALIASES, col("hs_rev"), "HS revision", k),
+            )  # fmt: skip
+        else:  # the revision in force in the period's year
+            out["hs_rev"] = _by_year(years, reference.hs_revision_in_force)
+        if self._given("freq"):
+            out["freq"] = field(
+                "freq", text, n, checks,
+                lambda a, k: _vocab(a, {"m": "M", "a": "A"}, col("freq"), "freq", k),
+            )  # fmt: skip
+            mismatch = pc.and_(pc.equal(out["freq"], "A"), pc.not_equal(inferred_freq, "A"))
+            raw_freq = text.get("freq", text.get("period"))
+            _add(checks, col("freq"), mismatch, "annual freq with a monthly period", raw_freq)
+        else:
+            out["freq"] = inferred_freq
+        out["value_usd"] = field(
+            "value_usd", text, n, checks,
+            lambda a, k: _number(a, col("value_usd"), spec.value_scale, True, k),
+        )  # fmt: skip
+        out["net_kg"] = field(
+            "net_kg", text, n, checks,
+            lambda a, k: _number(a, col("net_kg"), spec.net_kg_scale, False, k), pa.float64(),
+        )  # fmt: skip
+        out["qty"] = field(
+            "qty", text, n, checks, lambda a, k: _number(a, col("qty"), 1.0, False, k), pa.float64()
+        )
+        out["qty_unit"] = field("qty_unit", text, n, checks, lambda a, k: _empty_to_null(a))
+        if self._given("valuation"):
+            vals = {"fob": "FOB", "cif": "CIF"}
+            out["valuation"] = field(
+                "valuation", text, n, checks,
+                lambda a, k: _vocab(a, vals, col("valuation"), "valuation", k),
+            )  # fmt: skip
+        else:  # exporters report FOB, importers CIF
+            out["valuation"] = _vocab(out["flow"], VALUATION_BY_FLOW, col("flow"), "flow", [])
+        batch = pa.RecordBatch.from_arrays([out[c] for c in SOURCE_COLUMNS], names=SOURCE_COLUMNS)
+        bad = np.zeros(n, dtype=bool)
+        for c in checks:
+            bad |= c.bad
+        if not bad.any():
+            return batch
+        if rejects is None:
+            first = min(checks, key=lambda c: int(np.argmax(c.bad)) if c.bad.any() else n)
+            i = int(np.argmax(first.bad))
+            value = first.raw[i].as_py()
+            raise InputError(
+                first.reason,
+                file=label,
+                line=int(lines[i]),
+                column=first.column,
+                value=value.decode("utf-8", "replace") if isinstance(value, bytes) else value,
+            )
+        rows = raw.to_pylist()
+        for i in np.flatnonzero(bad):
+            c = next(c for c in checks if c.bad[i])
+            value = c.raw[int(i)].as_py()
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            fields = (
+                v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                for v in rows[i].values()
+            )
+            rejects.write(int(lines[i]), c.column, c.reason, value, delimiter.join(fields))
+        self.rows_rejected += int(bad.sum())
+        return batch.filter(pa.array(~bad))
+
+    def _given(self, fld: str) -> bool:
+        return fld in self.spec.columns or fld in self.spec.constants
+
+    def _field(
+        self,
+        fld: str,
+        text: dict[str, pa.Array],
+        n: int,
+        checks: list[_Check],
+        convert: Callable[[pa.Array, list[_Check]], pa.Array],
+        null_type: pa.DataType | None = None,
+    ) -> pa.Array:
+        """Convert a mapped column; a constant is converted once and repeated."""
+        if fld in text:
+            return convert(text[fld], checks)
+        if fld in self.spec.constants:
+            value = self.spec.constants[fld]
+            problems: list[_Check] = []
+            one = convert(pa.array([value], pa.string()), problems)
+            if problems or one.null_count:
+                reason = problems[0].reason if problems else "empty value"
+                raise UsageError(f"--set {fld}={value!r}: {reason}")
+            return _const(one[0].as_py(), n)
+        return pa.nulls(n, null_type or pa.string())
+
+    def _country(self, a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
+        scheme = self.spec.country_scheme
+        if scheme not in self._lookups:
+            self._lookups[scheme] = _country_lookup(scheme)
+        lookup = self._lookups[scheme]
+        s = pc.utf8_upper(pc.utf8_trim_whitespace(a))
+        enc = s.dictionary_encode()
+        keys = enc.dictionary.to_pylist()
+        mapped = pa.array(
+            [lookup.get(k.lstrip("0") or "0" if k.isdigit() else k) for k in keys], pa.string()
+        )
+        iso = mapped.take(enc.indices)
+        _add(checks, column, pc.is_null(iso), f"unknown country code ({scheme} codes)", a)
+        return iso
+
+
+# -- vectorised converters ----------------------------------------------------------------
+def _add(
+    checks: list[_Check], column: str, mask: pa.Array, reason: str, raw: pa.Array | None
+) -> None:
+    bad = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if bad.any() and raw is not None:
+        checks.append(_Check(column, bad, reason, raw))
+
+
+def _const(value: object, n: int) -> pa.Array:
+    """A constant column as a one-value dictionary array: no per-row strings."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+
+
+def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
+    try:
+        return a.cast(pa.string())
+    except pa.ArrowInvalid:  # find the rows whose bytes are not UTF-8, keep the rest
+        values = a.to_pylist()
+        bad = np.zeros(len(values), dtype=bool)
+        for i, v in enumerate(values):
+            try:
+                v.decode("utf-8")
+            except UnicodeDecodeError:
+                bad[i] = True
+        checks.append(_Check(column, bad, "undecodable bytes (not valid in the file's encoding)", a))
+        return pc.if_else(pa.array(bad), pa.scalar(b"", pa.binary()), a).cast(pa.string())
+
+
+def _empty_to_null(a: pa.Array) -> pa.Array:
+    s = pc.utf8_trim_whitespace(a)
+    return pc.if_else(pc.is_in(s, value_set=NULL_TOKENS), pa.scalar(None, pa.string()), s)
+
+
+def _number(
+    a: pa.Array, column: str, scale: float, required: bool, checks: list[_Check]
+) -> pa.Array:
+    s = _empty_to_null(a)
+    try:
+        num = s.cast(pa.float64())
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(s, _NUMBER_RE)
+        not_number = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
+        _add(checks, column, not_number, "not a number", a)
+        num = pc.if_else(not_number, pa.scalar(None, pa.float64()), s).cast(pa.float64())
+    _add(checks, column, pc.invert(pc.is_finite(num)), "not a finite number", a)
+    if required:
+        _add(checks, column, pc.is_null(num), "missing value", a)
+    _add(checks, column, pc.less(num, 0), "negative value", a)
+    return pc.multiply(num, scale) if scale != 1.0 else num
+
+
+def _hs(a: pa.Array, column: str, zero_pad: bool, checks: list[_Check]) -> pa.Array:
+    s = pc.utf8_trim_whitespace(a)
+    if zero_pad:  # numeric exports drop the leading zero of chapters 01-09
+        length = pc.utf8_length(s)
+        short = pc.and_(pc.greater(length, 0), pc.less(length, 6))
+        s = pc.if_else(short, pc.utf8_lpad(s, 6, "0"), s)
+    ok = pc.fill_null(pc.and_(pc.equal(pc.utf8_length(s), 6), pc.utf8_is_decimal(s)), False)
+    _add(checks, column, pc.invert(ok), "HS code is not 6 digits", a)
+    return s
+
+
+def _vocab(
+    a: pa.Array, aliases: Mapping[str, str], column: str, what: str, checks: list[_Check]
+) -> pa.Array:
+    enc = pc.utf8_lower(pc.utf8_trim_whitespace(a.cast(pa.string()))).dictionary_encode()
+    mapped = pa.array([aliases.get(k) for k in enc.dictionary.to_pylist()], pa.string())
+    out = pa.DictionaryArray.from_arrays(enc.indices, mapped)
+    allowed = sorted(set(aliases.values()))
+    _add(checks, column, pc.is_null(out), f"unknown {what}; expected one of {allowed}", a)
+    return out
+
+
+def _period(
+    a: pa.Array | None,
+    constant: str | None,
+    n: int,
+    column: str,
+    fmt: PeriodFormat,
+    checks: list[_Check],
+) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """Periods as first-of-month dates, their inferred freq, and their years."""
+    if a is None:
+        a = pa.array([constant] * n, pa.string())
+    s = pc.utf8_trim_whitespace(a)
+    if fmt == "year":
+        ok = pc.and_(pc.equal(pc.utf8_length(s), 4), pc.utf8_is_decimal(s))
+        digits = s
+    else:  # YYYY, YYYYMM, YYYY-MM, YYYY-MM-01
+        ok = pc.match_substring_regex(s, r"^\d{4}(-?(0[1-9]|1[0-2])(-?01)?)?$")
+        digits = pc.replace_substring(s, "-", "")
+    ok_np = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
+    digits = pc.if_else(pa.array(ok_np), digits, "197001")
+    year = pc.utf8_slice_codeunits(digits, 0, 4).cast(pa.int32()).to_numpy()
+    length = pc.utf8_length(digits).to_numpy()
+    month = np.ones(n, dtype=np.int32)
+    if fmt != "year":
+        longer = length >= 6
+        if longer.any():
+            month[longer] = (
+                pc.utf8_slice_codeunits(digits, 4, 6).cast(pa.int32()).to_numpy()[longer]
+            )
+    year_ok = (year >= 1950) & (year <= 2100)
+    bad = ~ok_np | ~year_ok
+    if bad.any():
+        reason = "not a period (YYYY, YYYYMM, YYYY-MM or YYYY-MM-01 between 1950 and 2100)"
+        checks.append(_Check(column, bad, reason, a))
+    months = ((year.astype(np.int64) - 1970) * 12 + (month - 1)).astype("datetime64[M]")
+    dates = pa.array(months.astype("datetime64[D]"), pa.date32())
+    freq = pa.DictionaryArray.from_arrays(
+        pa.array(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"])
+    )
+    return dates, freq, year
+
+
+def _by_year(years: np.ndarray, per_year: Callable[[int], str]) -> pa.Array:
+    uniq, inverse = np.unique(years, return_inverse=True)
+    values = pa.array([per_year(int(y)) for y in uniq])
+    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32)), values)
+
+
+def _country_lookup(scheme: CountryScheme) -> dict[str, str]:
+    if scheme != "auto":
+        return {k.upper(): v for k, v in reference.country_lookup(scheme).items()}
+    # auto: alpha-3 and alpha-2 by their letters, numbers as UN Comtrade codes
+    merged = {k.upper(): v for k, v in reference.country_lookup("comtrade").items()}
+    merged.update({k.upper(): v for k, v in reference.country_lookup("iso2").items()})
+    merged.update({k.upper(): v for k, v in reference.country_lookup("iso3").items()})
+    return merged
+
+
+# -- sniffing -------------------------------------------------------------------------------
+def _detect_encoding(sample: bytes, label: str) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise InputError("cannot detect the text encoding; give --encoding", file=label)
+    return str(best.encoding)
+
+
+def _read_header(
+    sample: bytes, encoding: str, delimiter: str | None, label: str
+) -> tuple[list[str], str]:
+    first = sample.split(b"\n", 1)[0].rstrip(b"\r")
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[len(codecs.BOM_UTF8) :]
+    try:
+        line = first.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as e:
+        raise InputError(f"header is not readable as {encoding}: {e}", file=label, line=1) from e
+    if not line.strip():
+        raise InputError("missing header: the first line is empty", file=label, line=1)
+    if delimiter is None:
+        counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
+        delimiter = max(counts, key=lambda d: counts[d])
+    header = next(csv.reader([line], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    if any(not h for h in header):
+        raise InputError("missing header: a column has no name", file=label, line=1)
+    return header, delimiter
+
+
+class _RejectWriter:
+    """Rejected rows, one per line: where, why, and the row as read."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open(path, "w", newline="", encoding="utf-8")
+        self._w = csv.writer(self._f)
+        self._w.writerow(["line", "column", "reason", "value", "row"])
+
+    def write(self, line: int | None, column: str, reason: str, value: object, row: str) -> None:
+        self._w.writerow([line, column, reason, value, row])
+
+    def close(self) -> None:
+        self._f.close()

@@ -1,0 +1,327 @@
+"""The DuckDB warehouse: trade_flows and ingest_batches, with atomic, idempotent ingest.
+
+Guarantees
+- One ingest is one transaction. Rows whose natural key already exists are replaced,
+  never duplicated. A failed ingest rolls back; a killed one never committed, so the
+  warehouse is as it was. Either way the batch stays in ingest_batches with its status
+  (`failed`, or `aborted` once the next writer finds a batch left `running`).
+- No index on the natural key: an ART index would grow with the table and keep ingest
+  memory from staying flat, so replacement and duplicate checks are hash joins that DuckDB
+  can spill to disk under `memory_limit`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transship import __version__
+from transship.errors import InputError, WarehouseError
+from transship.schema import ENUMS, NATURAL_KEY, SOURCE_COLUMNS, TRADE_FLOWS, BatchSource
+
+SCHEMA_VERSION = 1
+
+_BATCHES_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_batches (
+    batch_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    parameters JSON,
+    input_name VARCHAR,
+    input_sha256 VARCHAR,
+    rows_read BIGINT,
+    rows_written BIGINT,
+    rows_replaced BIGINT,
+    rows_rejected BIGINT,
+    started TIMESTAMPTZ NOT NULL,
+    finished TIMESTAMPTZ,
+    status VARCHAR NOT NULL,  -- running | ok | failed | aborted
+    error VARCHAR,
+    transship_version VARCHAR
+)"""
+
+
+@dataclass
+class IngestResult:
+    batch_id: str
+    source: str
+    input_name: str
+    input_sha256: str | None
+    rows_read: int
+    rows_written: int
+    rows_replaced: int
+    rows_rejected: int
+    seconds: float
+    status: str
+
+
+ProgressCallback = Callable[[BatchSource, int], None]
+
+
+class Warehouse:
+    """A transship warehouse file. Use as a context manager."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise WarehouseError(
+                f"no warehouse at {self.path}; ingest data first (transship ingest ...) "
+                "or run `transship demo`"
+            )
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.IOException as e:
+            raise WarehouseError(f"cannot open warehouse {self.path}: {e}") from e
+        # Large loads need not keep file order; this lets DuckDB stream them in less memory.
+        self.con.execute("SET preserve_insertion_order = false")
+        self.read_only = read_only
+        if not read_only:
+            self._create_schema()
+            self._abort_stale_batches()
+        elif not self._has_table("trade_flows"):
+            raise WarehouseError(f"{self.path} is not a transship warehouse")
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema ------------------------------------------------------------------------
+    def _has_table(self, name: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _create_schema(self) -> None:
+        existing = {
+            r[0] for r in self.con.execute("SELECT type_name FROM duckdb_types()").fetchall()
+        }
+        for name, values in ENUMS.items():
+            if name not in existing:
+                literals = ", ".join("'" + v + "'" for v in values)
+                self.con.execute(f"CREATE TYPE {name} AS ENUM ({literals})")
+        cols = ",\n    ".join(
+            f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in TRADE_FLOWS
+        )
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS trade_flows (\n    {cols}\n)")
+        self.con.execute(_BATCHES_DDL)
+        self.con.execute("CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = self.con.execute(
+            "SELECT value FROM transship_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        if row is None:
+            self.con.execute(
+                "INSERT INTO transship_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise WarehouseError(
+                f"{self.path} has schema version {row[0]}; this transship expects {SCHEMA_VERSION}"
+            )
+
+    def _abort_stale_batches(self) -> None:
+        # DuckDB allows one writer per file, so a batch still `running` now was killed.
+        self.con.execute(
+            "UPDATE ingest_batches SET status = 'aborted', finished = now(), "
+            "error = 'the ingest process ended before committing; nothing it read was kept' "
+            "WHERE status = 'running'"
+        )
+
+    # -- ingest ------------------------------------------------------------------------
+    def ingest(self, src: BatchSource, *, progress: ProgressCallback | None = None) -> IngestResult:
+        """Write every batch of `src` in one transaction, replacing rows with the same key."""
+        batch_id = f"{src.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        started = datetime.now(UTC)
+        self.con.execute(
+            "INSERT INTO ingest_batches (batch_id, source, parameters, input_name, started, "
+            "status, transship_version) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            [batch_id, src.source, json.dumps(dict(src.parameters), default=str),
+             src.input_name, started, __version__],
+        )  # fmt: skip
+        columns = ", ".join(SOURCE_COLUMNS)
+        insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
+        written = 0
+        sources: set[str] = set()
+        lo = hi = None
+        try:
+            self.con.begin()
+            for batch in src.batches():
+                self.con.register("_incoming", batch)
+                try:
+                    self.con.execute(insert, [batch_id])
+                finally:
+                    self.con.unregister("_incoming")
+                written += batch.num_rows
+                lo, hi = _widen(lo, hi, batch)
+                sources.update(batch.column("source").dictionary.to_pylist()
+                               if hasattr(batch.column("source"), "dictionary")
+                               else set(batch.column("source").to_pylist()))  # fmt: skip
+                if progress:
+                    progress(src, written)
+            self._check_unique(batch_id, src.input_name)
+            replaced = self._replace_older(batch_id, sources, lo, hi)
+            finished = datetime.now(UTC)
+            self.con.execute(
+                "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
+                "rows_read = ?, rows_written = ?, rows_replaced = ?, rows_rejected = ? "
+                "WHERE batch_id = ?",
+                [finished, src.sha256, src.rows_read, written, replaced, src.rows_rejected,
+                 batch_id],
+            )  # fmt: skip
+            self.con.commit()
+        except BaseException as e:
+            self.con.rollback()
+            self.con.execute(
+                "UPDATE ingest_batches SET status = 'failed', finished = now(), error = ?, "
+                "rows_read = ?, rows_written = 0, rows_rejected = ? WHERE batch_id = ?",
+                [_describe(e), src.rows_read, src.rows_rejected, batch_id],
+            )
+            raise
+        return IngestResult(
+            batch_id=batch_id, source=src.source, input_name=src.input_name,
+            input_sha256=src.sha256, rows_read=src.rows_read, rows_written=written,
+            rows_replaced=replaced, rows_rejected=src.rows_rejected,
+            seconds=(finished - started).total_seconds(), status="ok",
+        )  # fmt: skip
+
+    def _check_unique(self, batch_id: str, input_name: str) -> None:
+        key = ", ".join(NATURAL_KEY)
+        row = self.con.execute(
+            f"SELECT {key}, count(*) AS n FROM trade_flows WHERE batch_id = ? "
+            f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+            [batch_id],
+        ).fetchone()
+        if row:
+            shown = ", ".join(f"{k}={v}" for k, v in zip(NATURAL_KEY, row, strict=False))
+            raise InputError(
+                f"the same natural key appears {row[-1]} times ({shown}); "
+                "one input may hold each key once",
+                file=input_name,
+            )
+
+    def _replace_older(self, batch_id: str, sources: set[str], lo: Any, hi: Any) -> int:
+        if lo is None or not sources:
+            return 0
+        # Cheap guard: most ingests (a new source, new years) overlap nothing.
+        overlap = self.con.execute(
+            "SELECT count(*) FROM trade_flows WHERE batch_id <> ? AND source IN ? "
+            "AND period BETWEEN ? AND ? LIMIT 1",
+            [batch_id, list(sources), lo, hi],
+        ).fetchone()
+        if not overlap or not overlap[0]:
+            return 0
+        on = " AND ".join(f"o.{k} = n.{k}" for k in NATURAL_KEY)
+        row = self.con.execute(
+            f"DELETE FROM trade_flows o WHERE o.batch_id <> ? AND EXISTS "
+            f"(SELECT 1 FROM trade_flows n WHERE n.batch_id = ? AND {on})",
+            [batch_id, batch_id],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading -----------------------------------------------------------------------
+    def batches(self, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM ingest_batches ORDER BY started DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        cur = self.con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def count(self, where: str = "TRUE", params: list[Any] | None = None) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM trade_flows WHERE {where}", params or []).fetchone()
+        return int(row[0]) if row else 0
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Rows, periods and last batch per source: what the warehouse holds."""
+        cur = self.con.execute(
+            "SELECT source, count(*) AS rows, min(period) AS first_period, "
+            "max(period) AS last_period, count(DISTINCT reporter) AS reporters, "
+            "max(batch_id) AS last_batch FROM trade_flows GROUP BY source ORDER BY source"
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def is_synthetic(self) -> bool:
+        """True when any row came from the synthetic generator: outputs must say so."""
+        return self.count("source = 'synthetic'") > 0
+
+    def ibis(self) -> Any:
+        """An Ibis connection over this warehouse (the analysis layer's entry point)."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con)
+
+    # -- export ------------------------------------------------------------------------
+    def export_parquet(self, directory: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
+        """Hive-partitioned Parquet copy (source=/year=), the hand-off to Spark."""
+        out = Path(directory)
+        if out.exists() and any(out.iterdir()) and not overwrite:
+            raise WarehouseError(f"{out} is not empty; pass --overwrite to replace it")
+        columns = ", ".join(c.name for c in TRADE_FLOWS)
+        self.con.execute(
+            f"COPY (SELECT {columns}, year(period) AS year FROM trade_flows) TO ? "
+            "(FORMAT parquet, PARTITION_BY (source, year), OVERWRITE_OR_IGNORE true, "
+            "COMPRESSION zstd)",
+            [str(out)],
+        )
+        files = sorted(str(p.relative_to(out)) for p in out.rglob("*.parquet"))
+        return {"directory": str(out), "rows": self.count(), "files": len(files)}
+
+
+def _widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
+    import pyarrow.compute as pc
+
+    mm = pc.min_max(batch.column("period"))
+    bmin, bmax = mm["min"].as_py(), mm["max"].as_py()
+    if bmin is None:
+        return lo, hi
+    return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted"
+    return f"{type(e).__name__}: {e}"
+
+
+@contextmanager
+def open_warehouse(path: str | Path, *, read_only: bool = False) -> Iterator[Warehouse]:
+    """Open with the settings' memory limit and threads."""
+    from transship.settings import get_settings
+
+    s = get_settings()
+    wh = Warehouse(path, read_only=read_only, memory_limit=s.memory_limit, threads=s.threads)
+    try:
+        yield wh
+    finally:
+        wh.close()
+
+
+def result_dict(r: IngestResult) -> dict[str, Any]:
+    return asdict(r)
+
+
+__all__ = ["IngestResult", "Warehouse", "open_warehouse"]
