@@ -1,0 +1,98 @@
+"""Ingest benchmark (issue: foundation).
+
+Generates BACI-shaped files (t,i,j,k,v,q; sorted by year, exporter, importer, product as
+CEPII ships them; BACI country codes; 10% NA quantities) and prints, from one run:
+- throughput ratio: `transship ingest baci` vs a bare DuckDB read_csv of the same file into a
+  table (target >= 0.8);
+- peak RSS of `transship ingest baci` on 1M vs 10M rows (target: within 1.5x).
+Each measurement runs in a fresh process. Usage: python benchmarks/ingest.py [--rows 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from transship import reference
+
+K_PER_PAIR = 5000  # products per exporter-importer pair
+
+
+def generate(path: Path, rows: int) -> None:
+    codes = sorted(int(c) for c in reference.country_lookup("baci") if c.isdigit() and c != "0")[:150]
+    pairs = [(i, j) for i in codes for j in codes if i != j]
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE pairs AS SELECT * FROM (VALUES " +
+                ",".join(f"({n},{i},{j})" for n, (i, j) in enumerate(pairs)) + ") p(n, i, j)")  # fmt: skip
+    con.execute(
+        f"""COPY (
+          SELECT 2015 + (r // {K_PER_PAIR * len(pairs)})::INT AS t, p.i, p.j,
+                 (10000 + (r % {K_PER_PAIR}) * 190)::INT AS k,
+                 round(((hash(r) % 1000000) / 1000.0)::DOUBLE, 3) AS v,
+                 CASE WHEN r % 10 = 0 THEN 'NA'
+                      ELSE round(((hash(r * 7) % 100000) / 1000.0)::DOUBLE, 3)::VARCHAR END AS q
+          FROM range({rows}) t(r)
+          JOIN pairs p ON p.n = (r // {K_PER_PAIR}) % {len(pairs)}
+          ORDER BY r
+        ) TO '{path}' (HEADER, DELIMITER ',')"""
+    )
+
+
+def run(code: str, *args: str) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of `code` in a fresh interpreter."""
+    wrapped = code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    rss = next(int(line.split()[1]) for line in out.stdout.splitlines() if line.startswith("RSS"))
+    return seconds, rss
+
+
+BARE = "import sys, duckdb; duckdb.connect(sys.argv[1]).execute(\"CREATE TABLE t AS SELECT * FROM read_csv('\" + sys.argv[2] + \"')\")"
+TRANSSHIP = (
+    "import sys\nfrom transship.cli import main\n"
+    "sys.argv = ['transship', '-w', sys.argv[1], 'ingest', 'baci', '--hs-rev', 'HS2017', sys.argv[2]]\n"
+    "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code"
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--small", type=int, default=1_000_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        results = {}
+        for n in (args.small, args.rows):
+            f = d / f"baci_{n}.csv"
+            generate(f, n)
+            mb = f.stat().st_size / 1e6
+            bare_s, bare_rss = run(BARE, str(d / f"bare_{n}.duckdb"), str(f))
+            ts_s, ts_rss = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))
+            again_s, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))  # replaces every row
+            results[n] = (bare_s, ts_s, ts_rss, again_s)
+            print(f"{n:>11,} rows ({mb:,.0f} MB): bare DuckDB read_csv {bare_s:6.2f}s "
+                  f"({n / bare_s:,.0f} rows/s, RSS {bare_rss / 1024:,.0f} MiB) | transship ingest baci "
+                  f"{ts_s:6.2f}s ({n / ts_s:,.0f} rows/s, RSS {ts_rss / 1024:,.0f} MiB) | "
+                  f"re-ingest replacing all {again_s:6.2f}s")  # fmt: skip
+            for p in d.glob("*.duckdb*"):
+                p.unlink()
+            f.unlink()
+        bare_s, ts_s, _, again_s = results[args.rows]
+        print(f"throughput ratio transship/bare at {args.rows:,} rows: {bare_s / ts_s:.2f} (target >= 0.8)")
+        print(f"re-ingest (replace) throughput ratio: {bare_s / again_s:.2f}")
+        rss_ratio = results[args.rows][2] / results[args.small][2]
+        print(f"peak RSS ratio {args.rows:,} / {args.small:,} rows: {rss_ratio:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

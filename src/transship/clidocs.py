@@ -1,0 +1,39 @@
+"""Generate docs/cli.md from the commands' own --help: `python -m transship.clidocs`."""
+
+from __future__ import annotations
+
+import click
+import typer.main
+from typer.testing import CliRunner
+
+
+def commands() -> list[tuple[str, click.Command]]:
+    """Every command and group, as (`transship ingest csv`, command), depth first."""
+    root = typer.main.get_command(__import__("transship.cli", fromlist=["app"]).app)
+    out: list[tuple[str, click.Command]] = []
+
+    def walk(name: str, cmd: click.Command) -> None:
+        out.append((name, cmd))
+        if isinstance(cmd, click.Group):
+            for sub in sorted(cmd.commands):
+                walk(f"{name} {sub}", cmd.commands[sub])
+
+    walk("transship", root)
+    return out
+
+
+def render() -> str:
+    from transship.cli import app
+
+    runner = CliRunner()
+    parts = ["# transship command reference", "", "Generated from `--help` by "
+             "`python -m transship.clidocs > docs/cli.md`; do not edit by hand.", ""]  # fmt: skip
+    for name, _ in commands():
+        args = [*name.split()[1:], "--help"]
+        result = runner.invoke(app, args, env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+        parts += [f"## `{name}`", "", "```", result.output.rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(render())
