@@ -58,6 +58,7 @@ def baci_file(
         value_scale=1000.0,  # thousand USD -> USD
         net_kg_scale=1000.0,  # metric tons -> kg
         exact_header=HEADER,
+        order_key=("t", "i", "j", "k"),  # BACI files are sorted by year, exporter, importer, product
     )
     return TabularFile(
         path,

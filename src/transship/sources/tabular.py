@@ -64,6 +64,9 @@ class TableSpec:
     value_scale: float = 1.0
     net_kg_scale: float = 1.0
     exact_header: tuple[str, ...] | None = None  # header must be exactly this (case-insensitive)
+    # Integer input columns that, read in order, identify a row's natural key (BACI: t,i,j,k).
+    # A file strictly increasing in them has unique keys, proven while streaming.
+    order_key: tuple[str, ...] = ()
 
     def validate(self) -> None:
         for f in (*self.columns, *self.constants):
@@ -152,6 +155,10 @@ class TabularFile:
         self._members = self._list_members(members)
         self.bytes_total: int | None = sum(m.size for m in self._members)
         self._lookups: dict[str, dict[str, str]] = {}
+        # True once every batch was read in strictly increasing `spec.order_key` order.
+        self.keys_unique = False
+        self._last_key: int | None = None
+        self._sorted = bool(spec.order_key) and len(self._members) == 1
 
     # -- input files -------------------------------------------------------------------
     def _list_members(self, accept: Callable[[str], bool] | None) -> list[_Member]:
@@ -196,6 +203,7 @@ class TabularFile:
                 done_before += member.size
             if not whole_file_hash:
                 self.sha256 = hasher.hexdigest()
+            self.keys_unique = self._sorted
         finally:
             if rejects:
                 rejects.close()
@@ -238,22 +246,54 @@ class TabularFile:
             ),
         )
         emitted = 0
-        for raw in reader:
+
+        def report_parse_errors() -> None:
             for line, reason in parse_errors:
                 if rejects is None:
                     raise InputError(reason, file=label, line=line)
                 rejects.write(line, "", reason, "", "")
                 self.rows_rejected += 1
-            self.rows_read += raw.num_rows + len(parse_errors)
+            self.rows_read += len(parse_errors)
             parse_errors.clear()
+
+        for raw in reader:
+            report_parse_errors()
+            self.rows_read += raw.num_rows
             # Line of each emitted row: its index + header, shifted past skipped lines.
             shift = np.asarray(skipped, dtype=np.int64) - np.arange(len(skipped))
             base = emitted + 2 + np.arange(raw.num_rows, dtype=np.int64)
             lines = base + np.searchsorted(shift, base, side="right")
             emitted += raw.num_rows
             batch = self._convert(raw, label, lines, rejects, delimiter)
+            if self._sorted:
+                self._track_order(batch, raw)
             if batch.num_rows:
                 yield batch
+        report_parse_errors()
+
+    def _track_order(self, batch: pa.RecordBatch, raw: pa.RecordBatch) -> None:
+        """Pack the order-key columns into one int64 per row and check they increase."""
+        if batch.num_rows != raw.num_rows:  # rejected rows: fall back to the warehouse check
+            self._sorted = False
+            return
+        packed = np.zeros(raw.num_rows, dtype=np.int64)
+        widths = {"t": 10_000, "i": 1_000, "j": 1_000, "k": 1_000_000}
+        try:
+            for name in self.spec.order_key:
+                values = pc.utf8_trim_whitespace(raw.column(name).cast(pa.string()))
+                ints = values.cast(pa.int64()).to_numpy()
+                width = widths[name]
+                if ints.min() < 0 or ints.max() >= width:
+                    raise ValueError(name)
+                packed = packed * width + ints
+        except (pa.ArrowInvalid, ValueError, KeyError):
+            self._sorted = False
+            return
+        if self._last_key is not None and packed[0] <= self._last_key:
+            self._sorted = False
+        elif raw.num_rows > 1 and not bool(np.all(packed[1:] > packed[:-1])):
+            self._sorted = False
+        self._last_key = int(packed[-1])
 
     def _check_header(self, header: list[str], label: str) -> None:
         seen: set[str] = set()
@@ -462,7 +502,7 @@ def _number(
         ok = pc.match_substring_regex(s, _NUMBER_RE)
         not_number = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
         _add(checks, column, not_number, "not a number", a)
-        num = pc.if_else(not_number, pa.scalar(None, pa.float64()), s).cast(pa.float64())
+        num = pc.if_else(not_number, pa.scalar(None, pa.string()), s).cast(pa.float64())
     _add(checks, column, pc.invert(pc.is_finite(num)), "not a finite number", a)
     if required:
         _add(checks, column, pc.is_null(num), "missing value", a)
@@ -561,7 +601,8 @@ def _detect_encoding(sample: bytes, label: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    # Trade files that are not UTF-8 are nearly always a Windows code page.
+    best = from_bytes(sample, cp_isolation=["cp1252", "cp1254", "cp1251", "cp1250", "utf_16"]).best()
     if best is None:
         raise InputError("cannot detect the text encoding; give --encoding", file=label)
     return str(best.encoding)

@@ -13,6 +13,8 @@ Guarantees
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,8 +42,8 @@ CREATE TABLE IF NOT EXISTS ingest_batches (
     rows_written BIGINT,
     rows_replaced BIGINT,
     rows_rejected BIGINT,
-    started TIMESTAMPTZ NOT NULL,
-    finished TIMESTAMPTZ,
+    started TIMESTAMP NOT NULL,  -- UTC
+    finished TIMESTAMP,  -- UTC
     status VARCHAR NOT NULL,  -- running | ok | failed | aborted
     error VARCHAR,
     transship_version VARCHAR
@@ -145,16 +147,17 @@ class Warehouse:
     def _abort_stale_batches(self) -> None:
         # DuckDB allows one writer per file, so a batch still `running` now was killed.
         self.con.execute(
-            "UPDATE ingest_batches SET status = 'aborted', finished = now(), "
+            "UPDATE ingest_batches SET status = 'aborted', finished = ?, "
             "error = 'the ingest process ended before committing; nothing it read was kept' "
-            "WHERE status = 'running'"
+            "WHERE status = 'running'",
+            [_utcnow()],
         )
 
     # -- ingest ------------------------------------------------------------------------
     def ingest(self, src: BatchSource, *, progress: ProgressCallback | None = None) -> IngestResult:
         """Write every batch of `src` in one transaction, replacing rows with the same key."""
         batch_id = f"{src.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        started = datetime.now(UTC)
+        started = _utcnow()
         self.con.execute(
             "INSERT INTO ingest_batches (batch_id, source, parameters, input_name, started, "
             "status, transship_version) VALUES (?, ?, ?, ?, ?, 'running', ?)",
@@ -168,7 +171,7 @@ class Warehouse:
         lo = hi = None
         try:
             self.con.begin()
-            for batch in src.batches():
+            for batch in _prefetch(src.batches()):
                 self.con.register("_incoming", batch)
                 try:
                     self.con.execute(insert, [batch_id])
@@ -181,9 +184,10 @@ class Warehouse:
                                else set(batch.column("source").to_pylist()))  # fmt: skip
                 if progress:
                     progress(src, written)
-            self._check_unique(batch_id, src.input_name)
+            if not getattr(src, "keys_unique", False):
+                self._check_unique(batch_id, src.input_name)
             replaced = self._replace_older(batch_id, sources, lo, hi)
-            finished = datetime.now(UTC)
+            finished = _utcnow()
             self.con.execute(
                 "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
                 "rows_read = ?, rows_written = ?, rows_replaced = ?, rows_rejected = ? "
@@ -195,9 +199,9 @@ class Warehouse:
         except BaseException as e:
             self.con.rollback()
             self.con.execute(
-                "UPDATE ingest_batches SET status = 'failed', finished = now(), error = ?, "
+                "UPDATE ingest_batches SET status = 'failed', finished = ?, error = ?, "
                 "rows_read = ?, rows_written = 0, rows_rejected = ? WHERE batch_id = ?",
-                [_describe(e), src.rows_read, src.rows_rejected, batch_id],
+                [_utcnow(), _describe(e), src.rows_read, src.rows_rejected, batch_id],
             )
             raise
         return IngestResult(
@@ -291,6 +295,50 @@ class Warehouse:
         return {"directory": str(out), "rows": self.count(), "files": len(files)}
 
 
+def _prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Read and convert the next batches in a thread while DuckDB writes this one.
+
+    Both sides release the GIL, so parsing and writing overlap; the bounded queue keeps
+    memory at a few batches.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        items.put(("batch", b), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            items.put(("error", e))
+
+    worker = threading.Thread(target=produce, name="transship-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():  # drain so a blocked producer can see the stop flag
+            try:
+                items.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
 def _widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
     import pyarrow.compute as pc
 
@@ -299,6 +347,10 @@ def _widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
     if bmin is None:
         return lo, hi
     return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _describe(e: BaseException) -> str:

@@ -1,0 +1,1 @@
+"""Analyses as Ibis expressions over trade_flows (backend-agnostic)."""

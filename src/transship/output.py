@@ -1,0 +1,80 @@
+"""Tables out: Rich table on a terminal, or CSV / JSON / Parquet for other programs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from transship.errors import UsageError
+
+Format = Literal["table", "csv", "json", "parquet"]
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+    if isinstance(v, date | datetime):
+        return v.isoformat()
+    return str(v)
+
+
+def emit(
+    rows: Sequence[dict[str, Any]] | Any,
+    fmt: Format,
+    *,
+    out: Path | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """Write rows (a list of dicts or a pyarrow Table) in `fmt` to `out` or stdout."""
+    if hasattr(rows, "to_pylist"):
+        table = rows
+        records: list[dict[str, Any]] = rows.to_pylist()
+    else:
+        table = None
+        records = list(rows)
+    if fmt == "parquet":
+        if out is None:
+            raise UsageError("--format parquet needs --out FILE")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(table if table is not None else pa.Table.from_pylist(records), out)
+        return
+    if fmt == "table" and out is None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=title, caption=caption)
+        columns = list(records[0]) if records else []
+        for c in columns:
+            numeric = any(isinstance(r.get(c), int | float) for r in records[:50])
+            t.add_column(c, justify="right" if numeric else "left")
+        for r in records:
+            t.add_row(*(_cell(r.get(c)) for c in columns))
+        Console().print(t)
+        return
+    buf = io.StringIO()
+    if fmt == "json" or fmt == "table":
+        json.dump(records, buf, default=str, ensure_ascii=False, indent=1)
+        buf.write("\n")
+    elif fmt == "csv":
+        columns = list(records[0]) if records else []
+        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+        w.writeheader()
+        for r in records:
+            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    else:
+        raise UsageError(f"unknown format {fmt!r}")
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        out.write_text(buf.getvalue(), encoding="utf-8")
