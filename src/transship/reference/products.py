@@ -165,7 +165,7 @@ def normalize_tier(token: str) -> str:
     t = re.sub(r"^tier\s*", "", token.strip(), flags=re.IGNORECASE).upper().replace(" ", "")
     m = re.match(r"^([1-4])\.?([AB])?$", t)
     tier = (m.group(1) + (f".{m.group(2)}" if m.group(2) else "")) if m else t
-    valid = ("1", "2", "3.A", "3.B", "4.A", "4.B")
+    valid = ("1", "2", "3", "3.A", "3.B", "4", "4.A", "4.B")  # "3" = 3.A and 3.B
     if tier not in valid:
         raise ReferenceDataError(unknown("CHPL tier", token, [f"tier{v}" for v in valid]))
     return tier
@@ -221,9 +221,23 @@ def _concordance(data_dir: Path) -> dict[tuple[str, str], Concordance]:
         links.append(link)
     out: dict[tuple[str, str], Concordance] = {}
     for (code, rev), (status, links) in grouped.items():
-        out[code, rev] = validate(path, None, Concordance, {
+        conc = validate(path, None, Concordance, {
             "hs2022": code, "revision": rev, "status": status, "links": tuple(links)})
+        if conc.status != _status_of(conc.links):
+            raise fail(path, None, f"{code} in {rev}: status {conc.status!r} does not follow "
+                       f"from its links (expected {_status_of(conc.links)!r})")
+        out[code, rev] = conc
     return out
+
+
+def _status_of(links: tuple[ConcordanceLink, ...]) -> Status:
+    """The status the links imply (the rule in hs_concordance.csv.meta.yaml)."""
+    inside = [link for link in links if link.contained_in_x]
+    if links and len(inside) == len(links):
+        return "exact"
+    if len(links) == 1:
+        return "mapped"
+    return "lower_bound" if inside else "not_comparable"
 
 
 @dataclass(frozen=True)
@@ -245,27 +259,40 @@ class RevisionMapping:
     """A product set in one HS revision: which codes to use, which are not comparable."""
 
     revision: str
-    codes: dict[str, CodeMapping]
+    details: dict[str, CodeMapping]
+
+    @property
+    def codes(self) -> dict[str, tuple[str, ...]]:
+        """Every HS2022 code -> the codes of this revision to use; () if not comparable."""
+        return {k: m.old_codes if m.comparable else () for k, m in self.details.items()}
 
     @property
     def comparable(self) -> dict[str, tuple[str, ...]]:
         """HS2022 code -> old codes, for codes with an exact or single-code mapping."""
-        return {k: m.old_codes for k, m in self.codes.items() if m.comparable}
+        return {k: m.old_codes for k, m in self.details.items() if m.comparable}
 
     @property
     def not_comparable(self) -> dict[str, str]:
         """HS2022 code -> reason, for every code that cannot be followed into this revision."""
-        return {k: m.reason for k, m in self.codes.items() if not m.comparable}
+        return {k: m.reason for k, m in self.details.items() if not m.comparable}
 
     @property
     def lower_bounds(self) -> dict[str, tuple[str, ...]]:
-        """Old codes that are wholly inside an otherwise non-comparable HS2022 code."""
-        return {k: m.old_codes for k, m in self.codes.items() if m.status == "lower_bound"}
+        """Old codes that lie wholly inside an otherwise non-comparable HS2022 code."""
+        return {k: m.old_codes for k, m in self.details.items() if m.status == "lower_bound"}
 
     @property
     def old_codes(self) -> frozenset[str]:
         """All old codes to select in this revision (comparable codes only)."""
-        return frozenset(c for m in self.codes.values() if m.comparable for c in m.old_codes)
+        return frozenset(c for codes in self.comparable.values() for c in codes)
+
+    def to_hs2022(self) -> dict[str, tuple[str, ...]]:
+        """Old code -> the HS2022 codes of this set it stands for (comparable codes only)."""
+        out: dict[str, list[str]] = {}
+        for new, olds in sorted(self.comparable.items()):
+            for old in olds:
+                out.setdefault(old, []).append(new)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 def _map_code(code: str, revision: str, data_dir: Path) -> CodeMapping:
