@@ -3,7 +3,8 @@
 The lowest layer of transship: it imports nothing else from the package and, at runtime,
 only the standard library, PyYAML and pydantic. Every data file under `data/` names its
 source and date (YAML keys, or a CSV's `<name>.meta.yaml` sidecar); see `data_sources()`.
-Every accessor takes an optional `data_dir` so tests can point it at a modified copy.
+Every accessor takes an optional `data_dir` so tests can point it at a modified copy;
+results are cached per directory, so data files are assumed not to change while a process runs.
 """
 
 from __future__ import annotations

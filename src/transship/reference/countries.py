@@ -205,7 +205,8 @@ def parse_countries(expr: str, *, data_dir: Path | str | None = None) -> frozens
     """Evaluate a country expression left to right into ISO alpha-3 codes.
 
     Terms are group names or countries (ISO alpha-3/alpha-2/name, any case); `+` or `,`
-    adds, `-` removes: `russia+ft_five`, `g7-JPN`, `tur`, `russia,belarus`.
+    adds, `-` removes: `russia+ft_five`, `g7-JPN`, `tur`, `russia,belarus`. Names that
+    contain `-` or `,` (Guinea-Bissau, "Korea, Republic of") must be given by ISO code.
     """
     d = resolve_dir(data_dir)
     parts = _TOKEN.split(expr.strip())
