@@ -87,7 +87,7 @@ def root(
     warehouse: Annotated[
         Path | None,
         typer.Option(
-            "--warehouse", "-w", help="Warehouse file [env TRANSSHIP_WAREHOUSE; default ./transship.duckdb]."
+            "--warehouse", "-w", help="Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb)."
         ),
     ] = None,
     version: Annotated[

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer.main
 from typer.testing import CliRunner
 
 
-def commands() -> list[tuple[str, click.Command]]:
+def commands() -> list[tuple[str, Any]]:
     """Every command and group, as (`transship ingest csv`, command), depth first."""
     root = typer.main.get_command(__import__("transship.cli", fromlist=["app"]).app)
-    out: list[tuple[str, click.Command]] = []
+    out: list[tuple[str, Any]] = []
 
-    def walk(name: str, cmd: click.Command) -> None:
+    def walk(name: str, cmd: Any) -> None:
         out.append((name, cmd))
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # a group
             for sub in sorted(cmd.commands):
                 walk(f"{name} {sub}", cmd.commands[sub])
 
@@ -30,7 +31,7 @@ def render() -> str:
              "`python -m transship.clidocs > docs/cli.md`; do not edit by hand.", ""]  # fmt: skip
     for name, _ in commands():
         args = [*name.split()[1:], "--help"]
-        result = runner.invoke(app, args, env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+        result = runner.invoke(app, args, prog_name="transship", env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
         parts += [f"## `{name}`", "", "```", result.output.rstrip(), "```", ""]
     return "\n".join(parts)
 

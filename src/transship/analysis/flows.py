@@ -88,7 +88,7 @@ def flows(
         has_monthly = t.filter(t.freq == "M").count().execute()
         freq = "M" if has_monthly else "A"
     t = t.filter(t.freq == freq)
-    revisions = [r for r in t.hs_rev.cast("string").distinct().to_pyarrow().column(0).to_pylist()]
+    revisions = t.select(rev=t.hs_rev.cast("string")).distinct().to_pyarrow().column(0).to_pylist()
     rows, notes = product_map(products, revisions or ["HS2022"])
     if not rows:
         raise UsageError(f"--products {products!r} matches no HS code in {revisions}")

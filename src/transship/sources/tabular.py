@@ -453,7 +453,7 @@ class TabularFile:
         mapped = pa.array(
             [lookup.get(k.lstrip("0") or "0" if k.isdigit() else k) for k in keys], pa.string()
         )
-        iso = mapped.take(enc.indices)
+        iso = pa.DictionaryArray.from_arrays(enc.indices, mapped)  # no per-row strings
         _add(checks, column, pc.is_null(iso), f"unknown country code ({scheme} codes)", a)
         return iso
 
