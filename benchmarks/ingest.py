@@ -25,11 +25,16 @@ K_PER_PAIR = 5000  # products per exporter-importer pair
 
 
 def generate(path: Path, rows: int) -> None:
-    codes = sorted(int(c) for c in reference.country_lookup("baci") if c.isdigit() and c != "0")[:150]
+    codes = sorted(int(c) for c in reference.country_lookup("baci") if c.isdigit() and c != "0")[
+        :150
+    ]
     pairs = [(i, j) for i in codes for j in codes if i != j]
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE pairs AS SELECT * FROM (VALUES " +
-                ",".join(f"({n},{i},{j})" for n, (i, j) in enumerate(pairs)) + ") p(n, i, j)")  # fmt: skip
+    con.execute(
+        "CREATE TEMP TABLE pairs AS SELECT * FROM (VALUES "
+        + ",".join(f"({n},{i},{j})" for n, (i, j) in enumerate(pairs))
+        + ") p(n, i, j)"
+    )
     con.execute(
         f"""COPY (
           SELECT 2015 + (r // {K_PER_PAIR * len(pairs)})::INT AS t, p.i, p.j,
@@ -46,7 +51,9 @@ def generate(path: Path, rows: int) -> None:
 
 def run(code: str, *args: str) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of `code` in a fresh interpreter."""
-    wrapped = code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    wrapped = (
+        code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -56,10 +63,15 @@ def run(code: str, *args: str) -> tuple[float, int]:
     return seconds, rss
 
 
-BARE = "import sys, duckdb; duckdb.connect(sys.argv[1]).execute(\"CREATE TABLE t AS SELECT * FROM read_csv('\" + sys.argv[2] + \"')\")"
+BARE = (
+    "import sys, duckdb\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute(f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[2]}')\")"
+)
 TRANSSHIP = (
     "import sys\nfrom transship.cli import main\n"
-    "sys.argv = ['transship', '-w', sys.argv[1], 'ingest', 'baci', '--hs-rev', 'HS2017', sys.argv[2]]\n"
+    "sys.argv = ['transship', '-w', sys.argv[1], 'ingest', 'baci',\n"
+    "            '--hs-rev', 'HS2017', sys.argv[2]]\n"
     "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code"
 )
 
@@ -80,18 +92,26 @@ def main() -> None:
             ts_s, ts_rss = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))
             again_s, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))  # replaces every row
             results[n] = (bare_s, ts_s, ts_rss, again_s)
-            print(f"{n:>11,} rows ({mb:,.0f} MB): bare DuckDB read_csv {bare_s:6.2f}s "
-                  f"({n / bare_s:,.0f} rows/s, RSS {bare_rss / 1024:,.0f} MiB) | transship ingest baci "
-                  f"{ts_s:6.2f}s ({n / ts_s:,.0f} rows/s, RSS {ts_rss / 1024:,.0f} MiB) | "
-                  f"re-ingest replacing all {again_s:6.2f}s")  # fmt: skip
+            print(
+                f"{n:>11,} rows ({mb:,.0f} MB): bare DuckDB read_csv {bare_s:6.2f}s "
+                f"({n / bare_s:,.0f} rows/s, RSS {bare_rss / 1024:,.0f} MiB) | "
+                "transship ingest baci "
+                f"{ts_s:6.2f}s ({n / ts_s:,.0f} rows/s, RSS {ts_rss / 1024:,.0f} MiB) | "
+                f"re-ingest replacing all {again_s:6.2f}s"
+            )
             for p in d.glob("*.duckdb*"):
                 p.unlink()
             f.unlink()
         bare_s, ts_s, _, again_s = results[args.rows]
-        print(f"throughput ratio transship/bare at {args.rows:,} rows: {bare_s / ts_s:.2f} (target >= 0.8)")
+        print(
+            f"throughput ratio transship/bare at {args.rows:,} rows: {bare_s / ts_s:.2f} "
+            "(target >= 0.8)"
+        )
         print(f"re-ingest (replace) throughput ratio: {bare_s / again_s:.2f}")
         rss_ratio = results[args.rows][2] / results[args.small][2]
-        print(f"peak RSS ratio {args.rows:,} / {args.small:,} rows: {rss_ratio:.2f} (target <= 1.5)")
+        print(
+            f"peak RSS ratio {args.rows:,} / {args.small:,} rows: {rss_ratio:.2f} (target <= 1.5)"
+        )
 
 
 if __name__ == "__main__":

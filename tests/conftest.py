@@ -15,7 +15,9 @@ SHARED = Path(os.environ.get("TRANSSHIP_SHARED_DATA", REPO.parent / "shared" / "
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"real public data not found at {SHARED} (../shared/data); set TRANSSHIP_SHARED_DATA")
+        pytest.skip(
+            f"real public data not found at {SHARED} (../shared/data); set TRANSSHIP_SHARED_DATA"
+        )
     return SHARED
 
 

@@ -53,14 +53,52 @@ def test_ingest_flows_export_end_to_end(tmp_path: Path) -> None:
         "TUR,RUS,854231,2023-01,100\nTUR,KAZ,854231,2023-02,50\nTUR,KAZ,851762,2023-03,7\n"
         "TUR,KAZ,030389,2023-03,1000\nTUR,KAZ,854231,2022-01,10\n",
     )
-    result = runner.invoke(app, ["-w", db, "ingest", "csv", str(f), "--source", "test",
-                                 "--set", "flow=export", "--map", "rep=reporter", "--map", "par=partner",
-                                 "--map", "hs=hs", "--map", "month=period", "--map", "usd=value_usd"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "-w",
+            db,
+            "ingest",
+            "csv",
+            str(f),
+            "--source",
+            "test",
+            "--set",
+            "flow=export",
+            "--map",
+            "rep=reporter",
+            "--map",
+            "par=partner",
+            "--map",
+            "hs=hs",
+            "--map",
+            "month=period",
+            "--map",
+            "usd=value_usd",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "5" in result.output
-    result = runner.invoke(app, ["-w", db, "flows", "--reporter", "TUR", "--partner", "russia+ft_five",
-                                 "--products", "chpl:tier1,tier2", "--period", "2023-01..2023-09",
-                                 "--by", "partner,tier", "--format", "json"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "-w",
+            db,
+            "flows",
+            "--reporter",
+            "TUR",
+            "--partner",
+            "russia+ft_five",
+            "--products",
+            "chpl:tier1,tier2",
+            "--period",
+            "2023-01..2023-09",
+            "--by",
+            "partner,tier",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     got = {(r["partner"], r["tier"]): r["value_usd"] for r in json.loads(result.stdout)}
     # 030389 (fish) is not CHPL and 2022 is outside the period

@@ -40,11 +40,16 @@ def test_kill_mid_ingest(tmp_path: Path) -> None:
         before = wh.con.execute("SELECT * FROM trade_flows").fetchall()
     # 200k rows that would replace nothing and add a lot, re-stating the stored key too
     body = "".join(f"2021,251,643,{100000 + i},2,1\n" for i in range(200_000))
-    big = write(tmp_path / "BACI_HS22_Y2021_V2.csv", "t,i,j,k,v,q\n2021,251,643,854231,9,9\n" + body)
+    big = write(
+        tmp_path / "BACI_HS22_Y2021_V2.csv", "t,i,j,k,v,q\n2021,251,643,854231,9,9\n" + body
+    )
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db), str(big)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     assert child.stdout is not None
     seen = 0
     for line in child.stdout:

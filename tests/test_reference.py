@@ -24,16 +24,26 @@ SHARED = Path(
 )
 PKG = REPO / "src" / "transship" / "reference"
 
-TIER_1_2 = {"854231", "854232", "854233", "854239", "851762", "852691", "853221", "853224",
-            "854800"}
+TIER_1_2 = {
+    "854231",
+    "854232",
+    "854233",
+    "854239",
+    "851762",
+    "852691",
+    "853221",
+    "853224",
+    "854800",
+}
 
 
 @pytest.fixture
 def hs_dir() -> Path:
     path = SHARED / "hs-nomenclature"
     if not path.is_dir():
-        pytest.skip(f"real HS tables not found at {path} (../shared/data); "
-                    "set TRANSSHIP_SHARED_DATA")
+        pytest.skip(
+            f"real HS tables not found at {path} (../shared/data); set TRANSSHIP_SHARED_DATA"
+        )
     return path
 
 
@@ -100,7 +110,8 @@ def test_parse_products_terms() -> None:
     assert len(ref.parse_products("chpl")) == 50
     assert set(ref.parse_products("chpl:tier1,tier2")) == TIER_1_2
     assert set(ref.parse_products("chpl:1,2,3.A")) == TIER_1_2 | {
-        i.hs6 for i in ref.chpl(tiers=["3.A"])}
+        i.hs6 for i in ref.chpl(tiers=["3.A"])
+    }
     ps = ref.parse_products("8542,851762")
     assert set(ps) == {"854231", "854232", "854233", "854239", "854290", "851762"}
     assert ps.prefixes == ("8542",)
@@ -149,8 +160,9 @@ def test_concordance_facts() -> None:
 
 def test_concordance_is_derived_from_un_correlation_tables(hs_dir: Path) -> None:
     pytest.importorskip("openpyxl")
-    spec = importlib.util.spec_from_file_location("build_concordance",
-                                                  REPO / "scripts" / "build_concordance.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_concordance", REPO / "scripts" / "build_concordance.py"
+    )
     assert spec and spec.loader
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
@@ -173,9 +185,21 @@ def test_concordance_is_derived_from_un_correlation_tables(hs_dir: Path) -> None
 
 @pytest.mark.parametrize(
     ("year", "rev"),
-    [(1988, "HS1992"), (1995, "HS1992"), (1996, "HS1996"), (2001, "HS1996"), (2002, "HS2002"),
-     (2007, "HS2007"), (2011, "HS2007"), (2012, "HS2012"), (2016, "HS2012"), (2017, "HS2017"),
-     (2021, "HS2017"), (2022, "HS2022"), (2025, "HS2022")],
+    [
+        (1988, "HS1992"),
+        (1995, "HS1992"),
+        (1996, "HS1996"),
+        (2001, "HS1996"),
+        (2002, "HS2002"),
+        (2007, "HS2007"),
+        (2011, "HS2007"),
+        (2012, "HS2012"),
+        (2016, "HS2012"),
+        (2017, "HS2017"),
+        (2021, "HS2017"),
+        (2022, "HS2022"),
+        (2025, "HS2022"),
+    ],
 )
 def test_hs_revision_in_force(year: int, rev: str) -> None:
     assert ref.hs_revision_in_force(year) == rev
@@ -194,8 +218,13 @@ def test_baci_and_comtrade_codes() -> None:
     assert "492" in comtrade and comtrade["492"] != "MCO"  # Europe EU nes, not Monaco
     m49 = ref.country_lookup("m49")
     assert m49["840"] == "USA" and m49["4"] == "AFG" and "842" not in m49
-    for iso3, m, c in (("USA", "840", "842"), ("FRA", "250", "251"), ("IND", "356", "699"),
-                       ("CHE", "756", "757"), ("NOR", "578", "579")):
+    for iso3, m, c in (
+        ("USA", "840", "842"),
+        ("FRA", "250", "251"),
+        ("IND", "356", "699"),
+        ("CHE", "756", "757"),
+        ("NOR", "578", "579"),
+    ):
         country = ref.country(iso3)
         assert (country.m49, country.comtrade) == (m, c)
     assert ref.country_lookup("iso2")["TR"] == "TUR"
@@ -227,8 +256,7 @@ def test_group_expressions() -> None:
     assert ref.parse_countries("g7-JPN") == {"CAN", "FRA", "DEU", "ITA", "GBR", "USA"}
     assert ref.parse_countries("TUR") == {"TUR"} == ref.parse_countries("tur")
     assert ref.parse_countries("russia,belarus") == {"RUS", "BLR"}
-    assert ref.parse_countries("eu27 - FRA + tr") == ref.parse_countries("eu27") - {"FRA"} | {
-        "TUR"}
+    assert ref.parse_countries("eu27 - FRA + tr") == ref.parse_countries("eu27") - {"FRA"} | {"TUR"}
     # left to right: (russia + belarus) - russia
     assert ref.parse_countries("russia+belarus-russia") == {"BLR"}
 
@@ -246,8 +274,16 @@ def test_group_contents() -> None:
     gs = ref.groups()
     assert len(gs["eu27"].countries) == 27
     assert gs["eaeu"].countries == {"ARM", "BLR", "KAZ", "KGZ", "RUS"}
-    assert gs["caucasus_central_asia"].countries == {"ARM", "AZE", "GEO", "KAZ", "KGZ", "TJK",
-                                                     "TKM", "UZB"}
+    assert gs["caucasus_central_asia"].countries == {
+        "ARM",
+        "AZE",
+        "GEO",
+        "KAZ",
+        "KGZ",
+        "TJK",
+        "TKM",
+        "UZB",
+    }
     coalition = gs["coalition"].countries
     assert {"USA", "JPN", "GBR", "CHE", "NOR", "KOR", "TWN", "DEU"} <= coalition
     assert len(coalition) == 39 and not coalition & gs["hubs"].countries
@@ -321,8 +357,11 @@ def test_corrupted_csv_row_is_reported_with_file_line_and_field(data_copy: Path)
     countries = data_copy / "countries.csv"
     lines = countries.read_text(encoding="utf-8").splitlines()
     line_no = next(i for i, s in enumerate(lines, start=1) if s.startswith("USA,"))
-    _edit(countries, "USA,US,United States,country,iso3166-1,840,",
-          "USA,US,United States,country,iso3166-1,0840,")
+    _edit(
+        countries,
+        "USA,US,United States,country,iso3166-1,840,",
+        "USA,US,United States,country,iso3166-1,0840,",
+    )
     with pytest.raises(ReferenceDataError) as exc:
         ref.countries(data_dir=data_copy)
     msg = str(exc.value)
@@ -345,8 +384,11 @@ def test_corrupted_chpl_and_concordance_are_reported(data_copy: Path) -> None:
 
 
 def test_duplicate_codes_are_rejected(data_copy: Path) -> None:
-    _edit(data_copy / "countries.csv", "FRA,FR,France,country,iso3166-1,250,251,",
-          "FRA,FR,France,country,iso3166-1,250,842,")
+    _edit(
+        data_copy / "countries.csv",
+        "FRA,FR,France,country,iso3166-1,250,251,",
+        "FRA,FR,France,country,iso3166-1,250,842,",
+    )
     with pytest.raises(ReferenceDataError, match=r"countries.csv, line \d+: comtrade code 842"):
         ref.country_lookup("comtrade", data_dir=data_copy)
 
@@ -356,14 +398,21 @@ def test_reference_imports_nothing_heavy_and_nothing_of_ours() -> None:
     for path in PKG.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 root = name.split(".")[0]
                 assert root not in {"pandas", "openpyxl", "numpy", "pyarrow", "duckdb"}, path
                 if root == "transship":
                     assert name.startswith(allowed_ours), (path, name)
-    code = ("import sys, transship.reference as r; r.validate_all(); "
-            "bad = {'pandas', 'openpyxl', 'numpy', 'pyarrow'} & set(sys.modules); "
-            "assert not bad, bad")
+    code = (
+        "import sys, transship.reference as r; r.validate_all(); "
+        "bad = {'pandas', 'openpyxl', 'numpy', 'pyarrow'} & set(sys.modules); "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

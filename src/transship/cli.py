@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -30,21 +30,21 @@ app.add_typer(export_app, name="export")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
     parquet = "parquet"
 
 
-class RefKind(str, Enum):
+class RefKind(StrEnum):
     chpl = "chpl"
     countries = "countries"
     groups = "groups"
     events = "events"
 
 
-class CountryScheme(str, Enum):
+class CountryScheme(StrEnum):
     auto = "auto"
     iso3 = "iso3"
     iso2 = "iso2"
@@ -87,7 +87,9 @@ def root(
     warehouse: Annotated[
         Path | None,
         typer.Option(
-            "--warehouse", "-w", help="Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb)."
+            "--warehouse",
+            "-w",
+            help="Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb).",
         ),
     ] = None,
     version: Annotated[
@@ -120,7 +122,9 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
             transient=False,
         ) as progress,
     ):
-        task = progress.add_task(f"ingest {src.source}", total=src.bytes_total or None, rows=0, rate=0.0)
+        task = progress.add_task(
+            f"ingest {src.source}", total=src.bytes_total or None, rows=0, rate=0.0
+        )
 
         def on_batch(s: Any, written: int) -> None:
             elapsed = max(time.perf_counter() - started, 1e-9)
@@ -131,15 +135,21 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
     rate = result.rows_written / max(result.seconds, 1e-9)
     emit(
         [
-            {"batch": result.batch_id, "source": result.source, "rows read": result.rows_read,
-             "written": result.rows_written, "replaced": result.rows_replaced,
-             "rejected": result.rows_rejected, "seconds": round(result.seconds, 2),
-             "rows/s": round(rate)},
+            {
+                "batch": result.batch_id,
+                "source": result.source,
+                "rows read": result.rows_read,
+                "written": result.rows_written,
+                "replaced": result.rows_replaced,
+                "rejected": result.rows_rejected,
+                "seconds": round(result.seconds, 2),
+                "rows/s": round(rate),
+            },
         ],
         "table",
         title=f"ingested {result.input_name}",
         caption=f"sha256 {result.input_sha256}",
-    )  # fmt: skip
+    )
 
 
 @ingest_app.command("csv")
@@ -150,19 +160,28 @@ def ingest_csv(
     source: Annotated[str, typer.Option(help="Source label stored with each row, e.g. turkstat.")],
     map_: Annotated[
         list[str],
-        typer.Option("--map", help="COLUMN=FIELD, repeatable; fields: reporter partner flow hs "
-                     "hs_rev period freq value_usd net_kg qty qty_unit valuation."),
-    ],  # fmt: skip
+        typer.Option(
+            "--map",
+            help="COLUMN=FIELD, repeatable; fields: reporter partner flow hs "
+            "hs_rev period freq value_usd net_kg qty qty_unit valuation.",
+        ),
+    ],
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="FIELD=VALUE for every row, e.g. flow=export.")
     ] = None,
     country_codes: Annotated[
-        CountryScheme, typer.Option(help="Code scheme of reporter/partner; auto: alpha-3, alpha-2, "
-                                    "or UN Comtrade numerics.")
-    ] = CountryScheme.auto,  # fmt: skip
-    delimiter: Annotated[str | None, typer.Option(help="Field delimiter (default: detected).")] = None,
+        CountryScheme,
+        typer.Option(
+            help="Code scheme of reporter/partner; auto: alpha-3, alpha-2, or UN Comtrade numerics."
+        ),
+    ] = CountryScheme.auto,
+    delimiter: Annotated[
+        str | None, typer.Option(help="Field delimiter (default: detected).")
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detected).")] = None,
-    value_scale: Annotated[float, typer.Option(help="Multiply values by this (1000 for thousands).")] = 1.0,
+    value_scale: Annotated[
+        float, typer.Option(help="Multiply values by this (1000 for thousands).")
+    ] = 1.0,
     zero_pad_hs: Annotated[
         bool, typer.Option(help="Left-pad 5-digit HS codes with 0 (numeric exports drop it).")
     ] = False,
@@ -175,10 +194,18 @@ def ingest_csv(
     from transship.sources.csvfile import csv_file
 
     src = csv_file(
-        file, source=source, mapping=map_, constants=set_ or [], country_codes=country_codes.value,
-        delimiter=delimiter, encoding=encoding, value_scale=value_scale, zero_pad_hs=zero_pad_hs,
-        reject_file=reject_file, block_mb=get_settings().read_block_mb,
-    )  # fmt: skip
+        file,
+        source=source,
+        mapping=map_,
+        constants=set_ or [],
+        country_codes=country_codes.value,
+        delimiter=delimiter,
+        encoding=encoding,
+        value_scale=value_scale,
+        zero_pad_hs=zero_pad_hs,
+        reject_file=reject_file,
+        block_mb=get_settings().read_block_mb,
+    )
     _run_ingest(ctx, src)
 
 
@@ -198,7 +225,9 @@ def ingest_baci(
     from transship.settings import get_settings
     from transship.sources.baci import baci_file
 
-    src = baci_file(file, hs_rev=hs_rev, reject_file=reject_file, block_mb=get_settings().read_block_mb)
+    src = baci_file(
+        file, hs_rev=hs_rev, reject_file=reject_file, block_mb=get_settings().read_block_mb
+    )
     _run_ingest(ctx, src)
 
 
@@ -224,7 +253,9 @@ def export_parquet(
 @handle_errors
 def reference(
     kind: Annotated[RefKind, typer.Argument(help="Which reference table.")],
-    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
     """Print reference data: CHPL codes, countries, country groups, sanctions events."""
@@ -239,19 +270,25 @@ def reference(
 @handle_errors
 def flows(
     ctx: typer.Context,
-    reporter: Annotated[str | None, typer.Option(help="Countries: TUR, russia+ft_five, g7-JPN.")] = None,
+    reporter: Annotated[
+        str | None, typer.Option(help="Countries: TUR, russia+ft_five, g7-JPN.")
+    ] = None,
     partner: Annotated[str | None, typer.Option(help="Partner countries (same syntax).")] = None,
     products: Annotated[
         str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes: 8542,851762.")
     ] = "chpl",
-    period: Annotated[str | None, typer.Option(help="2023-01..2023-09, 2015..2021 or 2023.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="2023-01..2023-09, 2015..2021 or 2023.")
+    ] = None,
     flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
     by: Annotated[
         str, typer.Option(help="Group by: reporter,partner,flow,hs,hs2022,tier,period,year,source.")
     ] = "reporter,partner",
     freq: Annotated[str, typer.Option(help="M, A, or auto (monthly if any).")] = "auto",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
     """Trade value by reporter, partner, product, CHPL tier or period."""
@@ -262,9 +299,16 @@ def flows(
     keys = [b.strip() for b in by.split(",") if b.strip()]
     with open_warehouse(_warehouse_path(ctx), read_only=True) as wh:
         result = run(
-            wh.ibis(), reporter=reporter, partner=partner, products=products, period=period,
-            flow=flow, by=keys, freq=freq, source=source,  # type: ignore[arg-type]
-        )  # fmt: skip
+            wh.ibis(),
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            period=period,
+            flow=flow,
+            by=keys,
+            freq=freq,  # type: ignore[arg-type]  # checked by flows()
+            source=source,
+        )
         table = result.to_pyarrow()
     caption = f"{flow} value in USD, freq {result.freq}"
     if result.synthetic:
@@ -278,7 +322,9 @@ def _print_notes(notes: list[str], *, synthetic: bool) -> None:
 
     err = Console(stderr=True)
     if synthetic:
-        err.print("[bold yellow]SYNTHETIC[/]: these figures come from generated data, not real trade.")
+        err.print(
+            "[bold yellow]SYNTHETIC[/]: these figures come from generated data, not real trade."
+        )
     for note in notes:
         err.print(f"[dim]note: {note}[/]", highlight=False)
 
@@ -288,7 +334,9 @@ def _print_notes(notes: list[str], *, synthetic: bool) -> None:
 def batches(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(help="Most recent N batches.")] = 20,
-    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
 ) -> None:
     """List ingest batches with their provenance and status, newest first."""
     from transship.output import emit
@@ -297,8 +345,17 @@ def batches(
     with open_warehouse(_warehouse_path(ctx), read_only=True) as wh:
         rows = wh.batches(limit)
     if format == OutFormat.table:
-        keep = ("batch_id", "status", "input_name", "rows_read", "rows_written", "rows_replaced",
-                "rows_rejected", "started", "error")  # fmt: skip
+        keep = (
+            "batch_id",
+            "status",
+            "input_name",
+            "rows_read",
+            "rows_written",
+            "rows_replaced",
+            "rows_rejected",
+            "started",
+            "error",
+        )
         rows = [{k: r[k] for k in keep} for r in rows]
     emit(rows, format.value, title="ingest batches")
 

@@ -27,11 +27,21 @@ def render() -> str:
     from transship.cli import app
 
     runner = CliRunner()
-    parts = ["# transship command reference", "", "Generated from `--help` by "
-             "`python -m transship.clidocs > docs/cli.md`; do not edit by hand.", ""]  # fmt: skip
+    parts = [
+        "# transship command reference",
+        "",
+        "Generated from `--help` by "
+        "`python -m transship.clidocs > docs/cli.md`; do not edit by hand.",
+        "",
+    ]
     for name, _ in commands():
         args = [*name.split()[1:], "--help"]
-        result = runner.invoke(app, args, prog_name="transship", env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+        result = runner.invoke(
+            app,
+            args,
+            prog_name="transship",
+            env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"},
+        )
         parts += [f"## `{name}`", "", "```", result.output.rstrip(), "```", ""]
     return "\n".join(parts)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -30,11 +31,21 @@ def run_demo(path: Path, *, fresh: bool = True) -> None:
             f"(batch {result.batch_id})"
         )
         con = wh.ibis()
-        common = {"reporter": "TUR", "partner": "russia+ft_five", "products": "chpl"}
-        for label, period in (("Jan-Sep 2023", "2023-01..2023-09"), ("Jan-Sep 2022", "2022-01..2022-09")):
+        common: dict[str, Any] = {
+            "reporter": "TUR",
+            "partner": "russia+ft_five",
+            "products": "chpl",
+        }
+        for label, period in (
+            ("Jan-Sep 2023", "2023-01..2023-09"),
+            ("Jan-Sep 2022", "2022-01..2022-09"),
+        ):
             r = flows(con, **common, period=period, by=["partner"])
-            emit(r.table.to_pyarrow(), "table",
-                 title=f"SYNTHETIC: TUR CHPL exports to Russia + FT five, {label}")  # fmt: skip
+            emit(
+                r.table.to_pyarrow(),
+                "table",
+                title=f"SYNTHETIC: TUR CHPL exports to Russia + FT five, {label}",
+            )
         r = flows(con, **common, period="2022-01..2023-12", by=["period"])
         series = r.table.to_pyarrow().to_pylist()
         peak = max(series, key=lambda row: row["value_usd"])

@@ -96,8 +96,10 @@ def flows(
     t = t.mutate(hs_rev=t.hs_rev.cast("string"), year=t.period.year())
     j = t.join(pm, [t.hs_rev == pm.hs_rev, t.hs == pm.hs])
     keys = list(dict.fromkeys(by))
-    out = j.group_by(keys).agg(value_usd=j.value_usd.sum(), rows=j.count()) if keys else j.agg(
-        value_usd=j.value_usd.sum(), rows=j.count()
+    out = (
+        j.group_by(keys).agg(value_usd=j.value_usd.sum(), rows=j.count())
+        if keys
+        else j.agg(value_usd=j.value_usd.sum(), rows=j.count())
     )
     if "period" in keys or "year" in keys:  # a series reads in time order
         out = out.order_by([k for k in keys if k in ("period", "year")] + [ibis.desc("value_usd")])

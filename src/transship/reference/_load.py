@@ -109,9 +109,7 @@ def read_csv(path: Path, columns: Iterable[str]) -> list[tuple[int, dict[str, st
             for row in reader:
                 line = reader.line_num
                 if None in row or any(v is None for v in row.values()):
-                    raise ReferenceDataError(
-                        f"{_where(path, line)}: expected {len(header)} fields"
-                    )
+                    raise ReferenceDataError(f"{_where(path, line)}: expected {len(header)} fields")
                 rows.append((line, {k: v.strip() for k, v in row.items()}))
             return rows
     except FileNotFoundError:

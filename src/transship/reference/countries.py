@@ -23,8 +23,20 @@ from transship.reference._load import (
 
 Scheme = Literal["iso3", "iso2", "m49", "comtrade", "baci"]
 _NUMERIC = re.compile(r"^(0|[1-9][0-9]*)$")  # numeric codes without leading zeros
-_COLUMNS = ("iso3", "iso2", "name", "kind", "iso3_origin", "m49", "comtrade", "comtrade_alt",
-            "baci", "baci_alt", "aliases", "notes")
+_COLUMNS = (
+    "iso3",
+    "iso2",
+    "name",
+    "kind",
+    "iso3_origin",
+    "m49",
+    "comtrade",
+    "comtrade_alt",
+    "baci",
+    "baci_alt",
+    "aliases",
+    "notes",
+)
 
 
 class Country(BaseModel):
@@ -93,8 +105,9 @@ def _countries(data_dir: Path) -> tuple[Country, ...]:
         ):
             for code in codes:
                 if (scheme, code) in seen:
-                    raise fail(path, line, f"{scheme} code {code} already used by "
-                               f"{seen[scheme, code]}")
+                    raise fail(
+                        path, line, f"{scheme} code {code} already used by {seen[scheme, code]}"
+                    )
                 seen[scheme, code] = c.iso3
         out.append(c)
     return tuple(out)
@@ -181,7 +194,7 @@ def _groups(data_dir: Path) -> dict[str, Group]:
 
     def resolve(name: str, stack: tuple[str, ...]) -> frozenset[str]:
         if name in stack:
-            cycle = " -> ".join((*stack[stack.index(name):], name))
+            cycle = " -> ".join((*stack[stack.index(name) :], name))
             raise fail(path, None, f"group cycle: {cycle}")
         if name not in resolved:
             codes: set[str] = set()

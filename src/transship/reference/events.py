@@ -18,8 +18,9 @@ from transship.reference._load import (
     validate,
 )
 
-Kind = Literal["sanctions_package", "export_control", "list_publication", "enforcement",
-               "war", "report"]
+Kind = Literal[
+    "sanctions_package", "export_control", "list_publication", "enforcement", "war", "report"
+]
 
 
 class Event(BaseModel):

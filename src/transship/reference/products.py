@@ -30,8 +30,14 @@ CONCORDED = ("HS2012", "HS2017")  # revisions with shipped UN correlation data
 COMPARABLE: frozenset[Status] = frozenset({"exact", "mapped"})
 DEFAULT_VERSION = "2024-02"
 # First year each revision was in force (WCO; each entered into force on 1 January).
-_IN_FORCE = ((2022, "HS2022"), (2017, "HS2017"), (2012, "HS2012"), (2007, "HS2007"),
-             (2002, "HS2002"), (1996, "HS1996"))
+_IN_FORCE = (
+    (2022, "HS2022"),
+    (2017, "HS2017"),
+    (2012, "HS2012"),
+    (2007, "HS2007"),
+    (2002, "HS2002"),
+    (1996, "HS1996"),
+)
 _HS6 = r"^[0-9]{6}$"
 
 
@@ -134,10 +140,18 @@ def _chpl(data_dir: Path) -> tuple[ChplItem, ...]:
     items: list[ChplItem] = []
     for line, row in read_csv(path, ("hs6", "tier", "description", "notes", *versions)):
         membership = {v: row[v] for v in versions}
-        item = validate(path, line, ChplItem, {
-            "hs6": row["hs6"], "tier": row["tier"], "description": row["description"],
-            "membership": membership, "notes": row["notes"],
-        })
+        item = validate(
+            path,
+            line,
+            ChplItem,
+            {
+                "hs6": row["hs6"],
+                "tier": row["tier"],
+                "description": row["description"],
+                "membership": membership,
+                "notes": row["notes"],
+            },
+        )
         if "HS2022" not in hs.get(item.hs6, frozenset()):
             raise fail(path, line, f"{item.hs6} is not an HS2022 subheading")
         if any(i.hs6 == item.hs6 for i in items):
@@ -146,8 +160,12 @@ def _chpl(data_dir: Path) -> tuple[ChplItem, ...]:
     for v in _versions(data_dir)[0]:
         states = [i.membership[v.id] for i in items]
         if "unknown" not in states and states.count("yes") != v.item_count:
-            raise fail(path, None, f"version {v.id}: {states.count('yes')} codes marked yes, "
-                       f"but chpl_versions.yaml says {v.item_count}")
+            raise fail(
+                path,
+                None,
+                f"version {v.id}: {states.count('yes')} codes marked yes, "
+                f"but chpl_versions.yaml says {v.item_count}",
+            )
     return tuple(items)
 
 
@@ -171,8 +189,12 @@ def normalize_tier(token: str) -> str:
     return tier
 
 
-def chpl(version: str = DEFAULT_VERSION, tiers: Iterable[str] | None = None, *,
-         data_dir: Path | str | None = None) -> list[ChplItem]:
+def chpl(
+    version: str = DEFAULT_VERSION,
+    tiers: Iterable[str] | None = None,
+    *,
+    data_dir: Path | str | None = None,
+) -> list[ChplItem]:
     """CHPL codes of `version`, optionally only some tiers (`1`, `tier2`, `3.A`, `4b` ...).
 
     Raises ReferenceDataError if the membership of some codes in `version` is unknown,
@@ -191,41 +213,71 @@ def chpl(version: str = DEFAULT_VERSION, tiers: Iterable[str] | None = None, *,
         )
     wanted = None if tiers is None else {normalize_tier(t) for t in tiers}
     # Tiers group the CHPL; lower tiers expand sub-tiers: `3` matches 3.A and 3.B.
-    return [i for i in items if i.membership[version] == "yes"
-            and (wanted is None or i.tier in wanted or i.tier.split(".")[0] in wanted)]
+    return [
+        i
+        for i in items
+        if i.membership[version] == "yes"
+        and (wanted is None or i.tier in wanted or i.tier.split(".")[0] in wanted)
+    ]
 
 
 @functools.cache
 def _concordance(data_dir: Path) -> dict[tuple[str, str], Concordance]:
     path = data_dir / "hs_concordance.csv"
-    cols = ("hs2022", "revision", "status", "old_code", "relationship", "contained_in_x",
-            "also_maps_to")
+    cols = (
+        "hs2022",
+        "revision",
+        "status",
+        "old_code",
+        "relationship",
+        "contained_in_x",
+        "also_maps_to",
+    )
     hs = _hs6_codes(data_dir)
     grouped: dict[tuple[str, str], tuple[str, list[ConcordanceLink]]] = {}
     for line, row in read_csv(path, cols):
         if row["contained_in_x"] not in ("yes", "no"):
-            raise fail(path, line, f"field 'contained_in_x': {row['contained_in_x']!r} "
-                       "is not yes/no")
-        link = validate(path, line, ConcordanceLink, {
-            "old_code": row["old_code"], "relationship": row["relationship"],
-            "contained_in_x": row["contained_in_x"] == "yes",
-            "also_maps_to": split_list(row["also_maps_to"]),
-        })
+            raise fail(
+                path, line, f"field 'contained_in_x': {row['contained_in_x']!r} is not yes/no"
+            )
+        link = validate(
+            path,
+            line,
+            ConcordanceLink,
+            {
+                "old_code": row["old_code"],
+                "relationship": row["relationship"],
+                "contained_in_x": row["contained_in_x"] == "yes",
+                "also_maps_to": split_list(row["also_maps_to"]),
+            },
+        )
         key = (row["hs2022"], row["revision"])
         if row["revision"] not in hs.get(link.old_code, frozenset()):
             raise fail(path, line, f"{link.old_code} is not an {row['revision']} subheading")
         status, links = grouped.setdefault(key, (row["status"], []))
         if status != row["status"]:
-            raise fail(path, line, f"status {row['status']!r} contradicts {status!r} "
-                       f"given earlier for {key[0]} in {key[1]}")
+            raise fail(
+                path,
+                line,
+                f"status {row['status']!r} contradicts {status!r} "
+                f"given earlier for {key[0]} in {key[1]}",
+            )
         links.append(link)
     out: dict[tuple[str, str], Concordance] = {}
     for (code, rev), (status, links) in grouped.items():
-        conc = validate(path, None, Concordance, {
-            "hs2022": code, "revision": rev, "status": status, "links": tuple(links)})
+        conc = validate(
+            path,
+            None,
+            Concordance,
+            {"hs2022": code, "revision": rev, "status": status, "links": tuple(links)},
+        )
         if conc.status != _status_of(conc.links):
-            raise fail(path, None, f"{code} in {rev}: status {conc.status!r} does not follow "
-                       f"from its links (expected {_status_of(conc.links)!r})")
+            raise fail(
+                path,
+                None,
+                f"{code} in {rev}: status {conc.status!r} does not follow "
+                f"from its links (expected {_status_of(conc.links)!r})",
+            )
         out[code, rev] = conc
     return out
 
@@ -302,21 +354,41 @@ def _map_code(code: str, revision: str, data_dir: Path) -> CodeMapping:
         return CodeMapping(code, "no_data", (), f"no UN correlation table shipped for {revision}")
     conc = _concordance(data_dir).get((code, revision))
     if conc is None:
-        return CodeMapping(code, "no_data", (), f"{code} is not in the shipped concordance "
-                           "(rebuild with scripts/build_concordance.py --codes)")
+        return CodeMapping(
+            code,
+            "no_data",
+            (),
+            f"{code} is not in the shipped concordance "
+            "(rebuild with scripts/build_concordance.py --codes)",
+        )
     olds = tuple(link.old_code for link in conc.links)
     if conc.status == "exact":
         return CodeMapping(code, "exact", olds, f"{'+'.join(olds)} add up to {code}")
     if conc.status == "mapped":
         (link,) = conc.links
-        return CodeMapping(code, "mapped", olds, f"single {revision} code {olds[0]}; it also "
-                           f"covers {len(link.also_maps_to)} other HS2022 codes (upper bound)")
+        return CodeMapping(
+            code,
+            "mapped",
+            olds,
+            f"single {revision} code {olds[0]}; it also "
+            f"covers {len(link.also_maps_to)} other HS2022 codes (upper bound)",
+        )
     inside = tuple(link.old_code for link in conc.links if link.contained_in_x)
     if conc.status == "lower_bound":
-        return CodeMapping(code, "lower_bound", inside, f"drawn from {len(olds)} {revision} "
-                           f"codes; only {'+'.join(inside)} lie wholly inside it (lower bound)")
-    return CodeMapping(code, "not_comparable", (), f"drawn from {len(olds)} {revision} codes, "
-                       "none of which lies wholly inside it: no comparable code")
+        return CodeMapping(
+            code,
+            "lower_bound",
+            inside,
+            f"drawn from {len(olds)} {revision} "
+            f"codes; only {'+'.join(inside)} lie wholly inside it (lower bound)",
+        )
+    return CodeMapping(
+        code,
+        "not_comparable",
+        (),
+        f"drawn from {len(olds)} {revision} codes, "
+        "none of which lies wholly inside it: no comparable code",
+    )
 
 
 @dataclass(frozen=True)
@@ -361,8 +433,10 @@ def _code_term(token: str, d: Path, expr: str) -> tuple[frozenset[str], str | No
     hs = _hs6_codes(d)
     current = [c for c, revs in hs.items() if "HS2022" in revs]
     if not code.isdigit() or len(code) not in (2, 4, 6):
-        raise ReferenceDataError(f"bad product term {token!r} in {expr!r}: expected chpl, an "
-                                 "HS6 code or a 2/4-digit HS prefix")
+        raise ReferenceDataError(
+            f"bad product term {token!r} in {expr!r}: expected chpl, an "
+            "HS6 code or a 2/4-digit HS prefix"
+        )
     if len(code) == 6:
         if code not in current:
             raise ReferenceDataError(unknown("HS2022 code", code, current, expr))

@@ -48,9 +48,13 @@ def baci_file(
     spec = TableSpec(
         source="baci",
         columns={
-            "period": "t", "reporter": "i", "partner": "j", "hs": "k",
-            "value_usd": "v", "net_kg": "q",
-        },  # fmt: skip
+            "period": "t",
+            "reporter": "i",
+            "partner": "j",
+            "hs": "k",
+            "value_usd": "v",
+            "net_kg": "q",
+        },
         constants={"flow": "export", "valuation": "FOB", "hs_rev": rev},
         country_scheme="baci",
         period_format="year",
@@ -58,7 +62,12 @@ def baci_file(
         value_scale=1000.0,  # thousand USD -> USD
         net_kg_scale=1000.0,  # metric tons -> kg
         exact_header=HEADER,
-        order_key=("t", "i", "j", "k"),  # BACI files are sorted by year, exporter, importer, product
+        order_key=(
+            "t",
+            "i",
+            "j",
+            "k",
+        ),  # BACI files are sorted by year, exporter, importer, product
     )
     return TabularFile(
         path,

@@ -62,7 +62,10 @@ def csv_file(
         reject_file=reject_file,
         block_mb=block_mb,
         parameters={
-            "map": columns, "set": dict(spec.constants), "country_codes": country_codes,
-            "value_scale": value_scale, "zero_pad_hs": zero_pad_hs,
-        },  # fmt: skip
+            "map": columns,
+            "set": dict(spec.constants),
+            "country_codes": country_codes,
+            "value_scale": value_scale,
+            "zero_pad_hs": zero_pad_hs,
+        },
     )

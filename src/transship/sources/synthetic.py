@@ -37,9 +37,13 @@ class SyntheticSample:
         self.years = range(start_year, end_year + 1)
         self.input_name = f"synthetic-sample(seed={seed})"
         self.parameters: Mapping[str, object] = {
-            "seed": seed, "years": f"{start_year}..{end_year}", "hub": HUB,
-            "partners": list(PARTNERS), "suppliers": list(SUPPLIERS), "synthetic": True,
-        }  # fmt: skip
+            "seed": seed,
+            "years": f"{start_year}..{end_year}",
+            "hub": HUB,
+            "partners": list(PARTNERS),
+            "suppliers": list(SUPPLIERS),
+            "synthetic": True,
+        }
         self.rows_read = 0
         self.rows_rejected = 0
         self.bytes_done = 0
@@ -52,9 +56,7 @@ class SyntheticSample:
         chpl = reference.parse_products("chpl")
         for year in self.years:
             rev = reference.hs_revision_in_force(year)
-            codes = sorted(
-                {codes[0] for codes in chpl.in_revision(rev).codes.values() if codes}
-            )
+            codes = sorted({codes[0] for codes in chpl.in_revision(rev).codes.values() if codes})
             rows: dict[str, list[object]] = {c: [] for c in SOURCE_COLUMNS}
             for month in range(1, 13):
                 period = date(year, month, 1)
@@ -65,7 +67,9 @@ class SyntheticSample:
                         weight = 3.0 if partner == "RUS" else 1.0
                         x = base * weight * surge * float(rng.lognormal(0, 0.25))
                         _add(rows, HUB, partner, "export", hs, rev, period, x)
-                        recorded = KAZ_RECORDED_SHARE if partner == "KAZ" and period >= INVASION else 0.95
+                        recorded = (
+                            KAZ_RECORDED_SHARE if partner == "KAZ" and period >= INVASION else 0.95
+                        )
                         m = x * recorded * CIF_MARGIN * float(rng.lognormal(0, 0.1))
                         _add(rows, partner, HUB, "import", hs, rev, period, m)
                     for supplier in SUPPLIERS:
@@ -95,9 +99,18 @@ def _add(
     value: float,
 ) -> None:
     for key, val in (
-        ("source", "synthetic"), ("reporter", reporter), ("partner", partner), ("flow", flow),
-        ("hs", hs), ("hs_rev", rev), ("period", period), ("freq", "M"),
-        ("value_usd", round(value, 2)), ("net_kg", round(value / 180.0, 1)), ("qty", None),
-        ("qty_unit", None), ("valuation", "FOB" if flow == "export" else "CIF"),
-    ):  # fmt: skip
+        ("source", "synthetic"),
+        ("reporter", reporter),
+        ("partner", partner),
+        ("flow", flow),
+        ("hs", hs),
+        ("hs_rev", rev),
+        ("period", period),
+        ("freq", "M"),
+        ("value_usd", round(value, 2)),
+        ("net_kg", round(value / 180.0, 1)),
+        ("qty", None),
+        ("qty_unit", None),
+        ("valuation", "FOB" if flow == "export" else "CIF"),
+    ):
         rows[key].append(val)

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 import numpy as np
 import pyarrow as pa
@@ -38,10 +38,17 @@ _NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 FLOW_ALIASES = {
     **{f: f for f in FLOWS},
-    "x": "export", "exports": "export", "m": "import", "imports": "import",
-    "rx": "re-export", "reexport": "re-export", "re-exports": "re-export",
-    "rm": "re-import", "reimport": "re-import", "re-imports": "re-import",
-}  # fmt: skip
+    "x": "export",
+    "exports": "export",
+    "m": "import",
+    "imports": "import",
+    "rx": "re-export",
+    "reexport": "re-export",
+    "re-exports": "re-export",
+    "rm": "re-import",
+    "reimport": "re-import",
+    "re-imports": "re-import",
+}
 # Comtrade classification codes H0..H6 and short forms (HS17) name the same revisions.
 HS_REV_ALIASES = {
     alias.lower(): rev
@@ -180,7 +187,9 @@ class TabularFile:
 
             return [_Member(f"{p}!{i.filename}", opener(i.filename), i.file_size) for i in infos]
         if p.suffix == ".gz":
-            return [_Member(str(p), lambda: gzip.open(p, "rb"), p.stat().st_size * 4)]
+            return [
+                _Member(str(p), lambda: cast(IO[bytes], gzip.open(p, "rb")), p.stat().st_size * 4)
+            ]
         return [_Member(str(p), lambda: open(p, "rb"), p.stat().st_size)]
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -195,7 +204,7 @@ class TabularFile:
             for member in self._members:
                 with member.open() as raw:
                     counter = _CountingReader(raw, None if whole_file_hash else hasher)
-                    stream = io.BufferedReader(counter, buffer_size=1 << 20)
+                    stream = io.BufferedReader(cast(Any, counter), buffer_size=1 << 20)
                     for batch in self._read_member(member.label, stream, rejects):
                         self.bytes_done = done_before + counter.count
                         yield batch
@@ -289,11 +298,11 @@ class TabularFile:
         except (pa.ArrowInvalid, ValueError, KeyError):
             self._sorted = False
             return
-        if self._last_key is not None and packed[0] <= self._last_key:
+        if (self._last_key is not None and packed[0] <= self._last_key) or (
+            raw.num_rows > 1 and not bool(np.all(packed[1:] > packed[:-1]))
+        ):
             self._sorted = False
-        elif raw.num_rows > 1 and not bool(np.all(packed[1:] > packed[:-1])):
-            self._sorted = False
-        self._last_key = int(packed[-1])
+        self._last_key = int(packed[-1].item())
 
     def _check_header(self, header: list[str], label: str) -> None:
         seen: set[str] = set()
@@ -329,8 +338,8 @@ class TabularFile:
         spec, n = self.spec, raw.num_rows
         checks: list[_Check] = []
         text: dict[str, pa.Array] = {}
-        for fld, col in spec.columns.items():
-            text[fld] = _decode(raw.column(col), col, checks)
+        for fld, name in spec.columns.items():
+            text[fld] = _decode(raw.column(name), name, checks)
 
         def col(fld: str) -> str:
             return spec.columns.get(fld, f"<{fld}>")
@@ -339,41 +348,65 @@ class TabularFile:
         out["source"] = _const(spec.source, n)
         field = self._field
         for fld in ("reporter", "partner"):
-            out[fld] = field(fld, text, n, checks, lambda a, k, f=fld: self._country(a, col(f), k))
-        out["hs"] = field("hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k))
+            label_ = col(fld)
+
+            def country(a: pa.Array, k: list[_Check], label_: str = label_) -> pa.Array:
+                return self._country(a, label_, k)
+
+            out[fld] = field(fld, text, n, checks, country)
+        out["hs"] = field(
+            "hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k)
+        )
         period, inferred_freq, years = _period(
-            text.get("period"), spec.constants.get("period"), n, col("period"),
-            spec.period_format, checks,
-        )  # fmt: skip
+            text.get("period"),
+            spec.constants.get("period"),
+            n,
+            col("period"),
+            spec.period_format,
+            checks,
+        )
         out["period"] = period
         out["flow"] = field(
             "flow", text, n, checks, lambda a, k: _vocab(a, FLOW_ALIASES, col("flow"), "flow", k)
         )
         if self._given("hs_rev"):
             out["hs_rev"] = field(
-                "hs_rev", text, n, checks,
+                "hs_rev",
+                text,
+                n,
+                checks,
                 lambda a, k: _vocab(a, HS_REV_ALIASES, col("hs_rev"), "HS revision", k),
-            )  # fmt: skip
+            )
         else:  # the revision in force in the period's year
             out["hs_rev"] = _by_year(years, reference.hs_revision_in_force)
         if self._given("freq"):
             out["freq"] = field(
-                "freq", text, n, checks,
+                "freq",
+                text,
+                n,
+                checks,
                 lambda a, k: _vocab(a, {"m": "M", "a": "A"}, col("freq"), "freq", k),
-            )  # fmt: skip
+            )
             mismatch = pc.and_(pc.equal(out["freq"], "A"), pc.not_equal(inferred_freq, "A"))
             raw_freq = text.get("freq", text.get("period"))
             _add(checks, col("freq"), mismatch, "annual freq with a monthly period", raw_freq)
         else:
             out["freq"] = inferred_freq
         out["value_usd"] = field(
-            "value_usd", text, n, checks,
+            "value_usd",
+            text,
+            n,
+            checks,
             lambda a, k: _number(a, col("value_usd"), spec.value_scale, True, k),
-        )  # fmt: skip
+        )
         out["net_kg"] = field(
-            "net_kg", text, n, checks,
-            lambda a, k: _number(a, col("net_kg"), spec.net_kg_scale, False, k), pa.float64(),
-        )  # fmt: skip
+            "net_kg",
+            text,
+            n,
+            checks,
+            lambda a, k: _number(a, col("net_kg"), spec.net_kg_scale, False, k),
+            pa.float64(),
+        )
         out["qty"] = field(
             "qty", text, n, checks, lambda a, k: _number(a, col("qty"), 1.0, False, k), pa.float64()
         )
@@ -381,9 +414,12 @@ class TabularFile:
         if self._given("valuation"):
             vals = {"fob": "FOB", "cif": "CIF"}
             out["valuation"] = field(
-                "valuation", text, n, checks,
+                "valuation",
+                text,
+                n,
+                checks,
                 lambda a, k: _vocab(a, vals, col("valuation"), "valuation", k),
-            )  # fmt: skip
+            )
         else:  # exporters report FOB, importers CIF
             out["valuation"] = _vocab(out["flow"], VALUATION_BY_FLOW, col("flow"), "flow", [])
         batch = pa.RecordBatch.from_arrays([out[c] for c in SOURCE_COLUMNS], names=SOURCE_COLUMNS)
@@ -404,16 +440,16 @@ class TabularFile:
                 value=value.decode("utf-8", "replace") if isinstance(value, bytes) else value,
             )
         rows = raw.to_pylist()
-        for i in np.flatnonzero(bad):
-            c = next(c for c in checks if c.bad[i])
-            value = c.raw[int(i)].as_py()
+        for j in np.flatnonzero(bad):
+            c = next(c for c in checks if c.bad[j])
+            value = c.raw[int(j)].as_py()
             if isinstance(value, bytes):
                 value = value.decode("utf-8", "replace")
             fields = (
                 v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                for v in rows[i].values()
+                for v in rows[j].values()
             )
-            rejects.write(int(lines[i]), c.column, c.reason, value, delimiter.join(fields))
+            rejects.write(int(lines[j]), c.column, c.reason, value, delimiter.join(fields))
         self.rows_rejected += int(bad.sum())
         return batch.filter(pa.array(~bad))
 
@@ -483,7 +519,9 @@ def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
                 v.decode("utf-8")
             except UnicodeDecodeError:
                 bad[i] = True
-        checks.append(_Check(column, bad, "undecodable bytes (not valid in the file's encoding)", a))
+        checks.append(
+            _Check(column, bad, "undecodable bytes (not valid in the file's encoding)", a)
+        )
         return pc.if_else(pa.array(bad), pa.scalar(b"", pa.binary()), a).cast(pa.string())
 
 
@@ -602,7 +640,9 @@ def _detect_encoding(sample: bytes, label: str) -> str:
     from charset_normalizer import from_bytes
 
     # Trade files that are not UTF-8 are nearly always a Windows code page.
-    best = from_bytes(sample, cp_isolation=["cp1252", "cp1254", "cp1251", "cp1250", "utf_16"]).best()
+    best = from_bytes(
+        sample, cp_isolation=["cp1252", "cp1254", "cp1251", "cp1250", "utf_16"]
+    ).best()
     if best is None:
         raise InputError("cannot detect the text encoding; give --encoding", file=label)
     return str(best.encoding)
@@ -634,7 +674,7 @@ class _RejectWriter:
     """Rejected rows, one per line: where, why, and the row as read."""
 
     def __init__(self, path: Path) -> None:
-        self._f = open(path, "w", newline="", encoding="utf-8")
+        self._f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by close())
         self._w = csv.writer(self._f)
         self._w.writerow(["line", "column", "reason", "value", "row"])
 

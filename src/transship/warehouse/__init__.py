@@ -17,7 +17,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,7 +131,9 @@ class Warehouse:
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS trade_flows (\n    {cols}\n)")
         self.con.execute(_BATCHES_DDL)
-        self.con.execute("CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
         row = self.con.execute(
             "SELECT value FROM transship_meta WHERE key = 'schema_version'"
         ).fetchone()
@@ -161,9 +163,15 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO ingest_batches (batch_id, source, parameters, input_name, started, "
             "status, transship_version) VALUES (?, ?, ?, ?, ?, 'running', ?)",
-            [batch_id, src.source, json.dumps(dict(src.parameters), default=str),
-             src.input_name, started, __version__],
-        )  # fmt: skip
+            [
+                batch_id,
+                src.source,
+                json.dumps(dict(src.parameters), default=str),
+                src.input_name,
+                started,
+                __version__,
+            ],
+        )
         columns = ", ".join(SOURCE_COLUMNS)
         insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
         written = 0
@@ -179,9 +187,11 @@ class Warehouse:
                     self.con.unregister("_incoming")
                 written += batch.num_rows
                 lo, hi = _widen(lo, hi, batch)
-                sources.update(batch.column("source").dictionary.to_pylist()
-                               if hasattr(batch.column("source"), "dictionary")
-                               else set(batch.column("source").to_pylist()))  # fmt: skip
+                sources.update(
+                    batch.column("source").dictionary.to_pylist()
+                    if hasattr(batch.column("source"), "dictionary")
+                    else set(batch.column("source").to_pylist())
+                )
                 if progress:
                     progress(src, written)
             if not getattr(src, "keys_unique", False):
@@ -192,9 +202,16 @@ class Warehouse:
                 "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
                 "rows_read = ?, rows_written = ?, rows_replaced = ?, rows_rejected = ? "
                 "WHERE batch_id = ?",
-                [finished, src.sha256, src.rows_read, written, replaced, src.rows_rejected,
-                 batch_id],
-            )  # fmt: skip
+                [
+                    finished,
+                    src.sha256,
+                    src.rows_read,
+                    written,
+                    replaced,
+                    src.rows_rejected,
+                    batch_id,
+                ],
+            )
             self.con.commit()
         except BaseException as e:
             self.con.rollback()
@@ -205,11 +222,17 @@ class Warehouse:
             )
             raise
         return IngestResult(
-            batch_id=batch_id, source=src.source, input_name=src.input_name,
-            input_sha256=src.sha256, rows_read=src.rows_read, rows_written=written,
-            rows_replaced=replaced, rows_rejected=src.rows_rejected,
-            seconds=(finished - started).total_seconds(), status="ok",
-        )  # fmt: skip
+            batch_id=batch_id,
+            source=src.source,
+            input_name=src.input_name,
+            input_sha256=src.sha256,
+            rows_read=src.rows_read,
+            rows_written=written,
+            rows_replaced=replaced,
+            rows_rejected=src.rows_rejected,
+            seconds=(finished - started).total_seconds(),
+            status="ok",
+        )
 
     def _check_unique(self, batch_id: str, input_name: str) -> None:
         key = ", ".join(NATURAL_KEY)
@@ -255,7 +278,9 @@ class Warehouse:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def count(self, where: str = "TRUE", params: list[Any] | None = None) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM trade_flows WHERE {where}", params or []).fetchone()
+        row = self.con.execute(
+            f"SELECT count(*) FROM trade_flows WHERE {where}", params or []
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def summary(self) -> list[dict[str, Any]]:
@@ -332,10 +357,8 @@ def _prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
     finally:
         stop.set()
         while worker.is_alive():  # drain so a blocked producer can see the stop flag
-            try:
+            with suppress(queue.Empty):
                 items.get(timeout=0.1)
-            except queue.Empty:
-                pass
         worker.join()
 
 
