@@ -47,6 +47,13 @@ def product_map(products: str, revisions: Sequence[str]) -> tuple[list[dict[str,
             )
         for code, reason in sorted(mapping.not_comparable.items()):
             notes.append(f"{code} left out of {rev} periods: {reason}")
+        if rev != "HS2022":  # the design's rule: a single older code maps, as an upper bound
+            bounds = sorted(c for c, d in mapping.details.items() if d.status == "mapped")
+            if bounds:
+                notes.append(
+                    f"{len(bounds)} codes counted in {rev} periods through their single {rev} "
+                    f"code, which may also hold other goods (upper bounds): {', '.join(bounds)}"
+                )
     return rows, notes
 
 

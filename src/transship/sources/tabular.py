@@ -594,11 +594,9 @@ def _period(
     length = pc.utf8_length(digits).to_numpy()
     month = np.ones(n, dtype=np.int32)
     if fmt != "year":
-        longer = length >= 6
-        if longer.any():
-            month[longer] = (
-                pc.utf8_slice_codeunits(digits, 4, 6).cast(pa.int32()).to_numpy()[longer]
-            )
+        padded = pc.utf8_rpad(digits, 6, "0")  # YYYY -> YYYY00, month taken as 1 below
+        parsed = pc.utf8_slice_codeunits(padded, 4, 6).cast(pa.int32()).to_numpy()
+        month = np.where(length >= 6, parsed, 1).astype(np.int32)
     year_ok = (year >= 1950) & (year <= 2100)
     bad = ~ok_np | ~year_ok
     if bad.any():
