@@ -144,3 +144,11 @@ def test_demo_runs_offline_and_says_synthetic(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 300
     assert result.output.count("SYNTHETIC") >= 4
     assert "Dec 2022" in result.output  # the sample's peak, as in the FT's real series
+
+
+def test_bad_country_expression_is_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "w.duckdb")
+    runner.invoke(app, ["-w", db, "demo"])
+    result = runner.invoke(app, ["-w", db, "flows", "--reporter", "TUK"])
+    assert result.exit_code == 2
+    assert "TUK" in result.output and "Traceback" not in result.output

@@ -58,13 +58,16 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from transship.reference import ReferenceDataError
+
         try:
             return fn(*args, **kwargs)
-        except TransshipError as e:
+        except (TransshipError, ReferenceDataError) as e:
             from rich.console import Console
 
+            code = e.exit_code if isinstance(e, TransshipError) else 2
             Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 
