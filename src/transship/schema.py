@@ -54,24 +54,6 @@ NATURAL_KEY = ("source", "reporter", "partner", "flow", "hs", "hs_rev", "period"
 SOURCE_COLUMNS = tuple(c.name for c in TRADE_FLOWS if c.name != "batch_id")
 
 
-def arrow_schema():  # type: ignore[no-untyped-def]  # pyarrow is untyped
-    """Arrow schema of a canonical batch (what sources yield)."""
-    import pyarrow as pa
-
-    types = {
-        "VARCHAR": pa.string(),
-        "DOUBLE": pa.float64(),
-        "DATE": pa.date32(),
-    }
-    return pa.schema(
-        [
-            pa.field(c.name, types.get(c.sql_type, pa.string()), nullable=c.nullable)
-            for c in TRADE_FLOWS
-            if c.name != "batch_id"
-        ]
-    )
-
-
 class BatchSource(Protocol):
     """What the warehouse ingests: a stream of canonical Arrow batches with provenance.
 

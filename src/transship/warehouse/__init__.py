@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -283,20 +283,6 @@ class Warehouse:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def summary(self) -> list[dict[str, Any]]:
-        """Rows, periods and last batch per source: what the warehouse holds."""
-        cur = self.con.execute(
-            "SELECT source, count(*) AS rows, min(period) AS first_period, "
-            "max(period) AS last_period, count(DISTINCT reporter) AS reporters, "
-            "max(batch_id) AS last_batch FROM trade_flows GROUP BY source ORDER BY source"
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-    def is_synthetic(self) -> bool:
-        """True when any row came from the synthetic generator: outputs must say so."""
-        return self.count("source = 'synthetic'") > 0
-
     def ibis(self) -> Any:
         """An Ibis connection over this warehouse (the analysis layer's entry point)."""
         import ibis
@@ -393,10 +379,6 @@ def open_warehouse(path: str | Path, *, read_only: bool = False) -> Iterator[War
         yield wh
     finally:
         wh.close()
-
-
-def result_dict(r: IngestResult) -> dict[str, Any]:
-    return asdict(r)
 
 
 __all__ = ["IngestResult", "Warehouse", "open_warehouse"]
