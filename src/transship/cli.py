@@ -72,11 +72,12 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _warehouse_path(ctx: typer.Context) -> Path:
+def _warehouse_path(ctx: typer.Context, default: Path | None = None) -> Path:
+    """--warehouse if given, else `default`, else TRANSSHIP_WAREHOUSE / ./transship.duckdb."""
     from transship.settings import get_settings
 
     given = ctx.find_root().params.get("warehouse")
-    return Path(given) if given else get_settings().warehouse
+    return Path(given) if given else default or get_settings().warehouse
 
 
 def _version(value: bool) -> None:
@@ -372,12 +373,7 @@ def demo(
     """Offline demo: build a small SYNTHETIC warehouse and run the first queries on it."""
     from transship.demo import run_demo
 
-    run_demo(_warehouse_path_for_demo(ctx), fresh=fresh)
-
-
-def _warehouse_path_for_demo(ctx: typer.Context) -> Path:
-    given = ctx.find_root().params.get("warehouse")
-    return Path(given) if given else Path("transship-demo.duckdb")
+    run_demo(_warehouse_path(ctx, Path("transship-demo.duckdb")), fresh=fresh)
 
 
 def main() -> None:

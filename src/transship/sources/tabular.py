@@ -9,6 +9,7 @@ in which case every rejected row is written there with its reason and reading go
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -159,6 +160,7 @@ class TabularFile:
         self.rows_rejected = 0
         self.bytes_done = 0
         self.sha256: str | None = None
+        self._is_zip = zipfile.is_zipfile(self.path)
         self._members = self._list_members(members)
         self.bytes_total: int | None = sum(m.size for m in self._members)
         self._lookups: dict[str, dict[str, str]] = {}
@@ -170,7 +172,7 @@ class TabularFile:
     # -- input files -------------------------------------------------------------------
     def _list_members(self, accept: Callable[[str], bool] | None) -> list[_Member]:
         p = self.path
-        if zipfile.is_zipfile(p):
+        if self._is_zip:
             with zipfile.ZipFile(p) as z:
                 infos = [
                     i
@@ -193,7 +195,8 @@ class TabularFile:
         return [_Member(str(p), lambda: open(p, "rb"), p.stat().st_size)]
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        whole_file_hash = len(self._members) > 1 or zipfile.is_zipfile(self.path)
+        # Compressed inputs are read decompressed: hash the file itself instead.
+        whole_file_hash = self._is_zip or self.path.suffix == ".gz"
         hasher = hashlib.sha256()
         if whole_file_hash:
             with open(self.path, "rb") as f:
@@ -630,11 +633,9 @@ def _country_lookup(scheme: CountryScheme) -> dict[str, str]:
 def _detect_encoding(sample: bytes, label: str) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8"
-    try:
+    with contextlib.suppress(UnicodeDecodeError):  # not UTF-8: guess a code page below
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     # Trade files that are not UTF-8 are nearly always a Windows code page.

@@ -175,7 +175,6 @@ class Warehouse:
         columns = ", ".join(SOURCE_COLUMNS)
         insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
         written = 0
-        sources: set[str] = set()
         lo = hi = None
         try:
             self.con.begin()
@@ -187,16 +186,11 @@ class Warehouse:
                     self.con.unregister("_incoming")
                 written += batch.num_rows
                 lo, hi = _widen(lo, hi, batch)
-                sources.update(
-                    batch.column("source").dictionary.to_pylist()
-                    if hasattr(batch.column("source"), "dictionary")
-                    else set(batch.column("source").to_pylist())
-                )
                 if progress:
                     progress(src, written)
             if not getattr(src, "keys_unique", False):
                 self._check_unique(batch_id, src.input_name)
-            replaced = self._replace_older(batch_id, sources, lo, hi)
+            replaced = self._replace_older(batch_id, src.source, lo, hi)
             finished = _utcnow()
             self.con.execute(
                 "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
@@ -249,14 +243,14 @@ class Warehouse:
                 file=input_name,
             )
 
-    def _replace_older(self, batch_id: str, sources: set[str], lo: Any, hi: Any) -> int:
-        if lo is None or not sources:
+    def _replace_older(self, batch_id: str, source: str, lo: Any, hi: Any) -> int:
+        if lo is None:
             return 0
         # Cheap guard: most ingests (a new source, new years) overlap nothing.
         overlap = self.con.execute(
-            "SELECT count(*) FROM trade_flows WHERE batch_id <> ? AND source IN ? "
+            "SELECT count(*) FROM trade_flows WHERE batch_id <> ? AND source = ? "
             "AND period BETWEEN ? AND ? LIMIT 1",
-            [batch_id, list(sources), lo, hi],
+            [batch_id, source, lo, hi],
         ).fetchone()
         if not overlap or not overlap[0]:
             return 0
