@@ -1,106 +1,23 @@
-"""The `transship` command: thin over the library. Each command parses options, calls one
-library function, and prints. Heavy libraries are imported inside commands so `--help`
-stays fast."""
+"""Commands that load and list data: ingest, export, reference, batches."""
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from transship import __version__
-from transship.errors import TransshipError
-
-app = typer.Typer(
-    help="Find sanctions-relevant dual-use goods reaching Russia through third countries.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+from transship.cli._app import (
+    CountryScheme,
+    OutFormat,
+    RefKind,
+    app,
+    export_app,
+    handle_errors,
+    ingest_app,
+    warehouse_path,
 )
-ingest_app = typer.Typer(help="Load trade files into the warehouse (one atomic batch each).")
-export_app = typer.Typer(help="Copy the warehouse out for other tools.")
-app.add_typer(ingest_app, name="ingest")
-app.add_typer(export_app, name="export")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class OutFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
-
-
-class RefKind(StrEnum):
-    chpl = "chpl"
-    countries = "countries"
-    groups = "groups"
-    events = "events"
-
-
-class CountryScheme(StrEnum):
-    auto = "auto"
-    iso3 = "iso3"
-    iso2 = "iso2"
-    m49 = "m49"
-    comtrade = "comtrade"
-    baci = "baci"
-
-
-def handle_errors(fn: F) -> F:
-    """Print transship errors in one line and exit with their code, no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from transship.reference import ReferenceDataError
-
-        try:
-            return fn(*args, **kwargs)
-        except (TransshipError, ReferenceDataError) as e:
-            from rich.console import Console
-
-            code = e.exit_code if isinstance(e, TransshipError) else 2
-            Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _warehouse_path(ctx: typer.Context, default: Path | None = None) -> Path:
-    """--warehouse if given, else `default`, else TRANSSHIP_WAREHOUSE / ./transship.duckdb."""
-    from transship.settings import get_settings
-
-    given = ctx.find_root().params.get("warehouse")
-    return Path(given) if given else default or get_settings().warehouse
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"transship {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    warehouse: Annotated[
-        Path | None,
-        typer.Option(
-            "--warehouse",
-            "-w",
-            help="Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb).",
-        ),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """Find sanctions-relevant dual-use goods reaching Russia through third countries."""
 
 
 # -- ingest ---------------------------------------------------------------------------------
@@ -114,7 +31,7 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
     console = Console(stderr=True)
     started = time.perf_counter()
     with (
-        open_warehouse(_warehouse_path(ctx)) as wh,
+        open_warehouse(warehouse_path(ctx)) as wh,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -247,7 +164,7 @@ def export_parquet(
     from transship.output import emit
     from transship.warehouse import open_warehouse
 
-    with open_warehouse(_warehouse_path(ctx), read_only=True) as wh:
+    with open_warehouse(warehouse_path(ctx), read_only=True) as wh:
         info = wh.export_parquet(directory, overwrite=overwrite)
     emit([info], "table", title="parquet export")
 
@@ -269,70 +186,6 @@ def reference(
     emit(ref.records(kind.value), format.value, out=out, title=kind.value)
 
 
-# -- queries --------------------------------------------------------------------------------
-@app.command()
-@handle_errors
-def flows(
-    ctx: typer.Context,
-    reporter: Annotated[
-        str | None, typer.Option(help="Countries: TUR, russia+ft_five, g7-JPN.")
-    ] = None,
-    partner: Annotated[str | None, typer.Option(help="Partner countries (same syntax).")] = None,
-    products: Annotated[
-        str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes: 8542,851762.")
-    ] = "chpl",
-    period: Annotated[
-        str | None, typer.Option(help="2023-01..2023-09, 2015..2021 or 2023.")
-    ] = None,
-    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
-    by: Annotated[
-        str, typer.Option(help="Group by: reporter,partner,flow,hs,hs2022,tier,period,year,source.")
-    ] = "reporter,partner",
-    freq: Annotated[str, typer.Option(help="M, A, or auto (monthly if any).")] = "auto",
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
-) -> None:
-    """Trade value by reporter, partner, product, CHPL tier or period."""
-    from transship.analysis.flows import flows as run
-    from transship.output import emit
-    from transship.warehouse import open_warehouse
-
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-    with open_warehouse(_warehouse_path(ctx), read_only=True) as wh:
-        result = run(
-            wh.ibis(),
-            reporter=reporter,
-            partner=partner,
-            products=products,
-            period=period,
-            flow=flow,
-            by=keys,
-            freq=freq,  # type: ignore[arg-type]  # checked by flows()
-            source=source,
-        )
-        table = result.to_pyarrow()
-    caption = f"{flow} value in USD, freq {result.freq}"
-    if result.synthetic:
-        caption = "SYNTHETIC DATA: " + caption
-    emit(table, format.value, out=out, title=f"{products} {flow}s", caption=caption)
-    _print_notes(result.notes, synthetic=result.synthetic)
-
-
-def _print_notes(notes: list[str], *, synthetic: bool) -> None:
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    if synthetic:
-        err.print(
-            "[bold yellow]SYNTHETIC[/]: these figures come from generated data, not real trade."
-        )
-    for note in notes:
-        err.print(f"[dim]note: {note}[/]", highlight=False)
-
-
 @app.command()
 @handle_errors
 def batches(
@@ -346,7 +199,7 @@ def batches(
     from transship.output import emit
     from transship.warehouse import open_warehouse
 
-    with open_warehouse(_warehouse_path(ctx), read_only=True) as wh:
+    with open_warehouse(warehouse_path(ctx), read_only=True) as wh:
         rows = wh.batches(limit)
     if format == OutFormat.table:
         keep = (
@@ -362,23 +215,3 @@ def batches(
         )
         rows = [{k: r[k] for k in keep} for r in rows]
     emit(rows, format.value, title="ingest batches")
-
-
-@app.command()
-@handle_errors
-def demo(
-    ctx: typer.Context,
-    fresh: Annotated[bool, typer.Option(help="Delete the demo warehouse first.")] = True,
-) -> None:
-    """Offline demo: build a small SYNTHETIC warehouse and run the first queries on it."""
-    from transship.demo import run_demo
-
-    run_demo(_warehouse_path(ctx, Path("transship-demo.duckdb")), fresh=fresh)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

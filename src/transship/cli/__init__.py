@@ -1,0 +1,13 @@
+"""The `transship` command: thin over the library. Each command parses options, calls one
+library function, and prints. Heavy libraries are imported inside commands so `--help`
+stays fast. Each area's commands live in their own module and register on `app`."""
+
+from transship.cli import analysis, data, demo  # noqa: F401  (registers the commands)
+from transship.cli._app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]
