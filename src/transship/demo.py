@@ -9,7 +9,7 @@ from rich.console import Console
 
 from transship.analysis.flows import flows
 from transship.output import emit
-from transship.sources.synthetic import SyntheticSample
+from transship.sources.synthetic import SyntheticTrade
 from transship.warehouse import open_warehouse
 
 BANNER = (
@@ -25,7 +25,7 @@ def run_demo(path: Path, *, fresh: bool = True) -> None:
             p.unlink(missing_ok=True)
     console.print(BANNER)
     with open_warehouse(path) as wh:
-        result = wh.ingest(SyntheticSample())
+        result = wh.ingest(SyntheticTrade())
         console.print(
             f"built {path}: {result.rows_written:,} synthetic rows in {result.seconds:.1f}s "
             f"(batch {result.batch_id})"

@@ -1,47 +1,269 @@
-"""A small, seeded, SYNTHETIC trade sample for the offline demo and tests.
+"""Seeded SYNTHETIC monthly HS6 trade with injected, labelled evasion scenarios.
 
-Not real data, and every row says so (source = 'synthetic'). It tells the story the
-analyses look for, with known answers: Turkey's monthly CHPL exports to Russia and the
-FT's five jump after the invasion (2022-02-24) and peak in December 2022; Kazakhstan
-records only part of what Turkey reports sending (a mirror gap); G7 exports to Turkey
-rise in step. The synthetic-scenarios issue replaces this with a full generator.
+Not real data, and every row says so (source = 'synthetic'). The generator:
+
+- trades the CHPL codes and a control basket (every non-CHPL HS2022 subheading of the CHPL
+  headings that exists unchanged since HS2012) among ~60 countries, 2015-2025, monthly;
+- sizes each exporter->importer->product series by gravity (GDP^a x GDP^b / distance^c, from
+  `reference/data/synthetic_world.yaml`) times lognormal product and pair affinities; series
+  below `min_usd` a month do not trade at all (realistic zeros), small ones skip months;
+- gives each month seasonality (per product), a trend (per pair), the 2020 COVID dip and
+  lognormal noise;
+- writes both sides of every flow: the exporter's FOB export and the importer's CIF import
+  (CIF margin growing with distance, reporting noise), each side missing 1% of the time and
+  entirely after a reporter `stops_reporting` (Russia, 2022);
+- writes each period in the HS revision then in force (HS2012, HS2017, HS2022), mapping CHPL
+  codes to their older codes through the reference concordance;
+- applies the scenarios (`transship.sources.scenarios`) and keeps, as `labels`, every cell
+  each one changed: the ground truth the warehouse stores in `scenario_labels`.
+
+Randomness is counter-based (a hash of seed, stream and cell), so a cell's baseline value
+depends only on the seed and the cell: adding a scenario or a country changes nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transship import reference
-from transship.schema import SOURCE_COLUMNS
+from transship.reference import ReferenceDataError
+from transship.sources.scenarios import (
+    Block,
+    Misdeclare,
+    PhantomExports,
+    Reroute,
+    ScenarioSet,
+    load_scenarios,
+    parse_month,
+)
 
-HUB = "TUR"
-PARTNERS = ("RUS", "AZE", "GEO", "KAZ", "KGZ", "UZB")
-SUPPLIERS = ("DEU", "USA", "JPN", "FRA", "ITA")
-INVASION = date(2022, 3, 1)  # first full month after 2022-02-24
-PEAK = date(2022, 12, 1)
-KAZ_RECORDED_SHARE = 0.15  # Kazakhstan records ~15% of what Turkey reports (phantom exports)
-CIF_MARGIN = 1.06
+SEED = 20231101
+START = "2015-01"
+END = "2025-12"
+MIN_USD = 50_000.0  # a series smaller than this a month does not trade
+WORLD_FILE = reference.DATA_DIR / "synthetic_world.yaml"
+NOISE_SIGMA = 0.3  # monthly lognormal noise of a series
+MIRROR_SIGMA = 0.05  # importer-vs-exporter reporting noise
+MISSING_SIDE = 0.01  # chance that one side of a flow is not reported in a month
+GROWTH = 0.04  # mean yearly growth of trade in these goods
+COVID = {date(2020, 4, 1): 0.75, date(2020, 5, 1): 0.8, date(2020, 6, 1): 0.9}
+
+LABEL_COLUMNS = (
+    "scenario",
+    "kind",
+    "role",
+    "hub",
+    "exporter",
+    "importer",
+    "hs2022",
+    "side",
+    "period_start",
+    "period_end",
+    "cells",
+)
 
 
-class SyntheticSample:
-    """Implements schema.BatchSource. Deterministic for a given seed."""
+class _WorldFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    scale: float = Field(gt=0)
+    exporter_elasticity: float = Field(gt=0, le=2)
+    importer_elasticity: float = Field(gt=0, le=2)
+    distance_elasticity: float = Field(ge=0, le=3)
+    older_codes: dict[str, str] = {}
+    stops_reporting: dict[str, str] = {}
+    tech: dict[str, float] = {}
+    countries: dict[str, tuple[float, float, float]] = Field(min_length=2)
+
+
+@dataclass(frozen=True)
+class World:
+    """Countries of the synthetic world with size and position, and the gravity constants."""
+
+    codes: tuple[str, ...]
+    gdp: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    tech: np.ndarray
+    scale: float
+    a: float
+    b: float
+    c: float
+    older_codes: Mapping[str, str]
+    stops_reporting: Mapping[str, date]
+
+
+@functools.cache
+def load_world(path: Path = WORLD_FILE) -> World:
+    """Read and validate the synthetic world file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        w = _WorldFile.model_validate(raw)
+    except (OSError, yaml.YAMLError) as e:
+        raise ReferenceDataError(f"{path.name}: {e}") from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ReferenceDataError(f"{path.name}: field {loc!r}: {err['msg']}") from None
+    codes = tuple(w.countries)
+    for code in (*codes, *w.tech, *w.stops_reporting):
+        if code not in codes:
+            raise ReferenceDataError(f"{path.name}: {code} is not in 'countries'")
+        reference.country(code)  # must be a known ISO code
+    for new, old in w.older_codes.items():
+        if not reference.hs6_exists(new) or not reference.hs6_exists(old, "HS2017"):
+            raise ReferenceDataError(f"{path.name}: older_codes {new}: {old} is not HS2022/HS2017")
+    vals = np.array([w.countries[c] for c in codes], dtype=np.float64)
+    return World(
+        codes=codes,
+        gdp=vals[:, 0],
+        lat=vals[:, 1],
+        lon=vals[:, 2],
+        tech=np.array([w.tech.get(c, 1.0) for c in codes]),
+        scale=w.scale,
+        a=w.exporter_elasticity,
+        b=w.importer_elasticity,
+        c=w.distance_elasticity,
+        older_codes=dict(w.older_codes),
+        stops_reporting={k: parse_month(v) for k, v in w.stops_reporting.items()},
+    )
+
+
+@functools.cache
+def product_universe() -> tuple[tuple[str, ...], frozenset[str]]:
+    """(all generated HS2022 codes, the CHPL ones): CHPL plus the control basket."""
+    chpl = frozenset(i.hs6 for i in reference.chpl())
+    controls: set[str] = set()
+    for heading in sorted({c[:4] for c in chpl}):
+        for code in reference.parse_products(heading).codes - chpl:
+            if reference.hs6_exists(code, "HS2012") and reference.hs6_exists(code, "HS2017"):
+                controls.add(code)
+    return tuple(sorted(chpl | controls)), chpl
+
+
+# -- counter-based randomness ---------------------------------------------------------------
+_U64 = np.uint64
+_MASK = (1 << 64) - 1
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a bijective scramble of 64-bit integers."""
+    x = x ^ (x >> _U64(30))
+    x = x * _U64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> _U64(27))
+    x = x * _U64(0x94D049BB133111EB)
+    out: np.ndarray = x ^ (x >> _U64(31))
+    return out
+
+
+def _uniform(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
+    """U(0,1) for each key, a pure function of (seed, stream, key)."""
+    salt = (seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + 1) & _MASK
+    x = _mix(_mix(keys.astype(np.uint64) ^ _U64(salt)) + _U64(salt))
+    return ((x >> _U64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+def _normal(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
+    u1 = _uniform(seed, stream, keys)
+    u2 = _uniform(seed, stream + 7919, keys)
+    z: np.ndarray = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return z
+
+
+def _lognormal(seed: int, stream: int, keys: np.ndarray, sigma: float) -> np.ndarray:
+    """Mean-one lognormal noise."""
+    return np.exp(sigma * _normal(seed, stream, keys) - sigma * sigma / 2)
+
+
+def _iso_number(code: str) -> int:
+    return (ord(code[0]) - 65) * 676 + (ord(code[1]) - 65) * 26 + (ord(code[2]) - 65)
+
+
+def _month_ordinal(m: date) -> int:
+    return m.year * 12 + m.month - 1
+
+
+def _months(start: date, end: date) -> list[date]:
+    return [
+        date(o // 12, o % 12 + 1, 1) for o in range(_month_ordinal(start), _month_ordinal(end) + 1)
+    ]
+
+
+# -- the panel ------------------------------------------------------------------------------
+@dataclass
+class Panel:
+    """Generated series (exporter i -> importer j, product p) x months, both sides."""
+
+    countries: tuple[str, ...]
+    products: tuple[str, ...]
+    months: list[date]
+    si: np.ndarray  # exporter index per series
+    sj: np.ndarray  # importer index per series
+    sp: np.ndarray  # product index per series
+    exports: np.ndarray  # exporter-reported FOB, series x months
+    imports: np.ndarray  # importer-reported CIF
+    export_seen: np.ndarray  # the exporter reports this cell
+    import_seen: np.ndarray
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    index: dict[tuple[int, int, int], int] = field(default_factory=dict)
+
+    def series(self, i: int, j: int, p: int) -> int | None:
+        return self.index.get((i, j, p))
+
+
+class SyntheticTrade:
+    """A schema.BatchSource of synthetic trade; deterministic for a seed and scenario set.
+
+    After `batches()` has run, `labels` holds the scenario ground truth (a pyarrow Table with
+    LABEL_COLUMNS) that the warehouse writes to `scenario_labels` in the same transaction.
+    """
 
     source = "synthetic"
 
-    def __init__(self, seed: int = 20231101, start_year: int = 2015, end_year: int = 2024) -> None:
-        self.seed = seed
-        self.years = range(start_year, end_year + 1)
-        self.input_name = f"synthetic-sample(seed={seed})"
+    def __init__(
+        self,
+        *,
+        seed: int = SEED,
+        scenarios: str | Path | ScenarioSet | None = "default",
+        start: str = START,
+        end: str = END,
+        min_usd: float = MIN_USD,
+        world: World | None = None,
+    ) -> None:
+        self.seed = int(seed)
+        self.world = world or load_world()
+        self.products, self.chpl = product_universe()
+        self.scenarios = (
+            scenarios
+            if isinstance(scenarios, ScenarioSet)
+            else load_scenarios(scenarios, countries=self.world.codes, products=self.products)
+        )
+        first, last = parse_month(start), parse_month(end)
+        if first.year < 2012 or last < first:
+            from transship.errors import UsageError
+
+            raise UsageError(f"synthetic period {start}..{end}: use a range from 2012 on")
+        self.months = _months(first, last)
+        self.min_usd = float(min_usd)
+        self.input_name = f"synthetic(seed={self.seed}, scenarios={self.scenarios.name})"
         self.parameters: Mapping[str, object] = {
-            "seed": seed,
-            "years": f"{start_year}..{end_year}",
-            "hub": HUB,
-            "partners": list(PARTNERS),
-            "suppliers": list(SUPPLIERS),
+            "seed": self.seed,
+            "period": f"{first:%Y-%m}..{last:%Y-%m}",
+            "min_usd": self.min_usd,
+            "countries": len(self.world.codes),
+            "products": len(self.products),
+            "scenarios": self.scenarios.name,
+            "scenarios_sha256": self.scenarios.sha256,
+            "scenario_ids": [s.id for s in self.scenarios.scenarios],
             "synthetic": True,
         }
         self.rows_read = 0
@@ -49,68 +271,452 @@ class SyntheticSample:
         self.bytes_done = 0
         self.bytes_total: int | None = None
         self.sha256: str | None = None
-        self.keys_unique = True  # generated once per key
+        self.keys_unique = True  # every key is generated once
+        self.labels: Any = None  # pyarrow.Table, set by batches()
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        rng = np.random.default_rng(self.seed)
-        chpl = reference.parse_products("chpl")
-        for year in self.years:
-            rev = reference.hs_revision_in_force(year)
-            codes = sorted({codes[0] for codes in chpl.in_revision(rev).codes.values() if codes})
-            rows: dict[str, list[object]] = {c: [] for c in SOURCE_COLUMNS}
-            for month in range(1, 13):
-                period = date(year, month, 1)
-                surge = _surge(period)
-                for hs in codes:
-                    base = float(rng.lognormal(mean=9.5, sigma=1.0))  # ~ $13k a month
-                    for partner in PARTNERS:
-                        weight = 3.0 if partner == "RUS" else 1.0
-                        x = base * weight * surge * float(rng.lognormal(0, 0.25))
-                        _add(rows, HUB, partner, "export", hs, rev, period, x)
-                        recorded = (
-                            KAZ_RECORDED_SHARE if partner == "KAZ" and period >= INVASION else 0.95
-                        )
-                        m = x * recorded * CIF_MARGIN * float(rng.lognormal(0, 0.1))
-                        _add(rows, partner, HUB, "import", hs, rev, period, m)
-                    for supplier in SUPPLIERS:
-                        lift = 1.0 + 0.6 * (period >= INVASION)  # G7 exports to the hub rise ~60%
-                        x = base * 2.0 * lift * float(rng.lognormal(0, 0.2))
-                        _add(rows, supplier, HUB, "export", hs, rev, period, x)
-            batch = pa.RecordBatch.from_pydict(rows)
+    # -- generation ---------------------------------------------------------------------
+    def generate(self) -> Panel:
+        """Baseline series, then the scenarios in order, with their labels."""
+        w = self.world
+        n = len(w.codes)
+        base = self._gravity()
+        active = base >= self.min_usd
+        forced = np.zeros_like(active)
+        for sc in self.scenarios.scenarios:
+            for i, j, p in self._touched(sc):
+                forced[i, j, p] = True
+        forced[np.arange(n), np.arange(n), :] = False
+        si, sj, sp = np.nonzero(active | forced)
+        trading = active[si, sj, sp]
+        months = self.months
+        t_ord = np.array([_month_ordinal(d) for d in months], dtype=np.int64)
+        iso = np.array([_iso_number(c) for c in w.codes], dtype=np.int64)
+        hs = np.array([int(c) for c in self.products], dtype=np.int64)
+        series_key = (iso[si] * 17576 + iso[sj]) * 1_000_000 + hs[sp]
+        cell = (series_key[:, None] * 4096 + (t_ord - 2000 * 12)[None, :]).astype(np.uint64)
+
+        # seasonality per product, trend per pair, COVID dip, noise per cell
+        amp = 0.05 + 0.2 * _uniform(self.seed, 11, hs)
+        phase = 12.0 * _uniform(self.seed, 12, hs)
+        moy = np.array([d.month for d in months], dtype=np.float64)
+        season = 1.0 + amp[:, None] * np.sin(2 * np.pi * (moy[None, :] - phase[:, None]) / 12)
+        pair_key = iso[si] * 17576 + iso[sj]
+        growth = GROWTH + 0.03 * _normal(self.seed, 13, pair_key)
+        years = (t_ord - _month_ordinal(date(2019, 7, 1))) / 12.0
+        trend = np.exp(growth[:, None] * years[None, :])
+        covid = np.array([COVID.get(d, 1.0) for d in months])
+        x = base[si, sj, sp][:, None] * season[sp] * trend * covid[None, :]
+        x *= _lognormal(self.seed, 14, cell, NOISE_SIGMA)
+        # small series skip months: P(no trade) = exp(-value / min_usd)
+        x[_uniform(self.seed, 15, cell) < np.exp(-x / self.min_usd)] = 0.0
+        x[~trading] = 0.0
+        dist = self._distance()[si, sj]
+        cif = 1.02 + 0.06 * np.minimum(dist / 10_000.0, 1.0)
+        mirror = cif[:, None] * _lognormal(self.seed, 16, cell, MIRROR_SIGMA)
+        export_seen = _uniform(self.seed, 17, cell) >= MISSING_SIDE
+        import_seen = _uniform(self.seed, 18, cell) >= MISSING_SIDE
+        for code, stop in w.stops_reporting.items():
+            k = w.codes.index(code)
+            late = t_ord >= _month_ordinal(stop)
+            export_seen[np.ix_(si == k, late)] = False
+            import_seen[np.ix_(sj == k, late)] = False
+        panel = Panel(
+            countries=w.codes,
+            products=self.products,
+            months=months,
+            si=si,
+            sj=sj,
+            sp=sp,
+            exports=x,
+            imports=x * mirror,
+            export_seen=export_seen,
+            import_seen=import_seen,
+        )
+        panel.index = {
+            (int(a), int(b), int(c)): k for k, (a, b, c) in enumerate(zip(si, sj, sp, strict=True))
+        }
+        self._mirror = mirror
+        for sc in self.scenarios.scenarios:
+            self._apply(panel, sc)
+        return panel
+
+    def _distance(self) -> np.ndarray:
+        w = self.world
+        lat, lon = np.radians(w.lat), np.radians(w.lon)
+        dlat = lat[:, None] - lat[None, :]
+        dlon = lon[:, None] - lon[None, :]
+        h = (
+            np.sin(dlat / 2) ** 2
+            + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+        )
+        km: np.ndarray = np.maximum(2 * 6371.0 * np.arcsin(np.sqrt(h)), 500.0)  # floor 500
+        return km
+
+    def _gravity(self) -> np.ndarray:
+        """Expected monthly USD of every exporter x importer x product."""
+        w = self.world
+        n, m = len(w.codes), len(self.products)
+        iso = np.array([_iso_number(c) for c in w.codes], dtype=np.int64)
+        hs = np.array([int(c) for c in self.products], dtype=np.int64)
+        pair = (
+            (w.gdp[:, None] ** w.a) * (w.gdp[None, :] ** w.b) / (self._distance() / 1000.0) ** w.c
+        )
+        pair *= w.scale * w.tech[:, None]
+        share = _lognormal(self.seed, 1, hs, 0.8)  # products differ in size
+        ep = (iso[:, None] * 1_000_000 + hs[None, :]).astype(np.uint64)
+        exporter_fit = _lognormal(self.seed, 2, ep, 1.0)  # what each country makes
+        ijp = (iso[:, None, None] * 17576 + iso[None, :, None]) * 1_000_000 + hs[None, None, :]
+        pair_fit = _lognormal(self.seed, 3, ijp.astype(np.uint64), 0.7)
+        base: np.ndarray = pair[:, :, None] * share[None, None, :] * exporter_fit[:, None, :] * pair_fit
+        base[np.arange(n), np.arange(n), :] = 0.0
+        assert base.shape == (n, n, m)
+        return base
+
+    def _countries(self, expr: str) -> list[int]:
+        members = reference.parse_countries(expr)
+        return [k for k, c in enumerate(self.world.codes) if c in members]
+
+    def _product_indices(self, expr: str) -> list[int]:
+        codes = reference.parse_products(expr).codes
+        return [k for k, c in enumerate(self.products) if c in codes]
+
+    def _touched(
+        self, sc: Reroute | PhantomExports | Misdeclare | Block
+    ) -> Iterator[tuple[int, int, int]]:
+        """Every series a scenario may change (so it exists even without baseline trade)."""
+        if isinstance(sc, Misdeclare):
+            idx = {c: k for k, c in enumerate(self.products)}
+            ps = sorted({idx[c] for pair in sc.codes.items() for c in pair})
+            pairs = [
+                (a, b) for a in self._countries(sc.exporters) for b in self._countries(sc.importers)
+            ]
+        elif isinstance(sc, PhantomExports):
+            ps = self._product_indices(sc.products)
+            pairs = [(self._countries(sc.exporter)[0], self._countries(sc.importer)[0])]
+        else:
+            ps = self._product_indices(sc.products)
+            (h,) = self._countries(sc.hub)
+            targets = self._countries(sc.targets)
+            others = self._countries(sc.origins if isinstance(sc, Reroute) else sc.neighbours)
+            if isinstance(sc, Reroute):
+                pairs = [(o, r) for o in others for r in targets] + [(o, h) for o in others]
+            else:
+                pairs = [(nb, r) for nb in others for r in targets] + [(h, nb) for nb in others]
+            pairs += [(h, r) for r in targets]
+        for i, j in pairs:
+            if i != j:
+                for p in ps:
+                    yield i, j, p
+
+    # -- scenarios ----------------------------------------------------------------------
+    def _apply(self, panel: Panel, sc: Reroute | PhantomExports | Misdeclare | Block) -> None:
+        roles: dict[int, str] = {}
+        before_x = panel.exports.copy()
+        before_m = panel.imports.copy()
+        x, mm, f = panel.exports, panel.imports, self._mirror
+        if isinstance(sc, PhantomExports):
+            (i,) = self._countries(sc.exporter)
+            (j,) = self._countries(sc.importer)
+            on = self._window(sc.start, sc.end)
+            for p in self._product_indices(sc.products):
+                s = panel.series(i, j, p)
+                if s is not None:
+                    x[s] += (sc.multiple - 1.0) * x[s] * on
+                    roles[s] = "phantom"
+        elif isinstance(sc, Misdeclare):
+            share = np.array(sc.shares(panel.months))
+            idx = {c: k for k, c in enumerate(self.products)}
+            for a in self._countries(sc.exporters):
+                for b in self._countries(sc.importers):
+                    for c_from, c_to in sc.codes.items():
+                        s1, s2 = panel.series(a, b, idx[c_from]), panel.series(a, b, idx[c_to])
+                        if s1 is None or s2 is None:
+                            continue
+                        if sc.side in ("export", "both"):
+                            moved = share * x[s1]
+                            x[s1] -= moved
+                            x[s2] += moved
+                        if sc.side in ("import", "both"):
+                            moved = share * mm[s1]
+                            mm[s1] -= moved
+                            mm[s2] += moved
+                        roles[s1], roles[s2] = "declared_from", "declared_to"
+        else:
+            share = np.array(sc.shares(panel.months))
+            (h,) = self._countries(sc.hub)
+            targets = self._countries(sc.targets)
+            for p in self._product_indices(sc.products):
+                if isinstance(sc, Reroute):
+                    for o in self._countries(sc.origins):
+                        via = panel.series(o, h, p)
+                        for r in targets:
+                            direct, onward = panel.series(o, r, p), panel.series(h, r, p)
+                            if direct is None or via is None or onward is None:
+                                continue
+                            moved = share * x[direct]
+                            if not moved.any():
+                                continue
+                            x[direct] -= moved
+                            mm[direct] -= share * mm[direct]
+                            x[via] += moved
+                            mm[via] += moved * f[via]
+                            later = _shift(moved, sc.lag) * sc.markup
+                            x[onward] += later
+                            mm[onward] += later * f[onward]
+                            roles[direct] = "direct_cut"
+                            roles[via] = "origin_to_hub"
+                            roles[onward] = "hub_to_target"
+                else:
+                    neighbours = self._countries(sc.neighbours)
+                    for r in targets:
+                        direct = panel.series(h, r, p)
+                        if direct is None:
+                            continue
+                        moved = share * x[direct]
+                        if not moved.any():
+                            continue
+                        x[direct] -= moved
+                        mm[direct] -= share * mm[direct]
+                        roles[direct] = "blocked_direct"
+                        for nb in neighbours:
+                            via, onward = panel.series(h, nb, p), panel.series(nb, r, p)
+                            if via is None or onward is None:
+                                continue
+                            part = moved / len(neighbours)
+                            x[via] += part
+                            mm[via] += part * f[via]
+                            later = _shift(part, sc.lag) * sc.markup
+                            x[onward] += later
+                            mm[onward] += later * f[onward]
+                            roles[via] = "hub_to_neighbour"
+                            roles[onward] = "neighbour_to_target"
+        hub = None
+        if isinstance(sc, Reroute | Block):
+            hub = sc.hub
+        elif isinstance(sc, PhantomExports):
+            hub = sc.exporter
+        for s, role in sorted(roles.items()):
+            for side, now, then, seen in (
+                ("export", x[s], before_x[s], panel.export_seen[s]),
+                ("import", mm[s], before_m[s], panel.import_seen[s]),
+            ):
+                changed = (np.round(now) != np.round(then)) & seen
+                if not changed.any():
+                    continue
+                ts = np.nonzero(changed)[0]
+                panel.labels.append(
+                    {
+                        "scenario": sc.id,
+                        "kind": sc.kind,
+                        "role": role,
+                        "hub": hub,
+                        "exporter": panel.countries[panel.si[s]],
+                        "importer": panel.countries[panel.sj[s]],
+                        "hs2022": panel.products[panel.sp[s]],
+                        "side": side,
+                        "period_start": panel.months[ts[0]],
+                        "period_end": panel.months[ts[-1]],
+                        "cells": len(ts),
+                    }
+                )
+
+    def _window(self, start: date, end: date | None) -> np.ndarray:
+        stop = end or date.max
+        return np.array([1.0 if start <= d <= stop else 0.0 for d in self.months])
+
+    # -- output -------------------------------------------------------------------------
+    def batches(self) -> Iterator[Any]:
+        import pyarrow as pa
+
+        panel = self.generate()
+        self.labels = pa.Table.from_pylist(panel.labels, schema=label_schema())
+        maps = _RevisionMaps(self.products, self.world)
+        for year in sorted({d.year for d in panel.months}):
+            cols = [k for k, d in enumerate(panel.months) if d.year == year]
+            batch = _year_batch(panel, cols, maps, reference.hs_revision_in_force(year))
             self.rows_read += batch.num_rows
             yield batch
 
 
-def _surge(period: date) -> float:
-    """Multiple of the pre-war level: 1 before the invasion, ~3x after, ~6x in Dec 2022."""
-    if period < INVASION:
-        return 1.0
-    return 6.0 if period == PEAK else 3.0
+def _shift(v: np.ndarray, lag: int) -> np.ndarray:
+    if lag == 0:
+        return v
+    out = np.zeros_like(v)
+    out[lag:] = v[:-lag]
+    return out
 
 
-def _add(
-    rows: dict[str, list[object]],
-    reporter: str,
-    partner: str,
-    flow: str,
-    hs: str,
-    rev: str,
-    period: date,
-    value: float,
-) -> None:
-    for key, val in (
-        ("source", "synthetic"),
-        ("reporter", reporter),
-        ("partner", partner),
-        ("flow", flow),
-        ("hs", hs),
-        ("hs_rev", rev),
-        ("period", period),
-        ("freq", "M"),
-        ("value_usd", round(value, 2)),
-        ("net_kg", round(value / 180.0, 1)),
-        ("qty", None),
-        ("qty_unit", None),
-        ("valuation", "FOB" if flow == "export" else "CIF"),
+def label_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("scenario", pa.string()),
+            ("kind", pa.string()),
+            ("role", pa.string()),
+            ("hub", pa.string()),
+            ("exporter", pa.string()),
+            ("importer", pa.string()),
+            ("hs2022", pa.string()),
+            ("side", pa.string()),
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("cells", pa.int32()),
+        ]
+    )
+
+
+class _RevisionMaps:
+    """Per HS revision: product index -> (code index, weight) rows, and the code dictionary."""
+
+    def __init__(self, products: Sequence[str], world: World) -> None:
+        self.products = products
+        self.world = world
+        self.codes: list[str] = []
+        self._code_index: dict[str, int] = {}
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def code(self, c: str) -> int:
+        if c not in self._code_index:
+            self._code_index[c] = len(self.codes)
+            self.codes.append(c)
+        return self._code_index[c]
+
+    def rows(self, rev: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(product index, code index, weight) arrays; weights of a product sum to 1."""
+        if rev not in self._cache:
+            chpl = reference.parse_products("chpl").in_revision(rev)
+            ps: list[int] = []
+            cs: list[int] = []
+            ws: list[float] = []
+            for k, code in enumerate(self.products):
+                olds: tuple[str, ...] = (code,)
+                if rev != "HS2022" and code in chpl.details:
+                    olds = chpl.comparable.get(code, ())
+                    if not olds:  # not comparable: the same code if it exists, else declared
+                        olds = (code,) if reference.hs6_exists(code, rev) else ()
+                        olds = olds or (
+                            (self.world.older_codes[code],)
+                            if code in self.world.older_codes
+                            else ()
+                        )
+                    if not olds:
+                        raise ReferenceDataError(
+                            f"{code} has no {rev} code; add it to older_codes in "
+                            "synthetic_world.yaml"
+                        )
+                for old in olds:
+                    ps.append(k)
+                    cs.append(self.code(old))
+                    ws.append(1.0 / len(olds))
+            self._cache[rev] = (np.array(ps), np.array(cs), np.array(ws))
+        return self._cache[rev]
+
+
+def _year_batch(panel: Panel, cols: list[int], maps: _RevisionMaps, rev: str) -> Any:
+    import pyarrow as pa
+
+    n = len(panel.countries)
+    rows_p, rows_c, rows_w = maps.rows(rev)
+    ncodes = len(maps.codes)
+    first = cols[0]
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+    for flow, values, seen, rep, par in (
+        (0, panel.exports, panel.export_seen, panel.si, panel.sj),
+        (1, panel.imports, panel.import_seen, panel.sj, panel.si),
     ):
-        rows[key].append(val)
+        v = np.where(seen[:, cols], values[:, cols], 0.0)
+        # expand each series into its product's codes in this revision (weights sum to 1)
+        per_product = np.bincount(rows_p, minlength=len(panel.products))
+        if per_product.max() == 1 and per_product.min() == 1:
+            order = np.argsort(rows_p)
+            code_of = rows_c[order]
+            series_code = code_of[panel.sp]
+            keys = (rep * n + par) * ncodes + series_code
+            key = keys[:, None] * 12 + np.arange(len(cols))[None, :]
+            key, val = key.ravel(), v.ravel()
+        else:
+            s_idx, r_idx = [], []
+            for r, p in enumerate(rows_p):
+                hit = np.nonzero(panel.sp == p)[0]
+                s_idx.append(hit)
+                r_idx.append(np.full(len(hit), r))
+            ss, rr = np.concatenate(s_idx), np.concatenate(r_idx)
+            keys = (rep[ss] * n + par[ss]) * ncodes + rows_c[rr]
+            key = (keys[:, None] * 12 + np.arange(len(cols))[None, :]).ravel()
+            val = (v[ss] * rows_w[rr][:, None]).ravel()
+        nz = val > 0
+        key, val = key[nz], val[nz]
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = np.round(np.bincount(inv, weights=val))
+        keep = total >= 1.0
+        uniq, total = uniq[keep], total[keep]
+        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8), uniq, uniq, flow))
+    key = np.concatenate([p[0] for p in parts])
+    value = np.concatenate([p[1] for p in parts])
+    flow_idx = np.concatenate([p[2] for p in parts])
+    month = key % 12
+    rest = key // 12
+    code = rest % ncodes
+    rest //= ncodes
+    partner = rest % n
+    reporter = rest // n
+    days = np.array(
+        [(d - date(1970, 1, 1)).days for d in panel.months[first : first + len(cols)]],
+        dtype=np.int32,
+    )
+    unit_value = 40.0 * np.exp(1.5 * _uniform(7, 21, np.array([int(c) for c in maps.codes])))
+    countries = pa.array(panel.countries)
+    nrows = len(key)
+
+    def const(text: str) -> Any:
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(nrows, dtype=np.int8)), pa.array([text])
+        )
+
+    def dictionary(indices: np.ndarray, values: Any) -> Any:
+        return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), values)
+
+    return pa.RecordBatch.from_pydict(
+        {
+            "source": const("synthetic"),
+            "reporter": dictionary(reporter, countries),
+            "partner": dictionary(partner, countries),
+            "flow": dictionary(flow_idx, pa.array(["export", "import"])),
+            "hs": dictionary(code, pa.array(maps.codes)),
+            "hs_rev": const(rev),
+            "period": pa.array(days[month], type=pa.date32()),
+            "freq": const("M"),
+            "value_usd": pa.array(value),
+            "net_kg": pa.array(np.round(value / unit_value[code], 1)),
+            "qty": pa.nulls(nrows, pa.float64()),
+            "qty_unit": pa.nulls(nrows, pa.string()),
+            "valuation": dictionary(flow_idx, pa.array(["FOB", "CIF"])),
+        }
+    )
+
+
+def content_hash(con: Any, *, exclude: Sequence[str] = ("batch_id",)) -> str:
+    """A hash of trade_flows' content in key order (for determinism checks)."""
+    from transship.schema import NATURAL_KEY, TRADE_FLOWS
+
+    cols = [c.name for c in TRADE_FLOWS if c.name not in exclude]
+    order = ", ".join(NATURAL_KEY)
+    row = con.execute(
+        f"SELECT md5(string_agg(concat_ws('|', {', '.join(cols)}), chr(10) ORDER BY {order})) "
+        "FROM trade_flows"
+    ).fetchone()
+    return str(row[0])
+
+
+__all__ = [
+    "LABEL_COLUMNS",
+    "SEED",
+    "Panel",
+    "SyntheticTrade",
+    "World",
+    "content_hash",
+    "label_schema",
+    "load_world",
+    "product_universe",
+]

@@ -49,6 +49,24 @@ CREATE TABLE IF NOT EXISTS ingest_batches (
     transship_version VARCHAR
 )"""
 
+# Ground truth of the synthetic generator's injected scenarios: the cells each one changed.
+# A labelled ingest (a source with a `labels` table) replaces all labels in its transaction.
+_LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS scenario_labels (
+    batch_id VARCHAR NOT NULL,  -- the ingest that wrote the labelled rows
+    scenario VARCHAR NOT NULL,  -- scenario id in its YAML file
+    kind VARCHAR NOT NULL,  -- reroute | phantom_exports | misdeclare | block
+    role VARCHAR NOT NULL,  -- the leg changed, e.g. origin_to_hub, hub_to_target, phantom
+    hub VARCHAR,  -- the hub the scheme runs through (null for misdeclare)
+    exporter VARCHAR NOT NULL,
+    importer VARCHAR NOT NULL,
+    hs2022 VARCHAR NOT NULL,
+    side VARCHAR NOT NULL,  -- export (the exporter's record) | import (the importer's)
+    period_start DATE NOT NULL,  -- first and last changed month
+    period_end DATE NOT NULL,
+    cells INTEGER NOT NULL  -- changed monthly cells between them
+)"""
+
 
 @dataclass
 class IngestResult:
@@ -131,6 +149,7 @@ class Warehouse:
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS trade_flows (\n    {cols}\n)")
         self.con.execute(_BATCHES_DDL)
+        self.con.execute(_LABELS_DDL)
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
@@ -191,6 +210,16 @@ class Warehouse:
             if not getattr(src, "keys_unique", False):
                 self._check_unique(batch_id, src.input_name)
             replaced = self._replace_older(batch_id, src.source, lo, hi)
+            labels = getattr(src, "labels", None)
+            if labels is not None:
+                self.con.execute("DELETE FROM scenario_labels")
+                self.con.register("_labels", labels)
+                try:
+                    self.con.execute(
+                        "INSERT INTO scenario_labels SELECT ?, * FROM _labels", [batch_id]
+                    )
+                finally:
+                    self.con.unregister("_labels")
             finished = _utcnow()
             self.con.execute(
                 "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
