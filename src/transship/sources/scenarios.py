@@ -232,8 +232,8 @@ def load_scenarios(
             sc = _ADAPTER.validate_python(body)
         except ValidationError as e:
             err = e.errors()[0]
-            loc = [p for p in err["loc"] if p not in KINDS]
-            field = ".".join(str(p) for p in loc) or "kind"
+            loc = [p for p in err["loc"] if p not in KINDS] or ["kind"]
+            field = ".".join(str(p) for p in loc)
             raise InputError(
                 f"scenario {body.get('id', i + 1)!r}: {err['msg']}",
                 file=name,
