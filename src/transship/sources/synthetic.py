@@ -5,8 +5,9 @@ Not real data, and every row says so (source = 'synthetic'). The generator:
 - trades the CHPL codes and a control basket (every non-CHPL HS2022 subheading of the CHPL
   headings that exists unchanged since HS2012) among ~60 countries, 2015-2025, monthly;
 - sizes each exporter->importer->product series by gravity (GDP^a x GDP^b / distance^c, from
-  `reference/data/synthetic_world.yaml`) times lognormal product and pair affinities; series
-  below `min_usd` a month do not trade at all (realistic zeros), small ones skip months;
+  `reference/data/synthetic_world.yaml`) times lognormal product and pair affinities; a
+  series expected to move less than `min_usd` a month ships in lumps, only some months
+  (realistic zeros, same mean), and one below 1% of `min_usd` never trades;
 - gives each month seasonality (per product), a trend (per pair), the 2020 COVID dip and
   lognormal noise;
 - writes both sides of every flow: the exporter's FOB export and the importer's CIF import
@@ -49,7 +50,8 @@ from transship.sources.scenarios import (
 SEED = 20231101
 START = "2015-01"
 END = "2025-12"
-MIN_USD = 50_000.0  # a series smaller than this a month does not trade
+MIN_USD = 95_000.0  # a series smaller than this a month trades in lumps, some months only
+MIN_CHANCE = 0.01  # series with a smaller monthly chance of trading never trade
 WORLD_FILE = reference.DATA_DIR / "synthetic_world.yaml"
 NOISE_SIGMA = 0.3  # monthly lognormal noise of a series
 MIRROR_SIGMA = 0.05  # importer-vs-exporter reporting noise
@@ -165,16 +167,28 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _hash(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
+    """64 random bits for each key, a pure function of (seed, stream, key)."""
+    salt = _U64((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + 1) & _MASK)
+    return _mix(_mix(keys.astype(np.uint64) ^ salt) + salt)
+
+
+def _halves(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent U(0,1) from the high and low 32 bits of a hash."""
+    scale = 2.0**-32
+    hi = ((h >> _U64(32)).astype(np.float64) + 0.5) * scale
+    lo = ((h & _U64(0xFFFFFFFF)).astype(np.float64) + 0.5) * scale
+    return hi, lo
+
+
 def _uniform(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
     """U(0,1) for each key, a pure function of (seed, stream, key)."""
-    salt = (seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + 1) & _MASK
-    x = _mix(_mix(keys.astype(np.uint64) ^ _U64(salt)) + _U64(salt))
-    return ((x >> _U64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    return _halves(_hash(seed, stream, keys))[0]
 
 
 def _normal(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
-    u1 = _uniform(seed, stream, keys)
-    u2 = _uniform(seed, stream + 7919, keys)
+    """N(0,1) for each key (Box-Muller on the two halves of one hash)."""
+    u1, u2 = _halves(_hash(seed, stream, keys))
     z: np.ndarray = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
     return z
 
@@ -275,55 +289,77 @@ class SyntheticTrade:
         self.labels: Any = None  # pyarrow.Table, set by batches()
 
     # -- generation ---------------------------------------------------------------------
-    def generate(self) -> Panel:
-        """Baseline series, then the scenarios in order, with their labels."""
+    def _plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """(monthly trade chance of every exporter x importer x product, scenario-touched)."""
+        if not hasattr(self, "_planned"):
+            n = len(self.world.codes)
+            base = self._gravity()
+            forced = np.zeros(base.shape, dtype=bool)
+            for sc in self.scenarios.scenarios:
+                for i, j, p in self._touched(sc):
+                    forced[i, j, p] = True
+            forced[np.arange(n), np.arange(n), :] = False
+            self._base = base
+            self._planned = (np.minimum(base / self.min_usd, 1.0), forced)
+        return self._planned
+
+    def baseline(
+        self, si: np.ndarray, sj: np.ndarray, sp: np.ndarray, months: Sequence[date]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Exports (FOB), the importer's CIF factor, and which side reports, per cell.
+
+        A pure function of the seed and the cell: the same series and month always give the
+        same values, whichever other series or months are generated with it.
+        """
         w = self.world
-        n = len(w.codes)
-        base = self._gravity()
-        active = base >= self.min_usd
-        forced = np.zeros_like(active)
-        for sc in self.scenarios.scenarios:
-            for i, j, p in self._touched(sc):
-                forced[i, j, p] = True
-        forced[np.arange(n), np.arange(n), :] = False
-        si, sj, sp = np.nonzero(active | forced)
-        trading = active[si, sj, sp]
-        months = self.months
+        chance, _ = self._plan()
+        q = chance[si, sj, sp]
         t_ord = np.array([_month_ordinal(d) for d in months], dtype=np.int64)
         iso = np.array([_iso_number(c) for c in w.codes], dtype=np.int64)
         hs = np.array([int(c) for c in self.products], dtype=np.int64)
         series_key = (iso[si] * 17576 + iso[sj]) * 1_000_000 + hs[sp]
         cell = (series_key[:, None] * 4096 + (t_ord - 2000 * 12)[None, :]).astype(np.uint64)
-
         # seasonality per product, trend per pair, COVID dip, noise per cell
         amp = 0.05 + 0.2 * _uniform(self.seed, 11, hs)
         phase = 12.0 * _uniform(self.seed, 12, hs)
         moy = np.array([d.month for d in months], dtype=np.float64)
         season = 1.0 + amp[:, None] * np.sin(2 * np.pi * (moy[None, :] - phase[:, None]) / 12)
-        pair_key = iso[si] * 17576 + iso[sj]
-        growth = GROWTH + 0.03 * _normal(self.seed, 13, pair_key)
+        growth = GROWTH + 0.03 * _normal(self.seed, 13, iso[si] * 17576 + iso[sj])
         years = (t_ord - _month_ordinal(date(2019, 7, 1))) / 12.0
-        trend = np.exp(growth[:, None] * years[None, :])
         covid = np.array([COVID.get(d, 1.0) for d in months])
-        x = base[si, sj, sp][:, None] * season[sp] * trend * covid[None, :]
-        x *= _lognormal(self.seed, 14, cell, NOISE_SIGMA)
-        # small series skip months: P(no trade) = exp(-value / min_usd)
-        x[_uniform(self.seed, 15, cell) < np.exp(-x / self.min_usd)] = 0.0
-        x[~trading] = 0.0
+        # Small series ship now and then, in lumps: a series expected to move v < min_usd a
+        # month trades with chance v / min_usd, min_usd at a time, so its mean stays v.
+        chance_u, side_u = _halves(_hash(self.seed, 15, cell))
+        trades = (chance_u < q[:, None]) & (q >= MIN_CHANCE)[:, None]
+        r, c = np.nonzero(trades)
+        traded = cell[r, c]
+        value = self._base[si, sj, sp][r] / np.maximum(q[r], MIN_CHANCE)
+        value *= season[sp[r], c] * np.exp(growth[r] * years[c]) * covid[c]
+        value *= _lognormal(self.seed, 14, traded, NOISE_SIGMA)
+        x = np.zeros(cell.shape)
+        x[r, c] = value
         dist = self._distance()[si, sj]
         cif = 1.02 + 0.06 * np.minimum(dist / 10_000.0, 1.0)
-        mirror = cif[:, None] * _lognormal(self.seed, 16, cell, MIRROR_SIGMA)
-        export_seen = _uniform(self.seed, 17, cell) >= MISSING_SIDE
-        import_seen = _uniform(self.seed, 18, cell) >= MISSING_SIDE
+        mirror = np.repeat(cif[:, None], len(months), axis=1)  # plain margin where no trade
+        mirror[r, c] *= _lognormal(self.seed, 16, traded, MIRROR_SIGMA)
+        export_seen = side_u >= MISSING_SIDE  # each side misses 1%, never both at once
+        import_seen = (side_u < MISSING_SIDE) | (side_u >= 2 * MISSING_SIDE)
         for code, stop in w.stops_reporting.items():
             k = w.codes.index(code)
             late = t_ord >= _month_ordinal(stop)
             export_seen[np.ix_(si == k, late)] = False
             import_seen[np.ix_(sj == k, late)] = False
+        return x, mirror, export_seen, import_seen
+
+    def generate(self) -> Panel:
+        """The scenario-touched series over all months, after the scenarios, with labels."""
+        _, forced = self._plan()
+        si, sj, sp = np.nonzero(forced)
+        x, mirror, export_seen, import_seen = self.baseline(si, sj, sp, self.months)
         panel = Panel(
-            countries=w.codes,
+            countries=self.world.codes,
             products=self.products,
-            months=months,
+            months=self.months,
             si=si,
             sj=sj,
             sp=sp,
@@ -367,7 +403,9 @@ class SyntheticTrade:
         exporter_fit = _lognormal(self.seed, 2, ep, 1.0)  # what each country makes
         ijp = (iso[:, None, None] * 17576 + iso[None, :, None]) * 1_000_000 + hs[None, None, :]
         pair_fit = _lognormal(self.seed, 3, ijp.astype(np.uint64), 0.7)
-        base: np.ndarray = pair[:, :, None] * share[None, None, :] * exporter_fit[:, None, :] * pair_fit
+        base: np.ndarray = (
+            pair[:, :, None] * share[None, None, :] * exporter_fit[:, None, :] * pair_fit
+        )
         base[np.arange(n), np.arange(n), :] = 0.0
         assert base.shape == (n, n, m)
         return base
@@ -530,10 +568,27 @@ class SyntheticTrade:
 
         panel = self.generate()
         self.labels = pa.Table.from_pylist(panel.labels, schema=label_schema())
+        chance, forced = self._plan()
+        # every other series that ever trades, generated a year at a time
+        ui, uj, up = np.nonzero((chance >= MIN_CHANCE) & ~forced)
         maps = _RevisionMaps(self.products, self.world)
         for year in sorted({d.year for d in panel.months}):
             cols = [k for k, d in enumerate(panel.months) if d.year == year]
-            batch = _year_batch(panel, cols, maps, reference.hs_revision_in_force(year))
+            months = [panel.months[k] for k in cols]
+            x, mirror, xs, ms = self.baseline(ui, uj, up, months)
+            part = Panel(
+                countries=panel.countries,
+                products=panel.products,
+                months=months,
+                si=np.concatenate([ui, panel.si]),
+                sj=np.concatenate([uj, panel.sj]),
+                sp=np.concatenate([up, panel.sp]),
+                exports=np.concatenate([x, panel.exports[:, cols]]),
+                imports=np.concatenate([x * mirror, panel.imports[:, cols]]),
+                export_seen=np.concatenate([xs, panel.export_seen[:, cols]]),
+                import_seen=np.concatenate([ms, panel.import_seen[:, cols]]),
+            )
+            batch = _year_batch(part, maps, reference.hs_revision_in_force(year))
             self.rows_read += batch.num_rows
             yield batch
 
@@ -613,13 +668,14 @@ class _RevisionMaps:
         return self._cache[rev]
 
 
-def _year_batch(panel: Panel, cols: list[int], maps: _RevisionMaps, rev: str) -> Any:
+def _year_batch(panel: Panel, maps: _RevisionMaps, rev: str) -> Any:
+    """One year's rows, both sides, codes in `rev` (summed where codes merge)."""
     import pyarrow as pa
 
     n = len(panel.countries)
     rows_p, rows_c, rows_w = maps.rows(rev)
     ncodes = len(maps.codes)
-    first = cols[0]
+    cols = list(range(len(panel.months)))
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
     for flow, values, seen, rep, par in (
         (0, panel.exports, panel.export_seen, panel.si, panel.sj),
@@ -662,7 +718,7 @@ def _year_batch(panel: Panel, cols: list[int], maps: _RevisionMaps, rev: str) ->
     partner = rest % n
     reporter = rest // n
     days = np.array(
-        [(d - date(1970, 1, 1)).days for d in panel.months[first : first + len(cols)]],
+        [(d - date(1970, 1, 1)).days for d in panel.months],
         dtype=np.int32,
     )
     unit_value = 40.0 * np.exp(1.5 * _uniform(7, 21, np.array([int(c) for c in maps.codes])))
