@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -108,3 +109,63 @@ def flows(
         )
         table = result.to_pyarrow()
     show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD")
+
+
+@app.command()
+@handle_errors
+def mirror(
+    ctx: typer.Context,
+    exporters: Annotated[str, typer.Option(help="Exporting countries: TUR, eu, g7.")],
+    importers: Annotated[str, typer.Option(help="Importing countries: KAZ, ft_five.")],
+    products: Annotated[
+        str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes.")
+    ] = "chpl",
+    period: Annotated[
+        str | None, typer.Option(help="2022-01..2023-09 (default: all data).")
+    ] = None,
+    cif_factor: Annotated[
+        float, typer.Option(help="Imports are CIF: M_fob = M / this factor.")
+    ] = 1.06,
+    window: Annotated[
+        int, typer.Option(help="Rolling window in periods (months), to absorb shipping lags.")
+    ] = 3,
+    whole_period: Annotated[
+        bool, typer.Option("--whole-period", help="One row per pair over the whole period.")
+    ] = False,
+    log_threshold: Annotated[
+        float, typer.Option(help="Breach when |ln(X/M_fob)| exceeds this (default ln 2).")
+    ] = math.log(2),
+    gap_threshold: Annotated[
+        float, typer.Option(help="... and |X - M_fob| exceeds this many USD.")
+    ] = 1e6,
+    min_consecutive: Annotated[
+        int, typer.Option(help="Flag runs of at least this many breaching windows.")
+    ] = 2,
+    by_product: Annotated[bool, typer.Option("--by-product", help="One row per HS code.")] = False,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Mirror gaps: exporter-reported X vs importer-reported M (CIF->FOB), with flags."""
+    from transship.analysis.mirror import mirror as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            exporters=exporters,
+            importers=importers,
+            products=products,
+            period=period,
+            cif_factor=cif_factor,
+            window=None if whole_period else window,
+            log_threshold=log_threshold,
+            gap_threshold_usd=gap_threshold,
+            min_consecutive=min_consecutive,
+            by_product=by_product,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD")
