@@ -10,7 +10,7 @@ older revision are left out and named in the notes. The product map is a small
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -94,12 +94,15 @@ def select(
     flow: str | Sequence[str] = "export",
     freq: Freq = "auto",
     source: str | None = None,
+    mapper: Callable[[Sequence[str]], tuple[list[dict[str, Any]], list[str]]] | None = None,
 ) -> Selection:
     """Rows of trade_flows matching the filters, each with its HS2022 code and CHPL tier.
 
     Country arguments are expressions (`TUR`, `russia+ft_five`) or ready sets of ISO codes;
     `periods` is a union of ranges. With `freq="auto"` monthly rows are used when the
-    selection has any, so annual rows are never added on top of the months.
+    selection has any, so annual rows are never added on top of the months. `mapper`
+    replaces the product map: revisions -> (rows with hs_rev, hs, hs2022, tier and any
+    extra columns, notes).
     """
     import ibis
 
@@ -133,11 +136,11 @@ def select(
     revisions = sorted({r["rev"] for r in meta}) or ["HS2022"]
     synthetic = any(bool(r["synth"]) for r in meta)
     t = t.filter(t.freq.cast("string") == freq)
-    rows, notes = product_map(products, revisions)
+    rows, notes = (mapper or (lambda revs: product_map(products, revs)))(revisions)
     if not rows:
         raise UsageError(f"--products {products!r} matches no HS code in {revisions}")
-    pm = ibis.memtable(rows, schema={"hs_rev": "string", "hs": "string", "hs2022": "string",
-                                     "tier": "string"})  # fmt: skip
+    schema = {k: "string" for k in rows[0]}
+    pm = ibis.memtable({k: [r[k] for r in rows] for k in schema}, schema=schema)
     t = t.select(
         source=t.source.cast("string"),
         reporter=t.reporter.cast("string"),
@@ -148,10 +151,10 @@ def select(
         period=t.period.cast("date"),
         value_usd=t.value_usd.cast("float64"),
     )
+    extra = [pm[k] for k in schema if k not in ("hs_rev", "hs")]
     j = t.join(pm, [t.hs_rev == pm.hs_rev, t.hs == pm.hs]).select(
-        t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, pm.hs2022, pm.tier, t.period,
-        t.value_usd,
-    )  # fmt: skip
+        t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, *extra, t.period, t.value_usd
+    )
     j = j.mutate(year=j.period.year())
     return Selection(table=j, freq=freq, notes=notes, synthetic=synthetic)
 

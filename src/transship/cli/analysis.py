@@ -169,3 +169,52 @@ def mirror(
         )
         table = result.to_pyarrow()
     show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD")
+
+
+@app.command()
+@handle_errors
+def hubs(
+    ctx: typer.Context,
+    hubs: Annotated[str, typer.Option(help="Candidate hub countries.")] = "hubs",
+    target: Annotated[str, typer.Option(help="Target of the sanctions.")] = "russia",
+    neighbours: Annotated[
+        str, typer.Option(help="The target's neighbours (exports to them count too).")
+    ] = "caucasus_central_asia",
+    coalition: Annotated[str, typer.Option(help="Where the goods come from.")] = "coalition",
+    products: Annotated[str, typer.Option(help="Treated products.")] = "chpl",
+    event: Annotated[str, typer.Option(help="Timeline event that splits pre and post.")] = (
+        "invasion"
+    ),
+    baseline: Annotated[str, typer.Option(help="Pre-event years.")] = "2015..2021",
+    post: Annotated[
+        str | None, typer.Option(help="Post period (default: month after event to last data).")
+    ] = None,
+    control: Annotated[
+        str, typer.Option(help="Control products: auto (same HS4 headings) or codes.")
+    ] = "auto",
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Rank hubs: CHPL vs control growth after an event (difference-in-differences)."""
+    from transship.analysis.hubs import hubs as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            hubs=hubs,
+            target=target,
+            neighbours=neighbours,
+            coalition=coalition,
+            products=products,
+            event=event,
+            baseline=baseline,
+            post=post,
+            control=control,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"hubs: {products} after {event}", "log growth; USD a year")
