@@ -218,3 +218,87 @@ def hubs(
         )
         table = result.to_pyarrow()
     show(result, table, format, out, f"hubs: {products} after {event}", "log growth; USD a year")
+
+
+@app.command()
+@handle_errors
+def anomalies(
+    ctx: typer.Context,
+    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
+    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    pre: Annotated[str, typer.Option(help="Each series' own reference period.")] = "2015..2021",
+    post: Annotated[
+        str | None, typer.Option(help="Period to score (default: after --pre to last data).")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="Robust score that counts as a surge.")] = 3.5,
+    min_pre_months: Annotated[
+        int, typer.Option(help="Leave out series with fewer positive pre months.")
+    ] = 12,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Rank (reporter, partner, product) surges by a robust score vs their own past."""
+    from transship.analysis.anomalies import anomalies as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            flow=flow,
+            pre=pre,
+            post=post,
+            threshold=threshold,
+            min_pre_months=min_pre_months,
+            source=source,
+        )
+        expr = result.table.limit(limit) if limit else result.table
+        table = expr.to_pyarrow()
+    show(result, table, format, out, f"{products} {flow} surges", "USD a month; robust scores")
+
+
+@app.command("event-study")
+@handle_errors
+def event_study(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Option(help="Timeline event id (transship reference events).")] = (
+        "eo14114"
+    ),
+    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
+    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    before: Annotated[int, typer.Option(help="Months before the event.")] = 12,
+    after: Annotated[int, typer.Option(help="Months after the event.")] = 12,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Monthly values around a sanctions event, indexed to the months before it."""
+    from transship.analysis.anomalies import event_study as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            event=event,
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            flow=flow,
+            before=before,
+            after=after,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"{products} {flow}s around {event}", "USD a month")
