@@ -48,8 +48,19 @@ def connect(
         wh.export_parquet(parquet_dir, overwrite=True)
     con = spark_backend(parquet_dir)
     if tmp is not None:
-        weakref.finalize(con, shutil.rmtree, tmp, True)
+        con._transship_cleanup = [weakref.finalize(con, shutil.rmtree, tmp, True)]
     return con
+
+
+def close(con: Any) -> None:
+    """Release a connection from `connect`: DuckDB closes; Spark keeps its shared session
+    (stopping it would break later connections in this process) and drops the export."""
+    if getattr(con, "name", "") == "pyspark":
+        con._session.catalog.dropTempView("trade_flows")
+        for fin in getattr(con, "_transship_cleanup", ()):
+            fin()
+    else:
+        con.disconnect()
 
 
 def spark_backend(parquet_dir: str | Path, session: Any = None) -> Any:
