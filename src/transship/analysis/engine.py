@@ -81,12 +81,15 @@ def spark_session(cores: int | None = None) -> Any:
         raise UsageError("--engine spark needs pyspark (pip install pyspark) and Java") from e
     if shutil.which("java") is None and not _java_home():
         raise UsageError("--engine spark needs Java (e.g. apt-get install default-jre-headless)")
+    import os
+
     master = f"local[{cores}]" if cores else "local[*]"
+    shuffle = str(cores or os.cpu_count() or 1)  # one shuffle partition per core
     return (
         SparkSession.builder.master(master)
         .appName("transship")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", shuffle)
         .config("spark.sql.session.timeZone", "UTC")
         # partition values (source=...) stay text: a source named "2023" is not a number
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
