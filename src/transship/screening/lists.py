@@ -438,10 +438,10 @@ def load_list(
 
 def loaded_lists(con: Any) -> list[dict[str, Any]]:
     """Lists in the warehouse with their provenance, newest first."""
-    ensure_tables_ro = con.execute(
+    (found,) = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_lists'"
-    ).fetchone()
-    if not ensure_tables_ro or not ensure_tables_ro[0]:
+    ).fetchall()[0]
+    if not found:
         return []
     cur = con.execute(
         "SELECT list, format, entities, names, loaded_at, input_sha256, input_names "
