@@ -148,7 +148,9 @@ def from_records(records: list[dict[str, Any]]) -> Any:
         )
         for n in names
     }
-    return conform(pa.table(cols) if cols else pa.table({"id": pa.array([], pa.string())}))
+    if not records:
+        cols = {n: pa.array([], pa.string()) for n in COLUMNS}
+    return conform(pa.table(cols))
 
 
 def _flatten(record: dict[str, Any]) -> dict[str, Any]:
