@@ -28,7 +28,9 @@ LIST = "id,name,aliases,country\ne1,ООО Ромашка,,RU\n"
 @pytest.fixture
 def screened(tmp_path: Path) -> Path:
     wh = tmp_path / "w.duckdb"
-    r = runner.invoke(app, ["-w", str(wh), "lists", "load", "hand", str(write(tmp_path / "l.csv", LIST))])
+    r = runner.invoke(
+        app, ["-w", str(wh), "lists", "load", "hand", str(write(tmp_path / "l.csv", LIST))]
+    )
     assert r.exit_code == 0, r.output
     decls = write(tmp_path / "d.csv", DECLS)
     out = tmp_path / "dec.csv"

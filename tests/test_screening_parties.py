@@ -113,7 +113,9 @@ def test_malformed_list_is_rejected_with_line_and_nothing_loaded(tmp_path: Path)
     assert e.value.line == 7
     # the earlier load is intact
     assert loaded_lists(con)[0]["entities"] == 6
-    ftm = write(tmp_path / "x.ftm.json", '{"id": "a", "schema": "Person", "properties": {}}\n{oops\n')
+    ftm = write(
+        tmp_path / "x.ftm.json", '{"id": "a", "schema": "Person", "properties": {}}\n{oops\n'
+    )
     with pytest.raises(InputError) as e:
         parse_list([ftm])
     assert e.value.line == 2
@@ -123,11 +125,13 @@ def test_ofac_format_quirks(tmp_path: Path) -> None:
     sdn = tmp_path / "sdn.csv"
     sdn.write_bytes(
         b'42033,"AZU INTERNATIONAL LIMITED SIRKETI",-0- ,"RUSSIA-EO14024",-0- ,-0- ,-0- ,'
-        b'-0- ,-0- ,-0- ,-0- ,-0- \r\n'
+        b"-0- ,-0- ,-0- ,-0- ,-0- \r\n"
         b'7,"PETROV, Ivan",individual,"UKRAINE-EO13662] [RUSSIA-EO14024",-0- ,-0- ,-0- ,'
         b'-0- ,-0- ,-0- ,-0- ,"DOB 1970."\r\n\x1a'
     )
-    write(tmp_path / "alt.csv", '7,1,"aka","PETROV, Ivan Ivanovich",-0- \r\n999,2,"aka","X",-0- \r\n')
+    write(
+        tmp_path / "alt.csv", '7,1,"aka","PETROV, Ivan Ivanovich",-0- \r\n999,2,"aka","X",-0- \r\n'
+    )
     write(tmp_path / "add.csv", '7,1,-0- ,"Moscow","Russia",-0- \r\n')
     kind, ents, notes = parse_list([sdn])
     assert kind == "ofac" and len(ents) == 2

@@ -143,7 +143,12 @@ def test_precedence_allow_overrides_block_and_equal_precedence_takes_most_severe
     ("old", "new", "marker", "field"),
     [
         ("    action: FLAG\n", "    action: STOP\n", "action: STOP", "rules.2.action"),
-        ("destination: russia, exporter", "destination: narnia, exporter", "narnia", "rules.1.when.destination"),
+        (
+            "destination: russia, exporter",
+            "destination: narnia, exporter",
+            "narnia",
+            "rules.1.when.destination",
+        ),
         ("valid_to: 2024-06-30", "valid_to: 2023-06-30", "valid_to", "rules.1.valid_to"),
         ("    legal_source: test licence\n", "", "- id: licence", "rules.1.legal_source"),
         ('products: "8542", dest', 'products: "85423", dest', "85423", "rules.0.when.products"),

@@ -48,8 +48,11 @@ class Settings(BaseSettings):
         "the declaration for a human to review; below it, no hit is reported.",
     )
     country_bonus: float = Field(
-        4.0, ge=0, le=20, description="Added to a hit's score when the party's country is "
-        "one of the listed entity's countries."
+        4.0,
+        ge=0,
+        le=20,
+        description="Added to a hit's score when the party's country is "
+        "one of the listed entity's countries.",
     )
     country_penalty: float = Field(
         10.0, ge=0, le=50, description="Subtracted when both countries are known and differ."
@@ -71,9 +74,7 @@ class Settings(BaseSettings):
         description="Comma-separated sanctions lists the API screens parties against "
         "(default: every list loaded in the warehouse).",
     )
-    api_policy: str = Field(
-        "tr-customs-2024", description="Policy used when a request names none."
-    )
+    api_policy: str = Field("tr-customs-2024", description="Policy used when a request names none.")
 
     def tokens(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())

@@ -36,7 +36,8 @@ def screen(
         Path, typer.Argument(help="Declarations: .csv, .parquet or .json (see README schema).")
     ],
     policy: Annotated[
-        str, typer.Option(help="Policy id (tr-customs-2024, eu-annex-xl, us-bis-chpl) or YAML file.")
+        str,
+        typer.Option(help="Policy id (tr-customs-2024, eu-annex-xl, us-bis-chpl) or YAML file."),
     ] = "tr-customs-2024",
     lists: Annotated[
         list[str] | None,
@@ -76,9 +77,7 @@ def screen(
                 tasks[phase] = bar.add_task(label, total=max(total, 1))
             bar.update(tasks[phase], completed=done)
 
-        result = screen_file(
-            file, policy, _split(lists), warehouse_path(ctx), progress=progress
-        )
+        result = screen_file(file, policy, _split(lists), warehouse_path(ctx), progress=progress)
     if out is not None or fmt != "table":
         emit(result.table, fmt, out=out)  # type: ignore[arg-type]
     else:
@@ -119,9 +118,9 @@ def lists_load(
     from transship.output import emit
     from transship.screening import load_lists
 
-    r = load_lists(warehouse_path(ctx), name, files, format.value)  # type: ignore[arg-type]
+    r = load_lists(warehouse_path(ctx), name, files, format.value)
     emit(
-        [{"list": r.list, "format": r.format, "entities": r.entities, "names": r.names}],
+        [{"list": r.name, "format": r.format, "entities": r.entities, "names": r.names}],
         "table",
         title="list loaded",
     )
@@ -183,8 +182,7 @@ def audit_verify(ctx: typer.Context) -> None:
     console = Console()
     if v.ok:
         console.print(
-            f"audit trail intact: {v.records:,} records, head seq {v.head_seq}, "
-            f"hash {v.head_hash}",
+            f"audit trail intact: {v.records:,} records, head seq {v.head_seq}, hash {v.head_hash}",
             highlight=False,
         )
         return

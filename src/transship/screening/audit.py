@@ -170,7 +170,9 @@ def verify(con: Any, *, max_problems: int = 20) -> Verification:
                 kind = "missing (deleted)" if seq > expected_seq else "duplicated (inserted)"
                 problems.append(f"seq {expected_seq}: record {kind}; next record is seq {seq}")
             if prev_hash != prev:
-                problems.append(f"seq {seq}: prev_hash does not match the hash of the record before")
+                problems.append(
+                    f"seq {seq}: prev_hash does not match the hash of the record before"
+                )
             if record_hash(values, prev_hash) != stored:
                 problems.append(f"seq {seq}: contents do not match its hash (edited)")
             prev, expected_seq = stored, seq + 1

@@ -126,7 +126,9 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
             raise InputError(f"unknown declarations format {fmt!r}", file=str(path))
         table = rel.to_arrow_table()
     except duckdb.Error as e:
-        raise InputError(f"cannot read as {kind}: {str(e).splitlines()[0]}", file=str(path)) from None
+        raise InputError(
+            f"cannot read as {kind}: {str(e).splitlines()[0]}", file=str(path)
+        ) from None
     finally:
         con.close()
     return conform(table, str(path))

@@ -229,7 +229,8 @@ SELECT d._row + 1 AS "row", r.id AS id,
   ru.rules, h.hits,
   CASE WHEN d._error IS NOT NULL THEN NULL
        WHEN ru.reasons IS NULL AND h.hits IS NULL THEN 'no rule applies and no list hit'
-       ELSE concat_ws('; ', ru.reasons, CASE WHEN h.hits IS NOT NULL THEN 'list hit: ' || h.hits END)
+       ELSE concat_ws('; ', ru.reasons,
+                      CASE WHEN h.hits IS NOT NULL THEN 'list hit: ' || h.hits END)
   END AS reasons,
   d._error AS error,
   h.keys AS _hit_keys

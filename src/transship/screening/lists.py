@@ -1,4 +1,4 @@
-"""Sanctions lists: parse OpenSanctions, OFAC and generic CSV files and load them into the warehouse.
+"""Sanctions lists: parse OpenSanctions, OFAC and generic CSV files; load them into the warehouse.
 
 Formats
   ftm       OpenSanctions FollowTheMoney JSON lines (`entities.ftm.json`): one entity a line,
@@ -93,7 +93,7 @@ class Entity:
 
 @dataclass
 class LoadResult:
-    list: str
+    name: str
     format: str
     input_names: list[str]
     entities: int
@@ -183,9 +183,7 @@ def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict
     for row in reader:
         line = reader.line_num
         if None in row or any(v is None for v in row.values()):
-            raise InputError(
-                f"expected {len(header)} fields", file=str(path), line=line
-            )
+            raise InputError(f"expected {len(header)} fields", file=str(path), line=line)
         yield line, row
 
 
@@ -327,9 +325,7 @@ def detect_format(path: Path) -> str:
         return "ofac"
     if "id" in cols and "name" in cols:
         return "csv"
-    raise UsageError(
-        f"cannot tell the list format of {path}; pass --format ({', '.join(FORMATS)})"
-    )
+    raise UsageError(f"cannot tell the list format of {path}; pass --format ({', '.join(FORMATS)})")
 
 
 def parse_list(paths: list[Path], fmt: ListFormat = "auto") -> tuple[str, list[Entity], list[str]]:
@@ -367,9 +363,7 @@ def _sha256(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def load_list(
-    con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto"
-) -> LoadResult:
+def load_list(con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto") -> LoadResult:
     """Parse `paths` and replace list `name` in the warehouse (DuckDB connection `con`)."""
     import pyarrow as pa
 
@@ -433,7 +427,9 @@ def load_list(
     except BaseException:
         con.rollback()
         raise
-    return LoadResult(name, kind, [str(p) for p in paths], len(entities), table.num_rows, skipped, notes)
+    return LoadResult(
+        name, kind, [str(p) for p in paths], len(entities), table.num_rows, skipped, notes
+    )
 
 
 def loaded_lists(con: Any) -> list[dict[str, Any]]:

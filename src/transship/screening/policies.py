@@ -168,7 +168,7 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at pydantic location `loc` (nearest found)."""
     import yaml
 
-    line = node.start_mark.line + 1
+    line: int = int(node.start_mark.line) + 1
     for key in loc:
         if isinstance(node, yaml.MappingNode):
             nxt = next((v for k, v in node.value if k.value == key), None)
@@ -181,7 +181,7 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
             node = node.value[key]
         else:
             break
-        line = node.start_mark.line + 1
+        line = int(node.start_mark.line) + 1
     return line
 
 
@@ -215,14 +215,19 @@ def load_policy_file(path: Path) -> Policy:
     except ValidationError as e:
         err = e.errors()[0]
         loc = tuple(err["loc"])
-        raise InputError(err["msg"], file=name, line=_line_of(root, loc), column=_field(loc)) from None
+        raise InputError(
+            err["msg"], file=name, line=_line_of(root, loc), column=_field(loc)
+        ) from None
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, r in enumerate(spec.rules):
         if r.id in seen:
             loc = ("rules", i, "id")
             raise InputError(
-                f"duplicate rule id {r.id!r}", file=name, line=_line_of(root, loc), column=_field(loc)
+                f"duplicate rule id {r.id!r}",
+                file=name,
+                line=_line_of(root, loc),
+                column=_field(loc),
             )
         seen.add(r.id)
         countries: dict[str, frozenset[str]] = {}

@@ -186,7 +186,9 @@ class ScreeningService:
         with self._lock:
             con = self._warehouse().con
             ensure_tables(con)
-            head = next(iter(con.execute("SELECT seq, hash FROM screening_audit_head").fetchall()), None)
+            head = next(
+                iter(con.execute("SELECT seq, hash FROM screening_audit_head").fetchall()), None
+            )
             lists = loaded_lists(con)
         return {
             "status": "ok",
@@ -214,9 +216,7 @@ def require_token(
 ) -> None:
     """401 without a bearer token, 403 with one that is not configured."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise HTTPException(
-            401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     tokens: frozenset[str] = request.app.state.settings.tokens()
     if not any(secrets.compare_digest(creds.credentials, t) for t in tokens):
         raise HTTPException(403, "token not accepted")
