@@ -1,14 +1,16 @@
 """Party matching: token blocking over normalised list names, rapidfuzz scoring, country qualifier.
 
 Scoring (0-100): rapidfuzz `token_sort_ratio` of the two normalised names (screening.names:
-Latin script, no legal forms, so word order, script and legal form do not count), then the
+Latin script, no legal forms, so word order, script and legal form do not count) without
+their generic words (ticaret, trading: name_forms.yaml), then the
 country qualifier: +`country_bonus` when the party's country is one of the entity's
 countries, -`country_penalty` when both are known and differ, capped to 0-100. A hit at or
 above `block_threshold` BLOCKs; at or above `flag_threshold` FLAGs (settings.py documents
 the defaults and why).
 
-Blocking: each list name is indexed under its tokens and the 4-letter prefixes of tokens
-of 5+ letters (so a typo late in a word still finds it). A query looks up its keys, skips
+Blocking: each list name is indexed under its tokens and, for tokens of 5+ letters, their
+4-letter prefix (a typo late in a word still finds it) and consonant skeleton (tekhnosfera
+and technosfera share `tknsfr`). A query looks up its keys, skips
 keys so common they say nothing (more than `max(200, 1%)` of names) unless it has no
 others, and scores at most `max_candidates` names sharing the most keys with it.
 """
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from transship.errors import UsageError
-from transship.screening.names import normalize_name
+from transship.screening.names import core_name, normalize_name, skeleton
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def _keys(norm: str) -> set[str]:
             keys.add(t)
         if len(t) >= 5:
             keys.add("^" + t[:4])
+            keys.add("~" + skeleton(t))
     return keys
 
 
@@ -89,6 +92,7 @@ class Matcher:
         self._caption = [r[2] for r in rows]
         self._name = [r[3] for r in rows]
         self._norm = [r[4] for r in rows]
+        self._core = [core_name(n) for n in self._norm]
         self._countries = [frozenset(r[5] or ()) for r in rows]
         self._programs = [r[6] for r in rows]
         postings: dict[str, list[int]] = {}
@@ -151,8 +155,8 @@ class Matcher:
         t = self.thresholds
         cutoff = max(0.0, t.flag - t.country_bonus)
         scored = process.extract(
-            norm,
-            [self._norm[i] for i in cands],
+            core_name(norm),
+            [self._core[i] for i in cands],
             scorer=fuzz.token_sort_ratio,
             score_cutoff=cutoff,
             limit=None,

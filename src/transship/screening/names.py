@@ -27,6 +27,7 @@ class NameForms:
     cyrillic: dict[str, str]
     legal_forms: tuple[tuple[str, ...], ...]  # token sequences, longest first
     abbreviations: dict[str, str]
+    generic_words: frozenset[str]
 
 
 @functools.cache
@@ -36,6 +37,9 @@ def name_forms(path: Path | None = None) -> NameForms:
     p = path or DATA_DIR / "name_forms.yaml"
     data = read_yaml(p)
     cyr, forms, abbr = data.get("cyrillic"), data.get("legal_forms"), data.get("abbreviations")
+    generic = data.get("generic_words")
+    if not isinstance(generic, list) or not all(isinstance(w, str) and w for w in generic):
+        raise fail(p, None, "field 'generic_words': expected a list of non-empty strings")
     if not isinstance(cyr, dict) or not all(
         isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in cyr.items()
     ):
@@ -47,7 +51,7 @@ def name_forms(path: Path | None = None) -> NameForms:
     ):
         raise fail(p, None, "field 'abbreviations': expected a mapping of text to text")
     seqs = sorted({tuple(f.split()) for f in forms}, key=len, reverse=True)
-    return NameForms(dict(cyr), tuple(seqs), dict(abbr))
+    return NameForms(dict(cyr), tuple(seqs), dict(abbr), frozenset(generic))
 
 
 @functools.cache
@@ -88,6 +92,23 @@ def normalize_name(name: str) -> str:
     tokens = [forms.abbreviations.get(t, t) for t in text.split()]
     tokens = _strip_forms(tokens, forms.legal_forms)
     return " ".join(tokens)
+
+
+def core_name(norm: str) -> str:
+    """A normalised name without its generic words (ticaret, trading ...), or all of it."""
+    generic = name_forms().generic_words
+    core = [t for t in norm.split() if t not in generic]
+    return " ".join(core) if core else norm
+
+
+_VOWELS = re.compile(r"[aeiouyjh]+")
+
+
+def skeleton(token: str) -> str:
+    """Consonant skeleton of a token, equal across transliterations (tekhno/techno: tknsfr)."""
+    t = token.replace("c", "k").replace("w", "v").replace("q", "k").replace("x", "ks")
+    t = _VOWELS.sub("", t)
+    return re.sub(r"(.)\1+", r"\1", t)
 
 
 def check_name_forms() -> None:
