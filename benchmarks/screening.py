@@ -208,7 +208,7 @@ from nomenklatura.matching import get_algorithm
 from nomenklatura.matching.types import ScoringConfig
 data = sys.argv[1]
 algo = get_algorithm("logic-v2")
-config = ScoringConfig.defaults() if hasattr(ScoringConfig, "defaults") else ScoringConfig(weights={}, config={})
+config = ScoringConfig.defaults()
 def ent(i, schema, names, country):
     e = model.make_entity(schema); e.id = i
     e.add("name", names)

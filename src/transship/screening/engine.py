@@ -69,43 +69,46 @@ _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "c
 
 
 def _prepare_sql() -> str:
+    # Clean each field once (inner query), then collect every problem of a row (outer).
     joins = "\n".join(
         f"LEFT JOIN _cty c_{c} ON c_{c}.key = lower(trim(r.{c}))" for c in _COUNTRY_COLS
     )
     country_errors = ",\n".join(
-        f"CASE WHEN nullif(trim(r.{c}), '') IS NULL THEN "
+        f"CASE WHEN nullif(trim({c}), '') IS NULL THEN "
         + (f"'{c}: missing'" if c in ("origin_country", "destination_country") else "NULL")
-        + f" WHEN c_{c}.iso3 IS NULL THEN '{c}: unknown country ' || r.{c} END"
+        + f" WHEN _{c} IS NULL THEN '{c}: unknown country ' || {c} END"
         for c in _COUNTRY_COLS
     )
     return f"""
 CREATE OR REPLACE TEMP TABLE d AS
-SELECT r._row,
-  {", ".join(f"c_{c}.iso3 AS _{c}" for c in _COUNTRY_COLS)},
-  TRY_CAST(trim(r.date) AS DATE) AS _date,
-  regexp_replace(coalesce(r.hs_code, ''), '[\\s.]', '', 'g') AS _hs,
-  TRY_CAST(trim(r.value) AS DOUBLE) AS _value,
-  upper(nullif(trim(r.currency), '')) AS _currency,
-  nullif(trim(r.exporter_name), '') AS _exporter_name,
-  nullif(trim(r.consignee_name), '') AS _consignee_name,
+WITH c AS (
+  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency,
+    {", ".join(f"r.{c}, c_{c}.iso3 AS _{c}" for c in _COUNTRY_COLS)},
+    TRY_CAST(trim(r.date) AS DATE) AS _date,
+    replace(replace(trim(coalesce(r.hs_code, '')), '.', ''), ' ', '') AS _hs,
+    TRY_CAST(trim(r.value) AS DOUBLE) AS _value,
+    upper(nullif(trim(r.currency), '')) AS _currency,
+    nullif(trim(r.exporter_name), '') AS _exporter_name,
+    nullif(trim(r.consignee_name), '') AS _consignee_name
+  FROM _raw r
+  {joins})
+SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _currency,
+  _exporter_name, _consignee_name,
   nullif(concat_ws('; ',
-    CASE WHEN nullif(trim(r.id), '') IS NULL THEN 'id: missing' END,
-    CASE WHEN nullif(trim(r.date), '') IS NULL THEN 'date: missing'
-         WHEN TRY_CAST(trim(r.date) AS DATE) IS NULL
-         THEN 'date: not a YYYY-MM-DD date: ' || r.date END,
-    CASE WHEN nullif(trim(r.hs_code), '') IS NULL THEN 'hs_code: missing'
-         WHEN NOT regexp_full_match(regexp_replace(r.hs_code, '[\\s.]', '', 'g'), '[0-9]{{6,12}}')
-         THEN 'hs_code: expected 6 to 12 digits: ' || r.hs_code END,
+    CASE WHEN nullif(trim(id), '') IS NULL THEN 'id: missing' END,
+    CASE WHEN nullif(trim(date), '') IS NULL THEN 'date: missing'
+         WHEN _date IS NULL THEN 'date: not a YYYY-MM-DD date: ' || date END,
+    CASE WHEN nullif(trim(hs_code), '') IS NULL THEN 'hs_code: missing'
+         WHEN NOT regexp_full_match(_hs, '[0-9]{{6,12}}')
+         THEN 'hs_code: expected 6 to 12 digits: ' || hs_code END,
     {country_errors},
-    CASE WHEN nullif(trim(r.value), '') IS NOT NULL AND TRY_CAST(trim(r.value) AS DOUBLE) IS NULL
-         THEN 'value: not a number: ' || r.value
-         WHEN TRY_CAST(trim(r.value) AS DOUBLE) < 0 THEN 'value: negative: ' || r.value END,
-    CASE WHEN nullif(trim(r.currency), '') IS NOT NULL
-          AND NOT regexp_full_match(upper(trim(r.currency)), '[A-Z]{{3}}')
-         THEN 'currency: expected a 3-letter ISO 4217 code: ' || r.currency END
+    CASE WHEN nullif(trim(value), '') IS NOT NULL AND _value IS NULL
+         THEN 'value: not a number: ' || value
+         WHEN _value < 0 THEN 'value: negative: ' || value END,
+    CASE WHEN _currency IS NOT NULL AND NOT regexp_full_match(_currency, '[A-Z]{{3}}')
+         THEN 'currency: expected a 3-letter ISO 4217 code: ' || currency END
   ), '') AS _error
-FROM _raw r
-{joins}
+FROM c
 """
 
 
@@ -201,16 +204,7 @@ def _screen_parties(
     return table, by_key
 
 
-_COMBINE = """
-WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
-rules AS (
-  SELECT m._row,
-    max(CASE WHEN m.prec = top.prec THEN sev END) AS sev,
-    string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
-    string_agg(CASE WHEN m.prec = top.prec THEN reason
-                    ELSE reason || ' (overridden by a rule of higher precedence)' END,
-               '; ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
-  FROM m JOIN top USING (_row) GROUP BY m._row),
+_HITS_CTE = """,
 ph AS (
   SELECT d._row, 'exporter' AS role, h.sev, h.text, h.key FROM d JOIN _hits h
     ON h.name = d._exporter_name AND h.country IS NOT DISTINCT FROM d._exporter_country
@@ -221,8 +215,21 @@ hits AS (
   SELECT _row, max(sev) AS sev,
     string_agg(role || ' ' || text, '; ' ORDER BY sev DESC, role DESC, text) AS hits,
     list(DISTINCT role || ':' || key) AS keys
-  FROM ph GROUP BY _row)
-SELECT d._row + 1 AS "row", r.id AS id,
+  FROM ph GROUP BY _row)"""
+_NO_HITS_CTE = """,
+hits AS (SELECT NULL::BIGINT AS _row, NULL::INTEGER AS sev, NULL::VARCHAR AS hits,
+  NULL::VARCHAR[] AS keys WHERE FALSE)"""
+_COMBINE = """
+WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
+rules AS (
+  SELECT m._row,
+    max(CASE WHEN m.prec = top.prec THEN sev END) AS sev,
+    string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
+    string_agg(CASE WHEN m.prec = top.prec THEN reason
+                    ELSE reason || ' (overridden by a rule of higher precedence)' END,
+               '; ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
+  FROM m JOIN top USING (_row) GROUP BY m._row){hits_cte}
+SELECT d._row + 1 AS "row",
   CASE WHEN d._error IS NOT NULL THEN 'ERROR'
        ELSE ['ALLOW', 'FLAG', 'BLOCK'][greatest(coalesce(ru.sev, 0), coalesce(h.sev, 0)) + 1]
   END AS decision,
@@ -234,8 +241,7 @@ SELECT d._row + 1 AS "row", r.id AS id,
   END AS reasons,
   d._error AS error,
   h.keys AS _hit_keys
-  {passthrough}
-FROM d JOIN _raw r USING (_row)
+FROM d
 LEFT JOIN rules ru USING (_row)
 LEFT JOIN hits h USING (_row)
 ORDER BY d._row
@@ -252,6 +258,7 @@ def screen_table(
     """Screen an all-text Arrow table of declarations (declarations.conform) in one pass."""
     import duckdb
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     n = declarations.num_rows
     raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
@@ -267,17 +274,22 @@ def screen_table(
             progress("rules", n, n)
         hits_table, by_key = _screen_parties(con, matcher or Matcher([]), progress)
         con.register("_hits", hits_table)
-        others = [c for c in declarations.column_names if c not in OUTPUT_COLUMNS]
-        passthrough = "".join(f', r."{c}"' for c in others)
-        out = con.sql(_COMBINE.format(passthrough=passthrough)).to_arrow_table()
+        cte = _HITS_CTE if hits_table.num_rows else _NO_HITS_CTE
+        decided = con.sql(_COMBINE.format(hits_cte=cte)).to_arrow_table()
     finally:
         con.close()
+    # Rows come back in input order: add the id and pass the other input columns through.
+    out = decided.add_column(1, "id", declarations.column("id"))
+    for c in declarations.column_names:
+        if c not in OUTPUT_COLUMNS:
+            out = out.append_column(c, declarations.column(c))
     hit_detail: dict[int, list[Hit]] = {}
-    keys_col = out.column("_hit_keys").to_pylist()
-    for i, keys in enumerate(keys_col):
-        if keys:
+    if by_key:
+        keys_col = out.column("_hit_keys")
+        for i in pc.indices_nonzero(pc.is_valid(keys_col)).to_pylist():
+            keys = keys_col[i].as_py()
             hit_detail[i] = [h for k in sorted(keys) for h in by_key[int(k.split(":")[1])]]
     out = out.drop_columns(["_hit_keys"])
-    decisions = out.column("decision").to_pylist()
-    counts = {d: decisions.count(d) for d in (*DECISIONS, "ERROR") if decisions.count(d)}
+    tally = {v["values"]: v["counts"] for v in pc.value_counts(out.column("decision")).to_pylist()}
+    counts = {d: tally[d] for d in (*DECISIONS, "ERROR") if tally.get(d)}
     return ScreenResult(out, policy.id, matcher.lists if matcher else [], counts, hit_detail)
