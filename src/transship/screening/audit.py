@@ -1,6 +1,6 @@
 """Hash-chained audit trail of screening decisions (batch and API) in the warehouse.
 
-Each record's hash is sha256 over its own fields and the previous record's hash, and
+Each record's hash is sha256 over its fields (canonical JSON) and the previous record's hash;
 `screening_audit_head` keeps the sequence number and hash of the last record. `verify`
 recomputes the chain: an edited record breaks its own hash, an inserted or deleted one
 breaks the sequence or the link to its neighbour, and a deleted tail no longer matches the
@@ -11,26 +11,12 @@ publish or copy the head hash elsewhere to anchor it.)
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
-FIELDS = (
-    "seq",
-    "screened_at",
-    "channel",
-    "policy",
-    "lists",
-    "declaration_id",
-    "decision",
-    "rules",
-    "hits",
-    "error",
-    "declaration",
-)
 DDL = (
     """CREATE TABLE IF NOT EXISTS screening_audit (
     seq BIGINT NOT NULL,
@@ -52,11 +38,21 @@ DDL = (
 _LOCK = threading.Lock()
 
 
-def record_hash(values: tuple[Any, ...], prev: str) -> str:
-    """sha256 of the canonical JSON of (fields..., prev_hash)."""
-    cells = [v.isoformat(sep=" ") if isinstance(v, datetime) else v for v in values]
-    text = json.dumps([*cells, prev], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+# The canonical form of a record: DuckDB's JSON of its fields as text, the same SQL at
+# append and at verify time, so hashing needs no per-row Python serialisation.
+PAYLOAD_SQL = (
+    "to_json([CAST(seq AS VARCHAR), strftime(screened_at, '%Y-%m-%d %H:%M:%S'), channel, "
+    "policy, lists, declaration_id, decision, rules, hits, error, declaration])"
+)
+
+
+def chain(payloads: list[str], prev: str) -> list[str]:
+    """Hashes of consecutive records: sha256(payload + previous hash)."""
+    out = []
+    for p in payloads:
+        prev = hashlib.sha256((p + prev).encode("utf-8")).hexdigest()
+        out.append(prev)
+    return out
 
 
 def ensure_tables(con: Any) -> None:
@@ -71,75 +67,57 @@ def _head(con: Any) -> tuple[int, str]:
 
 def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
     """Append one record per decision of `result` (engine.ScreenResult); returns seq range."""
+    import duckdb
     import pyarrow as pa
 
     t = result.table
     n = t.num_rows
     if n == 0:
         return (0, 0)
-    ids = t.column("id").to_pylist()
-    decisions = t.column("decision").to_pylist()
-    rules = t.column("rules").to_pylist()
-    hits = t.column("hits").to_pylist()
-    errors = t.column("error").to_pylist()
-    rows = declarations.to_pylist()
-    lists = ";".join(result.lists)
     at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with _LOCK:
         ensure_tables(con)
         con.begin()
         try:
             last, prev = _head(con)
-            seqs, prevs, hashes, docs = [], [], [], []
-            for i in range(n):
-                seq = last + i + 1
-                doc = json.dumps(rows[i], ensure_ascii=False, sort_keys=True, default=str)
-                values = (
-                    seq,
-                    at,
-                    channel,
-                    result.policy,
-                    lists,
-                    ids[i],
-                    decisions[i],
-                    rules[i],
-                    hits[i],
-                    errors[i],
-                    doc,
-                )
-                h = record_hash(values, prev)
-                seqs.append(seq)
-                prevs.append(prev)
-                hashes.append(h)
-                docs.append(doc)
-                prev = h
-            batch = pa.table(
+            records = pa.table(
                 {
-                    "seq": pa.array(seqs, pa.int64()),
+                    "seq": pa.array(range(last + 1, last + n + 1), pa.int64()),
                     "screened_at": pa.array([at] * n, pa.timestamp("us")),
                     "channel": pa.array([channel] * n, pa.string()),
                     "policy": pa.array([result.policy] * n, pa.string()),
-                    "lists": pa.array([lists] * n, pa.string()),
-                    "declaration_id": pa.array(ids, pa.string()),
-                    "decision": pa.array(decisions, pa.string()),
-                    "rules": pa.array(rules, pa.string()),
-                    "hits": pa.array(hits, pa.string()),
-                    "error": pa.array(errors, pa.string()),
-                    "declaration": pa.array(docs, pa.string()),
-                    "prev_hash": pa.array(prevs, pa.string()),
-                    "hash": pa.array(hashes, pa.string()),
+                    "lists": pa.array([";".join(result.lists)] * n, pa.string()),
+                    "declaration_id": t.column("id"),
+                    "decision": t.column("decision"),
+                    "rules": t.column("rules"),
+                    "hits": t.column("hits"),
+                    "error": t.column("error"),
                 }
             )
-            con.register("_audit", batch)
+            # A private in-memory connection keeps row order (the warehouse's may not).
+            mem = duckdb.connect()
+            try:
+                mem.register("_decl", declarations)
+                docs = mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
+                records = records.append_column("declaration", docs.column(0))
+                mem.register("_rec", records)
+                payloads = mem.sql(f"SELECT {PAYLOAD_SQL} FROM _rec").to_arrow_table()
+            finally:
+                mem.close()
+            hashes = chain(payloads.column(0).to_pylist(), prev)
+            records = records.append_column(
+                "prev_hash", pa.array([prev, *hashes[:-1]], pa.string())
+            ).append_column("hash", pa.array(hashes, pa.string()))
+            con.register("_audit", records)
             con.execute("INSERT INTO screening_audit SELECT * FROM _audit")
             con.unregister("_audit")
             con.execute("DELETE FROM screening_audit_head")
-            con.execute("INSERT INTO screening_audit_head VALUES (?, ?)", [seqs[-1], prev])
+            con.execute("INSERT INTO screening_audit_head VALUES (?, ?)", [last + n, hashes[-1]])
             con.commit()
         except BaseException:
             con.rollback()
             raise
-    return (seqs[0], seqs[-1])
+    return (last + 1, last + n)
 
 
 @dataclass
@@ -157,15 +135,14 @@ class Verification:
 def verify(con: Any, *, max_problems: int = 20) -> Verification:
     """Recompute the chain; list every break found (edited, inserted, deleted records)."""
     ensure_tables(con)
-    cols = ", ".join(FIELDS)
-    cur = con.execute(f"SELECT {cols}, prev_hash, hash FROM screening_audit ORDER BY seq")
+    cur = con.execute(
+        f"SELECT seq, {PAYLOAD_SQL}, prev_hash, hash FROM screening_audit ORDER BY seq"
+    )
     problems: list[str] = []
     prev, expected_seq, n = GENESIS, 1, 0
-    while batch := cur.fetchmany(10_000):
-        for row in batch:
+    while len(problems) < max_problems and (batch := cur.fetchmany(50_000)):
+        for seq, payload, prev_hash, stored in batch:
             n += 1
-            values, prev_hash, stored = tuple(row[: len(FIELDS)]), row[-2], row[-1]
-            seq = values[0]
             if seq != expected_seq:
                 kind = "missing (deleted)" if seq > expected_seq else "duplicated (inserted)"
                 problems.append(f"seq {expected_seq}: record {kind}; next record is seq {seq}")
@@ -173,13 +150,11 @@ def verify(con: Any, *, max_problems: int = 20) -> Verification:
                 problems.append(
                     f"seq {seq}: prev_hash does not match the hash of the record before"
                 )
-            if record_hash(values, prev_hash) != stored:
+            if chain([payload], prev_hash)[0] != stored:
                 problems.append(f"seq {seq}: contents do not match its hash (edited)")
             prev, expected_seq = stored, seq + 1
             if len(problems) >= max_problems:
                 break
-        if len(problems) >= max_problems:
-            break
     head_seq, head_hash = _head(con)
     if len(problems) < max_problems and (head_seq != expected_seq - 1 or head_hash != prev):
         problems.append(
