@@ -111,3 +111,12 @@ def test_api_decisions_are_in_the_audit_chain(client: TestClient, tmp_path: Path
     client.app.state.screening._wh.close()  # type: ignore[attr-defined]
     v = verify_audit(tmp_path / "w.duckdb")
     assert v.ok and v.records == 3
+
+
+def test_reasons_are_one_item_each_even_with_semicolons(client: TestClient) -> None:
+    body = {"policy": "eu-annex-xl", "declaration": DECL}
+    (d,) = client.post("/v1/screen", json=body, headers=AUTH).json()["decisions"]
+    assert d["decision"] == "BLOCK" and d["rules"] == ["eu-annex-xl-russia-belarus"]
+    # the rule's legal source contains '; ' - it stays one reason, then one per list hit
+    assert len(d["reasons"]) == 2
+    assert "765/2006" in d["reasons"][0] and d["reasons"][1].startswith("list hit: consignee")

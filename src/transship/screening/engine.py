@@ -21,6 +21,8 @@ from transship.screening.policies import SEVERITY, Policy, Rule
 
 DECISIONS = ("ALLOW", "FLAG", "BLOCK")
 OUTPUT_COLUMNS = ("row", "id", "decision", "rules", "hits", "reasons", "error")
+# rules are joined with ';', hits and reasons (which may contain ';') with ' | '.
+SEP = " | "
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -213,12 +215,14 @@ ph AS (
     ON h.name = d._consignee_name AND h.country IS NOT DISTINCT FROM d._consignee_country),
 hits AS (
   SELECT _row, max(sev) AS sev,
-    string_agg(role || ' ' || text, '; ' ORDER BY sev DESC, role DESC, text) AS hits,
+    string_agg(role || ' ' || text, ' | ' ORDER BY sev DESC, role DESC, text) AS hits,
+    string_agg('list hit: ' || role || ' ' || text, ' | ' ORDER BY sev DESC, role DESC, text)
+      AS hit_reasons,
     list(DISTINCT role || ':' || key) AS keys
   FROM ph GROUP BY _row)"""
 _NO_HITS_CTE = """,
 hits AS (SELECT NULL::BIGINT AS _row, NULL::INTEGER AS sev, NULL::VARCHAR AS hits,
-  NULL::VARCHAR[] AS keys WHERE FALSE)"""
+  NULL::VARCHAR AS hit_reasons, NULL::VARCHAR[] AS keys WHERE FALSE)"""
 _COMBINE = """
 WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
 rules AS (
@@ -227,7 +231,7 @@ rules AS (
     string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
     string_agg(CASE WHEN m.prec = top.prec THEN reason
                     ELSE reason || ' (overridden by a rule of higher precedence)' END,
-               '; ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
+               ' | ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
   FROM m JOIN top USING (_row) GROUP BY m._row){hits_cte}
 SELECT d._row + 1 AS "row",
   CASE WHEN d._error IS NOT NULL THEN 'ERROR'
@@ -236,8 +240,7 @@ SELECT d._row + 1 AS "row",
   ru.rules, h.hits,
   CASE WHEN d._error IS NOT NULL THEN NULL
        WHEN ru.reasons IS NULL AND h.hits IS NULL THEN 'no rule applies and no list hit'
-       ELSE concat_ws('; ', ru.reasons,
-                      CASE WHEN h.hits IS NOT NULL THEN 'list hit: ' || h.hits END)
+       ELSE concat_ws(' | ', ru.reasons, h.hit_reasons)
   END AS reasons,
   d._error AS error,
   h.keys AS _hit_keys

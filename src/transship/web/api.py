@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from transship import __version__
 from transship.errors import UsageError
+from transship.screening.engine import SEP
 from transship.settings import Settings
 
 router = APIRouter(prefix="/v1")
@@ -171,7 +172,7 @@ class ScreeningService:
                     decision=row["decision"],
                     rules=row["rules"].split(";") if row["rules"] else [],
                     hits=hits,
-                    reasons=row["reasons"].split("; ") if row["reasons"] else [],
+                    reasons=row["reasons"].split(SEP) if row["reasons"] else [],
                     error=row["error"],
                 )
             )
@@ -202,7 +203,7 @@ class ScreeningService:
 def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:
     """(list, entity id) -> exporter/consignee, read back from the hits text."""
     out: dict[tuple[str, str], str] = {}
-    for part in (row.get("hits") or "").split("; "):
+    for part in (row.get("hits") or "").split(SEP):
         bits = part.split(" ", 3)
         if len(bits) >= 3 and ":" in bits[2]:
             lst, _, ent = bits[2].partition(":")
