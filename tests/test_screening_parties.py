@@ -168,3 +168,21 @@ def test_real_2024_sdn_turkish_party(shared_data: Path) -> None:
     m = Matcher.from_warehouse(con, ["ofac"])
     (hit, *_) = m.screen("AZU International Bilgi Teknolojileri ve Dış Ticaret Ltd. Şti.", "TUR")
     assert hit.entity_id == "42033" and hit.level == "BLOCK"
+
+
+def test_partial_person_names_flag_but_never_block(tmp_path: Path) -> None:
+    lst = write(
+        tmp_path / "p.csv",
+        "id,name,aliases,country,schema\n"
+        'p1,"SOKOLOV, Ivan Petrovich",Соколов Иван Петрович,RU,Person\n'
+        "c1,Sokolov Ivan Petrovich Trading,,RU,Company\n",
+    )
+    con = duckdb.connect()
+    load_list(con, "people", [lst])
+    m = Matcher.from_warehouse(con, ["people"])
+    hits = m.screen("Иван Соколов", "RUS")
+    assert [h.entity_id for h in hits] == ["p1"]  # the company is not compared part by part
+    assert hits[0].level == "FLAG" and hits[0].score < Thresholds().block
+    assert m.screen("Anna Sokolova", "RUS") == []  # one part matches, the other does not
+    (full,) = m.screen("Sokolov Ivan Petrovich", "RUS")[:1]
+    assert full.entity_id in {"p1", "c1"} and full.level == "BLOCK"

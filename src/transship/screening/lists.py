@@ -11,7 +11,8 @@ Formats
             as further files or found beside sdn.csv. Also reads the consolidated
             non-SDN `cons_prim.csv`/`cons_alt.csv`/`cons_add.csv`.
   csv       generic CSV with a header: id, name, aliases (`;`-separated), country (ISO codes
-            or names, `;`-separated), list (the source list or programme, optional)
+            or names, `;`-separated), list (the source list or programme, optional), schema
+            (optional FtM schema: Person, Company ...; persons also match partial names)
 
 A list file is parsed completely before anything is written: a malformed file is rejected
 with its file and line and the warehouse keeps the list as it was. Loading a list under a

@@ -8,6 +8,9 @@ countries, -`country_penalty` when both are known and differ, capped to 0-100. A
 above `block_threshold` BLOCKs; at or above `flag_threshold` FLAGs (settings.py documents
 the defaults and why).
 
+A person listed with more name parts than the query gives (no patronymic) is compared part by
+part (`_partial_name_score`) and can FLAG but never BLOCK.
+
 Blocking: each list name is indexed under its tokens and, for tokens of 5+ letters, their
 4-letter prefix (a typo late in a word still finds it) and consonant skeleton (tekhnosfera
 and technosfera share `tknsfr`). A query looks up its keys, skips
@@ -73,17 +76,39 @@ def _keys(norm: str) -> set[str]:
     return keys
 
 
+def _partial_name_score(query: list[str], entity: list[str]) -> float:
+    """Mean best-token similarity when every query token matches a distinct entity token.
+
+    Only for persons listed with more name parts than given (Ivan Sokolov vs SOKOLOV, Ivan
+    Petrovich); 0 if any query token has no entity token at least 80 % similar.
+    """
+    from rapidfuzz import fuzz
+
+    if len(query) >= len(entity):
+        return 0.0
+    left = list(entity)
+    total = 0.0
+    for q in query:
+        scores = [fuzz.ratio(q, e) for e in left]
+        k = max(range(len(scores)), key=scores.__getitem__)
+        if scores[k] < 80:
+            return 0.0
+        total += scores[k]
+        left.pop(k)
+    return total / len(query)
+
+
 class Matcher:
     """An in-memory index over list names; build with `from_warehouse` or `from_rows`."""
 
     def __init__(
         self,
-        rows: list[tuple[str, str, str, str, str, list[str] | None, str | None]],
+        rows: list[tuple[Any, ...]],
         thresholds: Thresholds | None = None,
         *,
         max_candidates: int = 300,
     ) -> None:
-        # rows: (list, entity_id, caption, name, norm, countries, programs)
+        # rows: (list, entity_id, caption, name, norm, countries, programs[, schema])
         self.thresholds = thresholds or Thresholds()
         self.max_candidates = max_candidates
         self.lists = sorted({r[0] for r in rows})
@@ -95,6 +120,7 @@ class Matcher:
         self._core = [core_name(n) for n in self._norm]
         self._countries = [frozenset(r[5] or ()) for r in rows]
         self._programs = [r[6] for r in rows]
+        self._person = [len(r) > 7 and r[7] == "Person" for r in rows]
         postings: dict[str, list[int]] = {}
         for i, norm in enumerate(self._norm):
             for k in _keys(norm):
@@ -123,7 +149,7 @@ class Matcher:
         if not lists:
             return cls([], thresholds)
         rows = con.execute(
-            "SELECT list, entity_id, caption, name, norm, countries, programs "
+            "SELECT list, entity_id, caption, name, norm, countries, programs, schema "
             "FROM screening_names WHERE list IN (SELECT unnest(?)) ORDER BY list, entity_id",
             [lists],
         ).fetchall()
@@ -161,8 +187,19 @@ class Matcher:
             score_cutoff=cutoff,
             limit=None,
         )
+        found = {pos: float(sc) for _, sc, pos in scored}
+        partial_hits: set[int] = set()
+        q_tokens = core_name(norm).split()
+        if len(q_tokens) >= 2:
+            # A person named by fewer parts (no patronymic, no middle name): FLAG at most.
+            for pos, i in enumerate(cands):
+                if self._person[i] and pos not in found:
+                    partial = _partial_name_score(q_tokens, self._core[i].split())
+                    if partial >= cutoff:
+                        found[pos] = partial
+                        partial_hits.add(pos)
         best: dict[tuple[str, str], Hit] = {}
-        for _, name_score, pos in scored:
+        for pos, name_score in found.items():
             i = cands[pos]
             ents = self._countries[i]
             match: bool | None = None
@@ -171,6 +208,8 @@ class Matcher:
                 match = country in ents
                 score += t.country_bonus if match else -t.country_penalty
             score = round(min(100.0, max(0.0, score)), 1)
+            if pos in partial_hits:
+                score = min(score, round(t.block - 0.1, 1))  # partial names only FLAG
             if score < t.flag:
                 continue
             key = (self._list[i], self._entity[i])
