@@ -193,33 +193,45 @@ def _block(con: Any, console: Console, fig: dict[str, Any]) -> None:
 
 
 def _detectors(con: Any, console: Console) -> None:
-    """The detectors' view (issue 4's analyses), when this build has them."""
-    try:
-        from transship.analysis.hubs import hubs
-        from transship.analysis.mirror import mirror
-    except ImportError:
-        console.print("[dim]detectors (mirror, hubs, anomalies) are not in this build yet[/]")
-        return
-    ranked = hubs(con).to_pyarrow().to_pylist()
-    top = sorted(ranked, key=lambda r: r["rank"])[:8]
-    cols = ("rank", "hub", "leg", "chpl_growth", "control_growth", "did", "ci_low", "ci_high")
+    """What the detectors single out, without being told where the scenarios are."""
+    from transship.analysis.anomalies import anomalies
+    from transship.analysis.hubs import hubs
+    from transship.analysis.mirror import mirror
+
+    h = hubs(con).table
+    cols = ("rank", "hub", "pre_usd", "post_usd", "chpl_growth", "control_growth", "did",
+            "ci_low", "ci_high")  # fmt: skip
+    top = h.filter(h.leg == "exports_to_target").order_by("rank").limit(12).select(*cols)
     emit(
-        [{k: r[k] for k in cols} for r in top],
+        top.to_pyarrow(),
         "table",
-        title="SYNTHETIC: hub ranking (CHPL vs control growth after the invasion, DiD)",
+        title="SYNTHETIC: hubs ranked by CHPL export growth to Russia and neighbours vs controls",
+        caption="difference-in-differences after the invasion; 95% CI from product variation",
     )
-    mm = mirror(con, exporters="hubs", importers="russia+caucasus_central_asia",
-                period="2022-01..2025-12")  # fmt: skip
-    t = mm.table
+    m = mirror(con, exporters="hubs", importers="russia+caucasus_central_asia",
+               period="2022-01..2025-12").table  # fmt: skip
+    f = m.filter(m.flag)
     flagged = (
-        t.filter(t.flag)
-        .group_by(["exporter", "importer"])
-        .agg(windows=t.count(), first=t.period.min(), gap_usd=t.gap_usd.sum())
+        f.group_by(["exporter", "importer"])
+        .agg(flagged_windows=f.count(), first=f.period.min(), gap_usd=f.gap_usd.sum())
         .order_by("first")
         .limit(8)
-        .to_pyarrow()
     )
-    emit(flagged, "table", title="SYNTHETIC: mirror flags, hubs -> Russia and neighbours")
+    emit(
+        flagged.to_pyarrow(),
+        "table",
+        title="SYNTHETIC: mirror flags, hubs -> Russia and neighbours, 2022-2025",
+        caption="runs of 3-month windows where the exporter reports > 2x the importer (FOB)",
+    )
+    a = anomalies(con, reporter="hubs", partner="russia+caucasus_central_asia").table
+    shown = ("rank", "reporter", "partner", "hs2022", "pre_median_usd", "post_usd", "score",
+            "first_surge_period")  # fmt: skip
+    emit(
+        a.order_by("rank").limit(8).select(*shown).to_pyarrow(),
+        "table",
+        title="SYNTHETIC: strongest CHPL surges, hubs -> Russia and neighbours",
+        caption="robust score of post-2021 average vs the 2015-2021 monthly median",
+    )
 
 
 def _truth(duck: Any, console: Console) -> None:

@@ -82,7 +82,10 @@ def _as_date(v: Any) -> date | None:
 
 @dataclass
 class MirrorDetector:
-    """Mirror flags: runs of windows where exporter and importer records disagree."""
+    """Mirror flags: runs of windows where exporter and importer records disagree.
+
+    Every pair of countries in the warehouse, CHPL goods summed per pair, from 2022.
+    """
 
     name: str = "mirror"
     parameters: dict[str, object] = field(
@@ -105,7 +108,11 @@ class MirrorDetector:
 
 @dataclass
 class HubsDetector:
-    """Hub ranking: intermediaries whose CHPL trade grew significantly more than controls."""
+    """Hub ranking: candidate hubs whose CHPL trade grew more than controls (95% CI above 0).
+
+    A hub counts as found when either leg (imports from the coalition, exports to Russia and
+    its neighbours) is significant; the truth is every country a scenario routed goods through.
+    """
 
     name: str = "hubs"
     parameters: dict[str, object] = field(default_factory=dict)
@@ -131,11 +138,20 @@ class HubsDetector:
 
 @dataclass
 class AnomaliesDetector:
-    """Anomalies: exporter->importer->product series surging far above their baseline."""
+    """Anomalies: exporter->importer->product series surging far above their baseline.
+
+    Scored as an analyst runs it: every exporter's CHPL exports to Russia, its neighbours and
+    the candidate hubs (the flows a roundabout passes through), not to the whole world.
+    """
 
     name: str = "anomalies"
     parameters: dict[str, object] = field(
-        default_factory=lambda: {"products": "chpl", "pre": "2015..2021", "threshold": 3.5}
+        default_factory=lambda: {
+            "partner": "russia+caucasus_central_asia+hubs",
+            "products": "chpl",
+            "pre": "2015..2021",
+            "threshold": 3.5,
+        }
     )
     roles: frozenset[str] = INCREASES
 
