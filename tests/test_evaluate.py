@@ -108,3 +108,26 @@ def test_unlabelled_warehouse_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["-w", str(tmp_path / "u.duckdb"), "evaluate"])
     assert result.exit_code == 2
     assert "no scenario labels" in result.output
+
+
+def test_cli_ingest_synthetic_then_evaluate_real_detectors(tmp_path: Path) -> None:
+    import json
+
+    db = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    args = ["--start", "2019-01", "--end", "2024-12", "--min-usd", "500000"]
+    result = runner.invoke(app, ["-w", db, "ingest", "synthetic", *args])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in result.output
+    result = runner.invoke(app, ["-w", db, "evaluate", "--detector", "hubs", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["kind"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {"reroute", "phantom_exports", "misdeclare", "block", "all"}
+    assert {r["detector"] for r in rows.values()} == {"hubs"}
+    # Turkey's roundabout is the biggest scheme: the hub ranking must find it
+    with Warehouse(db, read_only=True) as wh:
+        found = {p.unit for p in HubsDetector().predict(wh.ibis())}
+    assert ("TUR",) in found
+    assert rows["reroute"]["found"] >= 1 and rows["all"]["predicted"] == len(found)
+    result = runner.invoke(app, ["-w", db, "evaluate", "--detector", "oracle"])
+    assert result.exit_code == 2 and "unknown detector oracle" in result.output

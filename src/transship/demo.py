@@ -9,7 +9,6 @@ whether partners' records agree; where the goods came from; what happened after 
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,54 +99,32 @@ def run_demo(
 
 
 def _headline(con: Any, console: Console, fig: dict[str, Any]) -> None:
-    common: dict[str, Any] = {"reporter": "TUR", "partner": DEST, "products": "chpl"}
-    y23 = _by(con, "partner", **common, period="2023-01..2023-09")
-    y22 = _by(con, "partner", **common, period="2022-01..2022-09")
-    pre = [_by(con, "partner", **common, period=f"{y}-01..{y}-09") for y in range(2015, 2022)]
-    rows = []
-    for partner in sorted(set(y23) | set(y22), key=lambda p: -y23.get(p, 0.0)):
-        base = statistics.mean(p.get(partner, 0.0) for p in pre)
-        now, before = y23.get(partner, 0.0), y22.get(partner, 0.0)
-        rows.append(
-            {
-                "partner": partner,
-                "jan_sep_2023_usd": now,
-                "jan_sep_2022_usd": before,
-                "x_2022": round(now / before, 1) if before else None,
-                "avg_2015_2021_usd": base,
-                "x_avg": round(now / base, 1) if base else None,
-            }
-        )
-    t23, t22 = sum(y23.values()), sum(y22.values())
-    tpre = statistics.mean(sum(p.values()) for p in pre)
-    rows.append(
-        {
-            "partner": "total",
-            "jan_sep_2023_usd": t23,
-            "jan_sep_2022_usd": t22,
-            "x_2022": round(t23 / t22, 1) if t22 else None,
-            "avg_2015_2021_usd": tpre,
-            "x_avg": round(t23 / tpre, 1) if tpre else None,
-        }
-    )
+    from transship.analysis.headline import headline
+
+    h = headline(con, reporter="TUR", partner=DEST, period="2023-01..2023-09",
+                 baseline="2015..2021")  # fmt: skip
+    cols = ("value_usd", "compare_usd", "compare_multiple", "baseline_usd", "baseline_multiple")
+    total = h.total.to_pyarrow().to_pylist()[0]
+    rows = [{"partner": r["partner"], **{k: r[k] for k in cols}} for r in
+            h.by_partner.to_pyarrow().to_pylist()]  # fmt: skip
+    rows.append({"partner": "total", **{k: total[k] for k in cols}})
     emit(
         rows,
         "table",
-        title="SYNTHETIC: Turkey's CHPL exports to Russia and the FT's five, Jan-Sep",
-        caption="FT (real data, Nov 2023): $158M in Jan-Sep 2023, 3x 2022, 2015-2021 avg $28M",
+        title="SYNTHETIC: Turkey's CHPL exports to Russia and the FT's five, Jan-Sep 2023",
+        caption="compare: Jan-Sep 2022; baseline: 2015-2021 average of Jan-Sep. FT (real data, "
+        "Nov 2023): $158M, 3x 2022, 2015-2021 average $28M",
     )
-    series = flows(con, **common, period="2022-01..2023-12", by=["period"]).to_pyarrow()
-    peak = max(series.to_pylist(), key=lambda r: r["value_usd"])
     console.print(
-        f"SYNTHETIC monthly peak: {peak['period']:%b %Y}, {_m(peak['value_usd'])} "
+        f"SYNTHETIC monthly peak: {h.peak['period']:%b %Y}, {_m(h.peak['value_usd'])} "
         "(the FT reported Dec 2022, $37.6M, in the real data)"
     )
     fig.update(
-        tur_dest_2023=t23,
-        tur_dest_2022=t22,
-        tur_dest_pre=tpre,
-        peak_period=peak["period"],
-        peak_usd=peak["value_usd"],
+        tur_dest_2023=total["value_usd"],
+        tur_dest_2022=total["compare_usd"],
+        tur_dest_pre=total["baseline_usd"],
+        peak_period=h.peak["period"],
+        peak_usd=h.peak["value_usd"],
     )
 
 

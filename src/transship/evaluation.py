@@ -10,6 +10,7 @@ Scores per detector and scenario kind:
 - recall: share of the kind's truth units that were predicted;
 - precision: predicted units matching a label of the kind, over those plus the predicted
   units matching no label at all (a unit matching only other kinds counts for neither);
+  0 when nothing is predicted, empty when the detector has no truth of that kind;
 - scenarios: how many of the kind's scenarios had at least one unit found;
 - time to detect: per found scenario, months from its start to the earliest prediction of one
   of its units at or after that start; the median over scenarios.
@@ -309,7 +310,10 @@ def score(
                 "found": len(found),
                 "recall": round(len(found) / len(units), 3) if units else None,
                 "predicted": predicted,
-                "precision": round(matched / predicted, 3) if predicted else 0.0,
+                # no truth of this kind for this detector: its precision says nothing
+                "precision": (round(matched / predicted, 3) if predicted else 0.0)
+                if units
+                else None,
                 "scenarios_found": f"{len(detected)}/{len(scenarios)}",
                 "median_months_to_detect": (statistics.median(delays.values()) if delays else None),
             }

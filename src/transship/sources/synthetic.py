@@ -284,7 +284,7 @@ class SyntheticTrade:
         self.rows_rejected = 0
         self.bytes_done = 0
         self.bytes_total: int | None = None
-        self.sha256: str | None = None
+        self.sha256: str | None = self.scenarios.sha256  # the input: the scenario file
         self.keys_unique = True  # every key is generated once
         self.labels: Any = None  # pyarrow.Table, set by batches()
 
