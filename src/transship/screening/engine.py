@@ -53,10 +53,8 @@ def _in(col: str, values: frozenset[str] | tuple[str, ...]) -> str:
 
 
 @functools.cache
-def _country_keys() -> Any:
-    """Lower-cased ISO alpha-3, alpha-2, names and aliases -> alpha-3, as an Arrow table."""
-    import pyarrow as pa
-
+def _country_index() -> dict[str, str]:
+    """Lower-cased ISO alpha-3, alpha-2, names and aliases -> alpha-3."""
     from transship.reference import countries
 
     index: dict[str, str] = {}
@@ -64,7 +62,25 @@ def _country_keys() -> Any:
         for key in (c.iso3, c.iso2, c.name, *c.aliases):
             if key:
                 index.setdefault(key.strip().lower(), c.iso3)
-    return pa.table({"key": list(index), "iso3": list(index.values())})
+    return index
+
+
+def _to_iso3(col: Any) -> Any:
+    """A text column of country codes/names -> ISO alpha-3 (null if unknown), mapping each
+    distinct value once (declarations name few countries, so this is cheap at any size)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(col).combine_chunks()
+    index = _country_index()
+    mapped = pa.array(
+        [
+            index.get(v.strip().lower()) if v is not None else None
+            for v in enc.dictionary.to_pylist()
+        ],
+        pa.string(),
+    )
+    return pc.take(mapped, enc.indices)
 
 
 _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "consignee_country")
@@ -72,9 +88,6 @@ _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "c
 
 def _prepare_sql() -> str:
     # Clean each field once (inner query), then collect every problem of a row (outer).
-    joins = "\n".join(
-        f"LEFT JOIN _cty c_{c} ON c_{c}.key = lower(trim(r.{c}))" for c in _COUNTRY_COLS
-    )
     country_errors = ",\n".join(
         f"CASE WHEN nullif(trim({c}), '') IS NULL THEN "
         + (f"'{c}: missing'" if c in ("origin_country", "destination_country") else "NULL")
@@ -85,15 +98,14 @@ def _prepare_sql() -> str:
 CREATE OR REPLACE TEMP TABLE d AS
 WITH c AS (
   SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency,
-    {", ".join(f"r.{c}, c_{c}.iso3 AS _{c}" for c in _COUNTRY_COLS)},
+    {", ".join(f"r.{c}, r._{c}" for c in _COUNTRY_COLS)},
     TRY_CAST(trim(r.date) AS DATE) AS _date,
     replace(replace(trim(coalesce(r.hs_code, '')), '.', ''), ' ', '') AS _hs,
     TRY_CAST(trim(r.value) AS DOUBLE) AS _value,
     upper(nullif(trim(r.currency), '')) AS _currency,
     nullif(trim(r.exporter_name), '') AS _exporter_name,
     nullif(trim(r.consignee_name), '') AS _consignee_name
-  FROM _raw r
-  {joins})
+  FROM _raw r)
 SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _currency,
   _exporter_name, _consignee_name,
   nullif(concat_ws('; ',
@@ -265,10 +277,11 @@ def screen_table(
 
     n = declarations.num_rows
     raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
+    for c in _COUNTRY_COLS:
+        raw = raw.append_column(f"_{c}", _to_iso3(declarations.column(c)))
     con = duckdb.connect()
     try:
         con.register("_raw", raw)
-        con.register("_cty", _country_keys())
         con.execute(_prepare_sql())
         if progress:
             progress("rules", 0, n)
