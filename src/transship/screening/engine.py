@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from transship.screening.declarations import LOAD_ERROR
 from transship.screening.matcher import Hit, Matcher
 from transship.screening.policies import SEVERITY, Policy, Rule
 
@@ -97,7 +98,7 @@ def _prepare_sql() -> str:
     return f"""
 CREATE OR REPLACE TEMP TABLE d AS
 WITH c AS (
-  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency,
+  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency, r._load_error,
     {", ".join(f"r.{c}, r._{c}" for c in _COUNTRY_COLS)},
     TRY_CAST(trim(r.date) AS DATE) AS _date,
     replace(replace(trim(coalesce(r.hs_code, '')), '.', ''), ' ', '') AS _hs,
@@ -109,6 +110,7 @@ WITH c AS (
 SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _currency,
   _exporter_name, _consignee_name,
   nullif(concat_ws('; ',
+    _load_error,
     CASE WHEN nullif(trim(id), '') IS NULL THEN 'id: missing' END,
     CASE WHEN nullif(trim(date), '') IS NULL THEN 'date: missing'
          WHEN _date IS NULL THEN 'date: not a YYYY-MM-DD date: ' || date END,
@@ -277,6 +279,8 @@ def screen_table(
 
     n = declarations.num_rows
     raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
+    if LOAD_ERROR not in raw.column_names:
+        raw = raw.append_column(LOAD_ERROR, pa.nulls(n, pa.string()))
     for c in _COUNTRY_COLS:
         raw = raw.append_column(f"_{c}", _to_iso3(declarations.column(c)))
     con = duckdb.connect()
@@ -297,7 +301,7 @@ def screen_table(
     # Rows come back in input order: add the id and pass the other input columns through.
     out = decided.add_column(1, "id", declarations.column("id"))
     for c in declarations.column_names:
-        if c not in OUTPUT_COLUMNS:
+        if c not in OUTPUT_COLUMNS and c != LOAD_ERROR:
             out = out.append_column(c, declarations.column(c))
     hit_detail: dict[int, list[Hit]] = {}
     if by_key:
