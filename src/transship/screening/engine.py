@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from transship.errors import UsageError
 from transship.screening.declarations import LOAD_ERROR
 from transship.screening.matcher import Hit, Matcher
 from transship.screening.policies import SEVERITY, Policy, Rule
@@ -157,28 +158,74 @@ def _rule_predicate(rule: Rule) -> str:
     return " AND ".join(parts)
 
 
-def _rule_reason(rule: Rule) -> str:
-    s = rule.spec
-    text = f"{s.action} {s.id}: {s.description} [{s.legal_source}]"
-    v = s.when.value_at_least
+def _rule_note(rule: Rule) -> str:
+    """SQL for a row-specific note on the rule's reason (value threshold), or NULL."""
+    v = rule.spec.when.value_at_least
     if v is None:
-        return _sql_str(text)
+        return "NULL::VARCHAR"
     return (
-        f"{_sql_str(text)} || CASE WHEN _value IS NULL THEN ' (no value declared: "
-        f"threshold {v.amount:g} {v.currency} assumed met)' WHEN _currency IS DISTINCT FROM "
-        f"{_sql_str(v.currency)} THEN ' (value in ' || coalesce(_currency, 'no currency') || "
-        f"': threshold {v.amount:g} {v.currency} not converted, assumed met)' ELSE '' END"
+        f"CASE WHEN _value IS NULL THEN '{rule.id}: no value declared, threshold "
+        f"{v.amount:g} {v.currency} assumed met' WHEN _currency IS DISTINCT FROM "
+        f"{_sql_str(v.currency)} THEN '{rule.id}: value in ' || coalesce(_currency, "
+        f"'no currency') || ', threshold {v.amount:g} {v.currency} not converted, assumed met' "
+        "END"
     )
 
 
+MAX_RULES = 62  # matched rules are collected as bits of one BIGINT per declaration
+
+
 def _rules_sql(policy: Policy) -> str:
+    # One scan per rule; a declaration's matches become a bit mask, so combining them is
+    # a bit_or per row and a join with the few distinct masks (see _combos).
+    if len(policy.rules) > MAX_RULES:
+        raise UsageError(f"policy {policy.id} has {len(policy.rules)} rules; at most {MAX_RULES}")
     selects = [
-        f"SELECT _row, {_sql_str(r.id)} AS rule_id, {SEVERITY[r.action]} AS sev, "
-        f"{r.spec.precedence} AS prec, {i} AS ord, {_rule_reason(r)} AS reason "
+        f"SELECT _row, {1 << i}::BIGINT AS bit, {_rule_note(r)} AS note "
         f"FROM d WHERE {_rule_predicate(r)}"
         for i, r in enumerate(policy.rules)
     ]
-    return "CREATE OR REPLACE TEMP TABLE m AS\n" + "\nUNION ALL\n".join(selects)
+    return (
+        "CREATE OR REPLACE TEMP TABLE m AS SELECT _row, bit_or(bit) AS mask, "
+        "string_agg(note, '; ') AS note FROM (\n" + "\nUNION ALL\n".join(selects) + "\n) "
+        "GROUP BY _row"
+    )
+
+
+def _combos(policy: Policy, masks: list[int]) -> Any:
+    """Decision, rule ids and reasons for each distinct set of matched rules.
+
+    The highest precedence decides; among equals the most severe action; every rule is
+    listed, highest precedence first, the others marked as overridden.
+    """
+    import pyarrow as pa
+
+    out: dict[str, list[Any]] = {"mask": [], "sev": [], "rules": [], "reasons": []}
+    for mask in masks:
+        matched = [(i, r) for i, r in enumerate(policy.rules) if mask >> i & 1]
+        top = max(r.spec.precedence for _, r in matched)
+        ordered = sorted(
+            matched, key=lambda x: (-x[1].spec.precedence, -SEVERITY[x[1].action], x[0])
+        )
+        reasons = []
+        for _, r in ordered:
+            s = r.spec
+            text = f"{s.action} {s.id}: {s.description} [{s.legal_source}]"
+            if s.precedence < top:
+                text += " (overridden by a rule of higher precedence)"
+            reasons.append(text)
+        out["mask"].append(mask)
+        out["sev"].append(max(SEVERITY[r.action] for _, r in matched if r.spec.precedence == top))
+        out["rules"].append(";".join(r.id for _, r in ordered))
+        out["reasons"].append(SEP.join(reasons))
+    return pa.table(
+        {
+            "mask": pa.array(out["mask"], pa.int64()),
+            "sev": pa.array(out["sev"], pa.int64()),
+            "rules": pa.array(out["rules"], pa.string()),
+            "reasons": pa.array(out["reasons"], pa.string()),
+        }
+    )
 
 
 def _screen_parties(
@@ -238,15 +285,11 @@ _NO_HITS_CTE = """,
 hits AS (SELECT NULL::BIGINT AS _row, NULL::INTEGER AS sev, NULL::VARCHAR AS hits,
   NULL::VARCHAR AS hit_reasons, NULL::VARCHAR[] AS keys WHERE FALSE)"""
 _COMBINE = """
-WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
-rules AS (
-  SELECT m._row,
-    max(CASE WHEN m.prec = top.prec THEN sev END) AS sev,
-    string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
-    string_agg(CASE WHEN m.prec = top.prec THEN reason
-                    ELSE reason || ' (overridden by a rule of higher precedence)' END,
-               ' | ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
-  FROM m JOIN top USING (_row) GROUP BY m._row){hits_cte}
+WITH rules AS (
+  SELECT m._row, c.sev, c.rules,
+    CASE WHEN m.note IS NULL THEN c.reasons ELSE c.reasons || ' (' || m.note || ')' END
+      AS reasons
+  FROM m JOIN _combos c USING (mask)){hits_cte}
 SELECT d._row + 1 AS "row",
   CASE WHEN d._error IS NOT NULL THEN 'ERROR'
        ELSE ['ALLOW', 'FLAG', 'BLOCK'][greatest(coalesce(ru.sev, 0), coalesce(h.sev, 0)) + 1]
@@ -290,6 +333,8 @@ def screen_table(
         if progress:
             progress("rules", 0, n)
         con.execute(_rules_sql(policy))
+        masks = [int(r[0]) for r in con.execute("SELECT DISTINCT mask FROM m").fetchall()]
+        con.register("_combos", _combos(policy, masks))
         if progress:
             progress("rules", n, n)
         hits_table, by_key = _screen_parties(con, matcher or Matcher([]), progress)
