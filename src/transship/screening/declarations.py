@@ -112,6 +112,7 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
             else "csv"
         )
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         if kind == "csv":
             table = _read_csv(con, path)

@@ -327,6 +327,7 @@ def screen_table(
     for c in _COUNTRY_COLS:
         raw = raw.append_column(f"_{c}", _to_iso3(declarations.column(c)))
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         con.register("_raw", raw)
         con.execute(_prepare_sql())
