@@ -389,7 +389,7 @@ def test_real_401_body_says_what_to_do(wh: Warehouse, tmp_path: Path, shared_dat
         ).read_text()
     )
     api = Api(lambda q, r: httpx.Response(401, json=body))
-    with pytest.raises(ComtradeError, match="missing subscription key.*TRANSSHIP_COMTRADE_KEY"):
+    with pytest.raises(ComtradeError, match=r"missing subscription key.*TRANSSHIP_COMTRADE_KEY"):
         run(one_month_plan(), wh, api, tmp_path)
 
 

@@ -100,6 +100,11 @@ def _fold(label: str) -> str:
 
 
 _NOTE = re.compile(r"^(.*?)\s*\((.*)\)\s*$")
+# Eurostat names its country aggregates by these prefixes, with member lists that change.
+_AGGREGATE = re.compile(
+    r"^(European Union|Euro area|Extra-EU|Intra-EU|Union européenne|Zone euro|Extra-UE|Intra-UE)",
+    re.IGNORECASE,
+)
 
 
 @functools.cache
@@ -108,6 +113,8 @@ def _resolve(label: str, data_dir: Path) -> tuple[LabelKind, str | None]:
     hit = table.get(_fold(label))
     if hit is not None:
         return hit.kind, hit.iso3 or None
+    if _AGGREGATE.match(label):
+        return "aggregate", None
     index = _name_index(data_dir)
     candidates = [label]
     m = _NOTE.match(label)
@@ -129,7 +136,7 @@ def comext_country(
     """
     d = resolve_dir(data_dir)
     kind, iso = _resolve(label.strip(), d)
-    if kind == "skip" and iso is None and _fold(label) not in _labels(d):
+    if kind == "skip" and _fold(label) not in _labels(d):
         raise ReferenceDataError(
             f"unknown Eurostat country label {label!r}; add it to {NAMES_FILE}"
         )

@@ -149,7 +149,7 @@ def _open_text(path: Path) -> io.TextIOBase:
     raw = path.read_bytes()[:4]
     if raw[:2] == b"\x1f\x8b":
         return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (caller closes)
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _csv_rows(path: Path, flow: str | None) -> Iterator[Raw]:

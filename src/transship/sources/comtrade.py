@@ -120,7 +120,9 @@ class Request:
         if len(values) < 2:
             raise ComtradeError("a single-value request cannot be split further")
         half = len(values) // 2
-        return replace(self, **{name: values[:half]}), replace(self, **{name: values[half:]})
+        first: dict[str, Any] = {name: values[:half]}
+        second: dict[str, Any] = {name: values[half:]}
+        return replace(self, **first), replace(self, **second)
 
 
 @dataclass
