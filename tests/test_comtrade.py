@@ -518,3 +518,58 @@ def test_cli_error_is_one_line(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "error:" in res.output and "--flows" in res.output
+
+
+def test_cli_fetch_runs_the_plan_and_prints_no_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transship.settings import get_settings
+
+    api = Api(normal_route)
+    clock = Clock()
+    real = ct.fetch_comtrade
+
+    def offline(plan: Plan, wh: Any, **kw: Any) -> ct.FetchResult:
+        kw.update(transport=api.transport, sleep=clock.sleep, clock=clock)
+        return real(plan, wh, **kw)
+
+    monkeypatch.setattr(ct, "fetch_comtrade", offline)
+    monkeypatch.setenv("COMTRADE_PRIMARY", KEY)
+    monkeypatch.setenv("TRANSSHIP_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    w = tmp_path / "w.duckdb"
+    args = [
+        "-w",
+        str(w),
+        "fetch",
+        "comtrade",
+        "--reporters",
+        "TUR",
+        "--partners",
+        "RUS+KAZ",
+        "--products",
+        "854231,847130",
+        "--period",
+        "2023-01",
+        "--mirror",
+    ]
+    try:
+        res = CliRunner().invoke(app, [*args, "--format", "json"])
+        again = CliRunner().invoke(app, [*args, "--format", "json"])
+        listed = CliRunner().invoke(app, ["-w", str(w), "sources", "--format", "json"])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 0, res.output
+    groups = json.loads(res.stdout)
+    assert [(g["group"], g["calls"], g["rows_written"]) for g in groups] == [
+        ("reported", 1, 3),
+        ("mirror", 1, 2),
+    ]
+    assert [g["from_cache"] for g in json.loads(again.stdout)] == [1, 1]
+    assert len(api.calls) == 2  # the second run was answered from the cache
+    assert clock.sleeps == [6.0]  # default throttle between the two calls
+    src = {r["source"]: r for r in json.loads(listed.stdout)}
+    assert src["comtrade"]["rows"] == 5 and src["comtrade"]["key set"] == "yes"
+    assert src["comtrade"]["cached"].startswith("2 responses")
+    for out in (res.output, again.output, listed.output):
+        assert KEY not in out

@@ -205,4 +205,7 @@ def sources(
             rows = sources_status(wh, cache_dir=s.cache_dir, key_set=_key() is not None)
     else:
         rows = sources_status(None, cache_dir=s.cache_dir, key_set=_key() is not None)
+    if format == OutFormat.table:  # the terminal gets the short columns
+        keep = ("source", "needs", "key set", "cached", "rows", "periods", "last finished (UTC)")
+        rows = [{k: r[k] for k in keep} for r in rows]
     emit(rows, format.value, title="sources", caption=f"warehouse {path}")

@@ -9,14 +9,14 @@ from typing import Any
 SOURCES: dict[str, tuple[str, str]] = {
     "comtrade": (
         "UN Comtrade v1 API (transship fetch comtrade)",
-        "network; TRANSSHIP_COMTRADE_KEY for 100k records a call (else public preview, 500)",
+        "network; a key (TRANSSHIP_COMTRADE_KEY) or the 500-record preview",
     ),
     "comext": (
         "Eurostat Comext files: bulk, relational-view CSV, xlsx (transship ingest comext)",
-        "the files (downloaded by hand or in bulk); no key",
+        "Comext files (web export or bulk); no key",
     ),
     "baci": ("CEPII BACI (transship ingest baci)", "the BACI zip from CEPII; no key"),
-    "synthetic": ("generated sample (transship demo)", "nothing; SYNTHETIC, not real trade"),
+    "synthetic": ("generated sample (transship demo)", "nothing (SYNTHETIC, not real)"),
 }
 
 
@@ -51,7 +51,7 @@ def sources_status(
         cached = ""
         if name == "comtrade":
             size = sum(f.stat().st_size for f in files)
-            cached = f"{len(files)} responses, {size / 1e6:.1f} MB in {cache}"
+            cached = f"{len(files)} responses, {size / 1e6:.1f} MB"
         out.append(
             {
                 "source": name,
