@@ -121,13 +121,13 @@ def test_both_relational_view_variants_read_the_same(shared_data: Path) -> None:
 def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: Warehouse) -> None:
     files = sorted((shared_data / RV / "kazakhstan_export_eurostat").glob("*.csv"))
     src, summary = comext_source(files)
-    assert src.rows == []  # product TOTAL only: no HS6 row to store by default
+    assert src.to_pylist() == []  # product TOTAL only: no HS6 row to store by default
     total_rows = summary.skipped["aggregate product rows (TOTAL) left out"]
     aggregates = summary.skipped["rows of country aggregates (EU, euro area, extra-EU) left out"]
     assert total_rows > 1000 and aggregates > 0
 
     src, summary = comext_source(files, all_levels=True)
-    assert len(src.rows) == total_rows
+    assert len(src.to_pylist()) == total_rows
     wh.ingest(src)
     # Cyprus -> Kazakhstan, Aug. 2024: 11421 EUR in the file, at the ECB Aug. 2024 average.
     got = wh.con.execute(
@@ -141,9 +141,9 @@ def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: War
 def test_import_variant_and_duplicate_extracts(shared_data: Path, wh: Warehouse) -> None:
     folder = sorted((shared_data / RV / "kyrgyzstan_import_eurostat").glob("*.csv"))
     src, _ = comext_source(folder[:1], all_levels=True)
-    assert {r["flow"] for r in src.rows} == {"import"}
-    assert {r["valuation"] for r in src.rows} == {"CIF"}
-    assert {r["partner"] for r in src.rows} == {"KGZ"}
+    assert {r["flow"] for r in src.to_pylist()} == {"import"}
+    assert {r["valuation"] for r in src.to_pylist()} == {"CIF"}
+    assert {r["partner"] for r in src.to_pylist()} == {"KGZ"}
     with pytest.raises(InputError, match="give each Comext extract once"):
         comext_source([folder[0], folder[0]], all_levels=True)
 
@@ -217,7 +217,7 @@ def test_hs6_row_replaces_its_cn8_children(tmp_path: Path) -> None:
     f = write(tmp_path / "rv.csv", HEADER + "\n".join(rows) + "\n")
     src, summary = comext_source([f])
     rate = rates()["2021-01"][0]
-    got = {(r["partner"], r["hs"]): r["value_usd"] for r in src.rows}
+    got = {(r["partner"], r["hs"]): r["value_usd"] for r in src.to_pylist()}
     assert got == {
         ("RUS", "854231"): pytest.approx(160 * rate),
         ("KAZ", "854231"): pytest.approx(42 * rate),
@@ -226,7 +226,7 @@ def test_hs6_row_replaces_its_cn8_children(tmp_path: Path) -> None:
     assert (
         summary.skipped["HS6 sums of CN8 rows replaced by the file's own HS6 row (not added)"] == 1
     )
-    assert {r["hs_rev"] for r in src.rows} == {"HS2017"}
+    assert {r["hs_rev"] for r in src.to_pylist()} == {"HS2017"}
 
 
 def test_bulk_file_sums_regimes(tmp_path: Path) -> None:
@@ -240,7 +240,9 @@ def test_bulk_file_sums_regimes(tmp_path: Path) -> None:
         "004,DE,075,RU,E,85423190,2,1,202352,9000,90\n"
     )
     src, _ = comext_source([write(tmp_path / "full_202301.dat", text)])
-    got = {(r["flow"], r["period"], r["freq"]): (r["value_usd"], r["net_kg"]) for r in src.rows}
+    got = {
+        (r["flow"], r["period"], r["freq"]): (r["value_usd"], r["net_kg"]) for r in src.to_pylist()
+    }
     m, t = rates()["2023-01"][0], rates()
     annual = sum(t[f"2023-{i:02d}"][0] * t[f"2023-{i:02d}"][1] for i in range(1, 13)) / sum(
         t[f"2023-{i:02d}"][1] for i in range(1, 13)

@@ -24,6 +24,7 @@ Exports are FOB, imports CIF (Eurostat's valuation).
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import hashlib
 import io
@@ -37,7 +38,8 @@ from typing import Any
 
 from transship import reference
 from transship.errors import InputError, UsageError
-from transship.reference.eurostat import comext_country, usd_per_eur
+from transship.reference.eurostat import LabelKind, comext_country, usd_per_eur
+from transship.schema import SOURCE_COLUMNS
 from transship.sources.records import RowsSource
 
 RELATIONAL = ("REPORTER", "PARTNER", "PRODUCT", "FLOW", "PERIOD", "VALUE_IN_EUR")
@@ -94,6 +96,7 @@ class ComextSummary:
 
 
 # -- field parsing -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=65536)
 def _code(text: str) -> str:
     """`TOTAL-Total` / `Total` -> TOTAL; `85423190-Electronic ...` -> 85423190; `[2106]` label."""
     t = text.strip()
@@ -106,11 +109,13 @@ def _code(text: str) -> str:
     return head
 
 
+@functools.lru_cache(maxsize=65536)
 def _flow(text: str) -> str | None:
     t = text.strip().lower()
     return _FLOWS.get(t) or _FLOWS.get(t.split("-", 1)[-1].strip()) or _FLOWS.get(t.split("-")[0])
 
 
+@functools.lru_cache(maxsize=65536)
 def _period(text: str) -> tuple[date, str] | None:
     """`202208-Aug. 2022`, `Aug. 2024`, `2020-02`, `202001`, `201952-Jan.-Dec. 2019`, `2019`."""
     t = text.strip()
@@ -366,7 +371,8 @@ def comext_source(
     hs6: dict[Key, list[Any]] = {}
     cn8: dict[Key, list[Any]] = {}
     other: dict[Key, list[Any]] = {}
-    seen: dict[int, tuple[str, int]] = {}
+    seen: set[int] = set()  # hashes of what was read: one extract given twice is refused
+    places: dict[str, tuple[LabelKind, str | None]] = {}
     read = 0
     for path in paths:
         summary.files.append(str(path))
@@ -378,22 +384,23 @@ def comext_source(
                 (raw.reporter, raw.partner, raw.product, raw.flow, raw.period, raw.freq, raw.part)
             )
             if dup in seen:
-                f0, l0 = seen[dup]
                 raise InputError(
-                    f"the same reporter, partner, product, flow and period as {f0}:{l0}; "
-                    "give each Comext extract once",
+                    "the same reporter, partner, product, flow and period were read before "
+                    "(in this or an earlier file); give each Comext extract once",
                     file=file,
                     line=line,
                 )
-            seen[dup] = (file, line)
+            seen.add(dup)
             kinds = []
             for label, col in ((raw.reporter, column), (raw.partner, "PARTNER")):
-                try:
-                    kinds.append(comext_country(label))
-                except reference.ReferenceDataError as e:
-                    raise InputError(
-                        str(e), file=file, line=line, column=col, value=label
-                    ) from None
+                if label not in places:
+                    try:
+                        places[label] = comext_country(label)
+                    except reference.ReferenceDataError as e:
+                        raise InputError(
+                            str(e), file=file, line=line, column=col, value=label
+                        ) from None
+                kinds.append(places[label])
             if any(k == "aggregate" for k, _ in kinds):
                 summary.skipped[
                     "rows of country aggregates (EU, euro area, extra-EU) left out"
@@ -436,41 +443,46 @@ def comext_source(
             overridden
         )
     merged = {**cn8, **hs6, **other}
-    rows: list[dict[str, Any]] = []
+    del seen, cn8, hs6, other
+    cols: dict[str, list[Any]] = {c: [] for c in SOURCE_COLUMNS}
+    rates: dict[tuple[date, str], float] = {}
     for (rep, par, fl, hs, period, freq), (eur, kg, where) in merged.items():
-        rate = usd_per_eur(period, freq)
+        rate = rates.get((period, freq))
         if rate is None:
-            raise InputError(
-                f"no EUR/USD rate for {period:%Y-%m}{' (a full year)' if freq == 'A' else ''} "
-                "in the shipped ECB table (reference/data/eur_usd_monthly.csv)",
-                file=where[0],
-                line=where[1],
-                column="PERIOD",
-                value=f"{period:%Y-%m}",
-            )
-        rows.append(
-            {
-                "source": "comext",
-                "reporter": rep,
-                "partner": par,
-                "flow": fl,
-                "hs": hs,
-                "hs_rev": reference.hs_revision_in_force(period.year),
-                "period": period,
-                "freq": freq,
-                "value_usd": eur * rate,
-                "net_kg": kg,
-                "qty": None,
-                "qty_unit": None,
-                "valuation": "FOB" if fl == "export" else "CIF",
-            }
-        )
+            found = usd_per_eur(period, freq)
+            if found is None:
+                raise InputError(
+                    f"no EUR/USD rate for {period:%Y-%m}{' (a full year)' if freq == 'A' else ''}"
+                    " in the shipped ECB table (reference/data/eur_usd_monthly.csv)",
+                    file=where[0],
+                    line=where[1],
+                    column="PERIOD",
+                    value=f"{period:%Y-%m}",
+                )
+            rate = rates[(period, freq)] = found
+        for c, v in (
+            ("reporter", rep),
+            ("partner", par),
+            ("flow", fl),
+            ("hs", hs),
+            ("hs_rev", reference.hs_revision_in_force(period.year)),
+            ("period", period),
+            ("freq", freq),
+            ("value_usd", eur * rate),
+            ("net_kg", kg),
+            ("valuation", "FOB" if fl == "export" else "CIF"),
+        ):
+            cols[c].append(v)
+    n = len(merged)
+    cols["source"] = ["comext"] * n
+    cols["qty"] = [None] * n
+    cols["qty_unit"] = [None] * n
     names = [Path(p).name for p in paths]
     label = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
     src = RowsSource(
         "comext",
         label,
-        rows,
+        columns=cols,
         parameters={
             "files": [str(p) for p in paths],
             "flow": flow,

@@ -16,14 +16,16 @@ _DOUBLES = ("value_usd", "net_kg", "qty")
 
 
 class RowsSource:
-    """`BatchSource` over canonical row dicts (every SOURCE_COLUMNS key, period a `date`)."""
+    """`BatchSource` over canonical rows: a list of dicts (every SOURCE_COLUMNS key, period a
+    `date`), or the same as `columns`, one list per column (less memory for large inputs)."""
 
     def __init__(
         self,
         source: str,
         input_name: str,
-        rows: Sequence[Mapping[str, Any]],
+        rows: Sequence[Mapping[str, Any]] = (),
         *,
+        columns: Mapping[str, Sequence[Any]] | None = None,
         parameters: Mapping[str, object],
         sha256: str | None = None,
         rows_read: int | None = None,
@@ -34,11 +36,15 @@ class RowsSource:
         self.source = source
         self.input_name = input_name
         self.parameters = parameters
-        self.rows = rows
-        self.rows_read = len(rows) if rows_read is None else rows_read
+        if columns is None:
+            columns = {c: [r[c] for r in rows] for c in SOURCE_COLUMNS}
+        self.columns = columns
+        n = len(columns["source"])
+        self.num_rows = n
+        self.rows_read = n if rows_read is None else rows_read
         self.rows_rejected = rows_rejected
         self.bytes_done = 0
-        self.bytes_total: int | None = len(rows) or None  # progress counts rows here
+        self.bytes_total: int | None = n or None  # progress counts rows here
         self.sha256 = sha256
         self.keys_unique = keys_unique  # True: the warehouse may skip its duplicate-key check
         self._batch_rows = batch_rows
@@ -48,8 +54,17 @@ class RowsSource:
 
         types = {c: pa.float64() if c in _DOUBLES else pa.string() for c in SOURCE_COLUMNS}
         types["period"] = pa.date32()
-        for start in range(0, len(self.rows), self._batch_rows):
-            chunk = self.rows[start : start + self._batch_rows]
-            arrays = [pa.array([r[c] for r in chunk], types[c]) for c in SOURCE_COLUMNS]
-            self.bytes_done = start + len(chunk)
+        for start in range(0, self.num_rows, self._batch_rows):
+            stop = min(start + self._batch_rows, self.num_rows)
+            arrays = [
+                pa.array(self.columns[c][start:stop], types[c]).dictionary_encode()
+                if types[c] == pa.string()
+                else pa.array(self.columns[c][start:stop], types[c])
+                for c in SOURCE_COLUMNS
+            ]
+            self.bytes_done = stop
             yield pa.RecordBatch.from_arrays(arrays, names=list(SOURCE_COLUMNS))
+
+    def to_pylist(self) -> list[dict[str, Any]]:
+        """The rows as dicts (tests, small inputs)."""
+        return [{c: self.columns[c][i] for c in SOURCE_COLUMNS} for i in range(self.num_rows)]
