@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import itertools
 from collections import defaultdict
@@ -17,7 +18,7 @@ from transship.cli import app
 from transship.errors import InputError
 from transship.reference import DATA_DIR
 from transship.reference.eurostat import comext_country, usd_per_eur
-from transship.sources.comext import _period, comext_source, read_raw
+from transship.sources.comext import _period, _xlsx_rows, comext_source
 from transship.warehouse import Warehouse
 
 RV = "eurostat-relational-views"
@@ -98,24 +99,23 @@ def test_both_relational_view_variants_read_the_same(shared_data: Path) -> None:
     plain = sorted((shared_data / RV / "kazakhstan_export_eurostat").glob("*.csv"))
     assert [p.name for p in quoted] == [p.name for p in plain]
     assert '"2-EXPORT"' in quoted[0].read_text() and ",EXPORT," not in quoted[0].read_text()
-
-    def values(paths: list[Path]) -> dict[tuple[str, str, date, str], float]:
-        out = {}
-        for p in paths:
-            for r in read_raw(p):
-                out[(r.reporter, r.flow, r.period, r.product)] = r.value_eur
-        return out
-
-    a, b = values(quoted), values(plain)
+    key = lambda r: (r["reporter"], r["period"], r["freq"])  # noqa: E731
+    a = sorted(comext_source(quoted, all_levels=True)[0].to_pylist(), key=key)
+    b = sorted(comext_source(plain, all_levels=True)[0].to_pylist(), key=key)
     assert a == b and len(a) > 1000
-    # First principles: every value row of the files, read with the csv module.
-    n = sum(
-        1
-        for p in plain
-        for row in csv.DictReader(p.open(encoding="utf-8-sig"))
-        if row["VALUE_IN_EUR"].strip() not in ("", ":")
-    )
+    # First principles: every member state's value row, read with the csv module, in USD.
+    table = rates()
+    months = {datetime.date(2000, i, 1).strftime("%b"): i for i in range(1, 13)}
+    n, usd = 0, 0.0
+    for p in plain:
+        for row in csv.DictReader(p.open(encoding="utf-8-sig")):
+            if row["VALUE_IN_EUR"].strip() in ("", ":") or row["REPORTER"].startswith("Euro"):
+                continue
+            mon, year = row["PERIOD"].split()  # "Aug. 2024"
+            n += 1
+            usd += float(row["VALUE_IN_EUR"]) * table[f"{year}-{months[mon[:3]]:02d}"][0]
     assert len(a) == n
+    assert sum(r["value_usd"] for r in a) == pytest.approx(usd, rel=1e-12)
 
 
 def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: Warehouse) -> None:
@@ -186,12 +186,12 @@ def test_cn8_long_file_sums_to_hs6_and_leaves_headings_out(
     assert got == [(pytest.approx(expected[key]), "HS2017" if key[3] < "2022" else "HS2022")]
 
 
-def test_xlsx_workbook_matches_the_long_file(shared_data: Path) -> None:
+def test_xlsx_workbook_matches_the_long_file(shared_data: Path, wh: Warehouse) -> None:
     book = shared_data / CN8 / "raw-xlsx" / "22_4624885_spreadsheet.xlsx"
-    raws = list(read_raw(book))
-    assert len(raws) > 5000
-    assert {r.flow for r in raws} == {"export"} and all(len(r.product) == 8 for r in raws)
-    wanted = {(r.product, r.reporter, r.partner, f"{r.period:%Y-%m}"): r.value_eur for r in raws}
+    cells = list(_xlsx_rows(book))
+    assert len(cells) > 5000 and {c[5] for c in cells} == {"EXPORT"}
+    wanted = {(c[4], c[2], c[3], c[6]): float(c[7]) for c in cells}
+    assert all(len(k[0]) == 8 for k in wanted)
     found = {}
     with gzip.open(shared_data / CN8 / "eu27_exports_cn8_monthly_2020_2022.csv.gz", "rt") as fh:
         for r in csv.DictReader(fh):
@@ -199,6 +199,12 @@ def test_xlsx_workbook_matches_the_long_file(shared_data: Path) -> None:
             if k in wanted:
                 found[k] = float(r["value_eur"])
     assert found == wanted  # the same values, cell for cell
+    src, summary = comext_source([book])
+    wh.ingest(src)
+    assert summary.cn8_rows == len(wanted)
+    total = wh.con.execute("SELECT sum(value_usd) FROM trade_flows").fetchone()
+    expected = sum(v * rates()[k[3]][0] for k, v in wanted.items())
+    assert total is not None and total[0] == pytest.approx(expected, rel=1e-12)
 
 
 # -- rules on small files in the real formats ------------------------------------------------
@@ -275,6 +281,12 @@ def test_bad_input_names_file_line_and_column(tmp_path: Path) -> None:
         + '"Germany","Kazakhstan","85423111-P","2-EXPORT","T-Total","202101-Jan. 2021",12x\n',
     )
     with pytest.raises(InputError, match=r"c.csv:2, column 'VALUE_IN_EUR': not a number"):
+        comext_source([f])
+    empty = rv("Germany", "Kazakhstan", "85423111-P", 1, period="")
+    f = write(
+        tmp_path / "e.csv", HEADER + rv("Germany", "Kazakhstan", "85423111-P", 1) + "\n" + empty
+    )
+    with pytest.raises(InputError, match=r"e.csv:3, column 'PERIOD': empty"):
         comext_source([f])
     f = write(tmp_path / "d.csv", "a,b\n1,2\n")
     with pytest.raises(InputError, match="not a Comext file"):

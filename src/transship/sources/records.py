@@ -48,12 +48,30 @@ class RowsSource:
         self.sha256 = sha256
         self.keys_unique = keys_unique  # True: the warehouse may skip its duplicate-key check
         self._batch_rows = batch_rows
+        self._table: Any = None
+
+    @classmethod
+    def from_arrow(cls, source: str, input_name: str, table: Any, **kwargs: Any) -> RowsSource:
+        """Over a pyarrow Table that has the SOURCE_COLUMNS (extra columns are dropped)."""
+        src = cls(source, input_name, columns={c: [] for c in SOURCE_COLUMNS}, **kwargs)
+        src._table = table.select(list(SOURCE_COLUMNS))
+        src.num_rows = table.num_rows
+        src.rows_read = kwargs.get("rows_read") or table.num_rows
+        src.bytes_total = table.num_rows or None
+        return src
 
     def batches(self) -> Iterator[Any]:
         import pyarrow as pa
 
         types = {c: pa.float64() if c in _DOUBLES else pa.string() for c in SOURCE_COLUMNS}
         types["period"] = pa.date32()
+        if self._table is not None:
+            done = 0
+            for batch in self._table.to_batches(max_chunksize=self._batch_rows):
+                done += batch.num_rows
+                self.bytes_done = done
+                yield batch
+            return
         for start in range(0, self.num_rows, self._batch_rows):
             stop = min(start + self._batch_rows, self.num_rows)
             arrays = [
@@ -67,4 +85,7 @@ class RowsSource:
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """The rows as dicts (tests, small inputs)."""
+        if self._table is not None:
+            rows: list[dict[str, Any]] = self._table.to_pylist()
+            return rows
         return [{c: self.columns[c][i] for c in SOURCE_COLUMNS} for i in range(self.num_rows)]
