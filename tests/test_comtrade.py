@@ -573,3 +573,21 @@ def test_cli_fetch_runs_the_plan_and_prints_no_key(
     assert src["comtrade"]["cached"].startswith("2 responses")
     for out in (res.output, again.output, listed.output):
         assert KEY not in out
+
+
+def test_fetched_sides_feed_the_mirror_analysis(wh: Warehouse, tmp_path: Path) -> None:
+    from transship.analysis.mirror import mirror
+
+    run(one_month_plan(mirror=True), wh, Api(normal_route), tmp_path)
+    rows = (
+        mirror(wh.ibis(), exporters="TUR", importers="KAZ", products="854231", window=None)
+        .to_pyarrow()
+        .to_pylist()
+    )
+    assert len(rows) == 1
+    row = rows[0]
+    # TUR reported 310,000 USD exported to KAZ (FOB); KAZ reported 95,000 imported (CIF).
+    assert (row["exporter"], row["importer"]) == ("TUR", "KAZ")
+    assert (row["x_usd"], row["m_usd"]) == (310000.0, 95000.0)
+    assert row["m_fob_usd"] == pytest.approx(95000.0 / 1.06)
+    assert row["gap_usd"] == pytest.approx(310000.0 - 95000.0 / 1.06)
