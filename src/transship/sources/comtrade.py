@@ -479,6 +479,9 @@ def rows_from_body(
         def bad(column: str, reason: str, value: Any, where: str = where) -> InputError:
             return InputError(f"{where}: {reason}", file=label, column=column, value=str(value))
 
+        # Only totals over 2nd partner, transport mode and customs procedure are kept; such a
+        # total may carry isAggregate (UNSD summed it from the breakdown), which is no reason
+        # to drop it.
         if any(_code(rec.get(k, v)) != v for k, v in TOTALS.items()):
             skipped["breakdown rows (not totals)"] += 1
             continue
