@@ -89,11 +89,13 @@ def run_demo(
         "  transship reference chpl                # the 50 CHPL codes and tiers\n"
         "  transship ingest synthetic --scenarios my.yaml   # your own scenarios (see "
         "src/transship/reference/data/synthetic_scenarios.yaml)\n"
-        "Real data (needs the download, no key):\n"
-        "  transship ingest baci BACI_HS17_V202401.zip   # CEPII BACI, "
+        "Real data (needs the network):\n"
+        "  export TRANSSHIP_COMTRADE_KEY=...   # free key at comtradedeveloper.un.org\n"
+        "  transship fetch comtrade --reporters TUR --partners russia+ft_five --products chpl "
+        "--period 2015-01..2024-12 --freq M --flows export,import --mirror\n"
+        "  transship ingest baci BACI_HS17_V202401.zip   # CEPII BACI (annual), "
         "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37\n"
-        "  transship ingest csv FILE --source NAME --map COLUMN=field ...   # e.g. TurkStat, "
-        "Comtrade bulk downloads\n"
+        "  transship ingest comext FILE.csv              # Eurostat Comext exports\n"
     )
     return summary
 

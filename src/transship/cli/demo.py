@@ -52,7 +52,7 @@ def ingest_synthetic(
     end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")] = "2025-12",
     min_usd: Annotated[
         float | None,
-        typer.Option(help="Series smaller than this a month do not trade (default 50000)."),
+        typer.Option(help="USD a month below which a series trades some months only (95000)."),
     ] = None,
 ) -> None:
     """Generate SYNTHETIC trade with labelled scenarios (ground truth in scenario_labels)."""
