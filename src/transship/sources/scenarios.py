@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,9 +39,6 @@ def parse_month(value: object) -> date:
         return date(int(year), int(month), 1)
     except ValueError:
         raise ValueError(f"expected a month YYYY-MM, got {text!r}") from None
-
-
-Month = Annotated[date, Field()]
 
 
 class _Scenario(BaseModel):
@@ -294,12 +291,3 @@ def load_scenarios(
                 raise bad("hub", f"the hub may not be among the targets or {others}")
         out.append(sc)
     return ScenarioSet(tuple(out), name, hashlib.sha256(raw).hexdigest())
-
-
-def countries_of(expr: str) -> list[str]:
-    return sorted(reference.parse_countries(expr))
-
-
-def describe(sc: Reroute | PhantomExports | Misdeclare | Block) -> Mapping[str, object]:
-    """The scenario as plain data (for provenance)."""
-    return sc.model_dump(mode="json")

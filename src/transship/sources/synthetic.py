@@ -59,20 +59,6 @@ MISSING_SIDE = 0.01  # chance that one side of a flow is not reported in a month
 GROWTH = 0.04  # mean yearly growth of trade in these goods
 COVID = {date(2020, 4, 1): 0.75, date(2020, 5, 1): 0.8, date(2020, 6, 1): 0.9}
 
-LABEL_COLUMNS = (
-    "scenario",
-    "kind",
-    "role",
-    "hub",
-    "exporter",
-    "importer",
-    "hs2022",
-    "side",
-    "period_start",
-    "period_end",
-    "cells",
-)
-
 
 class _WorldFile(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -238,7 +224,7 @@ class SyntheticTrade:
     """A schema.BatchSource of synthetic trade; deterministic for a seed and scenario set.
 
     After `batches()` has run, `labels` holds the scenario ground truth (a pyarrow Table with
-    LABEL_COLUMNS) that the warehouse writes to `scenario_labels` in the same transaction.
+    `label_schema()`) that the warehouse writes to `scenario_labels` in the same transaction.
     """
 
     source = "synthetic"
@@ -675,39 +661,30 @@ def _year_batch(panel: Panel, maps: _RevisionMaps, rev: str) -> Any:
     n = len(panel.countries)
     rows_p, rows_c, rows_w = maps.rows(rev)
     ncodes = len(maps.codes)
-    cols = list(range(len(panel.months)))
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+    per_product = np.bincount(rows_p, minlength=len(panel.products))
+    offsets = np.cumsum(per_product) - per_product  # rows_p is sorted by product
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for flow, values, seen, rep, par in (
         (0, panel.exports, panel.export_seen, panel.si, panel.sj),
         (1, panel.imports, panel.import_seen, panel.sj, panel.si),
     ):
-        v = np.where(seen[:, cols], values[:, cols], 0.0)
-        # expand each series into its product's codes in this revision (weights sum to 1)
-        per_product = np.bincount(rows_p, minlength=len(panel.products))
-        if per_product.max() == 1 and per_product.min() == 1:
-            order = np.argsort(rows_p)
-            code_of = rows_c[order]
-            series_code = code_of[panel.sp]
-            keys = (rep * n + par) * ncodes + series_code
-            key = keys[:, None] * 12 + np.arange(len(cols))[None, :]
-            key, val = key.ravel(), v.ravel()
-        else:
-            s_idx, r_idx = [], []
-            for r, p in enumerate(rows_p):
-                hit = np.nonzero(panel.sp == p)[0]
-                s_idx.append(hit)
-                r_idx.append(np.full(len(hit), r))
-            ss, rr = np.concatenate(s_idx), np.concatenate(r_idx)
-            keys = (rep[ss] * n + par[ss]) * ncodes + rows_c[rr]
-            key = (keys[:, None] * 12 + np.arange(len(cols))[None, :]).ravel()
-            val = (v[ss] * rows_w[rr][:, None]).ravel()
+        v = np.where(seen, values, 0.0)
+        # each series becomes one row per code of its product in this revision (weights sum
+        # to 1); codes that several products share are summed below
+        ss = np.repeat(np.arange(len(panel.sp)), per_product[panel.sp])
+        first = np.repeat(np.cumsum(per_product[panel.sp]) - per_product[panel.sp],
+                          per_product[panel.sp])  # fmt: skip
+        rr = offsets[panel.sp[ss]] + np.arange(len(ss)) - first
+        keys = (rep[ss] * n + par[ss]) * ncodes + rows_c[rr]
+        key = (keys[:, None] * 12 + np.arange(len(panel.months))[None, :]).ravel()
+        val = (v[ss] * rows_w[rr][:, None]).ravel()
         nz = val > 0
         key, val = key[nz], val[nz]
         uniq, inv = np.unique(key, return_inverse=True)
         total = np.round(np.bincount(inv, weights=val))
         keep = total >= 1.0
         uniq, total = uniq[keep], total[keep]
-        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8), uniq, uniq, flow))
+        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8)))
     key = np.concatenate([p[0] for p in parts])
     value = np.concatenate([p[1] for p in parts])
     flow_idx = np.concatenate([p[2] for p in parts])
@@ -717,10 +694,7 @@ def _year_batch(panel: Panel, maps: _RevisionMaps, rev: str) -> Any:
     rest //= ncodes
     partner = rest % n
     reporter = rest // n
-    days = np.array(
-        [(d - date(1970, 1, 1)).days for d in panel.months],
-        dtype=np.int32,
-    )
+    days = np.array([(d - date(1970, 1, 1)).days for d in panel.months], dtype=np.int32)
     unit_value = 40.0 * np.exp(1.5 * _uniform(7, 21, np.array([int(c) for c in maps.codes])))
     countries = pa.array(panel.countries)
     nrows = len(key)
@@ -766,7 +740,6 @@ def content_hash(con: Any, *, exclude: Sequence[str] = ("batch_id",)) -> str:
 
 
 __all__ = [
-    "LABEL_COLUMNS",
     "SEED",
     "Panel",
     "SyntheticTrade",
