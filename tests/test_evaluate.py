@@ -131,3 +131,12 @@ def test_cli_ingest_synthetic_then_evaluate_real_detectors(tmp_path: Path) -> No
     assert rows["reroute"]["found"] >= 1 and rows["all"]["predicted"] == len(found)
     result = runner.invoke(app, ["-w", db, "evaluate", "--detector", "oracle"])
     assert result.exit_code == 2 and "unknown detector oracle" in result.output
+
+
+def test_mixed_synthetic_batches_are_refused(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "m.duckdb") as wh:
+        wh.ingest(SyntheticTrade(seed=1, start="2022-01", end="2022-06", min_usd=300_000.0))
+        # another draw with other keys: its labels replace the first's, whose rows remain
+        wh.ingest(SyntheticTrade(seed=2, start="2022-04", end="2022-09", min_usd=300_000.0))
+        with pytest.raises(UsageError, match="one labelled synthetic ingest"):
+            read_labels(wh.ibis())
