@@ -37,10 +37,20 @@ def emit(
     """Write rows (a list of dicts or a pyarrow Table) in `fmt` to `out` or stdout."""
     if hasattr(rows, "to_pylist"):
         table = rows
-        records: list[dict[str, Any]] = rows.to_pylist()
+        if fmt in ("parquet", "csv"):  # written by Arrow, no Python rows
+            records: list[dict[str, Any]] = []
+        else:
+            records = rows.to_pylist()
     else:
         table = None
         records = list(rows)
+    if fmt == "csv" and table is not None:  # column-wise: no dict per row
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")  # writes None as an empty field
+        w.writerow(table.column_names)
+        w.writerows(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        _write(buf, out)
+        return
     if fmt == "parquet":
         if out is None:
             raise UsageError("--format parquet needs --out FILE")
@@ -74,6 +84,10 @@ def emit(
             w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     else:
         raise UsageError(f"unknown format {fmt!r}")
+    _write(buf, out)
+
+
+def _write(buf: io.StringIO, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
