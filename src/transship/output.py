@@ -35,6 +35,7 @@ def emit(
     caption: str | None = None,
 ) -> None:
     """Write rows (a list of dicts or a pyarrow Table) in `fmt` to `out` or stdout."""
+    table: Any = None
     if hasattr(rows, "to_pylist"):
         table = rows
         if fmt in ("parquet", "csv"):  # written by Arrow, no Python rows
@@ -42,13 +43,16 @@ def emit(
         else:
             records = rows.to_pylist()
     else:
-        table = None
         records = list(rows)
-    if fmt == "csv" and table is not None:  # column-wise: no dict per row
+    if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")  # writes None as an empty field
-        w.writerow(table.column_names)
-        w.writerows(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        if table is not None:  # column-wise: no dict per row
+            w.writerow(table.column_names)
+            w.writerows(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        elif records:
+            w.writerow(list(records[0]))
+            w.writerows([r.get(c) for c in records[0]] for r in records)
         _write(buf, out)
         return
     if fmt == "parquet":
@@ -76,12 +80,6 @@ def emit(
     if fmt == "json" or fmt == "table":
         json.dump(records, buf, default=str, ensure_ascii=False, indent=1)
         buf.write("\n")
-    elif fmt == "csv":
-        columns = list(records[0]) if records else []
-        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        w.writeheader()
-        for r in records:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     else:
         raise UsageError(f"unknown format {fmt!r}")
     _write(buf, out)
