@@ -435,8 +435,10 @@ class SyntheticTrade:
     # -- scenarios ----------------------------------------------------------------------
     def _apply(self, panel: Panel, sc: Reroute | PhantomExports | Misdeclare | Block) -> None:
         roles: dict[int, str] = {}
-        before_x = panel.exports.copy()
-        before_m = panel.imports.copy()
+        # snapshot only the series this scenario may change, to find the cells it did change
+        rows = sorted({panel.index[k] for k in self._touched(sc) if k in panel.index})
+        at = {s: k for k, s in enumerate(rows)}
+        before_x, before_m = panel.exports[rows], panel.imports[rows]
         x, mm, f = panel.exports, panel.imports, self._mirror
         if isinstance(sc, PhantomExports):
             (i,) = self._countries(sc.exporter)
@@ -521,8 +523,8 @@ class SyntheticTrade:
             hub = sc.exporter
         for s, role in sorted(roles.items()):
             for side, now, then, seen in (
-                ("export", x[s], before_x[s], panel.export_seen[s]),
-                ("import", mm[s], before_m[s], panel.import_seen[s]),
+                ("export", x[s], before_x[at[s]], panel.export_seen[s]),
+                ("import", mm[s], before_m[at[s]], panel.import_seen[s]),
             ):
                 changed = (np.round(now) != np.round(then)) & seen
                 if not changed.any():
