@@ -36,6 +36,7 @@ class DemoSummary:
     rows: int
     seconds: float
     figures: dict[str, Any] = field(default_factory=dict)
+    report: Path | None = None  # the HTML report, when this build has the report feature
 
 
 def _total(con: Any, **kw: Any) -> float:
@@ -80,9 +81,15 @@ def run_demo(
         _block(con, console, summary.figures)
         _detectors(con, console)
         _truth(wh.con, console)
+        summary.report = _report(con, path, console)
     summary.seconds = time.perf_counter() - started
+    report = (
+        f"  open {summary.report}   # the story as a self-contained HTML report\n"
+        if summary.report
+        else ""
+    )
     console.print(
-        f"\n[bold yellow]SYNTHETIC[/] demo done in {summary.seconds:.0f}s. Next:\n"
+        f"\n[bold yellow]SYNTHETIC[/] demo done in {summary.seconds:.0f}s. Next:\n{report}"
         f"  transship -w {path} evaluate            # detectors vs the injected ground truth\n"
         f"  transship -w {path} flows --reporter TUR --partner {DEST} "
         "--products chpl:tier1,tier2 --period 2023-01..2023-09 --by partner,tier\n"
@@ -211,6 +218,25 @@ def _detectors(con: Any, console: Console) -> None:
         title="SYNTHETIC: strongest CHPL surges, hubs -> Russia and neighbours",
         caption="robust score of post-2021 average vs the 2015-2021 monthly median",
     )
+
+
+def _report(con: Any, path: Path, console: Console) -> Path | None:
+    """The self-contained HTML report of Turkey's story, next to the warehouse."""
+    import importlib
+
+    try:  # the report feature is a separate module; the demo runs without it
+        build_report = importlib.import_module("transship.report").build_report
+    except (ImportError, AttributeError):
+        console.print("[dim]no HTML report: this build has no transship.report[/]")
+        return None
+    out = path.with_name(path.stem + "-report.html")
+    try:
+        result = build_report(con, hub="TUR", target=DEST, period="2023-01..2023-09", out=out)
+    except ImportError as e:  # an optional charting dependency is not installed
+        console.print(f"[dim]no HTML report: {e}[/]")
+        return None
+    console.print(f"SYNTHETIC HTML report of the story: {result.out}")
+    return Path(result.out)
 
 
 def _truth(duck: Any, console: Console) -> None:
