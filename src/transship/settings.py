@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +32,26 @@ class Settings(BaseSettings):
         le=1024,
         description="CSV bytes parsed per batch when ingesting files; bounds ingest memory.",
     )
+    cache_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "transship"
+        ),
+        description="Cache for derived files such as the Vega JavaScript bundle "
+        "(TRANSSHIP_CACHE_DIR; default $XDG_CACHE_HOME/transship or ~/.cache/transship).",
+    )
+    chromium: Path | None = Field(
+        default_factory=lambda: _which_chromium(),
+        description="Chromium used for PDF reports and browser tests (TRANSSHIP_CHROMIUM; "
+        "default: chromium on PATH, else Playwright's own browser).",
+    )
+
+
+def _which_chromium() -> Path | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
 
 
 @cache

@@ -2,7 +2,7 @@
 library function, and prints. Heavy libraries are imported inside commands so `--help`
 stays fast. Each area's commands live in their own module and register on `app`."""
 
-from transship.cli import analysis, data, demo  # noqa: F401  (registers the commands)
+from transship.cli import analysis, data, demo, report  # noqa: F401  (registers the commands)
 from transship.cli._app import app
 
 

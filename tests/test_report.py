@@ -1,0 +1,198 @@
+"""Hub story, charts and the HTML report over a hand-made warehouse: every number derived
+here by hand from the rows below."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import write
+from transship.cli import app
+from transship.errors import UsageError
+from transship.periods import parse_period
+from transship.report import build_report, headlines, hub_story, money
+from transship.report.charts import STORY_KINDS, hubs_chart, make_chart, save_chart, story_charts
+from transship.report.html import period_label
+from transship.sources.csvfile import csv_file
+from transship.sources.synthetic import SyntheticSample
+from transship.warehouse import Warehouse
+
+# 854231 (CHPL tier 1) is reported in HS2017 before 2022 and HS2022 from 2022;
+# 880730 (tier 3.B) only in HS2022.
+ROWS = """rep,par,flow,hs,rev,period,usd
+TUR,RUS,export,854231,HS2017,2019-01,10
+TUR,RUS,export,854231,HS2017,2019-02,20
+TUR,RUS,export,854231,HS2017,2020-01,30
+TUR,RUS,export,854231,HS2022,2022-01,40
+TUR,RUS,export,854231,HS2022,2022-02,60
+TUR,KAZ,export,880730,HS2022,2022-02,25
+TUR,RUS,export,854231,HS2022,2023-01,100
+TUR,RUS,export,854231,HS2022,2023-02,200
+TUR,KAZ,export,880730,HS2022,2023-01,50
+TUR,ARM,export,880730,HS2022,2023-01,999
+TUR,RUS,export,030389,HS2022,2023-01,777
+KAZ,TUR,import,880730,HS2022,2023-01,10.6
+DEU,TUR,export,854231,HS2022,2022-01,100
+DEU,TUR,export,854231,HS2022,2023-02,160
+"""
+MAP = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
+       "usd=value_usd"]  # fmt: skip
+ARGS: dict[str, Any] = {"hub": "TUR", "target": "russia+ft_five", "period": "2023-01..2023-02",
+                        "baseline": "2019..2020"}  # fmt: skip
+
+
+@pytest.fixture
+def hand(wh: Warehouse, tmp_path: Path) -> Warehouse:
+    wh.ingest(csv_file(write(tmp_path / "hand.csv", ROWS), source="hand", mapping=MAP))
+    return wh
+
+
+def test_story_numbers(hand: Warehouse) -> None:
+    s = hub_story(hand.ibis(), **ARGS)
+    # Jan-Feb 2023 to RUS+KAZ: 100 + 200 + 50 (ARM is not a target, 030389 is not CHPL)
+    assert s.total_usd == 350.0
+    # Jan-Feb 2022: 40 + 60 + 25
+    assert s.prior_usd == 125.0
+    assert s.prior_multiple == pytest.approx(350 / 125)
+    # baseline: 2019 Jan-Feb = 10 + 20, 2020 Jan-Feb = 30 -> mean 30
+    assert s.baseline_years == [2019, 2020]
+    assert s.baseline_usd == 30.0
+    assert s.baseline_multiple == pytest.approx(350 / 30)
+    assert [(r["partner"], r["value_usd"], r["prior_usd"]) for r in s.by_partner] == [
+        ("RUS", 300.0, 100.0),
+        ("KAZ", 50.0, 25.0),
+    ]
+    kaz = s.by_partner[1]
+    assert kaz["baseline_usd"] == 0.0 and kaz["baseline_multiple"] is None  # no base: no ratio
+    assert {t["tier"]: t["value_usd"] for t in s.by_tier} == {"1": 300.0, "3.B": 50.0}
+    assert [r["hs2022"] for r in s.top_hs] == ["854231", "880730"]
+    # monthly window 2021-01..2023-02: Feb 2023 (200) is the largest month
+    assert s.peak == {"period": "2023-02-01", "value_usd": 200.0}
+    # band: January of 2019 and 2020 (10, 30), February of 2019 only (20)
+    jan = next(b for b in s.band if b["period"] == "2022-01-01")
+    assert (jan["low"], jan["mean"], jan["high"]) == (10.0, 20.0, 30.0)
+    feb = next(b for b in s.band if b["period"] == "2023-02-01")
+    assert (feb["low"], feb["mean"], feb["high"]) == (20.0, 20.0, 20.0)
+    assert [e["id"] for e in s.events] == ["invasion"]
+    # mirror: KAZ records 10.6 CIF = 10 FOB against TUR's 50; RUS reports nothing: missing
+    mirror = {m["partner"]: m for m in s.mirror}
+    assert mirror["KAZ"]["m_fob_usd"] == pytest.approx(10.0)
+    assert mirror["KAZ"]["gap_usd"] == pytest.approx(40.0)
+    assert mirror["KAZ"]["x_over_m"] == pytest.approx(5.0)
+    assert mirror["RUS"]["m_usd"] is None and mirror["RUS"]["x_over_m"] is None
+    # coalition (DEU) to TUR: 100 in Jan-Feb 2022, 160 in Jan-Feb 2023 -> +60%
+    assert s.coalition["growth"] == pytest.approx(0.6)
+    assert not s.synthetic
+
+
+def test_headlines_say_the_numbers(hand: Warehouse) -> None:
+    lines = headlines(hub_story(hand.ibis(), **ARGS))
+    assert lines[0] == (
+        "Türkiye exported $350 of CHPL goods to Azerbaijan, Georgia, Kazakhstan, Kyrgyzstan, "
+        "Russian Federation and Uzbekistan in Jan\u2013Feb 2023, 2.8 times the same months of "
+        "2022 and 11.7 times the 2019\u20132020 average of $30."
+    )
+    assert "The largest destination was Russian Federation: $300 (86% of the total)." in lines
+    assert "The monthly peak was February 2023 ($200)." in lines
+    assert any(
+        "Kazakhstan recorded $10.6 of imports from Türkiye ($10 at FOB, a gap of $40)" in h
+        for h in lines
+    )
+    assert any("rose 60% over the same months ($100 to $160)" in h for h in lines)
+
+
+def test_money_and_period_labels() -> None:
+    assert [money(v) for v in (158e6, 37.6e6, 6_600_000, 999_600, 12.4, None, -2.5e9)] == [
+        "$158M", "$37.6M", "$6.6M", "$1M", "$12.4", "n/a", "-$2.5B"]  # fmt: skip
+    assert period_label(parse_period("2023-01..2023-09")) == "Jan\u2013Sep 2023"
+    assert period_label(parse_period("2022-10..2023-09")) == "Oct 2022\u2013Sep 2023"
+    assert period_label(parse_period("2023-03")) == "Mar 2023"
+
+
+def test_bad_arguments(hand: Warehouse) -> None:
+    con = hand.ibis()
+    with pytest.raises(UsageError, match="name one country"):
+        hub_story(con, **{**ARGS, "hub": "TUR+KAZ"})
+    with pytest.raises(UsageError, match="at most 12 months"):
+        hub_story(con, **{**ARGS, "period": "2022-01..2023-06"})
+    with pytest.raises(UsageError, match="no chpl exports from GEO"):
+        hub_story(con, **{**ARGS, "hub": "GEO"})
+    with pytest.raises(UsageError, match="kinds are"):
+        make_chart(con, "pie", **ARGS)
+
+
+def test_report_is_self_contained(hand: Warehouse, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    r = build_report(hand.ibis(), out=out, **ARGS)
+    html = out.read_text(encoding="utf-8")
+    assert r.headlines[0] in html.replace("&#39;", "'")
+    # no external resources: every script is inline, nothing is fetched
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=", html)
+    assert "window.vegaEmbed" in html  # the bundle is inlined
+    for kind in STORY_KINDS:
+        assert f'id="chart-{kind}"' in html
+    assert "SYNTHETIC" not in html  # real (hand-made) input: no watermark
+    # provenance names the batch and its input; methods state the CIF/FOB factor
+    batch = hand.batches()[0]
+    assert batch["batch_id"] in html and "hand.csv" in html
+    assert "dividing by 1.06" in html
+    assert not (tmp_path / "r.html.tmp").exists()
+    with pytest.raises(UsageError, match=r"name it \.html"):
+        build_report(hand.ibis(), out=tmp_path / "r.pdf", **ARGS)
+
+
+def test_synthetic_report_is_watermarked(wh: Warehouse, tmp_path: Path) -> None:
+    wh.ingest(SyntheticSample(start_year=2021, end_year=2023))
+    out = tmp_path / "s.html"
+    r = build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", baseline="2021..2021",
+                     out=out)  # fmt: skip
+    assert r.story.synthetic
+    html = out.read_text(encoding="utf-8")
+    assert '<div class="watermark" aria-hidden="true">SYNTHETIC</div>' in html
+    assert "<title>SYNTHETIC" in html
+    for chart in story_charts(r.story).values():
+        assert chart.to_dict()["title"]["text"].startswith("SYNTHETIC DATA")
+
+
+def test_chart_files(hand: Warehouse, tmp_path: Path) -> None:
+    c = make_chart(hand.ibis(), "monthly", **ARGS)
+    png = save_chart(c, tmp_path / "m.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = save_chart(c, tmp_path / "m.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "invasion" in svg  # the event rule is labelled
+    with pytest.raises(UsageError, match=r"use \.png"):
+        save_chart(c, tmp_path / "m.gif")
+
+
+def test_hubs_chart_from_rows() -> None:
+    rows = [
+        {"hub": "TUR", "leg": "exports_to_target", "did": 1.2, "ci_low": 0.8, "ci_high": 1.6,
+         "rank": 1},
+        {"hub": "ARE", "leg": "exports_to_target", "did": 0.3, "ci_low": -0.1, "ci_high": 0.7,
+         "rank": 2},
+    ]  # fmt: skip
+    spec = hubs_chart(rows, synthetic=True).to_dict()
+    assert spec["title"]["text"].startswith("SYNTHETIC")
+    assert spec["layer"][2]["encoding"]["y"]["sort"] == ["TUR", "ARE"]
+
+
+def test_cli_report_and_chart(hand: Warehouse, tmp_path: Path) -> None:
+    db = str(hand.path)
+    hand.close()
+    runner = CliRunner()
+    out = tmp_path / "cli.html"
+    opts = ["--period", "2023-01..2023-02", "--baseline", "2019..2020"]
+    res = runner.invoke(app, ["-w", db, "report", "--out", str(out), *opts])
+    assert res.exit_code == 0, res.output
+    assert "2.8 times the same months of 2022" in res.output
+    assert out.exists()
+    res = runner.invoke(app, ["-w", db, "chart", "tiers", "--out", str(tmp_path / "t.svg"), *opts])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "t.svg").read_text(encoding="utf-8").startswith("<svg")
+    res = runner.invoke(app, ["-w", db, "report", "--hub", "TUR+KAZ", "--out", str(out)])
+    assert res.exit_code == 2 and "name one country" in res.output
