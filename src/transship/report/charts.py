@@ -91,23 +91,40 @@ def monthly_chart(story: HubStory) -> Any:
 
 def compare_chart(story: HubStory) -> Any:
     """Per partner: the period, the same months a year earlier, the baseline mean."""
-    alt = _alt()
-    labels = (
-        str(story.period),
-        f"{story.prior} (prior)",
-        f"{story.baseline.start.year}-{story.baseline.end.year} mean",
+    return compare_bars(
+        story.by_partner,
+        key="partner",
+        labels=(
+            str(story.period),
+            f"{story.prior} (prior)",
+            f"{story.baseline.start.year}-{story.baseline.end.year} mean",
+        ),
+        title=f"{story.hub} {story.products} exports: same months compared",
+        synthetic=story.synthetic,
     )
-    rows = [
-        {"partner": r["partner"], "measure": label, "value_usd": r[key]}
-        for r in story.by_partner
-        for label, key in zip(labels, ("value_usd", "prior_usd", "baseline_usd"), strict=True)
-        if r[key] is not None
+
+
+def compare_bars(
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: str,
+    labels: tuple[str, str, str],
+    title: str,
+    synthetic: bool,
+) -> Any:
+    """Grouped bars per `key`: value_usd, prior_usd and baseline_usd, labelled `labels`."""
+    alt = _alt()
+    long = [
+        {key: r[key], "measure": label, "value_usd": r[col]}
+        for r in rows
+        for label, col in zip(labels, ("value_usd", "prior_usd", "baseline_usd"), strict=True)
+        if r.get(col) is not None
     ]
     return (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=long))
         .mark_bar()
         .encode(
-            y=alt.Y("partner:N", title=None, sort=[r["partner"] for r in story.by_partner]),
+            y=alt.Y(f"{key}:N", title=None, sort=[r[key] for r in rows]),
             yOffset=alt.YOffset("measure:N", sort=list(labels)),
             x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
             color=alt.Color(
@@ -116,14 +133,31 @@ def compare_chart(story: HubStory) -> Any:
                 title=None,
                 scale=alt.Scale(range=["#1d4ed8", "#93c5fd", "#9ca3af"]),
             ),
-            tooltip=["partner:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
+            tooltip=[f"{key}:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
         )
-        .properties(
-            width=WIDTH,
-            title=_title(
-                f"{story.hub} {story.products} exports: same months compared", story.synthetic
-            ),
+        .properties(width=WIDTH, title=_title(title, synthetic))
+    )
+
+
+def series_chart(
+    series: Sequence[dict[str, Any]], *, key_title: str, title: str, synthetic: bool
+) -> Any:
+    """Monthly values stacked by `key` (rows: period, key, value_usd)."""
+    alt = _alt()
+    return (
+        alt.Chart(alt.Data(values=list(series)))
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("sum(value_usd):Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color("key:N", title=key_title),
+            tooltip=[
+                alt.Tooltip("period:T", format="%b %Y"),
+                alt.Tooltip("key:N", title=key_title),
+                alt.Tooltip("sum(value_usd):Q", format=USD, title="value"),
+            ],
         )
+        .properties(width=WIDTH, height=240, title=_title(title, synthetic))
     )
 
 

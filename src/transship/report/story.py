@@ -52,14 +52,14 @@ class HubStory:
 
     @property
     def prior_multiple(self) -> float | None:
-        return _ratio(self.total_usd, self.prior_usd)
+        return ratio(self.total_usd, self.prior_usd)
 
     @property
     def baseline_multiple(self) -> float | None:
-        return _ratio(self.total_usd, self.baseline_usd)
+        return ratio(self.total_usd, self.baseline_usd)
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
+def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
@@ -78,7 +78,7 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return result.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
 
 
-def _within(d: date, rng: PeriodRange) -> bool:
+def within(d: date, rng: PeriodRange) -> bool:
     return rng.start <= d <= rng.end
 
 
@@ -118,7 +118,7 @@ def hub_story(
     if freq == "A":
         notes.append("only annual rows: periods are read as whole years")
     srows = _rows(series)
-    if not any(_within(x["period"], rng) or _within(x["period"], prior) for x in srows):
+    if not any(within(x["period"], rng) or within(x["period"], prior) for x in srows):
         raise UsageError(
             f"no {products} exports from {hub_code} to {', '.join(partners)} in {rng} or {prior}"
         )
@@ -127,15 +127,15 @@ def hub_story(
         vals = [
             x["value_usd"]
             for x in srows
-            if _within(x["period"], r) and (partner is None or x["partner"] == partner)
+            if within(x["period"], r) and (partner is None or x["partner"] == partner)
         ]
         return float(sum(vals)) if vals else None
 
     year_ranges = {
         y: shift_years(rng, y - rng.start.year)
         for y in range(base.start.year, base.end.year + 1)
-        if _within(shift_years(rng, y - rng.start.year).start, base)
-        and _within(shift_years(rng, y - rng.start.year).end, base)
+        if within(shift_years(rng, y - rng.start.year).start, base)
+        and within(shift_years(rng, y - rng.start.year).end, base)
     }
     years_with_data = [y for y, r in year_ranges.items() if total(r) is not None]
     missing = sorted(set(year_ranges) - set(years_with_data))
@@ -164,8 +164,8 @@ def hub_story(
                 "value_usd": v or 0.0,
                 "prior_usd": pv,
                 "baseline_usd": bv,
-                "prior_multiple": _ratio(v or 0.0, pv),
-                "baseline_multiple": _ratio(v or 0.0, bv),
+                "prior_multiple": ratio(v or 0.0, pv),
+                "baseline_multiple": ratio(v or 0.0, bv),
             }
         )
     by_partner.sort(key=lambda r: -r["value_usd"])
@@ -175,11 +175,11 @@ def hub_story(
     monthly = [
         {"period": x["period"].isoformat(), "partner": x["partner"], "value_usd": x["value_usd"]}
         for x in srows
-        if _within(x["period"], window)
+        if within(x["period"], window)
     ]
     months: dict[date, float] = {}
     for x in srows:
-        if _within(x["period"], window):
+        if within(x["period"], window):
             months[x["period"]] = months.get(x["period"], 0.0) + x["value_usd"]
     peak = None
     if months:
@@ -241,7 +241,7 @@ def hub_story(
                 "m_usd": m,
                 "m_fob_usd": m_fob,
                 "gap_usd": gap,
-                "x_over_m": _ratio(xv, m_fob),
+                "x_over_m": ratio(xv, m_fob),
             }
         )
 
@@ -255,8 +255,8 @@ def hub_story(
         by=["period"],
     )
     sup = _rows(sup_result)
-    now = sum(r["value_usd"] for r in sup if _within(r["period"], rng))
-    before = sum(r["value_usd"] for r in sup if _within(r["period"], prior))
+    now = sum(r["value_usd"] for r in sup if within(r["period"], rng))
+    before = sum(r["value_usd"] for r in sup if within(r["period"], prior))
     coalition = {
         "suppliers": suppliers,
         "value_usd": now if sup else None,
@@ -303,7 +303,7 @@ def _band(
     """For each month of the window, low/mean/high of the baseline years' same calendar month."""
     by_month: dict[tuple[int, int], float] = {}
     for x in srows:
-        if _within(x["period"], base):
+        if within(x["period"], base):
             key = (x["period"].year, x["period"].month)
             by_month[key] = by_month.get(key, 0.0) + x["value_usd"]
     out = []

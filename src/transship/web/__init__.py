@@ -1,0 +1,1 @@
+"""HTTP: the dashboard pages (and the screening API). `create_app()` in `web.app`."""

@@ -1,0 +1,331 @@
+"""The dashboard: overview, hub, product, mirror and screening pages, rendered on the server.
+
+Filters live in the URL (`/hub?hub=TUR&period=2023-01..2023-09`), so every view can be
+linked and reloaded. Each table is downloadable as CSV from the same URL with
+`download=<table>`. Charts are Vega-Lite specs drawn by the Vega bundle served from
+`/static/vega.js` (no CDN). The warehouse is opened read-only once; while the server holds
+it no one can write to it, so computed pages are cached per URL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from transship import __version__
+from transship.errors import TransshipError
+from transship.reference import ReferenceDataError
+
+HERE = Path(__file__).parent
+DEFAULTS = {
+    "hub": "TUR",
+    "target": "russia+ft_five",
+    "period": "2023-01..2023-09",
+    "products": "chpl",
+    "baseline": "2015..2021",
+}
+PERIODS = ("2023-01..2023-09", "2022-01..2022-09", "2023-01..2023-12", "2022-03..2023-02")
+CACHE_PAGES = 256
+
+
+@dataclass
+class Table:
+    rows: list[dict[str, Any]]
+    title: str
+    link: str | None = None  # a column whose values open the hub page
+
+
+@dataclass
+class PageData:
+    title: str
+    headlines: list[str] = field(default_factory=list)
+    charts: dict[str, Any] = field(default_factory=dict)  # id -> Vega-Lite spec
+    tables: dict[str, Table] = field(default_factory=dict)
+    synthetic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+# -- pages: filters in, PageData out ------------------------------------------------------
+def overview_page(con: Any, f: dict[str, str]) -> PageData:
+    from transship.report.charts import compare_bars, spec
+    from transship.report.views import compared
+
+    v = compared(
+        con,
+        by="reporter",
+        reporter="hubs",
+        partner=f["target"],
+        products=f["products"],
+        period=f["period"],
+        baseline=f["baseline"],
+    )
+    top = v.rows[:12]
+    b = f["baseline"].replace("..", "-")
+    chart = compare_bars(
+        top,
+        key="reporter",
+        labels=(f["period"], "prior year", f"{b} mean"),
+        title=f"{f['products']} exports of candidate hubs to {f['target']}",
+        synthetic=v.synthetic,
+    )
+    return PageData(
+        title="Overview: candidate hubs",
+        charts={"hubs": spec(chart)},
+        tables={"hubs": Table(v.rows, "Exports of the candidate hubs", link="reporter")},
+        synthetic=v.synthetic,
+        notes=v.notes,
+    )
+
+
+def hub_page(con: Any, f: dict[str, str]) -> PageData:
+    from transship.report.charts import spec, story_charts
+    from transship.report.html import headlines
+    from transship.report.story import hub_story
+
+    s = hub_story(
+        con,
+        hub=f["hub"],
+        target=f["target"],
+        period=f["period"],
+        products=f["products"],
+        baseline=f["baseline"],
+    )
+    charts = story_charts(s)
+    return PageData(
+        title=f"Hub: {s.hub}",
+        headlines=headlines(s),
+        charts={k: spec(charts[k]) for k in ("monthly", "compare", "tiers")},
+        tables={
+            "partners": Table(s.by_partner, "By destination"),
+            "monthly": Table(s.monthly, "Monthly by partner"),
+            "tiers": Table(s.by_tier, "By CHPL tier"),
+        },
+        synthetic=s.synthetic,
+        notes=s.notes,
+    )
+
+
+def product_page(con: Any, f: dict[str, str]) -> PageData:
+    from transship.report.charts import series_chart, spec
+    from transship.report.views import compared
+
+    common = {
+        "reporter": f["hub"],
+        "partner": f["target"],
+        "products": f["products"],
+        "period": f["period"],
+        "baseline": f["baseline"],
+    }
+    hs = compared(con, by="hs2022", **common)
+    tiers = compared(con, by="tier", **common)
+    chart = series_chart(
+        tiers.series,
+        key_title="CHPL tier",
+        title=f"{f['hub']} {f['products']} exports to {f['target']} by tier",
+        synthetic=tiers.synthetic,
+    )
+    return PageData(
+        title=f"Products: {f['products']}",
+        charts={"tiers": spec(chart)},
+        tables={
+            "hs2022": Table(_with_descriptions(hs.rows), "By HS2022 code"),
+            "tiers": Table(tiers.rows, "By CHPL tier"),
+        },
+        synthetic=hs.synthetic or tiers.synthetic,
+        notes=hs.notes,
+    )
+
+
+def mirror_page(con: Any, f: dict[str, str]) -> PageData:
+    from transship.report.charts import mirror_chart, spec
+    from transship.report.views import mirror_pairs
+
+    v = mirror_pairs(
+        con, exporter=f["hub"], importers=f["target"], products=f["products"], period=f["period"]
+    )
+    chart = mirror_chart(
+        v.rows,
+        title=f"Mirror: {f['hub']} exports vs partners' imports, {f['period']}",
+        synthetic=v.synthetic,
+    )
+    return PageData(
+        title=f"Mirror: {f['hub']}",
+        charts={"mirror": spec(chart)},
+        tables={"pairs": Table(v.rows, "Exporter-reported X vs importer-reported M")},
+        synthetic=v.synthetic,
+        notes=v.notes,
+    )
+
+
+def _with_descriptions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from transship import reference
+
+    desc = {c.hs6: c.description for c in reference.chpl()}
+    return [{**r, "description": desc.get(str(r.get("hs2022")), "")} for r in rows]
+
+
+PAGES: dict[str, tuple[Callable[[Any, dict[str, str]], PageData], tuple[str, ...]]] = {
+    "overview": (overview_page, ("target", "period", "products", "baseline")),
+    "hub": (hub_page, ("hub", "target", "period", "products", "baseline")),
+    "product": (product_page, ("hub", "target", "period", "products", "baseline")),
+    "mirror": (mirror_page, ("hub", "target", "period", "products")),
+}
+NAV = (("overview", "/"), ("hub", "/hub"), ("product", "/product"), ("mirror", "/mirror"))
+
+
+# -- the server side ----------------------------------------------------------------------
+class Dashboard:
+    """One read-only warehouse connection, a lock (DuckDB connections are not shared across
+    threads), and a bounded cache of computed pages."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self.warehouse = warehouse
+        self._wh: Any = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], PageData] = OrderedDict()
+
+    def con(self) -> Any:
+        if self._wh is None:
+            from transship.warehouse import Warehouse
+
+            self._wh = Warehouse(self.warehouse, read_only=True)
+            self._ibis = self._wh.ibis()
+        return self._ibis
+
+    def page(self, name: str, filters: dict[str, str]) -> PageData:
+        key = (name, tuple(sorted(filters.items())))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+            data = PAGES[name][0](self.con(), filters)
+            self._cache[key] = data
+            if len(self._cache) > CACHE_PAGES:
+                self._cache.popitem(last=False)
+            return data
+
+    def close(self) -> None:
+        with self._lock:
+            if self._wh is not None:
+                self._wh.close()
+                self._wh = None
+
+
+def _fmt(column: str, value: Any) -> str:
+    from transship.report.html import money
+
+    if value is None:
+        return ""
+    if column.endswith("_usd") or column in ("low", "high", "mean"):
+        return money(float(value))
+    if column.endswith("_multiple") or column == "x_over_m":
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
+    buf = io.StringIO()
+    if synthetic:  # the label travels with every row
+        rows = [{"data": "SYNTHETIC", **r} for r in rows]
+    columns = list(rows[0]) if rows else []
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def mount_dashboard(app: FastAPI, warehouse: Path | None = None) -> Dashboard:
+    """Add the dashboard pages, /static and /static/vega.js to `app`; the app's lifespan
+    should call the returned Dashboard's close() at shutdown."""
+    from transship.settings import get_settings
+
+    dash = Dashboard(warehouse or get_settings().warehouse)
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = _fmt
+    templates = Jinja2Templates(env=env)
+    router = APIRouter()
+
+    def render(request: Request, name: str) -> Response:
+        fields = PAGES[name][1]
+        filters = {k: request.query_params.get(k) or DEFAULTS[k] for k in fields}
+        ctx: dict[str, Any] = {
+            "name": name,
+            "nav": NAV,
+            "filters": filters,
+            "fields": fields,
+            "periods": PERIODS,
+            "version": __version__,
+            "query": str(request.url.query),
+        }
+        try:
+            data = dash.page(name, filters)
+        except (TransshipError, ReferenceDataError) as e:
+            status = e.http_status if isinstance(e, TransshipError) else 400
+            ctx.update(data=PageData(title=name.title()), error=str(e))
+            return templates.TemplateResponse(request, "page.html.j2", ctx, status_code=status)
+        download = request.query_params.get("download")
+        if download:
+            table = data.tables.get(download)
+            if table is None:
+                return Response(f"no table {download!r} on this page", status_code=404)
+            prefix = "SYNTHETIC-" if data.synthetic else ""
+            return Response(
+                _csv(table.rows, data.synthetic),
+                media_type="text/csv; charset=utf-8",
+                headers={
+                    "Content-Disposition": f'attachment; filename="{prefix}{name}-{download}.csv"'
+                },
+            )
+        ctx.update(data=data, error=None)
+        return templates.TemplateResponse(request, "page.html.j2", ctx)
+
+    @router.get("/", response_class=HTMLResponse, summary="Overview: candidate hubs")
+    def overview(request: Request) -> Response:
+        return render(request, "overview")
+
+    @router.get("/hub", response_class=HTMLResponse, summary="One hub's exports")
+    def hub(request: Request) -> Response:
+        return render(request, "hub")
+
+    @router.get("/product", response_class=HTMLResponse, summary="By product and tier")
+    def product(request: Request) -> Response:
+        return render(request, "product")
+
+    @router.get("/mirror", response_class=HTMLResponse, summary="Mirror statistics")
+    def mirror(request: Request) -> Response:
+        return render(request, "mirror")
+
+    @router.get("/static/vega.js", include_in_schema=False)
+    def vega() -> Response:
+        from transship.report.html import vega_bundle
+
+        return Response(
+            vega_bundle(),
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.state.dashboard = dash
+    return dash
