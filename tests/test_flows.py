@@ -87,3 +87,63 @@ def test_period_parsing() -> None:
     assert str(parse_period("2023-05")) == "2023-05..2023-05"
     with pytest.raises(UsageError, match="before the start"):
         parse_period("2023..2022")
+
+
+CMP_ROWS = """rep,par,flow,hs,rev,period,usd
+TUR,KAZ,export,854800,HS2022,2023-01,30
+TUR,KAZ,export,854800,HS2022,2023-02,50
+TUR,KAZ,export,854800,HS2022,2023-10,999
+TUR,KAZ,export,854800,HS2022,2022-01,10
+TUR,KAZ,export,854800,HS2022,2022-02,5
+TUR,RUS,export,854800,HS2022,2022-02,7
+TUR,KAZ,export,854890,HS2017,2019-01,6
+TUR,KAZ,export,854890,HS2017,2019-02,2
+TUR,KAZ,export,854890,HS2017,2019-03,100
+TUR,KAZ,export,854890,HS2017,2020-01,8
+"""
+
+
+@pytest.fixture
+def cmp_con(wh: Warehouse, tmp_path: Path) -> object:
+    wh.ingest(csv_file(write(tmp_path / "c.csv", CMP_ROWS), source="hand", mapping=MAP))
+    return wh.ibis()
+
+
+def test_compare_prior_and_baseline_by_partner(cmp_con: object) -> None:
+    r = flows(cmp_con, reporter="TUR", period="2023-01..2023-02", by=["partner"],
+              compare="prior", baseline="2019..2020")  # fmt: skip
+    got = {row["partner"]: row for row in table(r)}
+    kaz, rus = got["KAZ"], got["RUS"]
+    value, prior = 30 + 50, 10 + 5
+    base = (6 + 2 + 8) / 2  # Jan+Feb of 2019 and 2020 (854890 = CHPL 854800 in HS2017), / 2 years
+    assert kaz["value_usd"] == value and kaz["rows"] == 2
+    assert kaz["compare_usd"] == prior
+    assert kaz["compare_multiple"] == pytest.approx(value / prior)
+    assert kaz["compare_change_usd"] == value - prior
+    assert kaz["baseline_usd"] == pytest.approx(base)
+    assert kaz["baseline_multiple"] == pytest.approx(value / base)
+    assert kaz["baseline_change_usd"] == pytest.approx(value - base)
+    # a partner with trade only in the compare window: 0 now, multiple 0; no baseline -> null
+    assert (rus["value_usd"], rus["compare_usd"], rus["compare_multiple"]) == (0, 7, 0)
+    assert rus["baseline_usd"] == 0 and rus["baseline_multiple"] is None
+    assert r.params["compare"] == "2022-01..2022-02"
+
+
+def test_compare_and_baseline_month_by_month(cmp_con: object) -> None:
+    r = flows(cmp_con, reporter="TUR", partner="KAZ", period="2023-01..2023-02", by=["period"],
+              compare="2022-01..2022-02", baseline="2018..2020")  # fmt: skip
+    rows = table(r)
+    assert [row["period"].isoformat() for row in rows] == ["2023-01-01", "2023-02-01"]
+    assert [row["compare_usd"] for row in rows] == [10, 5]
+    # 3 baseline years (2018 has no rows and counts as zero): Jan (6+8)/3, Feb 2/3
+    assert [row["baseline_usd"] for row in rows] == pytest.approx([(6 + 8) / 3, 2 / 3])
+    assert any("2018" in n and "zero" in n for n in r.notes)
+
+
+def test_compare_needs_equal_length_and_a_period(cmp_con: object) -> None:
+    with pytest.raises(UsageError, match="equal lengths"):
+        flows(cmp_con, period="2023-01..2023-02", compare="2022-01..2022-06")
+    with pytest.raises(UsageError, match="need --period"):
+        flows(cmp_con, compare="prior")
+    with pytest.raises(UsageError, match="overlaps"):
+        flows(cmp_con, period="2023-01..2023-02", baseline="2022..2023")

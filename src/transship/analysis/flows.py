@@ -1,60 +1,43 @@
-"""Trade value by any of reporter, partner, hs, tier, period: the first query.
+"""Trade value by any of reporter, partner, hs, tier, period; against a prior period and a
+baseline average.
 
-Product sets are written in HS2022 (the CHPL's revision); each row is matched in the
-revision it was reported in, through the concordance. Codes with no comparable
-equivalent in an older revision are left out and named in the result's notes.
+- `compare="prior"` is the same months one year earlier; an explicit period must have the
+  same number of months. With `period` in `by`, each month is matched to its counterpart
+  (2023-03 with 2022-03).
+- `baseline="2015..2021"` is the mean across those years of the same calendar months: for
+  each month of `period`, the average over the baseline years of that calendar month, summed.
+  A baseline year without any matching row counts as zero (and is named in the notes).
+
+Both are one aggregation: rows of the main, compare and baseline windows are aligned onto
+the main period's months through a small month map, tagged, unioned and summed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from transship import reference
+from transship.analysis._select import (
+    Freq,
+    as_range,
+    from_index,
+    month_index,
+    periods_in,
+    product_map,
+    select,
+)
+from transship.analysis.result import AnalysisResult, FlowsResult
 from transship.errors import UsageError
-from transship.periods import PeriodRange, parse_period
+from transship.periods import PeriodRange
 
 DIMENSIONS = ("reporter", "partner", "flow", "hs", "hs2022", "tier", "period", "year", "source")
-Freq = Literal["M", "A", "auto"]
+
+__all__ = ["DIMENSIONS", "FlowsResult", "flows", "product_map"]
 
 
-@dataclass
-class FlowsResult:
-    """An Ibis table of values plus what a reader must know to trust it."""
-
-    table: Any  # ibis.Table
-    freq: str
-    notes: list[str] = field(default_factory=list)
-    synthetic: bool = False
-
-    def to_pyarrow(self) -> Any:
-        return self.table.to_pyarrow()
-
-
-def product_map(products: str, revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows (hs_rev, hs, hs2022, tier) for a product expression in each revision, and notes."""
-    pset = reference.parse_products(products)
-    tiers = {item.hs6: item.tier for item in reference.chpl()}
-    rows: list[dict[str, Any]] = []
-    notes: list[str] = []
-    for rev in sorted(set(revisions)):
-        mapping = pset.in_revision(rev)
-        for hs2022, codes in sorted(mapping.codes.items()):
-            rows.extend(
-                {"hs_rev": rev, "hs": code, "hs2022": hs2022, "tier": tiers.get(hs2022)}
-                for code in codes
-            )
-        for code, reason in sorted(mapping.not_comparable.items()):
-            notes.append(f"{code} left out of {rev} periods: {reason}")
-        if rev != "HS2022":  # the design's rule: a single older code maps, as an upper bound
-            bounds = sorted(c for c, d in mapping.details.items() if d.status == "mapped")
-            if bounds:
-                notes.append(
-                    f"{len(bounds)} codes counted in {rev} periods through their single {rev} "
-                    f"code, which may also hold other goods (upper bounds): {', '.join(bounds)}"
-                )
-    return rows, notes
+def _prior(rng: PeriodRange) -> PeriodRange:
+    return PeriodRange(rng.start.replace(year=rng.start.year - 1),
+                       rng.end.replace(year=rng.end.year - 1))  # fmt: skip
 
 
 def flows(
@@ -68,49 +51,147 @@ def flows(
     by: Sequence[str] = ("reporter", "partner"),
     freq: Freq = "auto",
     source: str | None = None,
-) -> FlowsResult:
-    """Sum value_usd over trade_flows, filtered and grouped.
+    compare: str | PeriodRange | None = None,
+    baseline: str | PeriodRange | None = None,
+) -> AnalysisResult:
+    """Sum value_usd over trade_flows, filtered and grouped; optionally vs compare/baseline.
 
-    `con` is an Ibis connection over a warehouse (`Warehouse.ibis()`); `reporter` and
-    `partner` take country expressions (`TUR`, `russia+ft_five`, `g7-JPN`); `products`
-    takes a product expression (`chpl`, `chpl:tier1,tier2`, `8542,851762`).
+    `con` is an Ibis connection with a `trade_flows` table; `reporter` and `partner` take
+    country expressions (`TUR`, `russia+ft_five`, `g7-JPN`); `products` takes a product
+    expression (`chpl`, `chpl:tier1,tier2`, `8542,851762`). Columns: the `by` keys,
+    `value_usd`, `rows`; with `compare`: `compare_usd`, `compare_multiple` (value/compare),
+    `compare_change_usd`; with `baseline`: `baseline_usd`, `baseline_multiple`,
+    `baseline_change_usd`. Multiples are null when the denominator is zero.
     """
     import ibis
 
-    unknown = [d for d in by if d not in DIMENSIONS]
+    keys = list(dict.fromkeys(by))
+    unknown = [d for d in keys if d not in DIMENSIONS]
     if unknown:
         raise UsageError(f"--by {','.join(unknown)}: dimensions are {', '.join(DIMENSIONS)}")
-    t = con.table("trade_flows")
-    t = t.filter(t.flow == flow)
-    if source:
-        t = t.filter(t.source == source)
-    if reporter:
-        t = t.filter(t.reporter.isin(sorted(reference.parse_countries(reporter))))
-    if partner:
-        t = t.filter(t.partner.isin(sorted(reference.parse_countries(partner))))
-    if period is not None:
-        rng = parse_period(period) if isinstance(period, str) else period
-        t = t.filter((t.period >= rng.start) & (t.period <= rng.end))
-    if freq == "auto":  # monthly when there is any, so annual rows are never added on top
-        has_monthly = t.filter(t.freq == "M").count().execute()
-        freq = "M" if has_monthly else "A"
-    t = t.filter(t.freq == freq)
-    revisions = t.select(rev=t.hs_rev.cast("string")).distinct().to_pyarrow().column(0).to_pylist()
-    rows, notes = product_map(products, revisions or ["HS2022"])
-    if not rows:
-        raise UsageError(f"--products {products!r} matches no HS code in {revisions}")
-    pm = ibis.memtable(rows)
-    t = t.mutate(hs_rev=t.hs_rev.cast("string"), year=t.period.year())
-    j = t.join(pm, [t.hs_rev == pm.hs_rev, t.hs == pm.hs])
-    keys = list(dict.fromkeys(by))
-    out = (
-        j.group_by(keys).agg(value_usd=j.value_usd.sum(), rows=j.count())
-        if keys
-        else j.agg(value_usd=j.value_usd.sum(), rows=j.count())
+    main = as_range(period)
+    if (compare or baseline) and main is None:
+        raise UsageError("--compare and --baseline need --period (the months to compare)")
+    cmp_rng: PeriodRange | None = None
+    if compare is not None and main is not None:
+        cmp_rng = _prior(main) if compare == "prior" else as_range(compare)
+        assert cmp_rng is not None
+        if cmp_rng.months != main.months:
+            raise UsageError(
+                f"--compare {cmp_rng} has {cmp_rng.months} months; --period {main} has "
+                f"{main.months}: compare equal lengths, or use 'prior'"
+            )
+    base_rng = as_range(baseline)
+    ranges = [r for r in (main, cmp_rng, base_rng) if r is not None]
+    sel = select(con, reporter=reporter, partner=partner, products=products, periods=ranges,
+                 flow=flow, freq=freq, source=source)  # fmt: skip
+    t, notes = sel.table, list(sel.notes)
+    params: dict[str, Any] = {
+        "reporter": reporter, "partner": partner, "products": products,
+        "period": str(main) if main else None, "flow": flow, "by": keys, "freq": sel.freq,
+        "source": source, "compare": str(cmp_rng) if cmp_rng else None,
+        "baseline": str(base_rng) if base_rng else None,
+    }  # fmt: skip
+
+    if main is None:  # plain sums, as the foundation's query
+        out = _group(t, keys, value_usd=t.value_usd.sum(), rows=t.count())
+        return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
+
+    main_periods = periods_in(main, sel.freq)
+    mt = t.filter((t.period >= main.start) & (t.period <= main.end))
+    parts = [_tag(mt, keys, v=mt.value_usd, n=1)]
+    if cmp_rng is not None:
+        offset = month_index(main.start) - month_index(cmp_rng.start)
+        if sel.freq == "A" and offset % 12:
+            raise UsageError("annual data: --compare must be whole years earlier or later")
+        src = [p.replace(year=p.year - offset // 12) if sel.freq == "A" else _shift(p, -offset)
+               for p in main_periods]  # fmt: skip
+        aligned = _align(t, dict(zip(src, main_periods, strict=True)))
+        parts.append(_tag(aligned, keys, c=aligned.value_usd))
+    if base_rng is not None:
+        years = list(range(base_rng.start.year, base_rng.end.year + 1))
+        if any(main.start <= p <= main.end for p in periods_in(base_rng, sel.freq)):
+            raise UsageError(f"--baseline {base_rng} overlaps --period {main}")
+        bt = t.filter((t.period >= base_rng.start) & (t.period <= base_rng.end))
+        # each main period takes the baseline rows of its calendar month, in every year
+        mapping = {p.replace(year=y): p for p in main_periods for y in years}
+        mapping = {k: v for k, v in mapping.items() if base_rng.start <= k <= base_rng.end}
+        aligned = _align(bt, mapping)
+        parts.append(_tag(aligned, keys, b=aligned.value_usd / len(years)))
+        present = set(bt.select(y=bt.year).distinct().to_pyarrow().column(0).to_pylist())
+        empty = [y for y in years if y not in present]
+        if empty:
+            notes.append(
+                f"baseline years with no matching rows, counted as zero: "
+                f"{', '.join(map(str, empty))}"
+            )
+    u = parts[0]
+    for p in parts[1:]:
+        u = u.union(p)
+    aggs: dict[str, Any] = {"value_usd": u.v.sum(), "rows": u.n.sum()}
+    if cmp_rng is not None:
+        aggs["compare_usd"] = u.c.sum()
+    if base_rng is not None:
+        aggs["baseline_usd"] = u.b.sum()
+    out = _group(u, keys, **aggs)
+    extra: dict[str, Any] = {}
+    for name in ("compare", "baseline"):
+        if f"{name}_usd" in aggs:
+            other = out[f"{name}_usd"]
+            extra[f"{name}_multiple"] = ibis.ifelse(other > 0, out.value_usd / other, ibis.null())
+            extra[f"{name}_change_usd"] = out.value_usd - other
+    out = out.mutate(**extra)
+    notes.append(_window_note(main, cmp_rng, base_rng))
+    return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
+
+
+def _shift(p: Any, months: int) -> Any:
+    return from_index(month_index(p) + months)
+
+
+def _align(t: Any, mapping: dict[Any, Any]) -> Any:
+    """Rows whose period is a key of `mapping`, with period replaced by its value."""
+    import ibis
+
+    if not mapping:
+        return t.filter(ibis.literal(False))
+    mt = ibis.memtable(
+        {"_src": list(mapping), "_dst": list(mapping.values())},
+        schema={"_src": "date", "_dst": "date"},
     )
+    j = t.join(mt, t.period == mt._src)
+    j = j.mutate(period=j._dst).drop("_src", "_dst")
+    return j.mutate(year=j.period.year())
+
+
+def _tag(t: Any, keys: list[str], *, v: Any = 0.0, n: Any = 0, c: Any = 0.0, b: Any = 0.0) -> Any:
+    import ibis
+
+    def lit(x: Any, typ: str) -> Any:
+        return ibis.literal(x, type=typ) if isinstance(x, int | float) else x.cast(typ)
+
+    return t.select(*keys, v=lit(v, "float64"), n=lit(n, "int64"), c=lit(c, "float64"),
+                    b=lit(b, "float64"))  # fmt: skip
+
+
+def _group(t: Any, keys: list[str], **aggs: Any) -> Any:
+    return t.group_by(keys).agg(**aggs) if keys else t.agg(**aggs)
+
+
+def _order(out: Any, keys: list[str]) -> Any:
+    import ibis
+
     if "period" in keys or "year" in keys:  # a series reads in time order
-        out = out.order_by([k for k in keys if k in ("period", "year")] + [ibis.desc("value_usd")])
-    elif keys:
-        out = out.order_by(ibis.desc("value_usd"))
-    synthetic = bool(t.filter(t.source == "synthetic").count().execute())
-    return FlowsResult(table=out, freq=freq, notes=notes, synthetic=synthetic)
+        return out.order_by([k for k in keys if k in ("period", "year")] + [ibis.desc("value_usd")])
+    if keys:
+        return out.order_by(ibis.desc("value_usd"))
+    return out
+
+
+def _window_note(main: PeriodRange, cmp_rng: PeriodRange | None, base: PeriodRange | None) -> str:
+    parts = [f"value over {main}"]
+    if cmp_rng is not None:
+        parts.append(f"compare over {cmp_rng}")
+    if base is not None:
+        parts.append(f"baseline: mean over {base.start.year}-{base.end.year} of the same months")
+    return "; ".join(parts)

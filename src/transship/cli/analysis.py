@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +18,41 @@ from transship.cli._app import (
     print_notes,
     warehouse_path,
 )
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+@contextmanager
+def connect_ctx(ctx: typer.Context, engine: Engine) -> Iterator[Any]:
+    from transship.analysis.engine import connect
+
+    con = connect(warehouse_path(ctx), engine=engine.value)
+    try:
+        yield con
+    finally:
+        con.disconnect()
+
+
+def show(result: Any, table: Any, fmt: OutFormat, out: Path | None, title: str, what: str) -> None:
+    """Emit an analysis table, SYNTHETIC-labelled when it is, then its notes."""
+    from transship.output import emit
+
+    caption = f"{what}, freq {result.freq}"
+    if result.synthetic:
+        caption = "SYNTHETIC DATA: " + caption
+        if fmt is not OutFormat.table or out is not None:  # files carry the label in each row
+            table = table.append_column("data", _label(table.num_rows))
+    emit(table, fmt.value, out=out, title=title, caption=caption)
+    print_notes(result.notes, synthetic=result.synthetic)
+
+
+def _label(n: int) -> Any:
+    import pyarrow as pa
+
+    return pa.array(["SYNTHETIC"] * n, pa.string())
 
 
 # -- queries --------------------------------------------------------------------------------
@@ -37,6 +76,14 @@ def flows(
     ] = "reporter,partner",
     freq: Annotated[str, typer.Option(help="M, A, or auto (monthly if any).")] = "auto",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="Compare with 'prior' (same months a year earlier) or a period."),
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline years, e.g. 2015..2021: mean of the same months.")
+    ] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
     format: Annotated[
         OutFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutFormat.table,
@@ -44,13 +91,11 @@ def flows(
 ) -> None:
     """Trade value by reporter, partner, product, CHPL tier or period."""
     from transship.analysis.flows import flows as run
-    from transship.output import emit
-    from transship.warehouse import open_warehouse
 
     keys = [b.strip() for b in by.split(",") if b.strip()]
-    with open_warehouse(warehouse_path(ctx), read_only=True) as wh:
+    with connect_ctx(ctx, engine) as con:
         result = run(
-            wh.ibis(),
+            con,
             reporter=reporter,
             partner=partner,
             products=products,
@@ -59,10 +104,117 @@ def flows(
             by=keys,
             freq=freq,  # type: ignore[arg-type]  # checked by flows()
             source=source,
+            compare=compare,
+            baseline=baseline,
         )
         table = result.to_pyarrow()
-    caption = f"{flow} value in USD, freq {result.freq}"
-    if result.synthetic:
-        caption = "SYNTHETIC DATA: " + caption
-    emit(table, format.value, out=out, title=f"{products} {flow}s", caption=caption)
-    print_notes(result.notes, synthetic=result.synthetic)
+    show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD")
+
+
+@app.command()
+@handle_errors
+def mirror(
+    ctx: typer.Context,
+    exporters: Annotated[str, typer.Option(help="Exporting countries: TUR, eu, g7.")],
+    importers: Annotated[str, typer.Option(help="Importing countries: KAZ, ft_five.")],
+    products: Annotated[
+        str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes.")
+    ] = "chpl",
+    period: Annotated[
+        str | None, typer.Option(help="2022-01..2023-09 (default: all data).")
+    ] = None,
+    cif_factor: Annotated[
+        float, typer.Option(help="Imports are CIF: M_fob = M / this factor.")
+    ] = 1.06,
+    window: Annotated[
+        int, typer.Option(help="Rolling window in periods (months), to absorb shipping lags.")
+    ] = 3,
+    whole_period: Annotated[
+        bool, typer.Option("--whole-period", help="One row per pair over the whole period.")
+    ] = False,
+    log_threshold: Annotated[
+        float, typer.Option(help="Breach when |ln(X/M_fob)| exceeds this (default ln 2).")
+    ] = math.log(2),
+    gap_threshold: Annotated[
+        float, typer.Option(help="... and |X - M_fob| exceeds this many USD.")
+    ] = 1e6,
+    min_consecutive: Annotated[
+        int, typer.Option(help="Flag runs of at least this many breaching windows.")
+    ] = 2,
+    by_product: Annotated[bool, typer.Option("--by-product", help="One row per HS code.")] = False,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Mirror gaps: exporter-reported X vs importer-reported M (CIF->FOB), with flags."""
+    from transship.analysis.mirror import mirror as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            exporters=exporters,
+            importers=importers,
+            products=products,
+            period=period,
+            cif_factor=cif_factor,
+            window=None if whole_period else window,
+            log_threshold=log_threshold,
+            gap_threshold_usd=gap_threshold,
+            min_consecutive=min_consecutive,
+            by_product=by_product,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD")
+
+
+@app.command()
+@handle_errors
+def hubs(
+    ctx: typer.Context,
+    hubs: Annotated[str, typer.Option(help="Candidate hub countries.")] = "hubs",
+    target: Annotated[str, typer.Option(help="Target of the sanctions.")] = "russia",
+    neighbours: Annotated[
+        str, typer.Option(help="The target's neighbours (exports to them count too).")
+    ] = "caucasus_central_asia",
+    coalition: Annotated[str, typer.Option(help="Where the goods come from.")] = "coalition",
+    products: Annotated[str, typer.Option(help="Treated products.")] = "chpl",
+    event: Annotated[str, typer.Option(help="Timeline event that splits pre and post.")] = (
+        "invasion"
+    ),
+    baseline: Annotated[str, typer.Option(help="Pre-event years.")] = "2015..2021",
+    post: Annotated[
+        str | None, typer.Option(help="Post period (default: month after event to last data).")
+    ] = None,
+    control: Annotated[
+        str, typer.Option(help="Control products: auto (same HS4 headings) or codes.")
+    ] = "auto",
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Rank hubs: CHPL vs control growth after an event (difference-in-differences)."""
+    from transship.analysis.hubs import hubs as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            hubs=hubs,
+            target=target,
+            neighbours=neighbours,
+            coalition=coalition,
+            products=products,
+            event=event,
+            baseline=baseline,
+            post=post,
+            control=control,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"hubs: {products} after {event}", "log growth; USD a year")

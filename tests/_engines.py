@@ -1,0 +1,67 @@
+"""Fixtures that run the same analysis tests on DuckDB and on Spark (one local session)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import write
+from transship.sources.csvfile import csv_file
+from transship.warehouse import Warehouse
+
+MAP = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
+       "usd=value_usd"]  # fmt: skip
+ENGINES = ["duckdb", "spark"]
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.skip("Spark leg skipped: pyspark is not installed (pip install pyspark)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark leg skipped: no Java runtime (apt-get install default-jre-headless)")
+    from transship.analysis.engine import spark_session as make
+
+    session = make(cores=1)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_con(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """make_con(csv_text, source='hand') -> an Ibis backend over those rows, on `engine`."""
+    opened: list[Warehouse] = []
+
+    def make(text: str, source: str = "hand", name: str = "rows") -> Any:
+        wh = Warehouse(tmp_path / f"{name}.duckdb")
+        opened.append(wh)
+        wh.ingest(csv_file(write(tmp_path / f"{name}.csv", text), source=source, mapping=MAP))
+        if engine == "duckdb":
+            return wh.ibis()
+        from transship.analysis.engine import spark_backend
+
+        session = request.getfixturevalue("spark_session")
+        wh.export_parquet(tmp_path / f"{name}-parquet")
+        return spark_backend(tmp_path / f"{name}-parquet", session)
+
+    yield make
+    for wh in opened:
+        wh.close()
+
+
+def rows(result: Any) -> list[dict[str, Any]]:
+    return result.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
