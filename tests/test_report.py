@@ -22,8 +22,10 @@ from transship.sources.synthetic import SyntheticSample
 from transship.warehouse import Warehouse
 
 # 854231 (CHPL tier 1) is reported in HS2017 before 2022 and HS2022 from 2022;
-# 880730 (tier 3.B) only in HS2022.
-ROWS = """rep,par,flow,hs,rev,period,usd
+# 880730 (tier 3.B) only in HS2022. Values in units of U dollars, so that the KAZ mirror gap
+# passes the mirror analysis' default $1M threshold.
+U = 100_000
+ROWS = """rep,par,flow,hs,rev,period,units
 TUR,RUS,export,854231,HS2017,2019-01,10
 TUR,RUS,export,854231,HS2017,2019-02,20
 TUR,RUS,export,854231,HS2017,2020-01,30
@@ -36,54 +38,68 @@ TUR,KAZ,export,880730,HS2022,2023-01,50
 TUR,ARM,export,880730,HS2022,2023-01,999
 TUR,RUS,export,030389,HS2022,2023-01,777
 KAZ,TUR,import,880730,HS2022,2023-01,10.6
+KAZ,TUR,import,030389,HS2022,2023-02,1
 DEU,TUR,export,854231,HS2022,2022-01,100
 DEU,TUR,export,854231,HS2022,2023-02,160
 """
 MAP = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
        "usd=value_usd"]  # fmt: skip
+
+
+def in_dollars(rows: str) -> str:
+    lines = rows.strip().splitlines()
+    out = [lines[0].replace("units", "usd")]
+    for line in lines[1:]:
+        *head, units = line.split(",")
+        out.append(",".join([*head, str(round(float(units) * U))]))
+    return "\n".join(out) + "\n"
+
+
 ARGS: dict[str, Any] = {"hub": "TUR", "target": "russia+ft_five", "period": "2023-01..2023-02",
                         "baseline": "2019..2020"}  # fmt: skip
 
 
 @pytest.fixture
 def hand(wh: Warehouse, tmp_path: Path) -> Warehouse:
-    wh.ingest(csv_file(write(tmp_path / "hand.csv", ROWS), source="hand", mapping=MAP))
+    wh.ingest(csv_file(write(tmp_path / "hand.csv", in_dollars(ROWS)), source="hand", mapping=MAP))
     return wh
 
 
 def test_story_numbers(hand: Warehouse) -> None:
     s = hub_story(hand.ibis(), **ARGS)
     # Jan-Feb 2023 to RUS+KAZ: 100 + 200 + 50 (ARM is not a target, 030389 is not CHPL)
-    assert s.total_usd == 350.0
+    assert s.total_usd == pytest.approx(350 * U)
     # Jan-Feb 2022: 40 + 60 + 25
-    assert s.prior_usd == 125.0
+    assert s.prior_usd == pytest.approx(125 * U)
     assert s.prior_multiple == pytest.approx(350 / 125)
     # baseline: 2019 Jan-Feb = 10 + 20, 2020 Jan-Feb = 30 -> mean 30
-    assert s.baseline_years == [2019, 2020]
-    assert s.baseline_usd == 30.0
+    assert s.baseline_usd == pytest.approx(30 * U)
     assert s.baseline_multiple == pytest.approx(350 / 30)
-    assert [(r["partner"], r["value_usd"], r["prior_usd"]) for r in s.by_partner] == [
-        ("RUS", 300.0, 100.0),
-        ("KAZ", 50.0, 25.0),
-    ]
+    got = [(r["partner"], r["value_usd"] / U, r["compare_usd"] / U) for r in s.by_partner]
+    assert got == [("RUS", pytest.approx(300), pytest.approx(100)),
+                   ("KAZ", pytest.approx(50), pytest.approx(25))]  # fmt: skip
     kaz = s.by_partner[1]
-    assert kaz["baseline_usd"] == 0.0 and kaz["baseline_multiple"] is None  # no base: no ratio
-    assert {t["tier"]: t["value_usd"] for t in s.by_tier} == {"1": 300.0, "3.B": 50.0}
+    assert not kaz["baseline_usd"] and kaz["baseline_multiple"] is None  # no base: no ratio
+    assert {t["tier"]: t["value_usd"] / U for t in s.by_tier} == {"1": 300, "3.B": 50}
     assert [r["hs2022"] for r in s.top_hs] == ["854231", "880730"]
     # monthly window 2021-01..2023-02: Feb 2023 (200) is the largest month
-    assert s.peak == {"period": "2023-02-01", "value_usd": 200.0}
+    assert s.peak == {"period": "2023-02-01", "value_usd": 200 * U}
     # band: January of 2019 and 2020 (10, 30), February of 2019 only (20)
     jan = next(b for b in s.band if b["period"] == "2022-01-01")
-    assert (jan["low"], jan["mean"], jan["high"]) == (10.0, 20.0, 30.0)
+    assert (jan["low"] / U, jan["mean"] / U, jan["high"] / U) == (10, 20, 30)
     feb = next(b for b in s.band if b["period"] == "2023-02-01")
-    assert (feb["low"], feb["mean"], feb["high"]) == (20.0, 20.0, 20.0)
+    assert (feb["low"] / U, feb["mean"] / U, feb["high"] / U) == (20, 20, 20)
     assert [e["id"] for e in s.events] == ["invasion"]
-    # mirror: KAZ records 10.6 CIF = 10 FOB against TUR's 50; RUS reports nothing: missing
+    # mirror: KAZ records 10.6 CIF = 10 FOB against TUR's 50: a gap of 40 (4M > 1M) and a
+    # ratio of 5 (> 2): a breach. KAZ reported imports in both months (030389 in February),
+    # so its side is complete; RUS reported no imports at all: missing, not zero.
     mirror = {m["partner"]: m for m in s.mirror}
-    assert mirror["KAZ"]["m_fob_usd"] == pytest.approx(10.0)
-    assert mirror["KAZ"]["gap_usd"] == pytest.approx(40.0)
+    assert mirror["KAZ"]["m_fob_usd"] == pytest.approx(10 * U)
+    assert mirror["KAZ"]["gap_usd"] == pytest.approx(40 * U)
     assert mirror["KAZ"]["x_over_m"] == pytest.approx(5.0)
-    assert mirror["RUS"]["m_usd"] is None and mirror["RUS"]["x_over_m"] is None
+    assert mirror["KAZ"]["breach"]
+    assert mirror["RUS"]["m_missing"] and mirror["RUS"]["x_over_m"] is None
+    assert not mirror["RUS"]["breach"]
     # coalition (DEU) to TUR: 100 in Jan-Feb 2022, 160 in Jan-Feb 2023 -> +60%
     assert s.coalition["growth"] == pytest.approx(0.6)
     assert not s.synthetic
@@ -92,17 +108,17 @@ def test_story_numbers(hand: Warehouse) -> None:
 def test_headlines_say_the_numbers(hand: Warehouse) -> None:
     lines = headlines(hub_story(hand.ibis(), **ARGS))
     assert lines[0] == (
-        "Türkiye exported $350 of CHPL goods to Azerbaijan, Georgia, Kazakhstan, Kyrgyzstan, "
+        "Türkiye exported $35M of CHPL goods to Azerbaijan, Georgia, Kazakhstan, Kyrgyzstan, "
         "Russian Federation and Uzbekistan in Jan\u2013Feb 2023, 2.8 times the same months of "
-        "2022 and 11.7 times the 2019\u20132020 average of $30."
+        "2022 and 11.7 times the 2019\u20132020 average of $3M."
     )
-    assert "The largest destination was Russian Federation: $300 (86% of the total)." in lines
-    assert "The monthly peak was February 2023 ($200)." in lines
-    assert any(
-        "Kazakhstan recorded $10.6 of imports from Türkiye ($10 at FOB, a gap of $40)" in h
-        for h in lines
+    assert "The largest destination was Russian Federation: $30M (86% of the total)." in lines
+    assert "The monthly peak was February 2023 ($20M)." in lines
+    assert (
+        "Türkiye reported $5M of these exports to Kazakhstan, while Kazakhstan recorded $1.06M "
+        "of imports from Türkiye ($1M at FOB, a gap of $4M)." in lines
     )
-    assert any("rose 60% over the same months ($100 to $160)" in h for h in lines)
+    assert any("rose 60% over the same months ($10M to $16M)" in h for h in lines)
 
 
 def test_money_and_period_labels() -> None:
@@ -196,3 +212,31 @@ def test_cli_report_and_chart(hand: Warehouse, tmp_path: Path) -> None:
     assert (tmp_path / "t.svg").read_text(encoding="utf-8").startswith("<svg")
     res = runner.invoke(app, ["-w", db, "report", "--hub", "TUR+KAZ", "--out", str(out)])
     assert res.exit_code == 2 and "name one country" in res.output
+
+
+def test_dashboard_pages_and_csv(hand: Warehouse) -> None:
+    from fastapi.testclient import TestClient
+
+    from transship.web.app import create_app
+
+    path = hand.path
+    hand.close()
+    with TestClient(create_app(path)) as client:
+        q = "?period=2023-01..2023-02&baseline=2019..2020"
+        for page in ("/", "/hub", "/product", "/mirror"):
+            r = client.get(page + q)
+            assert r.status_code == 200, (page, r.text[:500])
+            assert '<script src="/static/vega.js">' in r.text and "SYNTHETIC" not in r.text
+        csv_text = client.get("/hub" + q + "&download=partners").text
+        lines = csv_text.splitlines()
+        assert lines[0].startswith("partner,name,value_usd,compare_usd")
+        assert lines[1].startswith(f"RUS,Russian Federation,{300 * U}")
+        mirror_csv = client.get("/mirror" + q + "&download=pairs").text
+        kaz = next(line for line in mirror_csv.splitlines() if ",KAZ," in line)
+        assert kaz.endswith(",False,False,True,True")  # x, m reported; breach and flag
+        assert client.get("/hub" + q + "&download=nope").status_code == 404
+        bad = client.get("/hub?hub=NARNIA")
+        assert bad.status_code == 400 and "NARNIA" in bad.text
+        js = client.get("/static/vega.js")
+        assert js.status_code == 200 and "vegaEmbed" in js.text
+        assert client.get("/v1/health").json()["status"] == "ok"

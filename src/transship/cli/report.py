@@ -22,7 +22,9 @@ Baseline = Annotated[str, typer.Option(help="Baseline years, averaged over the s
 @handle_errors
 def chart(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="monthly, compare, mirror, tiers or products.")],
+    kind: Annotated[
+        str, typer.Argument(help="monthly, compare, mirror, tiers, products or hubs (ranking).")
+    ],
     out: Annotated[Path, typer.Option(help="Output file: .png, .svg, .pdf, .json or .html.")],
     hub: Hub = "TUR",
     target: Target = "russia+ft_five",
@@ -30,7 +32,8 @@ def chart(
     products: Products = "chpl",
     baseline: Baseline = "2015..2021",
 ) -> None:
-    """One chart of a hub's exports as a static image (Vega-Lite via vl-convert)."""
+    """One chart as a static image (Vega-Lite via vl-convert): a hub's exports, or the
+    ranking of candidate hubs."""
     from transship.report.charts import make_chart, save_chart
     from transship.warehouse import open_warehouse
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from transship.report.story import HubStory
 
 STORY_KINDS = ("monthly", "compare", "mirror", "tiers", "products")
+KINDS = (*STORY_KINDS, "hubs")
 WIDTH = 640
 USD = "$,.3s"  # $37.6M
 
@@ -112,12 +113,12 @@ def compare_bars(
     title: str,
     synthetic: bool,
 ) -> Any:
-    """Grouped bars per `key`: value_usd, prior_usd and baseline_usd, labelled `labels`."""
+    """Grouped bars per `key`: value_usd, compare_usd and baseline_usd, labelled `labels`."""
     alt = _alt()
     long = [
         {key: r[key], "measure": label, "value_usd": r[col]}
         for r in rows
-        for label, col in zip(labels, ("value_usd", "prior_usd", "baseline_usd"), strict=True)
+        for label, col in zip(labels, ("value_usd", "compare_usd", "baseline_usd"), strict=True)
         if r.get(col) is not None
     ]
     return (
@@ -263,11 +264,27 @@ def story_charts(story: HubStory) -> dict[str, Any]:
 
 
 def make_chart(con: Any, kind: str, **params: Any) -> Any:
-    """One chart of a hub story by kind; `params` are hub_story()'s (hub, target, period...)."""
+    """One chart by kind. Story kinds take hub_story()'s parameters (hub, target, period,
+    products, baseline); `hubs` ranks the candidate hubs (analysis.hubs: products, baseline)."""
     from transship.report.story import hub_story
 
+    if kind == "hubs":
+        from transship.analysis.hubs import hubs
+
+        r = hubs(
+            con,
+            products=params.get("products", "chpl"),
+            baseline=params.get("baseline", "2015..2021"),
+        )
+        rows = r.to_pyarrow().to_pylist()
+        if not any(x["did"] is not None for x in rows):
+            raise UsageError(
+                "no hub has a difference-in-differences estimate (no control goods "
+                "in the data); see `transship hubs`"
+            )
+        return hubs_chart(rows, synthetic=r.synthetic)
     if kind not in STORY_KINDS:
-        raise UsageError(f"chart kind {kind!r}: kinds are {', '.join(STORY_KINDS)}")
+        raise UsageError(f"chart kind {kind!r}: kinds are {', '.join(KINDS)}")
     return story_charts(hub_story(con, **params))[kind]
 
 

@@ -8,6 +8,7 @@ by e-mail, from an archive. Synthetic inputs put a SYNTHETIC watermark on every 
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,10 +21,6 @@ from transship.errors import UsageError
 from transship.periods import PeriodRange
 from transship.report.charts import spec, story_charts
 from transship.report.story import HubStory, country_name, hub_story
-
-# Thresholds a reader needs to judge the mirror table (the mirror analysis' defaults).
-MIRROR_RATIO_FLAG = 2.0  # exporter reports at least twice what the importer records (FOB)
-
 
 DASH = "\u2013"  # en dash, as in print: Jan\u2013Sep 2023
 
@@ -38,7 +35,7 @@ def money(v: float | None) -> str:
     for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if a >= div:
             x = a / div
-            text = f"{x:.0f}" if x >= 100 else f"{x:.1f}".removesuffix(".0")
+            text = f"{x:g}"
             return f"{sign}${text}{unit}"
     return f"{sign}${a:g}"
 
@@ -106,16 +103,16 @@ def headlines(story: HubStory) -> list[str]:
         unit = "monthly" if story.freq == "M" else "yearly"
         when = f"{d:%B %Y}" if story.freq == "M" else f"{d:%Y}"
         out.append(f"The {unit} peak was {when} ({money(story.peak['value_usd'])}).")
-    gaps = [m for m in story.mirror if m["x_over_m"] is not None]
+    # the largest gap among pairs past both of the mirror analysis' thresholds
+    gaps = [m for m in story.mirror if m["breach"]]
     if gaps:
-        g = max(gaps, key=lambda m: m["x_over_m"])
-        if g["x_over_m"] >= MIRROR_RATIO_FLAG:
-            name = reference.country(g["partner"]).name
-            out.append(
-                f"{hub} reported {money(g['x_usd'])} of these exports to {name}, while {name} "
-                f"recorded {money(g['m_usd'])} of imports from {hub} ({money(g['m_fob_usd'])} "
-                f"at FOB, a gap of {money(g['gap_usd'])})."
-            )
+        g = max(gaps, key=lambda m: abs(m["gap_usd"]))
+        name = reference.country(g["partner"]).name
+        out.append(
+            f"{hub} reported {money(g['x_usd'])} of these exports to {name}, while {name} "
+            f"recorded {money(g['m_usd'])} of imports from {hub} ({money(g['m_fob_usd'])} "
+            f"at FOB, a gap of {money(g['gap_usd'])})."
+        )
     c = story.coalition
     if c["growth"] is not None:
         verb = "rose" if c["growth"] >= 0 else "fell"
@@ -232,7 +229,8 @@ def render_report(story: HubStory, batches: list[dict[str, Any]]) -> str:
             sources=sources,
             chpl_version=versions[-1] if versions else None,
             events=[e for e in reference.events() if e.date.year >= 2022],
-            mirror_flag=MIRROR_RATIO_FLAG,
+            mp=story.mirror_params,
+            exp=math.exp,
             bundle=vega_bundle(),
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             version=__version__,

@@ -3,8 +3,9 @@ against the same months a year earlier and the baseline years, month by month, b
 tier and HS code, what the partners say they received (mirror), and what the coalition
 shipped to the hub. Plain dicts and lists, so charts, HTML and JSON read the same values.
 
-Few warehouse queries: one monthly series by partner over baseline..period feeds the
-headline, the comparisons, the monthly chart and the peak; the rest are small group-bys.
+The comparisons come from `analysis.flows(compare=, baseline=)` and the mirror from
+`analysis.mirror`; one monthly series by partner over baseline..period feeds the monthly
+chart, its baseline band and the peak.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 
 from transship import reference
 from transship.analysis.flows import flows
+from transship.analysis.mirror import mirror
 from transship.periods import PeriodRange, parse_period
 
-CIF_FACTOR = 1.06  # the mirror analysis' default CIF/FOB margin (DESIGN.md: mirror)
 TOP_HS = 10
 
 
@@ -35,8 +36,7 @@ class HubStory:
     partners: list[str]
     total_usd: float
     prior_usd: float | None  # None: no rows in the prior months (missing, not zero)
-    baseline_usd: float | None  # mean over the baseline years that have rows
-    baseline_years: list[int]
+    baseline_usd: float | None  # mean over the baseline years (a year without rows is zero)
     by_partner: list[dict[str, Any]]
     by_tier: list[dict[str, Any]]
     top_hs: list[dict[str, Any]]
@@ -45,8 +45,8 @@ class HubStory:
     events: list[dict[str, Any]]  # date, id, title inside the monthly window
     peak: dict[str, Any] | None
     mirror: list[dict[str, Any]]
+    mirror_params: dict[str, Any]  # cif_factor and the breach thresholds used
     coalition: dict[str, Any]
-    cif_factor: float
     synthetic: bool
     notes: list[str] = field(default_factory=list)
 
@@ -91,10 +91,11 @@ def hub_story(
     products: str = "chpl",
     baseline: str = "2015..2021",
     suppliers: str = "coalition",
-    cif_factor: float = CIF_FACTOR,
+    cif_factor: float | None = None,
 ) -> HubStory:
     """Compute a hub report's numbers. `hub` is one country (ISO alpha-3 or an expression
-    naming one); `target`, `suppliers` are country expressions; `period` a month range."""
+    naming one); `target`, `suppliers` are country expressions; `period` a month range;
+    `cif_factor` overrides the mirror analysis' CIF/FOB margin."""
     from transship.errors import UsageError
 
     hubs = sorted(reference.parse_countries(hub))
@@ -123,52 +124,26 @@ def hub_story(
             f"no {products} exports from {hub_code} to {', '.join(partners)} in {rng} or {prior}"
         )
 
-    def total(r: PeriodRange, partner: str | None = None) -> float | None:
-        vals = [
-            x["value_usd"]
-            for x in srows
-            if within(x["period"], r) and (partner is None or x["partner"] == partner)
-        ]
-        return float(sum(vals)) if vals else None
-
-    year_ranges = {
-        y: shift_years(rng, y - rng.start.year)
-        for y in range(base.start.year, base.end.year + 1)
-        if within(shift_years(rng, y - rng.start.year).start, base)
-        and within(shift_years(rng, y - rng.start.year).end, base)
-    }
-    years_with_data = [y for y, r in year_ranges.items() if total(r) is not None]
-    missing = sorted(set(year_ranges) - set(years_with_data))
-    if missing:
-        notes.append(
-            "baseline years without rows for these months (left out of the mean, not zero): "
-            + ", ".join(map(str, missing))
-        )
-
-    def baseline_mean(partner: str | None = None) -> float | None:
-        vals = [total(year_ranges[y], partner) or 0.0 for y in years_with_data]
-        return sum(vals) / len(vals) if vals else None
-
-    total_usd = total(rng) or 0.0
-    by_partner: list[dict[str, Any]] = []
-    for p in partners:
-        v = total(rng, p)
-        pv = total(prior, p)
-        bv = baseline_mean(p)
-        if v is None and pv is None and not bv:
-            continue
-        by_partner.append(
-            {
-                "partner": p,
-                "name": country_name(p),
-                "value_usd": v or 0.0,
-                "prior_usd": pv,
-                "baseline_usd": bv,
-                "prior_multiple": ratio(v or 0.0, pv),
-                "baseline_multiple": ratio(v or 0.0, bv),
-            }
-        )
+    # 2. by partner: the period, the same months a year earlier, the baseline years' mean
+    cmp = flows(con, **common, period=rng, by=["partner"], compare="prior", baseline=base)
+    notes += cmp.notes
+    by_partner = [
+        {
+            "partner": r["partner"],
+            "name": country_name(r["partner"]),
+            "value_usd": r["value_usd"],
+            "compare_usd": r["compare_usd"],
+            "baseline_usd": r["baseline_usd"],
+            "compare_multiple": r["compare_multiple"],
+            "baseline_multiple": r["baseline_multiple"],
+        }
+        for r in _rows(cmp)
+    ]
     by_partner.sort(key=lambda r: -r["value_usd"])
+    # sums of the partners' values are the totals (a baseline mean of sums = sum of means)
+    total_usd = float(sum(r["value_usd"] or 0.0 for r in by_partner))
+    prior_usd = float(sum(r["compare_usd"] or 0.0 for r in by_partner)) or None
+    baseline_usd = float(sum(r["baseline_usd"] or 0.0 for r in by_partner)) or None
 
     # the monthly chart: two years before the period's year to its end, with the band
     window = PeriodRange(date(max(rng.start.year - 2, first.year), 1, 1), rng.end)
@@ -197,7 +172,7 @@ def hub_story(
         for i, e in enumerate(shown)
     ]
 
-    # 2. by tier and HS code in the period
+    # 3. by tier and HS code in the period
     tier_result = flows(con, **common, period=rng, by=["tier"])
     tiers = _rows(tier_result)
     by_tier = [
@@ -216,54 +191,42 @@ def hub_story(
         for r in hs
     ]
 
-    # 3. mirror: what each partner reports importing from the hub (CIF -> FOB)
-    m_result = flows(
+    # 4. mirror: what each partner reports importing from the hub, over the whole period
+    extra: dict[str, Any] = {"cif_factor": cif_factor} if cif_factor else {}  # else default
+    mir = mirror(
         con,
-        reporter=target_expr,
-        partner=hub_code,
+        exporters=hub_code,
+        importers=target_expr,
         products=products,
         period=rng,
-        flow="import",
-        by=["reporter"],
+        window=None,
+        **extra,
     )
-    m_rows = _rows(m_result)
-    m_by = {r["reporter"]: r["value_usd"] for r in m_rows}
-    mirror: list[dict[str, Any]] = []
-    for row in by_partner:
-        xv = total(rng, row["partner"])
-        m = m_by.get(row["partner"])
-        m_fob = m / cif_factor if m is not None else None
-        gap = xv - m_fob if xv is not None and m_fob is not None else None
-        mirror.append(
-            {
-                "partner": row["partner"],
-                "x_usd": xv,
-                "m_usd": m,
-                "m_fob_usd": m_fob,
-                "gap_usd": gap,
-                "x_over_m": ratio(xv, m_fob),
-            }
-        )
+    mirror_rows = sorted(_rows(mir), key=lambda r: -(r["x_usd"] or 0.0))
+    for r in mirror_rows:
+        r["partner"] = r["importer"]
+        r["x_over_m"] = ratio(r["x_usd"], r["m_fob_usd"])
 
-    # 4. the coalition's exports of the same goods to the hub, period vs prior
-    sup_result = flows(
+    # 5. the coalition's exports of the same goods to the hub, period vs prior
+    sup = flows(
         con,
         reporter=suppliers,
         partner=hub_code,
         products=products,
-        period=PeriodRange(prior.start, rng.end),
-        by=["period"],
+        period=rng,
+        by=[],
+        compare="prior",
     )
-    sup = _rows(sup_result)
-    now = sum(r["value_usd"] for r in sup if within(r["period"], rng))
-    before = sum(r["value_usd"] for r in sup if within(r["period"], prior))
+    sup_row = (_rows(sup) or [{}])[0]
     coalition = {
         "suppliers": suppliers,
-        "value_usd": now if sup else None,
-        "prior_usd": before if sup else None,
-        "growth": (now / before - 1.0) if before else None,
+        "value_usd": sup_row.get("value_usd"),
+        "prior_usd": sup_row.get("compare_usd"),
+        "growth": (sup_row["compare_multiple"] - 1.0)
+        if sup_row.get("compare_multiple") is not None
+        else None,
     }
-    synthetic = any(r.synthetic for r in (series, tier_result, m_result, sup_result))
+    synthetic = any(r.synthetic for r in (series, cmp, tier_result, mir, sup))
     return HubStory(
         hub=hub_code,
         target=target,
@@ -274,9 +237,8 @@ def hub_story(
         freq=freq,
         partners=partners,
         total_usd=total_usd,
-        prior_usd=total(prior),
-        baseline_usd=baseline_mean(),
-        baseline_years=years_with_data,
+        prior_usd=prior_usd,
+        baseline_usd=baseline_usd,
         by_partner=by_partner,
         by_tier=by_tier,
         top_hs=top_hs,
@@ -284,11 +246,11 @@ def hub_story(
         band=band,
         events=events,
         peak=peak,
-        mirror=mirror,
+        mirror=mirror_rows,
+        mirror_params=mir.params,
         coalition=coalition,
-        cif_factor=cif_factor,
         synthetic=synthetic,
-        notes=list(dict.fromkeys(notes)),
+        notes=list(dict.fromkeys(notes + tier_result.notes + mir.notes + sup.notes)),
     )
 
 

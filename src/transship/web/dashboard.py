@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,7 +59,8 @@ class PageData:
 
 # -- pages: filters in, PageData out ------------------------------------------------------
 def overview_page(con: Any, f: dict[str, str]) -> PageData:
-    from transship.report.charts import compare_bars, spec
+    from transship.analysis.hubs import hubs
+    from transship.report.charts import compare_bars, hubs_chart, spec
     from transship.report.views import compared
 
     v = compared(
@@ -70,21 +72,31 @@ def overview_page(con: Any, f: dict[str, str]) -> PageData:
         period=f["period"],
         baseline=f["baseline"],
     )
-    top = v.rows[:12]
     b = f["baseline"].replace("..", "-")
-    chart = compare_bars(
-        top,
-        key="reporter",
-        labels=(f["period"], "prior year", f"{b} mean"),
-        title=f"{f['products']} exports of candidate hubs to {f['target']}",
-        synthetic=v.synthetic,
-    )
+    charts = {
+        "exports": spec(
+            compare_bars(
+                v.rows[:12],
+                key="reporter",
+                labels=(f["period"], "prior year", f"{b} mean"),
+                title=f"{f['products']} exports of candidate hubs to {f['target']}",
+                synthetic=v.synthetic,
+            )
+        )
+    }
+    ranking = hubs(con, products=f["products"], baseline=f["baseline"])
+    ranked = ranking.to_pyarrow().to_pylist()
+    if any(r["did"] is not None for r in ranked):
+        charts["ranking"] = spec(hubs_chart(ranked, synthetic=ranking.synthetic))
     return PageData(
         title="Overview: candidate hubs",
-        charts={"hubs": spec(chart)},
-        tables={"hubs": Table(v.rows, "Exports of the candidate hubs", link="reporter")},
-        synthetic=v.synthetic,
-        notes=v.notes,
+        charts=charts,
+        tables={
+            "hubs": Table(v.rows, f"Exports of the candidate hubs to {f['target']}", "reporter"),
+            "ranking": Table(ranked, "Hub ranking (difference in differences)", "hub"),
+        },
+        synthetic=v.synthetic or ranking.synthetic,
+        notes=list(dict.fromkeys(v.notes + ranking.notes)),
     )
 
 
@@ -120,7 +132,7 @@ def product_page(con: Any, f: dict[str, str]) -> PageData:
     from transship.report.charts import series_chart, spec
     from transship.report.views import compared
 
-    common = {
+    common: dict[str, Any] = {
         "reporter": f["hub"],
         "partner": f["target"],
         "products": f["products"],
@@ -128,7 +140,7 @@ def product_page(con: Any, f: dict[str, str]) -> PageData:
         "baseline": f["baseline"],
     }
     hs = compared(con, by="hs2022", **common)
-    tiers = compared(con, by="tier", **common)
+    tiers = compared(con, by="tier", series=True, **common)
     chart = series_chart(
         tiers.series,
         key_title="CHPL tier",
@@ -148,23 +160,43 @@ def product_page(con: Any, f: dict[str, str]) -> PageData:
 
 
 def mirror_page(con: Any, f: dict[str, str]) -> PageData:
+    from transship.analysis.mirror import mirror
     from transship.report.charts import mirror_chart, spec
-    from transship.report.views import mirror_pairs
+    from transship.report.html import money
 
-    v = mirror_pairs(
-        con, exporter=f["hub"], importers=f["target"], products=f["products"], period=f["period"]
-    )
+    common: dict[str, Any] = {
+        "exporters": f["hub"],
+        "importers": f["target"],
+        "products": f["products"],
+        "period": f["period"],
+    }
+    whole = mirror(con, **common, window=None)
+    pairs = whole.to_pyarrow().to_pylist()
+    windows = mirror(con, **common, window=3)
+    rolling = windows.to_pyarrow().to_pylist()
+    synthetic = whole.synthetic or windows.synthetic
     chart = mirror_chart(
-        v.rows,
+        [{**r, "partner": r["importer"]} for r in pairs],
         title=f"Mirror: {f['hub']} exports vs partners' imports, {f['period']}",
-        synthetic=v.synthetic,
+        synthetic=synthetic,
     )
+    flagged = [r for r in rolling if r["flag"]]
+    p = windows.params
     return PageData(
         title=f"Mirror: {f['hub']}",
+        headlines=[
+            f"{len(flagged)} of {len(rolling)} rolling {p['window']}-month windows flagged: "
+            f"|gap| above {money(p['gap_threshold_usd'])} and X, M fob more than "
+            f"{math.exp(p['log_threshold']):.2f} times apart, in at least "
+            f"{p['min_consecutive']} consecutive windows."
+        ],
         charts={"mirror": spec(chart)},
-        tables={"pairs": Table(v.rows, "Exporter-reported X vs importer-reported M")},
-        synthetic=v.synthetic,
-        notes=v.notes,
+        tables={
+            "pairs": Table(pairs, "Exporter-reported X vs importer-reported M, whole period"),
+            "windows": Table(rolling, "Rolling 3-month windows (period = last month)"),
+        },
+        synthetic=synthetic,
+        notes=list(dict.fromkeys(whole.notes + windows.notes)),
     )
 
 
@@ -230,8 +262,10 @@ def _fmt(column: str, value: Any) -> str:
         return ""
     if column.endswith("_usd") or column in ("low", "high", "mean"):
         return money(float(value))
-    if column.endswith("_multiple") or column == "x_over_m":
-        return f"{value:.2f}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}" if column.endswith("_multiple") else f"{value:.3g}"
     return str(value)
 
 
