@@ -172,15 +172,15 @@ def hub_story(
         for i, e in enumerate(shown)
     ]
 
-    # 3. by tier and HS code in the period
-    tier_result = flows(con, **common, period=rng, by=["tier"])
-    tiers = _rows(tier_result)
-    by_tier = [
-        {"tier": t["tier"] or "-", "value_usd": t["value_usd"]}
-        for t in sorted(tiers, key=lambda t: str(t["tier"]))
-    ]
+    # 3. by HS code in the period (sorted by value), and the tiers' sums of it
+    tier_result = flows(con, **common, period=rng, by=["hs2022", "tier"])
+    codes = _rows(tier_result)
+    tier_sums: dict[str, float] = {}
+    for r in codes:
+        tier_sums[r["tier"] or "-"] = tier_sums.get(r["tier"] or "-", 0.0) + r["value_usd"]
+    by_tier = [{"tier": t, "value_usd": v} for t, v in sorted(tier_sums.items())]
     desc = {c.hs6: c.description for c in reference.chpl()}
-    hs = _rows(flows(con, **common, period=rng, by=["hs2022", "tier"]))[:TOP_HS]
+    hs = codes[:TOP_HS]
     top_hs = [
         {
             "hs2022": r["hs2022"],

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from transship import __version__
-from transship.errors import TransshipError
+from transship.errors import TransshipError, WarehouseError
 from transship.reference import ReferenceDataError
 
 HERE = Path(__file__).parent
@@ -224,10 +224,14 @@ class Dashboard:
     def __init__(self, warehouse: Path) -> None:
         self.warehouse = warehouse
         self._wh: Any = None
+        self._closed = False
+        self._warmer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], PageData] = OrderedDict()
 
     def con(self) -> Any:
+        if self._closed:
+            raise WarehouseError("the dashboard is shutting down")
         if self._wh is None:
             from transship.warehouse import Warehouse
 
@@ -248,7 +252,26 @@ class Dashboard:
                 self._cache.popitem(last=False)
             return data
 
+    def start_warming(self) -> None:
+        self._warmer = threading.Thread(target=self.warm, name="transship-warm", daemon=True)
+        self._warmer.start()
+
+    def warm(self) -> None:
+        """Compute every page with its default filters, so the first visit is served from
+        the cache. Errors are left for the request that shows them."""
+        for name, (_, fields) in PAGES.items():
+            if self._closed:
+                return
+            try:
+                self.page(name, {k: DEFAULTS[k] for k in fields})
+            except Exception:  # shown on the page when a user opens it
+                if self._closed:
+                    return
+
     def close(self) -> None:
+        self._closed = True
+        if self._warmer is not None:  # let a page being computed finish, then stop
+            self._warmer.join(60)
         with self._lock:
             if self._wh is not None:
                 self._wh.close()
@@ -359,6 +382,8 @@ def mount_dashboard(app: FastAPI, warehouse: Path | None = None) -> Dashboard:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+    if dash.warehouse.exists():
+        dash.start_warming()
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.dashboard = dash

@@ -1,0 +1,108 @@
+"""Report and dashboard speed on the demo warehouse: `python benchmarks/report.py`.
+
+Prints, from one run:
+- the time to write the HTML report (`transship report` defaults), with the Vega bundle
+  cache empty (first report on a machine) and filled; target < 5 s;
+- dashboard page latency over real HTTP (uvicorn on loopback): p50/p95 of first requests
+  for distinct filter sets (pages computed) and of repeated requests (served from the page
+  cache); target p95 < 300 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPORT_TARGET_S = 5.0
+PAGE_TARGET_MS = 300.0
+
+
+def p95(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=20)[-1] if len(xs) >= 2 else xs[0]
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="transship-bench-"))
+    os.environ["TRANSSHIP_CACHE_DIR"] = str(tmp / "cache")  # start with no Vega bundle cached
+    import httpx
+    import uvicorn
+
+    from transship.report import build_report
+    from transship.sources.synthetic import SyntheticSample
+    from transship.warehouse import Warehouse
+    from transship.web.app import create_app
+
+    db = tmp / "demo.duckdb"
+    t = time.perf_counter()
+    with Warehouse(db) as wh:
+        wh.ingest(SyntheticSample())
+        rows = wh.count()
+    print(f"demo warehouse: {rows:,} synthetic rows, built in {time.perf_counter() - t:.1f}s")
+
+    times = []
+    for label in ("empty bundle cache", "bundle cached", "bundle cached"):
+        with Warehouse(db, read_only=True) as wh:
+            t = time.perf_counter()
+            build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", out=tmp / "r.html")
+            times.append(time.perf_counter() - t)
+        print(f"report ({label}): {times[-1]:.2f}s")
+    print(
+        f"report: worst {max(times):.2f}s vs target {REPORT_TARGET_S:.0f}s "
+        f"-> ratio {max(times) / REPORT_TARGET_S:.2f} (<= 1 meets it)"
+    )
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    pages = ("/", "/hub", "/product", "/mirror")
+    filters = [
+        "",
+        "?period=2022-01..2022-09",
+        "?period=2023-04..2023-06",
+        "?period=2022-03..2023-02",
+        "?products=chpl:tier1,tier2",
+    ]
+    urls = [p + f for p in pages for f in filters]
+    cold: list[float] = []
+    warm: list[float] = []
+    with httpx.Client(timeout=60) as client:
+        client.get(base + "/static/vega.js").raise_for_status()
+        for u in urls:
+            t = time.perf_counter()
+            client.get(base + u).raise_for_status()
+            cold.append((time.perf_counter() - t) * 1000)
+        for _ in range(10):
+            for u in urls:
+                t = time.perf_counter()
+                client.get(base + u).raise_for_status()
+                warm.append((time.perf_counter() - t) * 1000)
+    server.should_exit = True
+    for name, xs in (("first request per filter set", cold), ("repeated requests", warm)):
+        print(
+            f"dashboard {name}: n={len(xs)} p50 {statistics.median(xs):.0f} ms, "
+            f"p95 {p95(xs):.0f} ms -> ratio to {PAGE_TARGET_MS:.0f} ms target "
+            f"{p95(xs) / PAGE_TARGET_MS:.2f}"
+        )
+    mixed = cold + warm
+    print(
+        f"dashboard all {len(mixed)} requests: p95 {p95(mixed):.0f} ms "
+        f"-> ratio {p95(mixed) / PAGE_TARGET_MS:.2f} (<= 1 meets it)"
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
