@@ -3,8 +3,8 @@
 Filters live in the URL (`/hub?hub=TUR&period=2023-01..2023-09`), so every view can be
 linked and reloaded. Each table is downloadable as CSV from the same URL with
 `download=<table>`. Charts are Vega-Lite specs drawn by the Vega bundle served from
-`/static/vega.js` (no CDN). The warehouse is opened read-only once; while the server holds
-it no one can write to it, so computed pages are cached per URL.
+`/static/vega.js` (no CDN). The warehouse is opened once; while the server holds it no other
+process can write to it and nothing here writes trade_flows, so pages are cached per URL.
 """
 
 from __future__ import annotations
@@ -233,9 +233,17 @@ class Dashboard:
         if self._closed:
             raise WarehouseError("the dashboard is shutting down")
         if self._wh is None:
+            from transship.settings import get_settings
             from transship.warehouse import Warehouse
 
-            self._wh = Warehouse(self.warehouse, read_only=True)
+            if not self.warehouse.exists():
+                raise WarehouseError(
+                    f"no warehouse at {self.warehouse}; run `transship demo` or ingest data"
+                )
+            # The same configuration as the screening service's connection: DuckDB shares
+            # one database instance between connections of one process only if they match.
+            s = get_settings()
+            self._wh = Warehouse(self.warehouse, memory_limit=s.memory_limit, threads=s.threads)
             self._ibis = self._wh.ibis()
         return self._ibis
 
