@@ -34,6 +34,7 @@ def main() -> None:
     import uvicorn
 
     from transship.report import build_report
+    from transship.settings import get_settings
     from transship.sources.synthetic import SyntheticSample
     from transship.warehouse import Warehouse
     from transship.web.app import create_app
@@ -61,7 +62,12 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(get_settings().model_copy(update={"warehouse": db})),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import REPO
 from transship.settings import get_settings
 from transship.sources.synthetic import SyntheticSample
-from transship.warehouse import Warehouse
+from transship.warehouse import Warehouse, open_warehouse
 
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 PAGES = ("/", "/hub", "/product", "/mirror")
@@ -59,11 +59,12 @@ def server(demo_db: Path) -> Iterator[str]:
 
     from transship.web.app import create_app
 
+    settings = get_settings().model_copy(update={"warehouse": demo_db})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(demo_db), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
@@ -177,7 +178,8 @@ def test_report_renders_offline(browser: Any, demo_db: Path, tmp_path: Path) -> 
     from transship.report import build_report
     from transship.report.html import html_to_pdf
 
-    with Warehouse(demo_db, read_only=True) as wh:
+    # the server in this process holds the file: open it with the same configuration
+    with open_warehouse(demo_db) as wh:
         r = build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", out=tmp_path / "r.html")
     page, watch = new_page(browser, "file://")
     page.goto(r.out.as_uri())

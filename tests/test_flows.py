@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests._engines import engine, make_con, spark_session  # noqa: F401
 from tests.conftest import write
 from transship.analysis.flows import flows
 from transship.errors import UsageError
@@ -104,9 +107,8 @@ TUR,KAZ,export,854890,HS2017,2020-01,8
 
 
 @pytest.fixture
-def cmp_con(wh: Warehouse, tmp_path: Path) -> object:
-    wh.ingest(csv_file(write(tmp_path / "c.csv", CMP_ROWS), source="hand", mapping=MAP))
-    return wh.ibis()
+def cmp_con(make_con: Callable[..., Any]) -> Any:  # noqa: F811  # DuckDB and Spark
+    return make_con(CMP_ROWS)
 
 
 def test_compare_prior_and_baseline_by_partner(cmp_con: object) -> None:

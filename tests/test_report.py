@@ -217,11 +217,12 @@ def test_cli_report_and_chart(hand: Warehouse, tmp_path: Path) -> None:
 def test_dashboard_pages_and_csv(hand: Warehouse) -> None:
     from fastapi.testclient import TestClient
 
+    from transship.settings import get_settings
     from transship.web.app import create_app
 
-    path = hand.path
+    settings = get_settings().model_copy(update={"warehouse": hand.path})
     hand.close()
-    with TestClient(create_app(path)) as client:
+    with TestClient(create_app(settings)) as client:
         q = "?period=2023-01..2023-02&baseline=2019..2020"
         for page in ("/", "/hub", "/product", "/mirror"):
             r = client.get(page + q)

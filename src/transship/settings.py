@@ -45,6 +45,54 @@ class Settings(BaseSettings):
         "default: chromium on PATH, else Playwright's own browser).",
     )
 
+    # -- screening (party matching thresholds; scores are 0-100, see screening/matcher.py) --
+    block_threshold: float = Field(
+        92.0,
+        gt=0,
+        le=100,
+        description="A list hit scoring at least this BLOCKs the declaration. 92 lets "
+        "transliteration and spelling variants of the same name through (Romashka/Romaschka "
+        "scores 94) while two different words rarely reach it.",
+    )
+    flag_threshold: float = Field(
+        80.0,
+        gt=0,
+        le=100,
+        description="A list hit scoring at least this (and below block_threshold) FLAGs "
+        "the declaration for a human to review; below it, no hit is reported.",
+    )
+    country_bonus: float = Field(
+        4.0,
+        ge=0,
+        le=20,
+        description="Added to a hit's score when the party's country is "
+        "one of the listed entity's countries.",
+    )
+    country_penalty: float = Field(
+        10.0, ge=0, le=50, description="Subtracted when both countries are known and differ."
+    )
+    # -- screening HTTP API (transship serve) --
+    api_tokens: str = Field(
+        "",
+        description="Comma-separated bearer tokens accepted by the screening API "
+        "(TRANSSHIP_API_TOKENS). With none set, every API call except /v1/health is refused.",
+    )
+    api_max_request_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body the API accepts (413 above)."
+    )
+    api_max_batch: int = Field(
+        1000, ge=1, description="Most declarations one POST /v1/screen may carry (413 above)."
+    )
+    api_lists: str = Field(
+        "",
+        description="Comma-separated sanctions lists the API screens parties against "
+        "(default: every list loaded in the warehouse).",
+    )
+    api_policy: str = Field("tr-customs-2024", description="Policy used when a request names none.")
+
+    def tokens(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())
+
 
 def _which_chromium() -> Path | None:
     for name in ("chromium", "chromium-browser"):

@@ -48,8 +48,19 @@ def connect(
         wh.export_parquet(parquet_dir, overwrite=True)
     con = spark_backend(parquet_dir)
     if tmp is not None:
-        weakref.finalize(con, shutil.rmtree, tmp, True)
+        con._transship_cleanup = [weakref.finalize(con, shutil.rmtree, tmp, True)]
     return con
+
+
+def close(con: Any) -> None:
+    """Release a connection from `connect`: DuckDB closes; Spark keeps its shared session
+    (stopping it would break later connections in this process) and drops the export."""
+    if getattr(con, "name", "") == "pyspark":
+        con._session.catalog.dropTempView("trade_flows")
+        for fin in getattr(con, "_transship_cleanup", ()):
+            fin()
+    else:
+        con.disconnect()
 
 
 def spark_backend(parquet_dir: str | Path, session: Any = None) -> Any:
@@ -70,12 +81,15 @@ def spark_session(cores: int | None = None) -> Any:
         raise UsageError("--engine spark needs pyspark (pip install pyspark) and Java") from e
     if shutil.which("java") is None and not _java_home():
         raise UsageError("--engine spark needs Java (e.g. apt-get install default-jre-headless)")
+    import os
+
     master = f"local[{cores}]" if cores else "local[*]"
+    shuffle = str(cores or os.cpu_count() or 1)  # one shuffle partition per core
     return (
         SparkSession.builder.master(master)
         .appName("transship")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", shuffle)
         .config("spark.sql.session.timeZone", "UTC")
         # partition values (source=...) stay text: a source named "2023" is not a number
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")

@@ -2,7 +2,8 @@
 library function, and prints. Heavy libraries are imported inside commands so `--help`
 stays fast. Each area's commands live in their own module and register on `app`."""
 
-from transship.cli import analysis, data, demo, report  # noqa: F401  (registers the commands)
+# the modules register their commands on `app` when imported
+from transship.cli import analysis, data, demo, report, screening, serve  # noqa: F401
 from transship.cli._app import app
 
 

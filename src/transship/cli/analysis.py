@@ -27,13 +27,13 @@ class Engine(StrEnum):
 
 @contextmanager
 def connect_ctx(ctx: typer.Context, engine: Engine) -> Iterator[Any]:
-    from transship.analysis.engine import connect
+    from transship.analysis.engine import close, connect
 
     con = connect(warehouse_path(ctx), engine=engine.value)
     try:
         yield con
     finally:
-        con.disconnect()
+        close(con)
 
 
 def show(result: Any, table: Any, fmt: OutFormat, out: Path | None, title: str, what: str) -> None:
@@ -218,3 +218,158 @@ def hubs(
         )
         table = result.to_pyarrow()
     show(result, table, format, out, f"hubs: {products} after {event}", "log growth; USD a year")
+
+
+@app.command()
+@handle_errors
+def anomalies(
+    ctx: typer.Context,
+    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
+    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    pre: Annotated[str, typer.Option(help="Each series' own reference period.")] = "2015..2021",
+    post: Annotated[
+        str | None, typer.Option(help="Period to score (default: after --pre to last data).")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="Robust score that counts as a surge.")] = 3.5,
+    min_pre_months: Annotated[
+        int, typer.Option(help="Leave out series with fewer positive pre months.")
+    ] = 12,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Rank (reporter, partner, product) surges by a robust score vs their own past."""
+    from transship.analysis.anomalies import anomalies as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            flow=flow,
+            pre=pre,
+            post=post,
+            threshold=threshold,
+            min_pre_months=min_pre_months,
+            source=source,
+        )
+        expr = result.table.limit(limit) if limit else result.table
+        table = expr.to_pyarrow()
+    show(result, table, format, out, f"{products} {flow} surges", "USD a month; robust scores")
+
+
+@app.command("event-study")
+@handle_errors
+def event_study(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Option(help="Timeline event id (transship reference events).")] = (
+        "eo14114"
+    ),
+    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
+    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    before: Annotated[int, typer.Option(help="Months before the event.")] = 12,
+    after: Annotated[int, typer.Option(help="Months after the event.")] = 12,
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Monthly values around a sanctions event, indexed to the months before it."""
+    from transship.analysis.anomalies import event_study as run
+
+    with connect_ctx(ctx, engine) as con:
+        result = run(
+            con,
+            event=event,
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            flow=flow,
+            before=before,
+            after=after,
+            source=source,
+        )
+        table = result.to_pyarrow()
+    show(result, table, format, out, f"{products} {flow}s around {event}", "USD a month")
+
+
+@app.command()
+@handle_errors
+def headline(
+    ctx: typer.Context,
+    reporter: Annotated[str, typer.Option(help="The hub: TUR.")],
+    partner: Annotated[str, typer.Option(help="Destinations: russia+ft_five.")],
+    period: Annotated[str, typer.Option(help="The months reported: 2023-01..2023-09.")],
+    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    compare: Annotated[str, typer.Option(help="'prior' (a year earlier) or a period.")] = "prior",
+    baseline: Annotated[str, typer.Option(help="Baseline years (mean of same months).")] = (
+        "2015..2021"
+    ),
+    series: Annotated[
+        str | None, typer.Option(help="Monthly series period (default: compare start to end).")
+    ] = None,
+    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="table or json (one object).")
+    ] = OutFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """The headline: total vs a year earlier vs a baseline, by partner, monthly peak."""
+    import json
+
+    from transship.analysis.headline import headline as run
+    from transship.errors import UsageError
+
+    if format not in (OutFormat.table, OutFormat.json):
+        raise UsageError("headline writes --format table or json; use `flows` for csv/parquet")
+    with connect_ctx(ctx, engine) as con:
+        h = run(
+            con,
+            reporter=reporter,
+            partner=partner,
+            products=products,
+            period=period,
+            compare=compare,
+            baseline=baseline,
+            series=series,
+            flow=flow,
+            source=source,
+        )
+        tables = {
+            "total": h.total.to_pyarrow(),
+            "by_partner": h.by_partner.to_pyarrow(),
+            "series": h.series.to_pyarrow(),
+        }
+    if format is OutFormat.json or out is not None:  # a file gets the one JSON object
+        doc: dict[str, Any] = {k: v.to_pylist() for k, v in tables.items()}
+        doc["peak"] = h.peak
+        doc["notes"] = h.notes
+        doc["data"] = "SYNTHETIC" if h.synthetic else "reported"
+        text = json.dumps(doc, default=str, indent=1) + "\n"
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=False)
+        print_notes(h.notes, synthetic=h.synthetic)
+        return
+    from transship.output import emit
+
+    label = "SYNTHETIC DATA: " if h.synthetic else ""
+    what = f"{products} {flow}s {reporter} -> {partner}"
+    emit(tables["total"], "table", title=f"{what}, {period}", caption=f"{label}USD")
+    emit(tables["by_partner"], "table", title="by partner", caption=f"{label}USD")
+    emit(tables["series"], "table", title="monthly series", caption=f"{label}USD")
+    print_notes(h.notes, synthetic=h.synthetic)

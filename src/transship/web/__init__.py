@@ -1,1 +1,1 @@
-"""HTTP: the dashboard pages (and the screening API). `create_app()` in `web.app`."""
+"""Web layer: FastAPI app (create_app in app.py) with the screening API and dashboard."""

@@ -1,35 +1,100 @@
-"""The FastAPI application: dashboard pages and a health route.
+"""The FastAPI application: `create_app()` wires settings, limits, errors and the routers.
 
-Minimal until the screening API (issue 6) lands; that issue owns this module and mounts
-the dashboard router the same way.
+Routers live in their own modules (api.py: the screening API under /v1; dashboard.py: the
+pages); add a new area by including its router in `create_app`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-def create_app(warehouse: Path | None = None) -> Any:
-    """The app over `warehouse` (default: settings' warehouse), opened read-only."""
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
+from transship import __version__
+from transship.errors import TransshipError
+from transship.settings import Settings, get_settings
 
-    from fastapi import FastAPI
 
-    from transship import __version__
+class BodySizeLimit:
+    """ASGI middleware: 413 for bodies over `limit` bytes, declared or streamed."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._reject(send)
+            return
+        seen = 0
+        too_big = False
+
+        async def limited() -> Any:
+            nonlocal seen, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    too_big = True
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._reject(send)
+
+    async def _reject(self, send: Any) -> None:
+        response = JSONResponse(
+            {"error": f"request body larger than {self.limit} bytes"}, status_code=413
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The transship web application: the screening API under /v1 and the dashboard pages."""
+    from transship.web import api
     from transship.web.dashboard import mount_dashboard
+
+    settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.dashboard.start_warming()  # default pages computed in the background
         yield
         app.state.dashboard.close()
 
-    app = FastAPI(title="transship", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="transship",
+        version=__version__,
+        lifespan=lifespan,
+        description="Screen customs declarations against sanctions policies and lists, "
+        "with the reason for every decision. Authenticate with `Authorization: Bearer <token>`.",
+    )
+    app.state.settings = settings
+    app.state.screening = api.ScreeningService(settings)
 
-    @app.get("/v1/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.exception_handler(TransshipError)
+    async def _transship_error(request: Request, exc: TransshipError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
 
-    mount_dashboard(app, warehouse)
+    app.include_router(api.router)
+    mount_dashboard(app, settings)
+    app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
     return app

@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from transship import __version__
 from transship.errors import TransshipError, WarehouseError
 from transship.reference import ReferenceDataError
+from transship.settings import Settings
 
 HERE = Path(__file__).parent
 DEFAULTS = {
@@ -221,8 +222,9 @@ class Dashboard:
     """One read-only warehouse connection, a lock (DuckDB connections are not shared across
     threads), and a bounded cache of computed pages."""
 
-    def __init__(self, warehouse: Path) -> None:
-        self.warehouse = warehouse
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.warehouse = Path(settings.warehouse)
         self._wh: Any = None
         self._closed = False
         self._warmer: threading.Thread | None = None
@@ -233,7 +235,6 @@ class Dashboard:
         if self._closed:
             raise WarehouseError("the dashboard is shutting down")
         if self._wh is None:
-            from transship.settings import get_settings
             from transship.warehouse import Warehouse
 
             if not self.warehouse.exists():
@@ -242,7 +243,7 @@ class Dashboard:
                 )
             # The same configuration as the screening service's connection: DuckDB shares
             # one database instance between connections of one process only if they match.
-            s = get_settings()
+            s = self.settings
             self._wh = Warehouse(self.warehouse, memory_limit=s.memory_limit, threads=s.threads)
             self._ibis = self._wh.ibis()
         return self._ibis
@@ -261,6 +262,8 @@ class Dashboard:
             return data
 
     def start_warming(self) -> None:
+        if not self.warehouse.exists():
+            return
         self._warmer = threading.Thread(target=self.warm, name="transship-warm", daemon=True)
         self._warmer.start()
 
@@ -312,12 +315,11 @@ def _csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
     return buf.getvalue()
 
 
-def mount_dashboard(app: FastAPI, warehouse: Path | None = None) -> Dashboard:
+def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
     """Add the dashboard pages, /static and /static/vega.js to `app`; the app's lifespan
-    should call the returned Dashboard's close() at shutdown."""
-    from transship.settings import get_settings
-
-    dash = Dashboard(warehouse or get_settings().warehouse)
+    may call the returned Dashboard's start_warming() at startup and must call close() at
+    shutdown."""
+    dash = Dashboard(settings)
     import jinja2
 
     env = jinja2.Environment(
@@ -390,8 +392,6 @@ def mount_dashboard(app: FastAPI, warehouse: Path | None = None) -> Dashboard:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    if dash.warehouse.exists():
-        dash.start_warming()
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.dashboard = dash

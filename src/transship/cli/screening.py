@@ -1,0 +1,193 @@
+"""Screening commands: screen, lists load/list, policies, audit verify."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from transship.cli._app import OutFormat, app, handle_errors, print_notes, warehouse_path
+
+lists_app = typer.Typer(help="Sanctions lists for party screening (stored in the warehouse).")
+audit_app = typer.Typer(help="The hash-chained audit trail of screening decisions.")
+app.add_typer(lists_app, name="lists")
+app.add_typer(audit_app, name="audit")
+
+
+class ListFormatOpt(StrEnum):
+    auto = "auto"
+    ftm = "ftm"
+    targets = "targets"
+    ofac = "ofac"
+    csv = "csv"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@app.command()
+@handle_errors
+def screen(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="Declarations: .csv, .parquet or .json (see README schema).")
+    ],
+    policy: Annotated[
+        str,
+        typer.Option(help="Policy id (tr-customs-2024, eu-annex-xl, us-bis-chpl) or YAML file."),
+    ] = "tr-customs-2024",
+    lists: Annotated[
+        list[str] | None,
+        typer.Option(help="Sanctions lists to screen parties against (repeat or a,b).'"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the decisions to this file.")] = None,
+    format: Annotated[
+        OutFormat | None,
+        typer.Option("--format", "-f", help="Output format (default: from --out's suffix)."),
+    ] = None,
+) -> None:
+    """Screen declarations: ALLOW / FLAG / BLOCK (or ERROR) with every reason; audited."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from transship.output import emit
+    from transship.screening import screen_file
+
+    fmt = format.value if format else None
+    if fmt is None:
+        suffix = out.suffix.lstrip(".").lower() if out else ""
+        fmt = suffix if suffix in ("csv", "json", "parquet") else "table"
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = "rules" if phase == "rules" else "party names"
+                tasks[phase] = bar.add_task(label, total=max(total, 1))
+            bar.update(tasks[phase], completed=done)
+
+        result = screen_file(file, policy, _split(lists), warehouse_path(ctx), progress=progress)
+    if out is not None or fmt != "table":
+        emit(result.table, fmt, out=out)  # type: ignore[arg-type]
+    else:
+        emit(
+            result.table.select(["row", "id", "decision", "rules", "hits", "error"]),
+            "table",
+            title=f"{file.name}: policy {result.policy}",
+        )
+    if out is not None or fmt == "table":
+        summary = [
+            {"decision": r["decision"], "declarations": r["declarations"], "share": r["share"]}
+            for r in result.summary()
+        ]
+        emit(
+            summary,
+            "table",
+            title="summary",
+            caption=f"policy {result.policy}; lists {', '.join(result.lists) or 'none'}; "
+            "every decision appended to the audit trail",
+        )
+    if not result.lists:
+        print_notes(["no --lists given: parties were not screened"], synthetic=False)
+
+
+@lists_app.command("load")
+@handle_errors
+def lists_load(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name to store the list under (e.g. ofac-sdn).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="List files (OFAC: sdn.csv, alt.csv, add.csv).")
+    ],
+    format: Annotated[
+        ListFormatOpt, typer.Option("--format", help="List format (default: detected).")
+    ] = ListFormatOpt.auto,
+) -> None:
+    """Load a sanctions list (OpenSanctions FtM/targets.simple, OFAC SDN, generic CSV)."""
+    from transship.output import emit
+    from transship.screening import load_lists
+
+    r = load_lists(warehouse_path(ctx), name, files, format.value)
+    emit(
+        [{"list": r.name, "format": r.format, "entities": r.entities, "names": r.names}],
+        "table",
+        title="list loaded",
+    )
+    print_notes(r.notes, synthetic=False)
+
+
+@lists_app.command("list")
+@handle_errors
+def lists_list(
+    ctx: typer.Context,
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+) -> None:
+    """Show the loaded sanctions lists with their sources and checksums."""
+    from transship.output import emit
+    from transship.screening import lists_in
+
+    emit(lists_in(warehouse_path(ctx)), format.value, title="sanctions lists")
+
+
+@app.command()
+@handle_errors
+def policies(
+    format: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.table,
+) -> None:
+    """List the screening policies and their rules (with legal sources)."""
+    from transship.output import emit
+    from transship.screening import all_policies
+
+    rows = [
+        {
+            "policy": p.id,
+            "rule": r.id,
+            "action": r.action,
+            "precedence": r.spec.precedence,
+            "valid_from": r.spec.valid_from,
+            "valid_to": r.spec.valid_to,
+            "products": r.products_label,
+            "description": r.spec.description,
+        }
+        for p in all_policies()
+        for r in p.rules
+    ]
+    emit(rows, format.value, title="screening policies")
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify(ctx: typer.Context) -> None:
+    """Recompute the audit hash chain; exit 1 if any record was edited, inserted or deleted."""
+    from rich.console import Console
+
+    from transship.screening import verify_audit
+
+    v = verify_audit(warehouse_path(ctx))
+    console = Console()
+    if v.ok:
+        console.print(
+            f"audit trail intact: {v.records:,} records, head seq {v.head_seq}, hash {v.head_hash}",
+            highlight=False,
+        )
+        return
+    err = Console(stderr=True)
+    err.print(f"[bold red]audit trail broken[/] ({v.records:,} records):", highlight=False)
+    for p in v.problems:
+        err.print(f"  {p}", highlight=False)
+    raise typer.Exit(1)

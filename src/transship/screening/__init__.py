@@ -1,0 +1,98 @@
+"""Screening of customs declarations against policy rules and sanctions lists.
+
+The Python API (the CLI and HTTP API call these):
+  load_lists(warehouse, name, files, fmt)  parse list files and store them in the warehouse
+  lists_in(warehouse)                      loaded lists with provenance
+  screen_file(file, policy, lists, warehouse)  batch screening with audit records
+  verify_audit(warehouse)                  recompute the audit hash chain
+and the building blocks: load_policy / all_policies (policies.py), read_declarations
+(declarations.py), Matcher (matcher.py), screen_table (engine.py), audit (audit.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from transship.screening.matcher import Thresholds
+from transship.screening.policies import Policy, all_policies, load_policy, policy_names
+
+if TYPE_CHECKING:
+    from transship.screening.audit import Verification
+    from transship.screening.engine import Progress, ScreenResult
+    from transship.screening.lists import ListFormat, LoadResult
+
+
+def thresholds_from_settings() -> Thresholds:
+    from transship.settings import get_settings
+
+    s = get_settings()
+    return Thresholds(s.block_threshold, s.flag_threshold, s.country_bonus, s.country_penalty)
+
+
+def load_lists(
+    warehouse: Path, name: str, files: list[Path], fmt: ListFormat = "auto"
+) -> LoadResult:
+    """Parse `files` completely, then replace list `name` in the warehouse atomically."""
+    from transship.screening.lists import load_list
+    from transship.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        return load_list(wh.con, name, files, fmt)
+
+
+def lists_in(warehouse: Path) -> list[dict[str, Any]]:
+    from transship.screening.lists import loaded_lists
+    from transship.warehouse import open_warehouse
+
+    if not warehouse.exists():
+        return []
+    with open_warehouse(warehouse, read_only=True) as wh:
+        return loaded_lists(wh.con)
+
+
+def screen_file(
+    file: Path,
+    policy: str | Path,
+    lists: list[str],
+    warehouse: Path,
+    *,
+    thresholds: Thresholds | None = None,
+    progress: Progress | None = None,
+) -> ScreenResult:
+    """Screen a declarations file; every decision is appended to the audit trail."""
+    from transship.screening import audit
+    from transship.screening.declarations import read_declarations
+    from transship.screening.engine import screen_table
+    from transship.screening.matcher import Matcher
+    from transship.warehouse import open_warehouse
+
+    pol = load_policy(policy)
+    declarations = read_declarations(file)
+    with open_warehouse(warehouse) as wh:
+        matcher = Matcher.from_warehouse(wh.con, lists, thresholds or thresholds_from_settings())
+        result = screen_table(declarations, pol, matcher, progress=progress)
+        audit.append(wh.con, result, declarations, f"batch:{file.name}")
+    return result
+
+
+def verify_audit(warehouse: Path) -> Verification:
+    from transship.screening.audit import verify
+    from transship.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        return verify(wh.con)
+
+
+__all__ = [
+    "Policy",
+    "Thresholds",
+    "all_policies",
+    "lists_in",
+    "load_lists",
+    "load_policy",
+    "policy_names",
+    "screen_file",
+    "thresholds_from_settings",
+    "verify_audit",
+]

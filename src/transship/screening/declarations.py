@@ -1,0 +1,166 @@
+"""Customs declarations: the documented input schema and readers for CSV, Parquet and JSON.
+
+Every value is read as text and checked row by row during screening (engine.py), so one
+malformed declaration gets an error in its own output row and the others are still screened.
+Columns not in the schema are kept and passed through to the output unchanged. JSON may
+nest parties as {"exporter": {"name": ..., "country": ...}}; they are read as
+exporter_name / exporter_country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transship.errors import InputError
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: bool
+    doc: str
+
+
+SCHEMA: tuple[Field, ...] = (
+    Field("id", True, "declaration id (text), reported back with the decision"),
+    Field("date", True, "declaration date, YYYY-MM-DD; rules apply by their validity dates"),
+    Field("exporter_name", False, "exporter (consignor) name, screened against the lists"),
+    Field("exporter_country", False, "exporter country: ISO alpha-2/alpha-3 or English name"),
+    Field("consignee_name", False, "consignee name, screened against the lists"),
+    Field("consignee_country", False, "consignee country (as exporter_country)"),
+    Field("origin_country", True, "country of origin of the goods"),
+    Field("destination_country", True, "country of destination"),
+    Field(
+        "hs_code",
+        True,
+        "HS code, 6 to 12 digits (national extensions allowed; dots and spaces ignored); "
+        "rules match it by prefix, so 8542310010 falls under a rule on 854231",
+    ),
+    Field("description", False, "goods description (passed through)"),
+    Field("value", False, "declared value, a number"),
+    Field("currency", False, "ISO 4217 code of the value, e.g. USD"),
+    Field("quantity", False, "quantity (passed through)"),
+)
+COLUMNS = tuple(f.name for f in SCHEMA)
+REQUIRED = tuple(f.name for f in SCHEMA if f.required)
+
+
+def _as_text_table(table: Any, file: str) -> Any:
+    """Flatten party structs and cast every column to text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    table = table.rename_columns([c.replace(".", "_") for c in table.column_names])
+    cols = []
+    for name in table.column_names:
+        col = table.column(name)
+        if not pa.types.is_string(col.type):
+            if pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
+                col = col.cast(pa.string())
+            else:
+                try:
+                    col = pc.cast(col, pa.string())
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise InputError(
+                        f"cannot read column type {col.type} as text", file=file, column=name
+                    ) from None
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def conform(table: Any, file: str = "<input>") -> Any:
+    """Check required columns, add missing optional ones as nulls, all as text."""
+    import pyarrow as pa
+
+    table = _as_text_table(table, file)
+    names = [n.strip() for n in table.column_names]
+    table = table.rename_columns(names)
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(
+            f"missing required columns {missing} (schema: {', '.join(COLUMNS)})",
+            file=file,
+            line=1,
+        )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"duplicate columns {dupes}", file=file, line=1)
+    for c in COLUMNS:
+        if c not in names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def read_declarations(path: Path, fmt: str = "auto") -> Any:
+    """Declarations from CSV, Parquet or JSON (array or lines) as an all-text Arrow table."""
+    import duckdb
+
+    if not path.is_file():
+        raise InputError("declarations file not found", file=str(path))
+    kind = fmt
+    if kind == "auto":
+        suffix = "".join(path.suffixes[-2:]).lower()
+        kind = (
+            "parquet"
+            if suffix.endswith(".parquet")
+            else "json"
+            if suffix.endswith((".json", ".jsonl", ".ndjson"))
+            else "csv"
+        )
+    con = duckdb.connect()
+    try:
+        if kind == "csv":
+            rel = con.sql(
+                "SELECT * FROM read_csv(?, all_varchar = true, header = true)",
+                params=[str(path)],
+            )
+        elif kind == "parquet":
+            rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)])
+        elif kind == "json":
+            rel = con.sql("SELECT * FROM read_json(?, format = 'auto')", params=[str(path)])
+        else:
+            raise InputError(f"unknown declarations format {fmt!r}", file=str(path))
+        table = rel.to_arrow_table()
+    except duckdb.Error as e:
+        raise InputError(
+            f"cannot read as {kind}: {str(e).splitlines()[0]}", file=str(path)
+        ) from None
+    finally:
+        con.close()
+    return conform(table, str(path))
+
+
+def from_records(records: list[dict[str, Any]]) -> Any:
+    """Declarations from JSON-like dicts (the HTTP API), same checks as files."""
+    import pyarrow as pa
+
+    records = [_flatten(r) for r in records]
+    names: list[str] = []
+    for r in records:
+        for k in r:
+            if k not in names:
+                names.append(k)
+    cols = {
+        n: pa.array(
+            [None if r.get(n) is None else str(r.get(n)) for r in records], type=pa.string()
+        )
+        for n in names
+    }
+    if not records:
+        cols = {n: pa.array([], pa.string()) for n in COLUMNS}
+    return conform(pa.table(cols))
+
+
+def _flatten(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        if isinstance(v, dict):
+            for sk, sv in _flatten(v).items():
+                out[f"{k}_{sk}"] = sv
+        else:
+            out[k] = v
+    return out

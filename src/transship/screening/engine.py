@@ -1,0 +1,298 @@
+"""Screening: declarations -> ALLOW / FLAG / BLOCK with every reason, vectorised in DuckDB.
+
+1. Each declaration is checked and normalised in one SQL pass (countries to ISO alpha-3, HS
+   code to digits, date, value); a malformed row gets decision ERROR with its problems in
+   `error`, and is neither allowed nor blocked: it cannot be screened as declared.
+2. Each policy rule is one SQL predicate over all rows (date in validity, HS prefix, country
+   sets, value); matches are combined by precedence, then severity (policies.py).
+3. Distinct (party name, country) pairs are screened once each against the lists
+   (matcher.py); a BLOCK hit blocks and a FLAG hit flags whatever the rules decided.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from transship.screening.matcher import Hit, Matcher
+from transship.screening.policies import SEVERITY, Policy, Rule
+
+DECISIONS = ("ALLOW", "FLAG", "BLOCK")
+OUTPUT_COLUMNS = ("row", "id", "decision", "rules", "hits", "reasons", "error")
+# rules are joined with ';', hits and reasons (which may contain ';') with ' | '.
+SEP = " | "
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class ScreenResult:
+    table: Any  # pyarrow.Table: OUTPUT_COLUMNS, then the declaration's other columns
+    policy: str
+    lists: list[str]
+    counts: dict[str, int]
+    hits: dict[int, list[Hit]] = field(default_factory=dict)  # row -> hits (API detail)
+
+    def summary(self) -> list[dict[str, Any]]:
+        total = sum(self.counts.values())
+        return [
+            {"decision": d, "declarations": n, "share": n / total if total else 0.0}
+            for d, n in self.counts.items()
+        ]
+
+
+def _sql_str(v: str) -> str:
+    return "'" + v.replace("'", "''") + "'"
+
+
+def _in(col: str, values: frozenset[str] | tuple[str, ...]) -> str:
+    if not values:
+        return "FALSE"
+    return f"{col} IN ({', '.join(_sql_str(v) for v in sorted(values))})"
+
+
+@functools.cache
+def _country_keys() -> Any:
+    """Lower-cased ISO alpha-3, alpha-2, names and aliases -> alpha-3, as an Arrow table."""
+    import pyarrow as pa
+
+    from transship.reference import countries
+
+    index: dict[str, str] = {}
+    for c in countries():
+        for key in (c.iso3, c.iso2, c.name, *c.aliases):
+            if key:
+                index.setdefault(key.strip().lower(), c.iso3)
+    return pa.table({"key": list(index), "iso3": list(index.values())})
+
+
+_COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "consignee_country")
+
+
+def _prepare_sql() -> str:
+    # Clean each field once (inner query), then collect every problem of a row (outer).
+    joins = "\n".join(
+        f"LEFT JOIN _cty c_{c} ON c_{c}.key = lower(trim(r.{c}))" for c in _COUNTRY_COLS
+    )
+    country_errors = ",\n".join(
+        f"CASE WHEN nullif(trim({c}), '') IS NULL THEN "
+        + (f"'{c}: missing'" if c in ("origin_country", "destination_country") else "NULL")
+        + f" WHEN _{c} IS NULL THEN '{c}: unknown country ' || {c} END"
+        for c in _COUNTRY_COLS
+    )
+    return f"""
+CREATE OR REPLACE TEMP TABLE d AS
+WITH c AS (
+  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency,
+    {", ".join(f"r.{c}, c_{c}.iso3 AS _{c}" for c in _COUNTRY_COLS)},
+    TRY_CAST(trim(r.date) AS DATE) AS _date,
+    replace(replace(trim(coalesce(r.hs_code, '')), '.', ''), ' ', '') AS _hs,
+    TRY_CAST(trim(r.value) AS DOUBLE) AS _value,
+    upper(nullif(trim(r.currency), '')) AS _currency,
+    nullif(trim(r.exporter_name), '') AS _exporter_name,
+    nullif(trim(r.consignee_name), '') AS _consignee_name
+  FROM _raw r
+  {joins})
+SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _currency,
+  _exporter_name, _consignee_name,
+  nullif(concat_ws('; ',
+    CASE WHEN nullif(trim(id), '') IS NULL THEN 'id: missing' END,
+    CASE WHEN nullif(trim(date), '') IS NULL THEN 'date: missing'
+         WHEN _date IS NULL THEN 'date: not a YYYY-MM-DD date: ' || date END,
+    CASE WHEN nullif(trim(hs_code), '') IS NULL THEN 'hs_code: missing'
+         WHEN NOT regexp_full_match(_hs, '[0-9]{{6,12}}')
+         THEN 'hs_code: expected 6 to 12 digits: ' || hs_code END,
+    {country_errors},
+    CASE WHEN nullif(trim(value), '') IS NOT NULL AND _value IS NULL
+         THEN 'value: not a number: ' || value
+         WHEN _value < 0 THEN 'value: negative: ' || value END,
+    CASE WHEN _currency IS NOT NULL AND NOT regexp_full_match(_currency, '[A-Z]{{3}}')
+         THEN 'currency: expected a 3-letter ISO 4217 code: ' || currency END
+  ), '') AS _error
+FROM c
+"""
+
+
+def _rule_predicate(rule: Rule) -> str:
+    s = rule.spec
+    parts = ["_error IS NULL"]
+    if s.valid_from:
+        parts.append(f"_date >= DATE '{s.valid_from.isoformat()}'")
+    if s.valid_to:
+        parts.append(f"_date <= DATE '{s.valid_to.isoformat()}'")
+    if rule.hs_prefixes is not None:
+        by_len: dict[int, list[str]] = {}
+        for p in rule.hs_prefixes:
+            by_len.setdefault(len(p), []).append(p)
+        ors = [_in(f"left(_hs, {n})", tuple(ps)) for n, ps in sorted(by_len.items())]
+        parts.append("(" + " OR ".join(ors) + ")")
+    for cond, codes in rule.countries.items():
+        if cond.endswith("_not"):
+            col = "_" + cond.removesuffix("_not") + "_country"
+            parts.append(f"NOT {_in(col, codes)}")
+        else:
+            col = f"_{cond}" if cond.endswith("_country") else f"_{cond}_country"
+            parts.append(f"coalesce({_in(col, codes)}, FALSE)")
+    v = s.when.value_at_least
+    if v is not None:
+        parts.append(
+            f"(_value IS NULL OR _currency IS DISTINCT FROM {_sql_str(v.currency)} "
+            f"OR _value >= {float(v.amount)!r})"
+        )
+    return " AND ".join(parts)
+
+
+def _rule_reason(rule: Rule) -> str:
+    s = rule.spec
+    text = f"{s.action} {s.id}: {s.description} [{s.legal_source}]"
+    v = s.when.value_at_least
+    if v is None:
+        return _sql_str(text)
+    return (
+        f"{_sql_str(text)} || CASE WHEN _value IS NULL THEN ' (no value declared: "
+        f"threshold {v.amount:g} {v.currency} assumed met)' WHEN _currency IS DISTINCT FROM "
+        f"{_sql_str(v.currency)} THEN ' (value in ' || coalesce(_currency, 'no currency') || "
+        f"': threshold {v.amount:g} {v.currency} not converted, assumed met)' ELSE '' END"
+    )
+
+
+def _rules_sql(policy: Policy) -> str:
+    selects = [
+        f"SELECT _row, {_sql_str(r.id)} AS rule_id, {SEVERITY[r.action]} AS sev, "
+        f"{r.spec.precedence} AS prec, {i} AS ord, {_rule_reason(r)} AS reason "
+        f"FROM d WHERE {_rule_predicate(r)}"
+        for i, r in enumerate(policy.rules)
+    ]
+    return "CREATE OR REPLACE TEMP TABLE m AS\n" + "\nUNION ALL\n".join(selects)
+
+
+def _screen_parties(
+    con: Any, matcher: Matcher, progress: Progress | None
+) -> tuple[Any, dict[int, list[Hit]]]:
+    import pyarrow as pa
+
+    parties = con.execute(
+        "SELECT DISTINCT name, country FROM ("
+        "SELECT _exporter_name AS name, _exporter_country AS country FROM d "
+        "WHERE _error IS NULL AND _exporter_name IS NOT NULL UNION ALL "
+        "SELECT _consignee_name, _consignee_country FROM d "
+        "WHERE _error IS NULL AND _consignee_name IS NOT NULL)"
+    ).fetchall()
+    cols: dict[str, list[Any]] = {k: [] for k in ("name", "country", "sev", "text", "key")}
+    by_key: dict[int, list[Hit]] = {}
+    total = len(parties)
+    for n, (name, country) in enumerate(parties, 1):
+        hits = matcher.screen(name, country)
+        if hits:
+            by_key[n] = hits
+        for h in hits:
+            cols["name"].append(name)
+            cols["country"].append(country)
+            cols["sev"].append(SEVERITY[h.level])
+            cols["text"].append(h.describe())
+            cols["key"].append(n)
+        if progress and (n % 500 == 0 or n == total):
+            progress("parties", n, total)
+    table = pa.table(
+        {
+            "name": pa.array(cols["name"], pa.string()),
+            "country": pa.array(cols["country"], pa.string()),
+            "sev": pa.array(cols["sev"], pa.int64()),
+            "text": pa.array(cols["text"], pa.string()),
+            "key": pa.array(cols["key"], pa.int64()),
+        }
+    )
+    return table, by_key
+
+
+_HITS_CTE = """,
+ph AS (
+  SELECT d._row, 'exporter' AS role, h.sev, h.text, h.key FROM d JOIN _hits h
+    ON h.name = d._exporter_name AND h.country IS NOT DISTINCT FROM d._exporter_country
+  UNION ALL
+  SELECT d._row, 'consignee', h.sev, h.text, h.key FROM d JOIN _hits h
+    ON h.name = d._consignee_name AND h.country IS NOT DISTINCT FROM d._consignee_country),
+hits AS (
+  SELECT _row, max(sev) AS sev,
+    string_agg(role || ' ' || text, ' | ' ORDER BY sev DESC, role DESC, text) AS hits,
+    string_agg('list hit: ' || role || ' ' || text, ' | ' ORDER BY sev DESC, role DESC, text)
+      AS hit_reasons,
+    list(DISTINCT role || ':' || key) AS keys
+  FROM ph GROUP BY _row)"""
+_NO_HITS_CTE = """,
+hits AS (SELECT NULL::BIGINT AS _row, NULL::INTEGER AS sev, NULL::VARCHAR AS hits,
+  NULL::VARCHAR AS hit_reasons, NULL::VARCHAR[] AS keys WHERE FALSE)"""
+_COMBINE = """
+WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
+rules AS (
+  SELECT m._row,
+    max(CASE WHEN m.prec = top.prec THEN sev END) AS sev,
+    string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
+    string_agg(CASE WHEN m.prec = top.prec THEN reason
+                    ELSE reason || ' (overridden by a rule of higher precedence)' END,
+               ' | ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
+  FROM m JOIN top USING (_row) GROUP BY m._row){hits_cte}
+SELECT d._row + 1 AS "row",
+  CASE WHEN d._error IS NOT NULL THEN 'ERROR'
+       ELSE ['ALLOW', 'FLAG', 'BLOCK'][greatest(coalesce(ru.sev, 0), coalesce(h.sev, 0)) + 1]
+  END AS decision,
+  ru.rules, h.hits,
+  CASE WHEN d._error IS NOT NULL THEN NULL
+       WHEN ru.reasons IS NULL AND h.hits IS NULL THEN 'no rule applies and no list hit'
+       ELSE concat_ws(' | ', ru.reasons, h.hit_reasons)
+  END AS reasons,
+  d._error AS error,
+  h.keys AS _hit_keys
+FROM d
+LEFT JOIN rules ru USING (_row)
+LEFT JOIN hits h USING (_row)
+ORDER BY d._row
+"""
+
+
+def screen_table(
+    declarations: Any,
+    policy: Policy,
+    matcher: Matcher | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ScreenResult:
+    """Screen an all-text Arrow table of declarations (declarations.conform) in one pass."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = declarations.num_rows
+    raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
+    con = duckdb.connect()
+    try:
+        con.register("_raw", raw)
+        con.register("_cty", _country_keys())
+        con.execute(_prepare_sql())
+        if progress:
+            progress("rules", 0, n)
+        con.execute(_rules_sql(policy))
+        if progress:
+            progress("rules", n, n)
+        hits_table, by_key = _screen_parties(con, matcher or Matcher([]), progress)
+        con.register("_hits", hits_table)
+        cte = _HITS_CTE if hits_table.num_rows else _NO_HITS_CTE
+        decided = con.sql(_COMBINE.format(hits_cte=cte)).to_arrow_table()
+    finally:
+        con.close()
+    # Rows come back in input order: add the id and pass the other input columns through.
+    out = decided.add_column(1, "id", declarations.column("id"))
+    for c in declarations.column_names:
+        if c not in OUTPUT_COLUMNS:
+            out = out.append_column(c, declarations.column(c))
+    hit_detail: dict[int, list[Hit]] = {}
+    if by_key:
+        keys_col = out.column("_hit_keys")
+        for i in pc.indices_nonzero(pc.is_valid(keys_col)).to_pylist():
+            keys = keys_col[i].as_py()
+            hit_detail[i] = [h for k in sorted(keys) for h in by_key[int(k.split(":")[1])]]
+    out = out.drop_columns(["_hit_keys"])
+    tally = {v["values"]: v["counts"] for v in pc.value_counts(out.column("decision")).to_pylist()}
+    counts = {d: tally[d] for d in (*DECISIONS, "ERROR") if tally.get(d)}
+    return ScreenResult(out, policy.id, matcher.lists if matcher else [], counts, hit_detail)

@@ -1,0 +1,261 @@
+"""Screening API: POST /v1/screen, GET /v1/policies, GET /v1/health (bearer-token auth)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from transship import __version__
+from transship.errors import UsageError
+from transship.screening.engine import SEP
+from transship.settings import Settings
+
+router = APIRouter(prefix="/v1")
+_bearer = HTTPBearer(auto_error=False, description="A token from TRANSSHIP_API_TOKENS.")
+
+
+class Declaration(BaseModel):
+    """One declaration (the file schema; extra fields are passed through)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "id": "TR-2024-000123",
+                "date": "2024-11-05",
+                "exporter_name": "Acme Elektronik Dış Ticaret Ltd. Şti.",
+                "exporter_country": "TUR",
+                "consignee_name": "ООО Ромашка",
+                "consignee_country": "RUS",
+                "origin_country": "USA",
+                "destination_country": "RUS",
+                "hs_code": "8542310010",
+                "description": "microprocessors",
+                "value": 12000,
+                "currency": "USD",
+                "quantity": 100,
+            }
+        },
+    )
+
+    id: str
+    date: str
+    origin_country: str
+    destination_country: str
+    hs_code: str
+    exporter_name: str | None = None
+    exporter_country: str | None = None
+    consignee_name: str | None = None
+    consignee_country: str | None = None
+    description: str | None = None
+    value: float | str | None = None
+    currency: str | None = None
+    quantity: float | str | None = None
+
+
+class ScreenRequest(BaseModel):
+    """One declaration or a batch; policy and lists default to the server's settings."""
+
+    policy: str | None = Field(None, description="Policy id; default TRANSSHIP_API_POLICY.")
+    lists: list[str] | None = Field(
+        None, description="Sanctions lists; default TRANSSHIP_API_LISTS or all loaded."
+    )
+    declaration: Declaration | None = None
+    declarations: list[Declaration] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScreenRequest:
+        if (self.declaration is None) == (self.declarations is None):
+            raise ValueError("give either 'declaration' or 'declarations'")
+        return self
+
+
+class HitOut(BaseModel):
+    list: str
+    entity_id: str
+    caption: str
+    alias: str
+    score: float
+    name_score: float
+    country_match: bool | None
+    level: str
+    programs: str | None
+    role: str
+
+
+class DecisionOut(BaseModel):
+    id: str | None
+    decision: str = Field(description="ALLOW, FLAG, BLOCK, or ERROR (declaration malformed)")
+    rules: list[str]
+    hits: list[HitOut]
+    reasons: list[str]
+    error: str | None
+
+
+class ScreenResponse(BaseModel):
+    policy: str
+    lists: list[str]
+    audit_seq: list[int] = Field(description="First and last audit record written")
+    decisions: list[DecisionOut]
+
+
+class ScreeningService:
+    """Holds the warehouse connection and list index for the API process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._wh: Any = None
+        self._matchers: dict[tuple[str, ...], Any] = {}
+
+    def _warehouse(self) -> Any:
+        if self._wh is None:
+            from transship.warehouse import Warehouse
+
+            s = self.settings
+            self._wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
+        return self._wh
+
+    def _lists(self, requested: list[str] | None) -> list[str]:
+        from transship.screening.lists import loaded_lists
+
+        if requested is not None:
+            return requested
+        configured = [x.strip() for x in self.settings.api_lists.split(",") if x.strip()]
+        return configured or [r["list"] for r in loaded_lists(self._warehouse().con)]
+
+    def matcher(self, lists: list[str]) -> Any:
+        from transship.screening.matcher import Matcher, Thresholds
+
+        key = tuple(sorted(lists))
+        if key not in self._matchers:
+            s = self.settings
+            t = Thresholds(s.block_threshold, s.flag_threshold, s.country_bonus, s.country_penalty)
+            self._matchers[key] = Matcher.from_warehouse(self._warehouse().con, list(key), t)
+        return self._matchers[key]
+
+    def screen(self, req: ScreenRequest) -> ScreenResponse:
+        from transship.screening import audit
+        from transship.screening.declarations import from_records
+        from transship.screening.engine import screen_table
+        from transship.screening.policies import load_policy
+
+        items = req.declarations if req.declarations is not None else [req.declaration]
+        if len(items) > self.settings.api_max_batch:
+            raise HTTPException(
+                413, f"{len(items)} declarations; at most {self.settings.api_max_batch} a request"
+            )
+        policy = load_policy(req.policy or self.settings.api_policy)
+        records = [d.model_dump(mode="json", exclude_none=True) for d in items if d is not None]
+        with self._lock:
+            lists = self._lists(req.lists)
+            matcher = self.matcher(lists)
+            table = from_records(records)
+            result = screen_table(table, policy, matcher)
+            first, last = audit.append(self._warehouse().con, result, table, "api")
+        rows = result.table.to_pylist()
+        decisions = []
+        for i, row in enumerate(rows):
+            roles = _hit_roles(row)
+            hits = [
+                HitOut(**h.as_dict(), role=roles.get((h.list, h.entity_id), "party"))
+                for h in result.hits.get(i, [])
+            ]
+            decisions.append(
+                DecisionOut(
+                    id=row["id"],
+                    decision=row["decision"],
+                    rules=row["rules"].split(";") if row["rules"] else [],
+                    hits=hits,
+                    reasons=row["reasons"].split(SEP) if row["reasons"] else [],
+                    error=row["error"],
+                )
+            )
+        return ScreenResponse(
+            policy=policy.id, lists=result.lists, audit_seq=[first, last], decisions=decisions
+        )
+
+    def health(self) -> dict[str, Any]:
+        from transship.screening.audit import ensure_tables
+        from transship.screening.lists import loaded_lists
+
+        with self._lock:
+            con = self._warehouse().con
+            ensure_tables(con)
+            head = next(
+                iter(con.execute("SELECT seq, hash FROM screening_audit_head").fetchall()), None
+            )
+            lists = loaded_lists(con)
+        return {
+            "status": "ok",
+            "version": __version__,
+            "lists": [{"list": r["list"], "entities": r["entities"]} for r in lists],
+            "audit_head": {"seq": head[0], "hash": head[1]} if head else None,
+            "auth": "configured" if self.settings.tokens() else "no tokens configured",
+        }
+
+
+def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(list, entity id) -> exporter/consignee, read back from the hits text."""
+    out: dict[tuple[str, str], str] = {}
+    for part in (row.get("hits") or "").split(SEP):
+        bits = part.split(" ", 3)
+        if len(bits) >= 3 and ":" in bits[2]:
+            lst, _, ent = bits[2].partition(":")
+            out.setdefault((lst, ent), bits[0])
+    return out
+
+
+def require_token(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """401 without a bearer token, 403 with one that is not configured."""
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    tokens: frozenset[str] = request.app.state.settings.tokens()
+    if not any(secrets.compare_digest(creds.credentials, t) for t in tokens):
+        raise HTTPException(403, "token not accepted")
+
+
+def _service(request: Request) -> ScreeningService:
+    svc: ScreeningService = request.app.state.screening
+    return svc
+
+
+@router.post(
+    "/screen",
+    response_model=ScreenResponse,
+    dependencies=[Depends(require_token)],
+    responses={401: {}, 403: {}, 413: {}, 422: {}},
+)
+def screen(
+    body: ScreenRequest, svc: Annotated[ScreeningService, Depends(_service)]
+) -> ScreenResponse:
+    """Screen one declaration or a batch: decision, rule ids, list hits and reasons each.
+
+    Every decision is appended to the hash-chained audit trail.
+    """
+    try:
+        return svc.screen(body)
+    except UsageError as e:
+        raise HTTPException(400, str(e)) from None
+
+
+@router.get("/policies", dependencies=[Depends(require_token)])
+def policies() -> list[dict[str, Any]]:
+    """The policies this server can apply, with their rules and legal sources."""
+    from transship.screening import all_policies
+
+    return [p.summary() for p in all_policies()]
+
+
+@router.get("/health")
+def health(svc: Annotated[ScreeningService, Depends(_service)]) -> dict[str, Any]:
+    """Liveness, version, loaded lists and the audit head (no token needed)."""
+    return svc.health()
