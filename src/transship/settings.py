@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,13 +30,6 @@ class Settings(BaseSettings):
         ge=1,
         le=1024,
         description="CSV bytes parsed per batch when ingesting files; bounds ingest memory.",
-    )
-    cache_dir: Path = Field(
-        default_factory=lambda: (
-            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "transship"
-        ),
-        description="Cache for derived files such as the Vega JavaScript bundle "
-        "(TRANSSHIP_CACHE_DIR; default $XDG_CACHE_HOME/transship or ~/.cache/transship).",
     )
     chromium: Path | None = Field(
         default_factory=lambda: _which_chromium(),
@@ -89,6 +81,30 @@ class Settings(BaseSettings):
         "(default: every list loaded in the warehouse).",
     )
     api_policy: str = Field("tr-customs-2024", description="Policy used when a request names none.")
+
+    # -- UN Comtrade (sources/comtrade.py) --
+    comtrade_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("TRANSSHIP_COMTRADE_KEY", "COMTRADE_PRIMARY"),
+        description="UN Comtrade subscription key (TRANSSHIP_COMTRADE_KEY, or COMTRADE_PRIMARY); "
+        "sent only in the Ocp-Apim-Subscription-Key header, never logged, printed or stored. "
+        "Without it the public preview endpoint is used (500 records a call).",
+    )
+    comtrade_premium: bool = Field(
+        False,
+        description="The key is a premium subscription: 250,000 records a call instead of 100,000.",
+    )
+    comtrade_throttle_s: float = Field(
+        6.0, ge=0, description="Seconds between two Comtrade calls (default one call per 6 s)."
+    )
+    comtrade_timeout_s: float = Field(
+        120.0, gt=0, description="Seconds to wait for one Comtrade response before retrying."
+    )
+    cache_dir: Path = Field(
+        Path(".transship-cache"),
+        description="Raw API responses, one file per request (comtrade/ inside); a re-run "
+        "costs no call for what is cached.",
+    )
 
     def tokens(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())

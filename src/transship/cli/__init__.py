@@ -2,8 +2,15 @@
 library function, and prints. Heavy libraries are imported inside commands so `--help`
 stays fast. Each area's commands live in their own module and register on `app`."""
 
-# the modules register their commands on `app` when imported
-from transship.cli import analysis, data, demo, report, screening, serve  # noqa: F401
+from transship.cli import (  # noqa: F401  (registers the commands)
+    analysis,
+    data,
+    demo,
+    report,
+    screening,
+    serve,
+    sources,
+)
 from transship.cli._app import app
 
 

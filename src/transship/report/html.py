@@ -163,7 +163,7 @@ def vega_bundle() -> str:
     from transship.settings import get_settings
 
     version = f"{vlc.get_vega_version()}-{vlc.get_vegalite_versions()[-1]}"
-    cache_dir = get_settings().cache_dir
+    cache_dir = get_settings().cache_dir / "vega"
     path = cache_dir / f"vega-bundle-{version}.js"
     try:
         return path.read_text(encoding="utf-8")

@@ -1,0 +1,69 @@
+"""What each source needs, what is cached from it, and what the warehouse holds from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# source -> (what it is, what it needs)
+SOURCES: dict[str, tuple[str, str]] = {
+    "comtrade": (
+        "UN Comtrade v1 API (transship fetch comtrade)",
+        "network; a key (TRANSSHIP_COMTRADE_KEY) or the 500-record preview",
+    ),
+    "comext": (
+        "Eurostat Comext files: bulk, relational-view CSV, xlsx (transship ingest comext)",
+        "Comext files (web export or bulk); no key",
+    ),
+    "baci": ("CEPII BACI (transship ingest baci)", "the BACI zip from CEPII; no key"),
+    "synthetic": ("generated sample (transship demo)", "nothing (SYNTHETIC, not real)"),
+}
+
+
+def sources_status(
+    warehouse: Any | None, *, cache_dir: str | Path, key_set: bool
+) -> list[dict[str, Any]]:
+    """One row per source: needs, key set (never the key), cache, warehouse rows and periods.
+
+    `warehouse` is an open `Warehouse` (read-only is enough) or None when there is none yet.
+    Sources found only in the warehouse (csv --source labels) are listed too.
+    """
+    held: dict[str, dict[str, Any]] = {}
+    if warehouse is not None:
+        for source, rows, lo, hi in warehouse.con.execute(
+            "SELECT source, count(*), min(period), max(period) FROM trade_flows GROUP BY source"
+        ).fetchall():
+            held[source] = {"rows": rows, "periods": f"{lo:%Y-%m}..{hi:%Y-%m}"}
+        for source, batch, finished, n in warehouse.con.execute(
+            "SELECT source, arg_max(batch_id, started), max(finished), count(*) "
+            "FROM ingest_batches WHERE status = 'ok' GROUP BY source"
+        ).fetchall():
+            held.setdefault(source, {"rows": 0, "periods": ""})
+            held[source].update(
+                last_batch=batch, last_finished=f"{finished:%Y-%m-%d %H:%M}", batches=n
+            )
+    cache = Path(cache_dir) / "comtrade"
+    files = list(cache.glob("*.json")) if cache.is_dir() else []
+    out = []
+    for name in [*SOURCES, *sorted(set(held) - set(SOURCES))]:
+        what, needs = SOURCES.get(name, ("delimited file (transship ingest csv)", "the file"))
+        h = held.get(name, {})
+        cached = ""
+        if name == "comtrade":
+            size = sum(f.stat().st_size for f in files)
+            cached = f"{len(files)} responses, {size / 1e6:.1f} MB"
+        out.append(
+            {
+                "source": name,
+                "what": what,
+                "needs": needs,
+                "key set": ("yes" if key_set else "no") if name == "comtrade" else "",
+                "cached": cached,
+                "rows": h.get("rows", 0),
+                "periods": h.get("periods", ""),
+                "batches": h.get("batches", 0),
+                "last batch": h.get("last_batch", ""),
+                "last finished (UTC)": h.get("last_finished", ""),
+            }
+        )
+    return out

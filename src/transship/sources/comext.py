@@ -1,0 +1,570 @@
+"""Eurostat Comext (EU member states' trade, CN8, EUR) into the canonical schema (HS6, USD).
+
+Formats read (the kind is told by the file, not its name):
+- web "relational view" CSV: REPORTER, PARTNER, PRODUCT, FLOW, STAT_PROCEDURE, PERIOD,
+  VALUE_IN_EUR, in its two real variants: quoted codes with labels (`"2-EXPORT"`,
+  `"TOTAL-Total"`, `"202208-Aug. 2022"`, `"201952-Jan.-Dec. 2019"`) or labels alone (`EXPORT`,
+  `Total`, `Aug. 2024`);
+- web xlsx workbooks: one sheet per product ("PRODUCT [PRODUCT]" ... "[2106]"), periods across,
+  REPORTER x PARTNER down, `:` for no data;
+- bulk files (`full_YYYYMM.dat`, csv): DECLARANT_ISO, PARTNER_ISO, PRODUCT_NC, FLOW (1 import,
+  2 export), PERIOD (YYYYMM, YYYY52 annual), VALUE_IN_EUROS, QUANTITY_IN_KG, one row per
+  statistical regime (summed);
+- long CSV: product_code, reporter, partner, period, value_eur (+ flow, or `--flow`).
+
+Rules: CN8 codes are summed to their HS6 (the first six digits; CN of year Y is built on the HS
+revision in force in Y). A six-digit row, where a file has one, is Eurostat's own total and is
+used instead of its CN8 children, never added to them. Headings, chapters and TOTAL are
+aggregates: left out (counted), or with `all_levels` stored under their own code, never summed
+into HS6 rows. Values in EUR become USD at the ECB monthly average rate (reference data
+eur_usd_monthly.csv); a period without a rate stops the ingest with the file and line.
+Exports are FOB, imports CIF (Eurostat's valuation).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from transship import reference
+from transship.errors import InputError, UsageError
+from transship.reference.eurostat import comext_country, usd_per_eur
+from transship.sources.records import RowsSource
+
+# Canonical raw fields -> the column that holds them, per format (named in errors).
+RELATIONAL = {
+    "reporter": "REPORTER",
+    "partner": "PARTNER",
+    "product": "PRODUCT",
+    "flow": "FLOW",
+    "period": "PERIOD",
+    "value": "VALUE_IN_EUR",
+}
+BULK = {
+    "reporter": "DECLARANT_ISO",
+    "partner": "PARTNER_ISO",
+    "product": "PRODUCT_NC",
+    "flow": "FLOW",
+    "period": "PERIOD",
+    "value": "VALUE_IN_EUROS",
+}
+LONG = {
+    "reporter": "reporter",
+    "partner": "partner",
+    "product": "product_code",
+    "period": "period",
+    "value": "value_eur",
+}
+XLSX = {**RELATIONAL, "period": "TIME", "value": "value cell"}
+RAW_FIELDS = ("reporter", "partner", "product", "flow", "period", "value", "kg", "part", "proc")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_FLOWS = {
+    "1": "import",
+    "import": "import",
+    "importation": "import",
+    "imports": "import",
+    "2": "export",
+    "export": "export",
+    "exportation": "export",
+    "exports": "export",
+}
+_MISSING = ("", ":", "-", "NA")  # Eurostat's "not available"
+_POS = 10_000_000_000  # a row's position as one number: file index * _POS + line
+
+
+@dataclass
+class ComextSummary:
+    files: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    cn8_rows: int = 0
+    hs6_rows: int = 0
+
+    def notes(self) -> list[str]:
+        out = [f"{n:,} {what}" for what, n in sorted(self.skipped.items())]
+        if self.cn8_rows:
+            out.append(f"{self.cn8_rows:,} CN8 values summed to HS6")
+        return out
+
+
+# -- field parsing (applied to distinct values) ----------------------------------------------------
+@functools.lru_cache(maxsize=65536)
+def _code(text: str) -> str:
+    """`TOTAL-Total` / `Total` -> TOTAL; `85423190-Electronic ...` -> 85423190; `... [2106]`."""
+    t = text.strip()
+    m = re.search(r"\[(\w+)\]\s*$", t)
+    if m:
+        t = m.group(1)
+    head = t.split("-", 1)[0].strip()
+    return "TOTAL" if head.upper() == "TOTAL" else head
+
+
+def _level(code: str) -> tuple[str, str] | None:
+    """(level, hs) of a product code: cn8 -> its HS6, hs6, agg (TOTAL, chapter, heading)."""
+    if code.isdigit() and len(code) == 8:
+        return "cn8", code[:6]
+    if code.isdigit() and len(code) == 6:
+        return "hs6", code
+    if code == "TOTAL" or (code.isdigit() and len(code) in (2, 4)):
+        return ("TOTAL" if code == "TOTAL" else f"{len(code)}-digit"), code
+    return None
+
+
+def _flow(text: str) -> str | None:
+    t = text.strip().lower()
+    return _FLOWS.get(t) or _FLOWS.get(t.split("-", 1)[-1].strip()) or _FLOWS.get(t.split("-")[0])
+
+
+def _period(text: str) -> tuple[date, str] | None:
+    """`202208-Aug. 2022`, `Aug. 2024`, `2020-02`, `202001`, `201952-Jan.-Dec. 2019`, `2019`."""
+    t = text.strip()
+    m = re.match(r"^(\d{4})-?(\d{2})(?:\b|-|$)", t)
+    if m:
+        y, mm = int(m.group(1)), int(m.group(2))
+        if mm == 52:
+            return date(y, 1, 1), "A"
+        if 1 <= mm <= 12:
+            return date(y, mm, 1), "M"
+        return None
+    m = re.match(r"^jan\.?-dec\.?\s+(\d{4})$", t, re.IGNORECASE)
+    if m:
+        return date(int(m.group(1)), 1, 1), "A"
+    m = re.match(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{4})$", t)
+    if m and m.group(1).lower() in _MONTHS:
+        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1), "M"
+    if re.match(r"^\d{4}$", t):
+        return date(int(t), 1, 1), "A"
+    return None
+
+
+# -- reading files into one DuckDB table of text ---------------------------------------------------
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(4096)
+
+
+def _header(path: Path) -> tuple[list[str], str, bool]:
+    """Column names, delimiter and whether the file is gzip-compressed."""
+    first = _head(path)
+    gz = first[:2] == b"\x1f\x8b"
+    if gz:
+        with gzip.open(path, "rb") as fh:
+            first = fh.read(4096)
+    line = first.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
+    delim = max((",", ";", "\t", "|"), key=line.count)
+    return [h.strip() for h in next(csv.reader([line], delimiter=delim))], delim, gz
+
+
+class _Reader:
+    """Loads each file's values, as text, into `raw(f, line, <RAW_FIELDS>)`."""
+
+    def __init__(self, con: Any, flow: str | None) -> None:
+        self.con = con
+        self.flow = flow
+        self.files: list[tuple[str, dict[str, str]]] = []  # (label, field -> column)
+        con.execute(
+            "CREATE TABLE raw (f INTEGER, line BIGINT, "
+            + ", ".join(f"{c} VARCHAR" for c in RAW_FIELDS)
+            + ")"
+        )
+
+    def add(self, path: Path) -> None:
+        if _head(path)[:2] == b"PK":
+            if path.suffix.lower() not in (".xlsx", ".xlsm"):
+                raise InputError(
+                    "zip archives are not read; unpack the Comext file first", file=str(path)
+                )
+            self._xlsx(path)
+        else:
+            self._csv(path)
+
+    def _csv(self, path: Path) -> None:
+        import duckdb
+
+        header, delim, gz = _header(path)
+        name = str(path)
+        if all(c in header for c in RELATIONAL.values()):
+            cols = dict(RELATIONAL)
+            extra = {"proc": "STAT_PROCEDURE"} if "STAT_PROCEDURE" in header else {}
+        elif all(c in header for c in BULK.values()):
+            cols = dict(BULK)
+            extra = {
+                k: v for k, v in (("kg", "QUANTITY_IN_KG"), ("part", "STAT_REGIME")) if v in header
+            }
+        elif all(c in header for c in LONG.values()):
+            cols = dict(LONG)
+            if "flow" in header:
+                cols["flow"] = "flow"
+            elif self.flow is None:
+                raise UsageError(f"{name} has no flow column: give --flow export or --flow import")
+            extra = {}
+        else:
+            raise InputError(
+                "not a Comext file: expected the relational-view columns "
+                f"({', '.join(RELATIONAL.values())}), the bulk columns "
+                f"({', '.join(BULK.values())}) or {', '.join(LONG.values())}; "
+                f"the header has {', '.join(header)}",
+                file=name,
+                line=1,
+            )
+        f = len(self.files)
+        self.files.append((name, {**cols, **extra}))
+        sources = {**cols, **extra}
+
+        def expr(fld: str) -> str:
+            if fld in sources:
+                return '"' + sources[fld].replace('"', '""') + '"'
+            if fld == "flow":
+                return "?"
+            return "NULL"
+
+        select = ", ".join(f"{expr(c)} AS {c}" for c in RAW_FIELDS)
+        params: list[Any] = [self.flow] if "flow" not in sources else []
+        try:
+            # row_number follows file order: DuckDB keeps insertion order on a fresh connection
+            self.con.execute(
+                f"INSERT INTO raw SELECT {f}, row_number() OVER () + 1, {select} FROM read_csv(?, "
+                "header = true, all_varchar = true, delim = ?, quote = '\"', escape = '\"', "
+                f"compression = '{'gzip' if gz else 'none'}', strict_mode = true)",
+                [*params, name, delim],
+            )
+        except duckdb.Error as e:
+            first = str(e).splitlines()[0]
+            raise InputError(f"cannot read as CSV: {first}", file=name) from None
+
+    def _xlsx(self, path: Path) -> None:
+        import pyarrow as pa
+
+        rows: dict[str, list[Any]] = {c: [] for c in ("f", "line", *RAW_FIELDS)}
+        for label, line, rep, par, prod, flow, period, value in _xlsx_rows(path):
+            f = len(self.files)
+            if not self.files or self.files[-1][0] != label:
+                self.files.append((label, dict(XLSX)))
+                f = len(self.files) - 1
+            else:
+                f -= 1
+            for c, v in zip(
+                ("f", "line", "reporter", "partner", "product", "flow", "period", "value"),
+                (f, line, rep, par, prod, flow, period, value),
+                strict=True,
+            ):
+                rows[c].append(v)
+        n = len(rows["f"])
+        for c in ("kg", "part", "proc"):
+            rows[c] = [None] * n
+        table = pa.table(
+            {
+                c: pa.array(v, pa.int64() if c in ("f", "line") else pa.string())
+                for c, v in rows.items()
+            }
+        )
+        self.con.register("_xlsx", table)
+        try:
+            self.con.execute("INSERT INTO raw SELECT * FROM _xlsx")
+        finally:
+            self.con.unregister("_xlsx")
+
+
+XlsxRow = tuple[str, int, str, str, str, str, str, str]
+
+
+def _xlsx_rows(path: Path) -> Iterator[XlsxRow]:
+    """(sheet label, row, reporter, partner, product, flow, period, value) of every data cell."""
+    import warnings
+
+    import openpyxl
+
+    name = str(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Workbook contains no default style"
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            if ws.title in ("Summary", "Structure"):
+                continue
+            ws.reset_dimensions()  # Comext workbooks declare a wrong used range
+            yield from _sheet(ws.iter_rows(values_only=True), f"{name} [{ws.title}]")
+    finally:
+        wb.close()
+
+
+def _sheet(rows: Iterator[tuple[Any, ...]], name: str) -> Iterator[XlsxRow]:
+    """A Comext sheet: PRODUCT, FLOW, INDICATORS rows, a TIME row, then REPORTER x PARTNER."""
+    product = flow = None
+    periods: list[tuple[int, str]] = []
+    data = False
+    for line, row in enumerate(rows, start=1):
+        cells = ["" if c is None else c for c in row]
+        head = str(cells[0]).strip() if cells else ""
+        if not data:
+            value = str(cells[2]) if len(cells) > 2 else ""
+            if head.startswith("PRODUCT"):
+                product = _code(value)
+            elif head == "FLOW":
+                flow = value
+            elif head == "INDICATORS" and "EURO" not in value.upper():
+                raise InputError(
+                    "only VALUE_IN_EUROS sheets are read", file=name, line=line, value=value
+                )
+            elif head == "TIME":
+                periods = [(j, str(c)) for j, c in enumerate(cells[2:], start=2) if str(c).strip()]
+            elif head.startswith("REPORTER"):
+                if product is None or flow is None or not periods:
+                    raise InputError(
+                        "sheet lacks its PRODUCT, FLOW or TIME rows", file=name, line=line
+                    )
+                data = True
+            continue
+        if head == "" or len(cells) < 2 or str(cells[1]).strip() == "":
+            break  # the data block ends at the first blank row (footnotes follow)
+        assert product is not None and flow is not None
+        for j, period in periods:
+            cell = cells[j] if j < len(cells) else ""
+            if str(cell).strip() in _MISSING:
+                continue
+            yield name, line, head, str(cells[1]), product, flow, period, str(cell)
+
+
+# -- resolving and aggregating -------------------------------------------------------------------
+def _where(files: list[tuple[str, dict[str, str]]], pos: int, fld: str) -> dict[str, Any]:
+    """file, line and column of a row position (file index * _POS + line)."""
+    f, line = divmod(int(pos), _POS)
+    name, cols = files[f]
+    return {"file": name, "line": line, "column": cols.get(fld, fld)}
+
+
+def comext_source(
+    paths: Sequence[str | Path],
+    *,
+    flow: str | None = None,
+    all_levels: bool = False,
+) -> tuple[RowsSource, ComextSummary]:
+    """All `paths` as one canonical batch source (HS6, USD), and what was left out.
+
+    The values are read as text into an in-memory DuckDB table; each distinct label, code
+    and period is resolved once in Python, and the sums are SQL, so large bulk files cost
+    little Python time.
+    """
+    import duckdb
+
+    if flow is not None and flow not in ("export", "import"):
+        raise UsageError(f"--flow {flow!r}: expected export or import")
+    summary = ComextSummary()
+    digest = hashlib.sha256()
+    con = duckdb.connect()
+    try:
+        reader = _Reader(con, flow)
+        for path in paths:
+            p = Path(path)
+            if not p.is_file():
+                raise UsageError(f"no such file: {p}")
+            summary.files.append(str(p))
+            with p.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            reader.add(p)
+        src = _resolve(con, reader.files, summary, all_levels)
+    finally:
+        con.close()
+    names = [Path(p).name for p in paths]
+    src.input_name = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+    src.sha256 = digest.hexdigest()
+    src.parameters = {
+        "files": [str(p) for p in paths],
+        "flow": flow,
+        "all_levels": all_levels,
+        "currency": "EUR -> USD at ECB monthly averages (eur_usd_monthly.csv)",
+        "skipped": dict(summary.skipped),
+    }
+    return src, summary
+
+
+def _first(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    row: tuple[Any, ...] | None = con.execute(sql, list(params)).fetchone()
+    return row
+
+
+def _lookup(con: Any, table: str, mapping: dict[str, Any], types: str) -> None:
+    """A temp table (text, mapped values...) from a Python dict."""
+    con.execute(f"CREATE TEMP TABLE {table} (text VARCHAR, {types})")
+    rows = [(k, *v) for k, v in mapping.items()]
+    if rows:
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def _resolve(
+    con: Any, files: list[tuple[str, dict[str, str]]], summary: ComextSummary, all_levels: bool
+) -> RowsSource:
+    # Values: Eurostat writes ":" for not available; anything else must be a number >= 0.
+    read = _first(con, "SELECT count(*) FROM raw")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(
+        "CREATE TEMP VIEW v AS SELECT *, "
+        "TRY_CAST(replace(trim(value), ' ', '') AS DOUBLE) AS eur, "
+        "TRY_CAST(NULLIF(trim(kg), '') AS DOUBLE) AS kgs FROM raw "
+        f"WHERE trim(coalesce(value, '')) NOT IN {_MISSING!r} "
+        "AND lower(split_part(trim(coalesce(proc, 'T')), '-', 1)) IN ('t', 'total')"
+    )
+    checks = [
+        ("value", "eur IS NULL OR NOT isfinite(eur)", "not a number"),
+        ("value", "eur < 0", "negative value"),
+        *((c, f"{c} IS NULL OR trim({c}) = ''", "empty") for c in RAW_FIELDS[:5]),
+    ]
+    pos = f"f * {_POS} + line"
+    found = _first(  # one scan for every check: the first offending row of each
+        con,
+        "SELECT "
+        + ", ".join(
+            f"min({pos}) FILTER (WHERE {cond}), arg_min({col}, {pos}) FILTER (WHERE {cond})"
+            for col, cond, _ in checks
+        )
+        + " FROM v",
+    )
+    assert found is not None
+    for i, (col, _, reason) in enumerate(checks):
+        if found[2 * i] is not None:
+            raise InputError(reason, **_where(files, found[2 * i], col), value=found[2 * i + 1])
+
+    def distinct(col: str) -> list[str]:
+        return [
+            r[0]
+            for r in con.execute(f"SELECT DISTINCT {col} FROM v WHERE {col} IS NOT NULL").fetchall()
+        ]
+
+    def first_bad(col: str, text: str, reason: str) -> InputError:
+        row = _first(con, f"SELECT min(f * {_POS} + line) FROM v WHERE {col} = ?", [text])
+        assert row is not None
+        return InputError(reason, **_where(files, row[0], col), value=text)
+
+    periods: dict[str, tuple[date, str]] = {}
+    for t in distinct("period"):
+        parsed = _period(t)
+        if parsed is None:
+            raise first_bad("period", t, "not a period (e.g. 2022-08, 202208, Aug. 2022)")
+        periods[t] = parsed
+    flows: dict[str, tuple[str]] = {}
+    for t in distinct("flow"):
+        fl = _flow(t)
+        if fl is None:
+            raise first_bad("flow", t, "not a flow (IMPORT/EXPORT, 1/2)")
+        flows[t] = (fl,)
+    products: dict[str, tuple[str, str, str]] = {}
+    for t in distinct("product"):
+        code = _code(t)
+        lv = _level(code)
+        if lv is None:
+            raise first_bad("product", t, "not a CN8, HS6, heading or TOTAL code")
+        products[t] = (code, *lv)
+    places: dict[str, tuple[str, str | None]] = {}
+    for col in ("reporter", "partner"):
+        for t in distinct(col):
+            if t in places:
+                continue
+            try:
+                places[t] = comext_country(t)
+            except reference.ReferenceDataError as e:
+                raise first_bad(col, t, str(e)) from None
+    _lookup(con, "pmap", periods, "period DATE, freq VARCHAR")
+    _lookup(con, "fmap", flows, "flow_ VARCHAR")
+    _lookup(con, "cmap", products, "code VARCHAR, level VARCHAR, hs VARCHAR")
+    _lookup(con, "gmap", places, "kind VARCHAR, iso VARCHAR")
+    con.execute(
+        "CREATE TEMP TABLE w AS SELECT v.f, v.line, "
+        "v.reporter AS rep_label, v.partner AS par_label, "
+        "coalesce(v.part, '') AS part, c.code, c.level, c.hs, fm.flow_ AS flow, p.period, p.freq, "
+        "r.kind AS rkind, r.iso AS rep, g.kind AS pkind, g.iso AS par, v.eur, v.kgs "
+        "FROM v JOIN pmap p ON p.text = v.period JOIN fmap fm ON fm.text = v.flow "
+        "JOIN cmap c ON c.text = v.product JOIN gmap r ON r.text = v.reporter "
+        "JOIN gmap g ON g.text = v.partner"
+    )
+    con.execute("DROP VIEW v")
+    con.execute("DROP TABLE raw")
+    key = "rep_label, par_label, code, flow, period, freq, part"
+    twice = _first(con, f"SELECT {key} FROM w GROUP BY ALL HAVING count(*) > 1 LIMIT 1")
+    if twice:
+        cond = " AND ".join(f"{k} = ?" for k in key.split(", "))
+        last = _first(con, f"SELECT max(f * {_POS} + line) FROM w WHERE {cond}", twice)
+        assert last is not None
+        where = _where(files, last[0], "reporter")
+        raise InputError(
+            "the same reporter, partner, product, flow and period were read before (in this "
+            "or an earlier file); give each Comext extract once",
+            file=where["file"],
+            line=where["line"],
+        )
+    for reason, cond in (
+        (
+            "rows of country aggregates (EU, euro area, extra-EU) left out",
+            "rkind = 'aggregate' OR pkind = 'aggregate'",
+        ),
+        (
+            "rows of partners without an ISO code left out",
+            "(rep IS NULL OR par IS NULL) AND rkind <> 'aggregate' AND pkind <> 'aggregate'",
+        ),
+    ):
+        n = _first(con, f"SELECT count(*) FROM w WHERE {cond}")
+        if n and n[0]:
+            summary.skipped[reason] = int(n[0])
+    con.execute("DELETE FROM w WHERE rep IS NULL OR par IS NULL")
+    aggregated = "SELECT level, count(*) FROM w WHERE level NOT IN ('cn8', 'hs6') GROUP BY ALL"
+    for level, n in con.execute(aggregated + " ORDER BY ALL").fetchall():
+        if not all_levels:
+            summary.skipped[f"aggregate product rows ({level}) left out"] = int(n)
+    counts = dict(con.execute("SELECT level, count(*) FROM w GROUP BY level").fetchall())
+    summary.cn8_rows, summary.hs6_rows = int(counts.get("cn8", 0)), int(counts.get("hs6", 0))
+    keys = "rep, par, flow, hs, period, freq"
+    sums = f"SELECT {keys}, sum(eur) AS eur, sum(kgs) AS kg, min(f * {_POS} + line) AS pos FROM w"
+    con.execute(f"CREATE TEMP TABLE cn8 AS {sums} WHERE level = 'cn8' GROUP BY ALL")
+    con.execute(f"CREATE TEMP TABLE h6 AS {sums} WHERE level = 'hs6' GROUP BY ALL")
+    replaced = _first(con, f"SELECT count(*) FROM cn8 SEMI JOIN h6 USING ({keys})")
+    if replaced and replaced[0]:
+        summary.skipped["HS6 sums of CN8 rows replaced by the file's own HS6 row (not added)"] = (
+            int(replaced[0])
+        )
+    other = f"UNION ALL {sums} WHERE level NOT IN ('cn8', 'hs6') GROUP BY ALL" if all_levels else ""
+    con.execute(
+        f"CREATE TEMP TABLE out AS SELECT * FROM h6 UNION ALL "
+        f"SELECT * FROM cn8 ANTI JOIN h6 USING ({keys}) {other}"
+    )
+    rates: dict[str, tuple[float, str]] = {}
+    for period, freq, pos in con.execute(
+        "SELECT period, freq, min(pos) FROM out GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        rate = usd_per_eur(period, freq)
+        if rate is None:
+            where = _where(files, pos, "period")
+            raise InputError(
+                f"no EUR/USD rate for {period:%Y-%m}{' (a full year)' if freq == 'A' else ''}"
+                " in the shipped ECB table (reference/data/eur_usd_monthly.csv)",
+                **where,
+                value=f"{period:%Y-%m}",
+            )
+        rev = reference.hs_revision_in_force(period.year)  # CN of year Y is built on it
+        rates[f"{period:%Y-%m-%d}{freq}"] = (rate, rev)
+    _lookup(con, "rmap", rates, "rate DOUBLE, hs_rev VARCHAR")
+    table = con.sql(
+        "SELECT 'comext' AS source, rep AS reporter, par AS partner, o.flow, hs, "
+        "r.hs_rev, o.period, o.freq, eur * r.rate AS value_usd, kg AS net_kg, "
+        "NULL::DOUBLE AS qty, NULL::VARCHAR AS qty_unit, "
+        "CASE WHEN o.flow = 'export' THEN 'FOB' ELSE 'CIF' END AS valuation "
+        "FROM out o JOIN rmap r ON r.text = strftime(o.period, '%Y-%m-%d') || o.freq"
+    ).to_arrow_table()
+    return RowsSource.from_arrow(
+        "comext", "", table, parameters={}, keys_unique=True, rows_read=read[0] if read else 0
+    )
+
+
+__all__ = ["ComextSummary", "comext_source"]
