@@ -193,3 +193,26 @@ def test_report_renders_offline(browser: Any, demo_db: Path, tmp_path: Path) -> 
     worker.start()
     worker.join(60)
     assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_screening_upload_shows_decisions(browser: Any, server: str, tmp_path: Path) -> None:
+    decl = tmp_path / "declarations.csv"
+    decl.write_text(
+        "id,date,origin_country,destination_country,hs_code,exporter_name,consignee_name\n"
+        "D1,2024-11-05,USA,RUS,8542310010,Acme Elektronik,OOO Romashka\n"
+        "D2,2024-11-05,TUR,DEU,030389,Balik AS,Fisch GmbH\n",
+        encoding="utf-8",
+    )
+    page, watch = new_page(browser, server)
+    page.goto(server + "/screening")
+    page.set_input_files("#upload input[type=file]", str(decl))
+    page.select_option("#upload select[name=policy]", "tr-customs-2024")
+    page.click("#upload button[type=submit]")
+    page.wait_for_url(re.compile(r"/screening\?result="))
+    rows = page.locator("#table-decisions tbody tr")
+    assert rows.count() == 2
+    text = page.locator("#table-decisions").inner_text()
+    assert "BLOCK" in text and "tr-us-chpl-russia" in text and "ALLOW" in text
+    page.screenshot(path=str(ARTIFACTS / "screening.png"), full_page=True)
+    assert watch.errors == [] and watch.outside == []
+    page.close()

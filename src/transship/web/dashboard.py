@@ -17,15 +17,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from transship import __version__
-from transship.errors import TransshipError, WarehouseError
+from transship.errors import TransshipError, UsageError, WarehouseError
 from transship.reference import ReferenceDataError
 from transship.settings import Settings
 
@@ -214,7 +214,21 @@ PAGES: dict[str, tuple[Callable[[Any, dict[str, str]], PageData], tuple[str, ...
     "product": (product_page, ("hub", "target", "period", "products", "baseline")),
     "mirror": (mirror_page, ("hub", "target", "period", "products")),
 }
-NAV = (("overview", "/"), ("hub", "/hub"), ("product", "/product"), ("mirror", "/mirror"))
+NAV = (
+    ("overview", "/"),
+    ("hub", "/hub"),
+    ("product", "/product"),
+    ("mirror", "/mirror"),
+    ("screening", "/screening"),
+)
+SCREENED_KEPT = 32  # screening results kept for viewing and CSV download
+
+
+def _upload_form(dash: Dashboard) -> dict[str, Any]:
+    """What the upload form offers: the packaged policies and the lists in the warehouse."""
+    from transship.screening.policies import policy_names
+
+    return {"policies": policy_names(), "lists": dash.lists()}
 
 
 # -- the server side ----------------------------------------------------------------------
@@ -226,6 +240,7 @@ class Dashboard:
         self.settings = settings
         self.warehouse = Path(settings.warehouse)
         self._wh: Any = None
+        self.screened: OrderedDict[str, PageData] = OrderedDict()
         self._closed = False
         self._warmer: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -260,6 +275,56 @@ class Dashboard:
             if len(self._cache) > CACHE_PAGES:
                 self._cache.popitem(last=False)
             return data
+
+    def lists(self) -> list[str]:
+        """Sanctions lists loaded in the warehouse (none if it has no lists table)."""
+        from transship.screening.lists import loaded_lists
+
+        try:
+            with self._lock:
+                self.con()
+                return [r["list"] for r in loaded_lists(self._wh.con)]
+        except WarehouseError:
+            return []
+
+    def screen_upload(self, service: Any, upload: Any, policy: str, lists: list[str]) -> str:
+        """Screen an uploaded declarations file through the screening service (so the
+        decisions join the same audit chain as the API's) and keep the result for viewing.
+        Returns the result's token."""
+        import tempfile
+        import uuid
+
+        from transship.screening.declarations import read_declarations
+        from transship.screening.policies import load_policy
+
+        name = Path(upload.filename or "declarations.csv").name
+        pol = load_policy(policy)
+        with tempfile.TemporaryDirectory(prefix="transship-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(upload.file.read())
+            table = read_declarations(path)
+        result, (first, last) = service.screen_table(table, pol, lists or None, f"dashboard:{name}")
+        counts = ", ".join(f"{n} {d}" for d, n in result.counts.items())
+        rows = result.table.to_pylist()
+        data = PageData(
+            title=f"Screening: {name}",
+            headlines=[
+                f"{len(rows)} declarations screened against policy {result.policy}"
+                + (f" and lists {', '.join(result.lists)}" if result.lists else " (no lists)")
+                + f": {counts}.",
+                f"Decisions written to the audit trail as records {first}-{last}.",
+            ],
+            tables={
+                "summary": Table(result.summary(), "Decisions"),
+                "decisions": Table(rows, "Every declaration, with its rules and reasons"),
+            },
+        )
+        token = uuid.uuid4().hex
+        with self._lock:
+            self.screened[token] = data
+            while len(self.screened) > SCREENED_KEPT:
+                self.screened.popitem(last=False)
+        return token
 
     def start_warming(self) -> None:
         if not self.warehouse.exists():
@@ -332,8 +397,13 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
     templates = Jinja2Templates(env=env)
     router = APIRouter()
 
-    def render(request: Request, name: str) -> Response:
-        fields = PAGES[name][1]
+    def render(
+        request: Request,
+        name: str,
+        compute: Callable[[dict[str, str]], PageData] | None = None,
+        **extra: Any,
+    ) -> Response:
+        fields = PAGES[name][1] if name in PAGES else ()
         filters = {k: request.query_params.get(k) or DEFAULTS[k] for k in fields}
         ctx: dict[str, Any] = {
             "name": name,
@@ -343,9 +413,10 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
             "periods": PERIODS,
             "version": __version__,
             "query": str(request.url.query),
+            **extra,
         }
         try:
-            data = dash.page(name, filters)
+            data = compute(filters) if compute else dash.page(name, filters)
         except (TransshipError, ReferenceDataError) as e:
             status = e.http_status if isinstance(e, TransshipError) else 400
             ctx.update(data=PageData(title=name.title()), error=str(e))
@@ -381,6 +452,38 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
     @router.get("/mirror", response_class=HTMLResponse, summary="Mirror statistics")
     def mirror(request: Request) -> Response:
         return render(request, "mirror")
+
+    @router.get("/screening", response_class=HTMLResponse, summary="Screen declarations")
+    def screening(request: Request) -> Response:
+        token = request.query_params.get("result")
+
+        def compute(_: dict[str, str]) -> PageData:
+            if not token:
+                return PageData(title="Screening: upload declarations")
+            found = dash.screened.get(token)
+            if found is None:
+                raise UsageError("that screening result has expired; upload the file again")
+            return found
+
+        return render(request, "screening", compute, upload=_upload_form(dash))
+
+    @router.post("/screening", response_class=HTMLResponse, include_in_schema=False)
+    def screening_upload(
+        request: Request,
+        file: Annotated[UploadFile, File(description="Declarations: CSV, JSON or Parquet")],
+        policy: Annotated[str, Form()],
+        lists: Annotated[list[str] | None, Form()] = None,
+    ) -> Response:
+        try:
+            token = dash.screen_upload(request.app.state.screening, file, policy, lists or [])
+        except (TransshipError, ReferenceDataError) as e:
+            error = e
+
+            def fail(_: dict[str, str]) -> PageData:
+                raise error
+
+            return render(request, "screening", fail, upload=_upload_form(dash))
+        return RedirectResponse(f"/screening?result={token}", status_code=303)
 
     @router.get("/static/vega.js", include_in_schema=False)
     def vega() -> Response:
