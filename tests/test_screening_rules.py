@@ -207,3 +207,20 @@ def test_parquet_and_nested_json_read_like_csv(tmp_path: Path) -> None:
     q = screen_table(read_declarations(tmp_path / "d.parquet"), pol).table.to_pylist()[0]
     assert j["decision"] == q["decision"] == "BLOCK"
     assert j["exporter_name"] == "Acme" and j["value"] == "12.5"
+
+
+def test_ragged_csv_lines_become_error_rows_naming_the_line(tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "d.csv",
+        "id,date,origin_country,destination_country,hs_code\n"
+        "a,2024-11-05,US,RU,854231\n"
+        "b,2024-11-05,US,RU,854231,extra\n"
+        "c,2024-11-05,US,RU\n"
+        "d,2024-11-05,US,KZ,854231\n",
+    )
+    rows = screen_table(read_declarations(f), load_policy("tr-customs-2024")).table.to_pylist()
+    got = {r["id"]: r for r in rows}
+    assert [got[i]["decision"] for i in "abcd"] == ["BLOCK", "ERROR", "ERROR", "ALLOW"]
+    assert got["b"]["error"].startswith("line 3: too many columns")
+    assert got["c"]["error"].startswith("line 4: missing columns")
+    assert "_load_error" not in rows[0]

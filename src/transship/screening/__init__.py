@@ -70,6 +70,7 @@ def screen_file(
     pol = load_policy(policy)
     declarations = read_declarations(file)
     with open_warehouse(warehouse) as wh:
+        wh.con.execute("SET enable_progress_bar = false")  # stdout may carry the decisions
         matcher = Matcher.from_warehouse(wh.con, lists, thresholds or thresholds_from_settings())
         result = screen_table(declarations, pol, matcher, progress=progress)
         audit.append(wh.con, result, declarations, f"batch:{file.name}")

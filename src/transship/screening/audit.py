@@ -96,6 +96,7 @@ def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int,
             )
             # A private in-memory connection keeps row order (the warehouse's may not).
             mem = duckdb.connect()
+            mem.execute("SET enable_progress_bar = false")
             try:
                 mem.register("_decl", declarations)
                 docs = mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()

@@ -112,19 +112,18 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
             else "csv"
         )
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         if kind == "csv":
-            rel = con.sql(
-                "SELECT * FROM read_csv(?, all_varchar = true, header = true)",
-                params=[str(path)],
-            )
+            table = _read_csv(con, path)
         elif kind == "parquet":
-            rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)])
+            table = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
         elif kind == "json":
-            rel = con.sql("SELECT * FROM read_json(?, format = 'auto')", params=[str(path)])
+            table = con.sql(
+                "SELECT * FROM read_json(?, format = 'auto')", params=[str(path)]
+            ).to_arrow_table()
         else:
             raise InputError(f"unknown declarations format {fmt!r}", file=str(path))
-        table = rel.to_arrow_table()
     except duckdb.Error as e:
         raise InputError(
             f"cannot read as {kind}: {str(e).splitlines()[0]}", file=str(path)
@@ -132,6 +131,48 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
     finally:
         con.close()
     return conform(table, str(path))
+
+
+LOAD_ERROR = "_load_error"  # set on CSV lines that could not be split into the header's fields
+
+
+def _read_csv(con: Any, path: Path) -> Any:
+    """Every column as text; lines with too many or too few fields become error rows
+    (at the end, naming their line) instead of failing the file or being skipped."""
+    import csv
+
+    import pyarrow as pa
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    delim = max(",;\t|", key=first.count)
+    header = next(csv.reader([first], delimiter=delim), [])
+    if not header or not any(h.strip() for h in header):
+        raise InputError("no header line", file=str(path), line=1)
+    cols = {h: "VARCHAR" for h in header}
+    if len(cols) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise InputError(f"duplicate columns {dupes}", file=str(path), line=1)
+    table = con.sql(
+        "SELECT * FROM read_csv(?, header = true, columns = ?, auto_detect = false, "
+        "delim = ?, quote = '\"', escape = '\"', store_rejects = true)",
+        params=[str(path), cols, delim],
+    ).to_arrow_table()
+    rejects = con.sql(
+        "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
+    ).fetchall()
+    errors = pa.nulls(table.num_rows, pa.string())
+    table = table.append_column(LOAD_ERROR, errors)
+    if rejects:
+        bad: dict[str, list[Any]] = {c: [] for c in table.column_names}
+        for line, kind, message, raw in rejects:
+            fields = next(csv.reader([raw or ""], delimiter=delim), [])
+            for i, c in enumerate(header):
+                bad[c].append(fields[i] if i < len(fields) else None)
+            bad[LOAD_ERROR].append(f"line {line}: {str(kind).lower()} ({message})")
+        extra = pa.table({c: pa.array(v, pa.string()) for c, v in bad.items()})
+        table = pa.concat_tables([table, extra])
+    return table
 
 
 def from_records(records: list[dict[str, Any]]) -> Any:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from transship.errors import UsageError
+from transship.screening.declarations import LOAD_ERROR
 from transship.screening.matcher import Hit, Matcher
 from transship.screening.policies import SEVERITY, Policy, Rule
 
@@ -53,10 +55,8 @@ def _in(col: str, values: frozenset[str] | tuple[str, ...]) -> str:
 
 
 @functools.cache
-def _country_keys() -> Any:
-    """Lower-cased ISO alpha-3, alpha-2, names and aliases -> alpha-3, as an Arrow table."""
-    import pyarrow as pa
-
+def _country_index() -> dict[str, str]:
+    """Lower-cased ISO alpha-3, alpha-2, names and aliases -> alpha-3."""
     from transship.reference import countries
 
     index: dict[str, str] = {}
@@ -64,7 +64,25 @@ def _country_keys() -> Any:
         for key in (c.iso3, c.iso2, c.name, *c.aliases):
             if key:
                 index.setdefault(key.strip().lower(), c.iso3)
-    return pa.table({"key": list(index), "iso3": list(index.values())})
+    return index
+
+
+def _to_iso3(col: Any) -> Any:
+    """A text column of country codes/names -> ISO alpha-3 (null if unknown), mapping each
+    distinct value once (declarations name few countries, so this is cheap at any size)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(col).combine_chunks()
+    index = _country_index()
+    mapped = pa.array(
+        [
+            index.get(v.strip().lower()) if v is not None else None
+            for v in enc.dictionary.to_pylist()
+        ],
+        pa.string(),
+    )
+    return pc.take(mapped, enc.indices)
 
 
 _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "consignee_country")
@@ -72,9 +90,6 @@ _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "c
 
 def _prepare_sql() -> str:
     # Clean each field once (inner query), then collect every problem of a row (outer).
-    joins = "\n".join(
-        f"LEFT JOIN _cty c_{c} ON c_{c}.key = lower(trim(r.{c}))" for c in _COUNTRY_COLS
-    )
     country_errors = ",\n".join(
         f"CASE WHEN nullif(trim({c}), '') IS NULL THEN "
         + (f"'{c}: missing'" if c in ("origin_country", "destination_country") else "NULL")
@@ -84,19 +99,19 @@ def _prepare_sql() -> str:
     return f"""
 CREATE OR REPLACE TEMP TABLE d AS
 WITH c AS (
-  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency,
-    {", ".join(f"r.{c}, c_{c}.iso3 AS _{c}" for c in _COUNTRY_COLS)},
+  SELECT r._row, r.id, r.date, r.hs_code, r.value, r.currency, r._load_error,
+    {", ".join(f"r.{c}, r._{c}" for c in _COUNTRY_COLS)},
     TRY_CAST(trim(r.date) AS DATE) AS _date,
     replace(replace(trim(coalesce(r.hs_code, '')), '.', ''), ' ', '') AS _hs,
     TRY_CAST(trim(r.value) AS DOUBLE) AS _value,
     upper(nullif(trim(r.currency), '')) AS _currency,
     nullif(trim(r.exporter_name), '') AS _exporter_name,
     nullif(trim(r.consignee_name), '') AS _consignee_name
-  FROM _raw r
-  {joins})
+  FROM _raw r)
 SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _currency,
   _exporter_name, _consignee_name,
   nullif(concat_ws('; ',
+    _load_error,
     CASE WHEN nullif(trim(id), '') IS NULL THEN 'id: missing' END,
     CASE WHEN nullif(trim(date), '') IS NULL THEN 'date: missing'
          WHEN _date IS NULL THEN 'date: not a YYYY-MM-DD date: ' || date END,
@@ -143,28 +158,74 @@ def _rule_predicate(rule: Rule) -> str:
     return " AND ".join(parts)
 
 
-def _rule_reason(rule: Rule) -> str:
-    s = rule.spec
-    text = f"{s.action} {s.id}: {s.description} [{s.legal_source}]"
-    v = s.when.value_at_least
+def _rule_note(rule: Rule) -> str:
+    """SQL for a row-specific note on the rule's reason (value threshold), or NULL."""
+    v = rule.spec.when.value_at_least
     if v is None:
-        return _sql_str(text)
+        return "NULL::VARCHAR"
     return (
-        f"{_sql_str(text)} || CASE WHEN _value IS NULL THEN ' (no value declared: "
-        f"threshold {v.amount:g} {v.currency} assumed met)' WHEN _currency IS DISTINCT FROM "
-        f"{_sql_str(v.currency)} THEN ' (value in ' || coalesce(_currency, 'no currency') || "
-        f"': threshold {v.amount:g} {v.currency} not converted, assumed met)' ELSE '' END"
+        f"CASE WHEN _value IS NULL THEN '{rule.id}: no value declared, threshold "
+        f"{v.amount:g} {v.currency} assumed met' WHEN _currency IS DISTINCT FROM "
+        f"{_sql_str(v.currency)} THEN '{rule.id}: value in ' || coalesce(_currency, "
+        f"'no currency') || ', threshold {v.amount:g} {v.currency} not converted, assumed met' "
+        "END"
     )
 
 
+MAX_RULES = 62  # matched rules are collected as bits of one BIGINT per declaration
+
+
 def _rules_sql(policy: Policy) -> str:
+    # One scan per rule; a declaration's matches become a bit mask, so combining them is
+    # a bit_or per row and a join with the few distinct masks (see _combos).
+    if len(policy.rules) > MAX_RULES:
+        raise UsageError(f"policy {policy.id} has {len(policy.rules)} rules; at most {MAX_RULES}")
     selects = [
-        f"SELECT _row, {_sql_str(r.id)} AS rule_id, {SEVERITY[r.action]} AS sev, "
-        f"{r.spec.precedence} AS prec, {i} AS ord, {_rule_reason(r)} AS reason "
+        f"SELECT _row, {1 << i}::BIGINT AS bit, {_rule_note(r)} AS note "
         f"FROM d WHERE {_rule_predicate(r)}"
         for i, r in enumerate(policy.rules)
     ]
-    return "CREATE OR REPLACE TEMP TABLE m AS\n" + "\nUNION ALL\n".join(selects)
+    return (
+        "CREATE OR REPLACE TEMP TABLE m AS SELECT _row, bit_or(bit) AS mask, "
+        "string_agg(note, '; ') AS note FROM (\n" + "\nUNION ALL\n".join(selects) + "\n) "
+        "GROUP BY _row"
+    )
+
+
+def _combos(policy: Policy, masks: list[int]) -> Any:
+    """Decision, rule ids and reasons for each distinct set of matched rules.
+
+    The highest precedence decides; among equals the most severe action; every rule is
+    listed, highest precedence first, the others marked as overridden.
+    """
+    import pyarrow as pa
+
+    out: dict[str, list[Any]] = {"mask": [], "sev": [], "rules": [], "reasons": []}
+    for mask in masks:
+        matched = [(i, r) for i, r in enumerate(policy.rules) if mask >> i & 1]
+        top = max(r.spec.precedence for _, r in matched)
+        ordered = sorted(
+            matched, key=lambda x: (-x[1].spec.precedence, -SEVERITY[x[1].action], x[0])
+        )
+        reasons = []
+        for _, r in ordered:
+            s = r.spec
+            text = f"{s.action} {s.id}: {s.description} [{s.legal_source}]"
+            if s.precedence < top:
+                text += " (overridden by a rule of higher precedence)"
+            reasons.append(text)
+        out["mask"].append(mask)
+        out["sev"].append(max(SEVERITY[r.action] for _, r in matched if r.spec.precedence == top))
+        out["rules"].append(";".join(r.id for _, r in ordered))
+        out["reasons"].append(SEP.join(reasons))
+    return pa.table(
+        {
+            "mask": pa.array(out["mask"], pa.int64()),
+            "sev": pa.array(out["sev"], pa.int64()),
+            "rules": pa.array(out["rules"], pa.string()),
+            "reasons": pa.array(out["reasons"], pa.string()),
+        }
+    )
 
 
 def _screen_parties(
@@ -224,15 +285,11 @@ _NO_HITS_CTE = """,
 hits AS (SELECT NULL::BIGINT AS _row, NULL::INTEGER AS sev, NULL::VARCHAR AS hits,
   NULL::VARCHAR AS hit_reasons, NULL::VARCHAR[] AS keys WHERE FALSE)"""
 _COMBINE = """
-WITH top AS (SELECT _row, max(prec) AS prec FROM m GROUP BY _row),
-rules AS (
-  SELECT m._row,
-    max(CASE WHEN m.prec = top.prec THEN sev END) AS sev,
-    string_agg(rule_id, ';' ORDER BY m.prec DESC, sev DESC, ord) AS rules,
-    string_agg(CASE WHEN m.prec = top.prec THEN reason
-                    ELSE reason || ' (overridden by a rule of higher precedence)' END,
-               ' | ' ORDER BY m.prec DESC, sev DESC, ord) AS reasons
-  FROM m JOIN top USING (_row) GROUP BY m._row){hits_cte}
+WITH rules AS (
+  SELECT m._row, c.sev, c.rules,
+    CASE WHEN m.note IS NULL THEN c.reasons ELSE c.reasons || ' (' || m.note || ')' END
+      AS reasons
+  FROM m JOIN _combos c USING (mask)){hits_cte}
 SELECT d._row + 1 AS "row",
   CASE WHEN d._error IS NOT NULL THEN 'ERROR'
        ELSE ['ALLOW', 'FLAG', 'BLOCK'][greatest(coalesce(ru.sev, 0), coalesce(h.sev, 0)) + 1]
@@ -265,14 +322,20 @@ def screen_table(
 
     n = declarations.num_rows
     raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
+    if LOAD_ERROR not in raw.column_names:
+        raw = raw.append_column(LOAD_ERROR, pa.nulls(n, pa.string()))
+    for c in _COUNTRY_COLS:
+        raw = raw.append_column(f"_{c}", _to_iso3(declarations.column(c)))
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         con.register("_raw", raw)
-        con.register("_cty", _country_keys())
         con.execute(_prepare_sql())
         if progress:
             progress("rules", 0, n)
         con.execute(_rules_sql(policy))
+        masks = [int(r[0]) for r in con.execute("SELECT DISTINCT mask FROM m").fetchall()]
+        con.register("_combos", _combos(policy, masks))
         if progress:
             progress("rules", n, n)
         hits_table, by_key = _screen_parties(con, matcher or Matcher([]), progress)
@@ -284,7 +347,7 @@ def screen_table(
     # Rows come back in input order: add the id and pass the other input columns through.
     out = decided.add_column(1, "id", declarations.column("id"))
     for c in declarations.column_names:
-        if c not in OUTPUT_COLUMNS:
+        if c not in OUTPUT_COLUMNS and c != LOAD_ERROR:
             out = out.append_column(c, declarations.column(c))
     hit_detail: dict[int, list[Hit]] = {}
     if by_key:

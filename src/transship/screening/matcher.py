@@ -121,6 +121,7 @@ class Matcher:
         self._countries = [frozenset(r[5] or ()) for r in rows]
         self._programs = [r[6] for r in rows]
         self._person = [len(r) > 7 and r[7] == "Person" for r in rows]
+        self._any_person = any(self._person)
         postings: dict[str, list[int]] = {}
         for i, norm in enumerate(self._norm):
             for k in _keys(norm):
@@ -190,7 +191,7 @@ class Matcher:
         found = {pos: float(sc) for _, sc, pos in scored}
         partial_hits: set[int] = set()
         q_tokens = core_name(norm).split()
-        if len(q_tokens) >= 2:
+        if self._any_person and len(q_tokens) >= 2:
             # A person named by fewer parts (no patronymic, no middle name): FLAG at most.
             for pos, i in enumerate(cands):
                 if self._person[i] and pos not in found:

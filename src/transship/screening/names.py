@@ -59,11 +59,20 @@ def _translit_table() -> dict[int, str]:
     return {ord(k): v for k, v in name_forms().cyrillic.items()}
 
 
-def _strip_forms(tokens: list[str], forms: tuple[tuple[str, ...], ...]) -> list[str]:
+@functools.cache
+def _forms_by_first() -> dict[str, tuple[tuple[str, ...], ...]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for seq in name_forms().legal_forms:  # longest first, kept per first token
+        out.setdefault(seq[0], []).append(seq)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _strip_forms(tokens: list[str]) -> list[str]:
+    by_first = _forms_by_first()
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for seq in forms:
+        for seq in by_first.get(tokens[i], ()):
             if tuple(tokens[i : i + len(seq)]) == seq:
                 i += len(seq)
                 break
@@ -90,7 +99,7 @@ def normalize_name(name: str) -> str:
     text = _PUNCT.sub(" ", text.replace("'", "").replace("`", ""))
     text = remove_org_types(_SPACES.sub(" ", text).strip())
     tokens = [forms.abbreviations.get(t, t) for t in text.split()]
-    tokens = _strip_forms(tokens, forms.legal_forms)
+    tokens = _strip_forms(tokens)
     return " ".join(tokens)
 
 

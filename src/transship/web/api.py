@@ -119,6 +119,7 @@ class ScreeningService:
 
             s = self.settings
             self._wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
+            self._wh.con.execute("SET enable_progress_bar = false")
         return self._wh
 
     def _lists(self, requested: list[str] | None) -> list[str]:
