@@ -35,12 +35,26 @@ def emit(
     caption: str | None = None,
 ) -> None:
     """Write rows (a list of dicts or a pyarrow Table) in `fmt` to `out` or stdout."""
+    table: Any = None
     if hasattr(rows, "to_pylist"):
         table = rows
-        records: list[dict[str, Any]] = rows.to_pylist()
+        if fmt in ("parquet", "csv"):  # written by Arrow, no Python rows
+            records: list[dict[str, Any]] = []
+        else:
+            records = rows.to_pylist()
     else:
-        table = None
         records = list(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")  # writes None as an empty field
+        if table is not None:  # column-wise: no dict per row
+            w.writerow(table.column_names)
+            w.writerows(zip(*(c.to_pylist() for c in table.columns), strict=True))
+        elif records:
+            w.writerow(list(records[0]))
+            w.writerows([r.get(c) for c in records[0]] for r in records)
+        _write(buf, out)
+        return
     if fmt == "parquet":
         if out is None:
             raise UsageError("--format parquet needs --out FILE")
@@ -66,14 +80,12 @@ def emit(
     if fmt == "json" or fmt == "table":
         json.dump(records, buf, default=str, ensure_ascii=False, indent=1)
         buf.write("\n")
-    elif fmt == "csv":
-        columns = list(records[0]) if records else []
-        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        w.writeheader()
-        for r in records:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     else:
         raise UsageError(f"unknown format {fmt!r}")
+    _write(buf, out)
+
+
+def _write(buf: io.StringIO, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
