@@ -205,21 +205,25 @@ def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> An
     order = list(dict.fromkeys(order))
     y = alt.Y("hub:N", sort=order, title=None)
     base = alt.Chart(alt.Data(values=list(rows)))
-    rule = base.mark_rule().encode(
+    rule = base.mark_rule(strokeWidth=2).encode(
         y=y,
+        yOffset="leg:N",  # the two legs of a hub side by side, not on top of each other
         x=alt.X("ci_low:Q", title="CHPL growth minus control growth (DiD)"),
         x2="ci_high:Q",
         color="leg:N",
     )
     point = base.mark_point(filled=True, size=60).encode(
         y=y,
+        yOffset="leg:N",
         x="did:Q",
         color=alt.Color("leg:N", title=None),
         tooltip=["hub:N", "leg:N", alt.Tooltip("did:Q", format=".2f"), "rank:Q"],
     )
     zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[3, 3]).encode(x="x:Q")
     return alt.layer(zero, rule, point).properties(
-        width=WIDTH, title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic)
+        width=WIDTH,
+        height=alt.Step(11),  # per leg within a hub
+        title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic)
     )
 
 
