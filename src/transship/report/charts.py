@@ -223,7 +223,7 @@ def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> An
     return alt.layer(zero, rule, point).properties(
         width=WIDTH,
         height=alt.Step(11),  # per leg within a hub
-        title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic)
+        title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic),
     )
 
 
