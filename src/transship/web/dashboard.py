@@ -10,6 +10,7 @@ process can write to it and nothing here writes trade_flows, so pages are cached
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import threading
@@ -60,7 +61,6 @@ class PageData:
 
 # -- pages: filters in, PageData out ------------------------------------------------------
 def overview_page(con: Any, f: dict[str, str]) -> PageData:
-    from transship.analysis.hubs import hubs
     from transship.report.charts import compare_bars, hubs_chart, spec
     from transship.report.views import compared
 
@@ -85,8 +85,7 @@ def overview_page(con: Any, f: dict[str, str]) -> PageData:
             )
         )
     }
-    ranking = hubs(con, products=f["products"], baseline=f["baseline"])
-    ranked = ranking.to_pyarrow().to_pylist()
+    ranking, ranked = _ranking(con, f["products"], f["baseline"])
     if any(r["did"] is not None for r in ranked):
         charts["ranking"] = spec(hubs_chart(ranked, synthetic=ranking.synthetic))
     return PageData(
@@ -99,6 +98,16 @@ def overview_page(con: Any, f: dict[str, str]) -> PageData:
         synthetic=v.synthetic or ranking.synthetic,
         notes=list(dict.fromkeys(v.notes + ranking.notes)),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _ranking(con: Any, products: str, baseline: str) -> tuple[Any, list[dict[str, Any]]]:
+    """hubs() does not depend on the overview's period or target: computed once per
+    (products, baseline) for a connection, whatever the other filters."""
+    from transship.analysis.hubs import hubs
+
+    r = hubs(con, products=products, baseline=baseline)
+    return r, r.to_pyarrow().to_pylist()
 
 
 def hub_page(con: Any, f: dict[str, str]) -> PageData:
