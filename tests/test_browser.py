@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.test_report import demo_source
 from transship.settings import get_settings
-from transship.sources.synthetic import SyntheticSample
 from transship.warehouse import Warehouse, open_warehouse
 
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -49,7 +49,7 @@ def browser() -> Iterator[Any]:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
     with Warehouse(path) as wh:
-        wh.ingest(SyntheticSample())
+        wh.ingest(demo_source())
     return path
 
 
