@@ -136,7 +136,7 @@ def compare_bars(
             ),
             tooltip=[f"{key}:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
         )
-        .properties(width=WIDTH, title=_title(title, synthetic))
+        .properties(width=WIDTH, height=alt.Step(9), title=_title(title, synthetic))
     )
 
 
