@@ -4,9 +4,9 @@
 Prints, from one run:
 - the wall time of `transship report` (defaults: TUR, russia+ft_five, Jan-Sep 2023) in a new
   process, with the Vega bundle cache empty (first report on a machine) and filled; < 5 s;
-- dashboard page latency over real HTTP (uvicorn on loopback): p50/p95 of first requests
-  for distinct filter sets (pages computed) and of repeated requests (served from the page
-  cache); target p95 < 300 ms.
+- dashboard page latency over real HTTP (uvicorn on loopback), once the default pages the
+  server computes at startup are done: p50/p95 of first requests for other filter sets
+  (pages computed) and of repeated requests (served from the page cache); target p95 < 300 ms.
 """
 
 from __future__ import annotations
@@ -77,17 +77,14 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(get_settings().model_copy(update={"warehouse": db})),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
+    app = create_app(get_settings().model_copy(update={"warehouse": db}))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
+    t = time.perf_counter()
+    app.state.dashboard.wait_warm()  # the default pages, computed at startup
+    print(f"dashboard: default pages computed at startup in {time.perf_counter() - t:.1f}s")
     base = f"http://127.0.0.1:{port}"
     pages = ("/", "/hub", "/product", "/mirror")
     filters = [
@@ -112,7 +109,10 @@ def main() -> None:
                 client.get(base + u).raise_for_status()
                 warm.append((time.perf_counter() - t) * 1000)
     server.should_exit = True
-    for name, xs in (("first request per filter set", cold), ("repeated requests", warm)):
+    for name, xs in (
+        ("first visit of 20 URLs (4 defaults precomputed)", cold),
+        ("repeated visits", warm),
+    ):
         print(
             f"dashboard {name}: n={len(xs)} p50 {statistics.median(xs):.0f} ms, "
             f"p95 {p95(xs):.0f} ms -> ratio to {PAGE_TARGET_MS:.0f} ms target "

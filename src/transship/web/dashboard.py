@@ -341,6 +341,11 @@ class Dashboard:
         self._warmer = threading.Thread(target=self.warm, name="transship-warm", daemon=True)
         self._warmer.start()
 
+    def wait_warm(self, timeout: float | None = None) -> None:
+        """Block until the default pages are computed (benchmarks measure a settled server)."""
+        if self._warmer is not None:
+            self._warmer.join(timeout)
+
     def warm(self) -> None:
         """Compute every page with its default filters, so the first visit is served from
         the cache. Errors are left for the request that shows them."""
