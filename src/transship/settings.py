@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class Settings(BaseSettings):
         ge=1,
         le=1024,
         description="CSV bytes parsed per batch when ingesting files; bounds ingest memory.",
+    )
+    chromium: Path | None = Field(
+        default_factory=lambda: _which_chromium(),
+        description="Chromium used for PDF reports and browser tests (TRANSSHIP_CHROMIUM; "
+        "default: chromium on PATH, else Playwright's own browser).",
     )
 
     # -- screening (party matching thresholds; scores are 0-100, see screening/matcher.py) --
@@ -102,6 +108,14 @@ class Settings(BaseSettings):
 
     def tokens(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())
+
+
+def _which_chromium() -> Path | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
 
 
 @cache

@@ -6,6 +6,7 @@ from transship.cli import (  # noqa: F401  (registers the commands)
     analysis,
     data,
     demo,
+    report,
     screening,
     serve,
     sources,

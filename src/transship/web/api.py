@@ -140,10 +140,21 @@ class ScreeningService:
             self._matchers[key] = Matcher.from_warehouse(self._warehouse().con, list(key), t)
         return self._matchers[key]
 
-    def screen(self, req: ScreenRequest) -> ScreenResponse:
+    def screen_table(
+        self, table: Any, policy: Any, lists: list[str] | None, channel: str
+    ) -> tuple[Any, tuple[int, int]]:
+        """Screen conformed declarations and append the decisions to the audit trail under
+        `channel`; the API and the dashboard's upload page share this (one lock, one chain)."""
         from transship.screening import audit
-        from transship.screening.declarations import from_records
         from transship.screening.engine import screen_table
+
+        with self._lock:
+            matcher = self.matcher(self._lists(lists))
+            result = screen_table(table, policy, matcher)
+            return result, audit.append(self._warehouse().con, result, table, channel)
+
+    def screen(self, req: ScreenRequest) -> ScreenResponse:
+        from transship.screening.declarations import from_records
         from transship.screening.policies import load_policy
 
         items = req.declarations if req.declarations is not None else [req.declaration]
@@ -153,12 +164,7 @@ class ScreeningService:
             )
         policy = load_policy(req.policy or self.settings.api_policy)
         records = [d.model_dump(mode="json", exclude_none=True) for d in items if d is not None]
-        with self._lock:
-            lists = self._lists(req.lists)
-            matcher = self.matcher(lists)
-            table = from_records(records)
-            result = screen_table(table, policy, matcher)
-            first, last = audit.append(self._warehouse().con, result, table, "api")
+        result, (first, last) = self.screen_table(from_records(records), policy, req.lists, "api")
         rows = result.table.to_pylist()
         decisions = []
         for i, row in enumerate(rows):

@@ -1,11 +1,13 @@
 """The FastAPI application: `create_app()` wires settings, limits, errors and the routers.
 
-Routers live in their own modules (api.py: the screening API under /v1); add a new area by
-including its router in `create_app`.
+Routers live in their own modules (api.py: the screening API under /v1; dashboard.py: the
+pages); add a new area by including its router in `create_app`.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -66,13 +68,22 @@ async def _no_receive() -> dict[str, Any]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The transship web application (screening API; the dashboard plugs in here too)."""
+    """The transship web application: the screening API under /v1 and the dashboard pages."""
     from transship.web import api
+    from transship.web.dashboard import mount_dashboard
 
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.dashboard.start_warming()  # default pages computed in the background
+        yield
+        app.state.dashboard.close()
+
     app = FastAPI(
         title="transship",
         version=__version__,
+        lifespan=lifespan,
         description="Screen customs declarations against sanctions policies and lists, "
         "with the reason for every decision. Authenticate with `Authorization: Bearer <token>`.",
     )
@@ -84,5 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
 
     app.include_router(api.router)
+    mount_dashboard(app, settings)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
     return app

@@ -1,0 +1,321 @@
+"""Altair / Vega-Lite charts of a hub story and of analysis results, and static export.
+
+Data is inlined as values (no pandas, no URLs), so a spec renders anywhere with no network.
+Charts of synthetic data say SYNTHETIC in their title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from transship.errors import UsageError
+
+if TYPE_CHECKING:
+    from transship.report.story import HubStory
+
+STORY_KINDS = ("monthly", "compare", "mirror", "tiers", "products")
+KINDS = (*STORY_KINDS, "hubs")
+WIDTH = 640
+USD = "$,.3s"  # $37.6M
+
+
+def _alt() -> Any:
+    import altair as alt
+
+    return alt
+
+
+def _title(text: str, synthetic: bool, subtitle: str | None = None) -> dict[str, Any]:
+    t: dict[str, Any] = {"text": ("SYNTHETIC DATA - " if synthetic else "") + text}
+    if subtitle:
+        t["subtitle"] = subtitle
+    if synthetic:
+        t["color"] = "#b45309"
+    return t
+
+
+def monthly_chart(story: HubStory) -> Any:
+    """Monthly exports of the hub to each partner (stacked), the baseline years' range and
+    mean for the same calendar month, and timeline events as rules."""
+    alt = _alt()
+    x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y"))
+    bars = (
+        alt.Chart(alt.Data(values=story.monthly))
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("sum(value_usd):Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color("partner:N", title="Partner"),
+            tooltip=[
+                alt.Tooltip("period:T", format="%b %Y"),
+                "partner:N",
+                alt.Tooltip("sum(value_usd):Q", format=USD, title="value"),
+            ],
+        )
+    )
+    layers = [bars]
+    if story.band:
+        base = alt.Chart(alt.Data(values=story.band))
+        layers.insert(
+            0,
+            base.mark_area(opacity=0.25, color="#6b7280").encode(
+                x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("mean:Q", format=USD)]
+            ),
+        )
+        layers.append(base.mark_line(color="#374151", strokeDash=[4, 3]).encode(x=x, y="mean:Q"))
+    if story.events:
+        ev = alt.Chart(alt.Data(values=story.events))
+        layers.append(ev.mark_rule(color="#dc2626").encode(x="date:T", tooltip=["title:N"]))
+        layers.append(
+            ev.mark_text(align="left", dx=3, dy=-4, angle=0, color="#dc2626", baseline="bottom")
+            .transform_calculate(ypx="12 + 13 * datum.lane")
+            .encode(x="date:T", y=alt.Y("ypx:Q", scale=None), text="id:N")
+        )
+    band_text = (
+        f"grey band: range of {story.baseline.start.year}-{story.baseline.end.year} for the "
+        "same calendar month, dashed: its mean; red: timeline events"
+        if story.band
+        else None
+    )
+    return alt.layer(*layers).properties(
+        width=WIDTH,
+        height=280,
+        title=_title(
+            f"{story.hub} {story.products} exports to {story.target}, monthly",
+            story.synthetic,
+            band_text,
+        ),
+    )
+
+
+def compare_chart(story: HubStory) -> Any:
+    """Per partner: the period, the same months a year earlier, the baseline mean."""
+    return compare_bars(
+        story.by_partner,
+        key="partner",
+        labels=(
+            str(story.period),
+            f"{story.prior} (prior)",
+            f"{story.baseline.start.year}-{story.baseline.end.year} mean",
+        ),
+        title=f"{story.hub} {story.products} exports: same months compared",
+        synthetic=story.synthetic,
+    )
+
+
+def compare_bars(
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: str,
+    labels: tuple[str, str, str],
+    title: str,
+    synthetic: bool,
+) -> Any:
+    """Grouped bars per `key`: value_usd, compare_usd and baseline_usd, labelled `labels`."""
+    alt = _alt()
+    long = [
+        {key: r[key], "measure": label, "value_usd": r[col]}
+        for r in rows
+        for label, col in zip(labels, ("value_usd", "compare_usd", "baseline_usd"), strict=True)
+        if r.get(col) is not None
+    ]
+    return (
+        alt.Chart(alt.Data(values=long))
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{key}:N", title=None, sort=[r[key] for r in rows]),
+            yOffset=alt.YOffset("measure:N", sort=list(labels)),
+            x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color(
+                "measure:N",
+                sort=list(labels),
+                title=None,
+                scale=alt.Scale(range=["#1d4ed8", "#93c5fd", "#9ca3af"]),
+            ),
+            tooltip=[f"{key}:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
+        )
+        .properties(width=WIDTH, height=alt.Step(9), title=_title(title, synthetic))
+    )
+
+
+def series_chart(
+    series: Sequence[dict[str, Any]], *, key_title: str, title: str, synthetic: bool
+) -> Any:
+    """Monthly values stacked by `key` (rows: period, key, value_usd)."""
+    alt = _alt()
+    return (
+        alt.Chart(alt.Data(values=list(series)))
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("sum(value_usd):Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color("key:N", title=key_title),
+            tooltip=[
+                alt.Tooltip("period:T", format="%b %Y"),
+                alt.Tooltip("key:N", title=key_title),
+                alt.Tooltip("sum(value_usd):Q", format=USD, title="value"),
+            ],
+        )
+        .properties(width=WIDTH, height=240, title=_title(title, synthetic))
+    )
+
+
+def mirror_chart(rows: Sequence[dict[str, Any]], *, title: str, synthetic: bool) -> Any:
+    """Exporter-reported X against importer-reported M converted to FOB, per partner.
+    `rows` have partner (or importer), x_usd, m_fob_usd."""
+    alt = _alt()
+    long = []
+    for r in rows:
+        who = r.get("partner") or r.get("importer")
+        for label, key in (
+            ("exporter reports (X)", "x_usd"),
+            ("importer reports (M fob)", "m_fob_usd"),
+        ):
+            if r.get(key) is not None:
+                long.append({"partner": who, "side": label, "value_usd": r[key]})
+    return (
+        alt.Chart(alt.Data(values=long))
+        .mark_bar()
+        .encode(
+            y=alt.Y("partner:N", title=None),
+            yOffset="side:N",
+            x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color("side:N", title=None, scale=alt.Scale(range=["#1d4ed8", "#f59e0b"])),
+            tooltip=["partner:N", "side:N", alt.Tooltip("value_usd:Q", format=USD)],
+        )
+        .properties(width=WIDTH, title=_title(title, synthetic))
+    )
+
+
+def story_mirror_chart(story: HubStory) -> Any:
+    return mirror_chart(
+        story.mirror,
+        title=f"Mirror: {story.hub} exports vs partners' imports from {story.hub}, {story.period}",
+        synthetic=story.synthetic,
+    )
+
+
+def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> Any:
+    """Hub ranking: difference-in-differences estimate with its interval, per hub and leg.
+    `rows` are analysis.hubs() rows (hub, leg, did, ci_low, ci_high, rank)."""
+    alt = _alt()
+    order = [r["hub"] for r in sorted(rows, key=lambda r: r.get("rank") or 0)]
+    order = list(dict.fromkeys(order))
+    y = alt.Y("hub:N", sort=order, title=None)
+    base = alt.Chart(alt.Data(values=list(rows)))
+    rule = base.mark_rule(strokeWidth=2).encode(
+        y=y,
+        yOffset="leg:N",  # the two legs of a hub side by side, not on top of each other
+        x=alt.X("ci_low:Q", title="CHPL growth minus control growth (DiD)"),
+        x2="ci_high:Q",
+        color="leg:N",
+    )
+    point = base.mark_point(filled=True, size=60).encode(
+        y=y,
+        yOffset="leg:N",
+        x="did:Q",
+        color=alt.Color("leg:N", title=None),
+        tooltip=["hub:N", "leg:N", alt.Tooltip("did:Q", format=".2f"), "rank:Q"],
+    )
+    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[3, 3]).encode(x="x:Q")
+    return alt.layer(zero, rule, point).properties(
+        width=WIDTH,
+        height=alt.Step(11),  # per leg within a hub
+        title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic),
+    )
+
+
+def tiers_chart(story: HubStory) -> Any:
+    alt = _alt()
+    return (
+        alt.Chart(alt.Data(values=story.by_tier))
+        .mark_bar()
+        .encode(
+            x=alt.X("tier:N", title="CHPL tier", sort=None),
+            y=alt.Y("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
+            tooltip=["tier:N", alt.Tooltip("value_usd:Q", format=USD)],
+        )
+        .properties(width=300, title=_title(f"By CHPL tier, {story.period}", story.synthetic))
+    )
+
+
+def products_chart(story: HubStory) -> Any:
+    alt = _alt()
+    return (
+        alt.Chart(alt.Data(values=story.top_hs))
+        .mark_bar()
+        .encode(
+            y=alt.Y("hs2022:N", sort="-x", title="HS2022"),
+            x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
+            color=alt.Color("tier:N", title="tier"),
+            tooltip=["hs2022:N", "description:N", "tier:N", alt.Tooltip("value_usd:Q", format=USD)],
+        )
+        .properties(width=WIDTH, title=_title(f"Top HS codes, {story.period}", story.synthetic))
+    )
+
+
+def story_charts(story: HubStory) -> dict[str, Any]:
+    """The report's charts by kind, in reading order."""
+    return {
+        "monthly": monthly_chart(story),
+        "compare": compare_chart(story),
+        "mirror": story_mirror_chart(story),
+        "tiers": tiers_chart(story),
+        "products": products_chart(story),
+    }
+
+
+def make_chart(con: Any, kind: str, **params: Any) -> Any:
+    """One chart by kind. Story kinds take hub_story()'s parameters (hub, target, period,
+    products, baseline); `hubs` ranks the candidate hubs (analysis.hubs: products, baseline)."""
+    from transship.report.story import hub_story
+
+    if kind == "hubs":
+        from transship.analysis.hubs import hubs
+
+        r = hubs(
+            con,
+            products=params.get("products", "chpl"),
+            baseline=params.get("baseline", "2015..2021"),
+        )
+        rows = r.to_pyarrow().to_pylist()
+        if not any(x["did"] is not None for x in rows):
+            raise UsageError(
+                "no hub has a difference-in-differences estimate (no control goods "
+                "in the data); see `transship hubs`"
+            )
+        return hubs_chart(rows, synthetic=r.synthetic)
+    if kind not in STORY_KINDS:
+        raise UsageError(f"chart kind {kind!r}: kinds are {', '.join(KINDS)}")
+    return story_charts(hub_story(con, **params))[kind]
+
+
+def spec(chart: Any) -> dict[str, Any]:
+    """The chart's Vega-Lite spec as a dict."""
+    return chart.to_dict()  # type: ignore[no-any-return]
+
+
+def save_chart(chart: Any, out: Path) -> Path:
+    """Write a chart as .png, .svg, .pdf (static, via vl-convert) or .json / .html."""
+    import json
+
+    import vl_convert as vlc
+
+    s = spec(chart)
+    suffix = out.suffix.lower()
+    no_net: list[str] = []  # data is inline; never fetch anything
+    if suffix == ".png":
+        out.write_bytes(vlc.vegalite_to_png(s, scale=2, allowed_base_urls=no_net))
+    elif suffix == ".svg":
+        out.write_text(vlc.vegalite_to_svg(s, allowed_base_urls=no_net), encoding="utf-8")
+    elif suffix == ".pdf":
+        out.write_bytes(vlc.vegalite_to_pdf(s, allowed_base_urls=no_net))
+    elif suffix == ".json":
+        out.write_text(json.dumps(s, indent=1, default=str), encoding="utf-8")
+    elif suffix == ".html":
+        out.write_text(vlc.vegalite_to_html(s, bundle=True), encoding="utf-8")
+    else:
+        raise UsageError(f"--out {out}: use .png, .svg, .pdf, .json or .html")
+    return out
