@@ -90,6 +90,7 @@ def run_demo(
     )
     console.print(
         f"\n[bold yellow]SYNTHETIC[/] demo done in {summary.seconds:.0f}s. Next:\n{report}"
+        f"  transship -w {path} serve               # the dashboard: http://127.0.0.1:8000/\n"
         f"  transship -w {path} evaluate            # detectors vs the injected ground truth\n"
         f"  transship -w {path} flows --reporter TUR --partner {DEST} "
         "--products chpl:tier1,tier2 --period 2023-01..2023-09 --by partner,tier\n"
