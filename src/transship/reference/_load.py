@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import difflib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,3 +150,23 @@ def data_files(data_dir: Path) -> list[Path]:
         for p in data_dir.iterdir()
         if p.suffix in {".csv", ".yaml"} and not p.name.endswith(".meta.yaml")
     )
+
+
+def yaml_line(node: Any, loc: Sequence[int | str]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location `loc` (as deep as it exists),
+    so a validation error can name the line of the offending field."""
+    line = int(node.start_mark.line) + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == str(part)), None)
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        else:
+            break
+        line = int(node.start_mark.line) + 1
+    return line

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from transship.errors import InputError, UsageError
 from transship.reference import DATA_DIR, ReferenceDataError, SourceRef, parse_countries
 from transship.reference import parse_products as _parse_products
+from transship.reference._load import yaml_line
 
 POLICY_DIR = DATA_DIR / "policies"
 Action = Literal["BLOCK", "FLAG", "ALLOW"]
@@ -164,27 +165,6 @@ def parse_product_prefixes(expr: str) -> tuple[tuple[str, ...], str]:
 
 
 # -- loading with line numbers ---------------------------------------------------------------
-def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at pydantic location `loc` (nearest found)."""
-    import yaml
-
-    line: int = int(node.start_mark.line) + 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-            if nxt is None:
-                break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key >= len(node.value):
-                break
-            node = node.value[key]
-        else:
-            break
-        line = int(node.start_mark.line) + 1
-    return line
-
-
 def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(policy)"
 
@@ -216,7 +196,7 @@ def load_policy_file(path: Path) -> Policy:
         err = e.errors()[0]
         loc = tuple(err["loc"])
         raise InputError(
-            err["msg"], file=name, line=_line_of(root, loc), column=_field(loc)
+            err["msg"], file=name, line=yaml_line(root, loc), column=_field(loc)
         ) from None
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -226,7 +206,7 @@ def load_policy_file(path: Path) -> Policy:
             raise InputError(
                 f"duplicate rule id {r.id!r}",
                 file=name,
-                line=_line_of(root, loc),
+                line=yaml_line(root, loc),
                 column=_field(loc),
             )
         seen.add(r.id)
@@ -242,7 +222,7 @@ def load_policy_file(path: Path) -> Policy:
                     countries[cond] = parse_countries(expr)
             except (ReferenceDataError, ValueError) as e:
                 raise InputError(
-                    str(e), file=name, line=_line_of(root, loc), column=_field(loc)
+                    str(e), file=name, line=yaml_line(root, loc), column=_field(loc)
                 ) from None
         rules.append(Rule(r, prefixes, label, countries))
     return Policy(spec, tuple(rules), path)

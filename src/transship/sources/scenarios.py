@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from transship import reference
 from transship.errors import InputError
 from transship.reference import ReferenceDataError
+from transship.reference._load import yaml_line
 
 DEFAULT_FILE = reference.DATA_DIR / "synthetic_scenarios.yaml"
 # Labels are HS2022 cells; the generator writes HS2022 codes from 2022 on.
@@ -171,25 +172,6 @@ def _ordinal(m: date) -> int:
     return m.year * 12 + m.month - 1
 
 
-def _line_of(node: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
-    """1-based line of the YAML node at `loc` (as deep as it exists)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == str(part)), None)
-            if nxt is None:
-                break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def load_scenarios(
     spec: str | Path | None = "default", *, countries: Sequence[str], products: Sequence[str]
 ) -> ScenarioSet:
@@ -224,7 +206,7 @@ def load_scenarios(
     for i, body in enumerate(data["scenarios"]):
         where = ("scenarios", i)
         if not isinstance(body, dict):
-            raise InputError("each scenario is a mapping", file=name, line=_line_of(root, where))
+            raise InputError("each scenario is a mapping", file=name, line=yaml_line(root, where))
         try:
             sc = _ADAPTER.validate_python(body)
         except ValidationError as e:
@@ -234,7 +216,7 @@ def load_scenarios(
             raise InputError(
                 f"scenario {body.get('id', i + 1)!r}: {err['msg']}",
                 file=name,
-                line=_line_of(root, [*where, *loc[:1]]),
+                line=yaml_line(root, [*where, *loc[:1]]),
                 column=field,
             ) from None
 
@@ -242,7 +224,7 @@ def load_scenarios(
             return InputError(
                 f"scenario {sc.id!r}: {message}",
                 file=name,
-                line=_line_of(root, [*where, field]),
+                line=yaml_line(root, [*where, field]),
                 column=field,
             )
 
