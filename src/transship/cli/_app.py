@@ -34,6 +34,11 @@ class OutFormat(StrEnum):
     parquet = "parquet"
 
 
+# Options most commands share, declared once so their help reads the same everywhere.
+FormatOpt = Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")]
+OutOpt = Annotated[Path | None, typer.Option(help="Write to this file.")]
+
+
 class RefKind(StrEnum):
     chpl = "chpl"
     countries = "countries"

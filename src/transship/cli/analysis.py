@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from transship.cli._app import (
+    FormatOpt,
     OutFormat,
+    OutOpt,
     app,
     handle_errors,
     print_notes,
@@ -55,6 +57,9 @@ def _label(n: int) -> Any:
     return pa.array(["SYNTHETIC"] * n, pa.string())
 
 
+EngineOpt = Annotated[Engine, typer.Option(help="Run on duckdb or spark.")]
+
+
 # -- queries --------------------------------------------------------------------------------
 @app.command()
 @handle_errors
@@ -83,11 +88,9 @@ def flows(
     baseline: Annotated[
         str | None, typer.Option(help="Baseline years, e.g. 2015..2021: mean of the same months.")
     ] = None,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    engine: EngineOpt = Engine.duckdb,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Trade value by reporter, partner, product, CHPL tier or period."""
     from transship.analysis.flows import flows as run
@@ -143,11 +146,9 @@ def mirror(
     ] = 2,
     by_product: Annotated[bool, typer.Option("--by-product", help="One row per HS code.")] = False,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    engine: EngineOpt = Engine.duckdb,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Mirror gaps: exporter-reported X vs importer-reported M (CIF->FOB), with flags."""
     from transship.analysis.mirror import mirror as run
@@ -193,11 +194,9 @@ def hubs(
         str, typer.Option(help="Control products: auto (same HS4 headings) or codes.")
     ] = "auto",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    engine: EngineOpt = Engine.duckdb,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Rank hubs: CHPL vs control growth after an event (difference-in-differences)."""
     from transship.analysis.hubs import hubs as run
@@ -238,11 +237,9 @@ def anomalies(
     ] = 12,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
     limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    engine: EngineOpt = Engine.duckdb,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Rank (reporter, partner, product) surges by a robust score vs their own past."""
     from transship.analysis.anomalies import anomalies as run
@@ -279,11 +276,9 @@ def event_study(
     before: Annotated[int, typer.Option(help="Months before the event.")] = 12,
     after: Annotated[int, typer.Option(help="Months after the event.")] = 12,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    engine: EngineOpt = Engine.duckdb,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Monthly values around a sanctions event, indexed to the months before it."""
     from transship.analysis.anomalies import event_study as run
@@ -321,11 +316,11 @@ def headline(
     ] = None,
     flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
-    engine: Annotated[Engine, typer.Option(help="Run on duckdb or spark.")] = Engine.duckdb,
+    engine: EngineOpt = Engine.duckdb,
     format: Annotated[
         OutFormat, typer.Option("--format", "-f", help="table or json (one object).")
     ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    out: OutOpt = None,
 ) -> None:
     """The headline: total vs a year earlier vs a baseline, by partner, monthly peak."""
     import json

@@ -10,7 +10,9 @@ import typer
 
 from transship.cli._app import (
     CountryScheme,
+    FormatOpt,
     OutFormat,
+    OutOpt,
     RefKind,
     app,
     export_app,
@@ -174,10 +176,8 @@ def export_parquet(
 @handle_errors
 def reference(
     kind: Annotated[RefKind, typer.Argument(help="Which reference table.")],
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Print reference data: CHPL codes, countries, country groups, sanctions events."""
     from transship import reference as ref
@@ -191,9 +191,7 @@ def reference(
 def batches(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(help="Most recent N batches.")] = 20,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
+    format: FormatOpt = OutFormat.table,
 ) -> None:
     """List ingest batches with their provenance and status, newest first."""
     from transship.output import emit

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from transship.cli._app import (
+    FormatOpt,
     OutFormat,
+    OutOpt,
     app,
     handle_errors,
     ingest_app,
@@ -83,10 +85,8 @@ def evaluate(
         list[str] | None,
         typer.Option(help="Detectors to run: mirror, hubs, anomalies (repeatable; default all)."),
     ] = None,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
-    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
 ) -> None:
     """Score the detectors against a SYNTHETIC warehouse's scenario labels.
 

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from transship.cli._app import OutFormat, app, handle_errors, print_notes, warehouse_path
+from transship.cli._app import (
+    FormatOpt,
+    OutFormat,
+    app,
+    handle_errors,
+    print_notes,
+    warehouse_path,
+)
 
 lists_app = typer.Typer(help="Sanctions lists for party screening (stored in the warehouse).")
 audit_app = typer.Typer(help="The hash-chained audit trail of screening decisions.")
@@ -131,9 +138,7 @@ def lists_load(
 @handle_errors
 def lists_list(
     ctx: typer.Context,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
+    format: FormatOpt = OutFormat.table,
 ) -> None:
     """Show the loaded sanctions lists with their sources and checksums."""
     from transship.output import emit
@@ -145,9 +150,7 @@ def lists_list(
 @app.command()
 @handle_errors
 def policies(
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
+    format: FormatOpt = OutFormat.table,
 ) -> None:
     """List the screening policies and their rules (with legal sources)."""
     from transship.output import emit

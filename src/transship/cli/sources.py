@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from transship.cli._app import (
+    FormatOpt,
     OutFormat,
     app,
     handle_errors,
@@ -188,9 +189,7 @@ def ingest_comext(
 @handle_errors
 def sources(
     ctx: typer.Context,
-    format: Annotated[
-        OutFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutFormat.table,
+    format: FormatOpt = OutFormat.table,
 ) -> None:
     """List data sources: what each needs, what is cached, what the warehouse holds from it."""
     from transship.output import emit
