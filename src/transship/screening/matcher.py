@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from transship.errors import UsageError
-from transship.screening.names import core_name, normalize_name, skeleton
+from transship.screening.names import core_name, skeleton
+from transship.screening.normalize import prepare_query
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,16 @@ class Hit:
     country_match: bool | None
     level: str  # BLOCK | FLAG
     programs: str | None
+    # What the party name was cleaned of before it matched (screening.normalize), e.g.
+    # "format characters removed; confusables folded"; None when it matched as given.
+    normalised: str | None = None
 
     def describe(self) -> str:
         alias = "" if self.alias == self.caption else f" as {self.alias!r}"
+        note = f" (normalised: {self.normalised})" if self.normalised else ""
         return (
             f"{self.level} {self.list}:{self.entity_id} {self.caption!r}{alias} "
-            f"score {self.score:.1f}"
+            f"score {self.score:.1f}{note}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -170,15 +175,28 @@ class Matcher:
         return [i for i, _ in counts.most_common(self.max_candidates)]
 
     def screen(self, name: str, country: str | None = None, *, limit: int = 5) -> list[Hit]:
-        """Hits for one party name (and ISO alpha-3 country), best first, one per entity."""
+        """Hits for one party name (and ISO alpha-3 country), best first, one per entity.
+
+        The name is cleaned first (screening.normalize: invisible characters, confusables)
+        and its joined forms are scored too; a hit says which normalisation it needed.
+        """
+        query = prepare_query(name or "")
+        best: dict[tuple[str, str], Hit] = {}
+        for i, norm in enumerate(query.forms):
+            for key, hit in self._screen_form(norm, country, query.note(i)).items():
+                if key not in best or hit.score > best[key].score:
+                    best[key] = hit
+        hits = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entity_id))
+        return hits[:limit]
+
+    def _screen_form(
+        self, norm: str, country: str | None, note: str | None
+    ) -> dict[tuple[str, str], Hit]:
         from rapidfuzz import fuzz, process
 
-        norm = normalize_name(name or "")
-        if not norm:
-            return []
         cands = self._candidates(norm)
         if not cands:
-            return []
+            return {}
         t = self.thresholds
         cutoff = max(0.0, t.flag - t.country_bonus)
         scored = process.extract(
@@ -226,6 +244,6 @@ class Matcher:
                 country_match=match,
                 level="BLOCK" if score >= t.block else "FLAG",
                 programs=self._programs[i],
+                normalised=note,
             )
-        hits = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entity_id))
-        return hits[:limit]
+        return best

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transship.reference import DATA_DIR, ReferenceDataError
+from transship.screening.normalize import clean_name
 
 _PUNCT = re.compile(r"[^\w\s]+|_")
 _SPACES = re.compile(r"\s+")
@@ -92,7 +93,7 @@ def normalize_name(name: str) -> str:
     from rigour.names import remove_org_types
 
     forms = name_forms()
-    text = name.casefold().replace(".", "")
+    text = clean_name(name).text.casefold().replace(".", "")  # screening.normalize
     text = remove_org_types(text)
     text = text.translate(_translit_table())
     text = ascii_text(text).lower()

@@ -85,6 +85,9 @@ class HitOut(BaseModel):
     country_match: bool | None
     level: str
     programs: str | None
+    normalised: str | None = Field(
+        None, description="What the party name was cleaned of before it matched, if anything."
+    )
     role: str
 
 

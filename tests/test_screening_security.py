@@ -1,0 +1,144 @@
+"""Issue 12 bypasses: each of these turned a BLOCK into an ALLOW (or a 500) before the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import write
+from transship.screening.lists import load_list
+from transship.screening.matcher import Matcher
+from transship.screening.normalize import (
+    CONFUSABLES,
+    FORMAT_CHARS,
+    JOINED,
+    SPACES,
+    clean_name,
+    joined_forms,
+    prepare_query,
+)
+
+# Variants of the listed "Rosoboroneksport" an attacker (or a sloppy form) may send.
+SPOOFS = {
+    "zero-width space": "Roso\u200bboroneksport",
+    "soft hyphen": "Rosobo\u00adroneksport",
+    "word joiner": "Rosoboron\u2060eksport",
+    "BOM": "\ufeffRosoboroneksport",
+    "bidi override": "Rosoboron\u202eeksport",
+    "newline": "Rosoboron\neksport",
+    "CRLF and tab": "Rosoboron\r\n\teksport",
+    "hyphen": "Rosoboron-eksport",
+    "unicode hyphen": "Rosoboron\u2010eksport",
+    "space": "Rosoboron eksport",
+    "NBSP": "Rosoboron\u00a0eksport",
+    "one Cyrillic o": "Rosob\u043eroneksport",
+    "Cyrillic o e p": "R\u043es\u043eb\u043er\u043en\u0435ks\u0440\u043ert",
+    "Greek omicron": "Rosob\u03bfroneksport",
+    "fullwidth": "".join(chr(ord(c) + 0xFEE0) for c in "Rosoboroneksport"),
+}
+
+
+# -- clean_name: what is removed and folded, and that it says so -----------------------------
+def test_clean_name_strips_format_characters_and_says_so() -> None:
+    for ch in ("\u200b", "\u00ad", "\u2060", "\ufeff", "\u200d", "\u202e", "\u034f", "\ufe0f"):
+        c = clean_name(f"Roso{ch}boroneksport")
+        assert c.text == "Rosoboroneksport", repr(ch)
+        assert c.applied == (FORMAT_CHARS,)
+    assert clean_name("Rosoboroneksport").applied == ()
+    assert clean_name("Rosoboroneksport").note is None
+
+
+def test_clean_name_whitespace_and_dashes() -> None:
+    c = clean_name(" Rosoboron\r\n\teksport\u3000OJSC ")
+    assert c.text == "Rosoboron eksport OJSC" and SPACES in c.applied
+    assert clean_name("Rosoboron\u2014eksport").text == "Rosoboron-eksport"
+    assert clean_name("a\x00b\x07c").text == "abc"
+
+
+def test_confusables_fold_to_the_words_majority_script() -> None:
+    # A Cyrillic о е р in a Latin word become Latin letters ...
+    c = clean_name("R\u043es\u043eb\u043er\u043en\u0435ks\u0440\u043ert")
+    assert c.text == "Rosoboroneksport" and c.applied == (CONFUSABLES,)
+    # ... a Latin a and p in a Cyrillic word become Cyrillic letters (then transliterated) ...
+    assert clean_name("Poмашкa").text == "Ромашка"
+    # ... a whole look-alike word in a Latin name is read as Latin, a real Russian one is not.
+    assert clean_name("\u0410\u0412\u0421 Trading").text == "abc Trading"
+    assert clean_name("ООО Ромашка").text == "ООО Ромашка"
+    assert clean_name("ООО Ромашка").applied == ()
+    assert clean_name("Ромашка Trading").text == "Ромашка Trading"  # ш has no Latin twin
+    # Turkish and accented Latin letters are not confusables of anything.
+    assert clean_name("Dış Ticaret Şirketi").text == "Dış Ticaret Şirketi"
+
+
+def test_joined_forms() -> None:
+    assert joined_forms("rosoboron eksport") == ["rosoboroneksport"]
+    assert joined_forms("a b rosoboron eksport") == ["a b rosoboroneksport"]
+    assert len(joined_forms(" ".join(["word"] * 12))) == 4  # bounded
+    q = prepare_query("Rosoboron-eksport")
+    assert q.forms == ("rosoboron eksport", "rosoboroneksport")
+    assert q.note(0) is None and q.note(1) == f"{JOINED} ('rosoboroneksport')"
+
+
+# -- the matcher: every spoof still hits, and the hit says how --------------------------------
+@pytest.fixture
+def small_list(tmp_path: Path) -> Matcher:
+    lst = write(
+        tmp_path / "l.csv",
+        "id,name,aliases,country,schema\n"
+        "r1,ROSOBORONEKSPORT,RUSSIAN DEFENSE EXPORT ROSOBORONEXPORT,RU,Company\n"
+        "t1,Tekhnopromeksport,,RU,Company\n"
+        "p1,PROMTEKH OOO,,RU,Company\n",
+    )
+    con = duckdb.connect()
+    load_list(con, "small", [lst])
+    return Matcher.from_warehouse(con, ["small"])
+
+
+@pytest.mark.parametrize("kind", sorted(SPOOFS))
+def test_spoofed_names_still_block(small_list: Matcher, kind: str) -> None:
+    hits = small_list.screen(SPOOFS[kind], "RUS")
+    assert hits, f"{kind}: no hit"
+    assert hits[0].entity_id == "r1" and hits[0].level == "BLOCK", (kind, hits[0])
+
+
+def test_hit_says_which_normalisation(small_list: Matcher) -> None:
+    (hit, *_) = small_list.screen("Roso\u200bbor\u043eneksport", "RUS")
+    assert hit.normalised == f"{FORMAT_CHARS}; {CONFUSABLES}"
+    assert "(normalised: format characters removed; confusables folded)" in hit.describe()
+    (plain, *_) = small_list.screen("Rosoboroneksport", "RUS")
+    assert plain.normalised is None and "normalised" not in plain.describe()
+    (joined, *_) = small_list.screen("Rosoboron\neksport", "RUS")
+    assert joined.score == 100.0 and joined.normalised is not None
+    assert SPACES in joined.normalised and JOINED in joined.normalised
+
+
+def test_cyrillic_lookalikes_in_a_latin_name(small_list: Matcher) -> None:
+    # р and о are Cyrillic: without folding, р transliterates to "r" ("rromtekh").
+    (hit, *_) = small_list.screen("\u0440r\u043emtekh", "RUS")
+    assert hit.entity_id == "p1" and hit.level == "BLOCK" and hit.score == 100.0
+
+
+def test_unrelated_names_do_not_gain_hits(small_list: Matcher) -> None:
+    assert small_list.screen("Anadolu Makina Sanayi", "TUR") == []
+    assert small_list.screen("Rosa Borneo Export", "IDN") == []
+
+
+@pytest.fixture(scope="module")
+def ofac(request: pytest.FixtureRequest) -> Matcher:
+    from tests.conftest import SHARED
+
+    s = SHARED / "sanctions-lists/ofac-sdn"
+    if not (s / "2024-05-03/sdn.csv").is_file():
+        pytest.skip(f"real OFAC SDN list not found under {s} (../shared/data)")
+    con = duckdb.connect()
+    load_list(con, "ofac", [s / "2024-05-03/sdn.csv", s / "2025-02-27/alt.csv"])
+    return Matcher.from_warehouse(con, ["ofac"])
+
+
+@pytest.mark.parametrize("kind", sorted(SPOOFS))
+def test_spoofs_block_on_the_real_ofac_list(ofac: Matcher, kind: str) -> None:
+    hits = ofac.screen(SPOOFS[kind], "RUS")
+    assert hits and hits[0].level == "BLOCK", kind
+    assert hits[0].entity_id == "18782"  # ROSOBORONEXPORT OAO (OFAC SDN ent_num 18782)
