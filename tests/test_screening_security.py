@@ -142,3 +142,93 @@ def test_spoofs_block_on_the_real_ofac_list(ofac: Matcher, kind: str) -> None:
     hits = ofac.screen(SPOOFS[kind], "RUS")
     assert hits and hits[0].level == "BLOCK", kind
     assert hits[0].entity_id == "18782"  # ROSOBORONEXPORT OAO (OFAC SDN ent_num 18782)
+
+
+# -- internal columns: no input field can reach them ------------------------------------------
+DECL = {
+    "id": "D1",
+    "date": "2024-11-05",
+    "origin_country": "USA",
+    "destination_country": "RUS",
+    "hs_code": "8542310010",
+}
+SHADOWS = {"_destination_country": "KAZ", "_origin_country": "KAZ", "_row": "7", "_load_error": "x"}
+
+
+def _screen_records(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+
+    table = from_records(records)
+    out: list[dict[str, object]] = screen_table(
+        table, load_policy("tr-customs-2024")
+    ).table.to_pylist()
+    return out
+
+
+def test_shadow_fields_in_json_records_are_passed_through_only() -> None:
+    (plain,) = _screen_records([DECL])
+    assert plain["decision"] == "BLOCK"
+    for field, value in SHADOWS.items():
+        (row,) = _screen_records([{**DECL, field: value}])
+        assert row["decision"] == "BLOCK", (field, row)
+        assert row["error"] is None and row["row"] == 1
+        assert row[field] == value  # passed through under its own name
+    (row,) = _screen_records([{**DECL, **SHADOWS}])
+    assert row["decision"] == "BLOCK" and row["rules"] == plain["rules"]
+
+
+def test_shadow_columns_in_a_csv_file(tmp_path: Path) -> None:
+    from transship.screening.declarations import read_declarations
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+
+    cols = [*DECL, *SHADOWS]
+    f = write(
+        tmp_path / "d.csv",
+        ",".join(cols) + "\n" + ",".join([*map(str, DECL.values()), *SHADOWS.values()]) + "\n"
+        # a ragged line: the reader's own load error must still reach the decision
+        "D2,2024-11-05,USA,RUS\n",
+    )
+    rows = screen_table(read_declarations(f), load_policy("tr-customs-2024")).table.to_pylist()
+    assert rows[0]["decision"] == "BLOCK" and rows[0]["error"] is None
+    assert rows[0]["_destination_country"] == "KAZ" and rows[0]["_load_error"] == "x"
+    assert rows[1]["decision"] == "ERROR" and rows[1]["error"].startswith("line 3: missing")
+    assert rows[1]["_load_error"] is None
+
+
+def test_input_columns_named_like_output_columns_are_refused() -> None:
+    from transship.errors import InputError
+
+    for name in ("decision", "reasons", "row"):
+        with pytest.raises(InputError, match=name):
+            _screen_records([{**DECL, name: "ALLOW"}])
+
+
+def test_nested_party_cannot_shadow_a_flat_field() -> None:
+    from transship.errors import InputError
+
+    rec = {**DECL, "exporter_name": "Rosoboroneksport", "exporter": {"name": "Harmless"}}
+    with pytest.raises(InputError, match="exporter_name"):
+        _screen_records([rec])
+
+
+def test_shadow_fields_over_http(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from transship.settings import Settings
+    from transship.web.app import create_app
+
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    load_list(con, "hand", [write(tmp_path / "l.csv", "id,name,country\ne1,Romashka LLC,RU\n")])
+    con.close()
+    client = TestClient(create_app(Settings(warehouse=wh, api_tokens="t")))
+    auth = {"Authorization": "Bearer t"}
+    for field, value in SHADOWS.items():
+        r = client.post("/v1/screen", json={"declaration": {**DECL, field: value}}, headers=auth)
+        assert r.status_code == 200, (field, r.text)
+        assert r.json()["decisions"][0]["decision"] == "BLOCK", field
+    r = client.post("/v1/screen", json={"declaration": {**DECL, "decision": "ALLOW"}}, headers=auth)
+    assert r.status_code == 422 and "decision" in r.json()["error"]

@@ -98,7 +98,15 @@ def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int,
             mem = duckdb.connect()
             mem.execute("SET enable_progress_bar = false")
             try:
-                mem.register("_decl", declarations)
+                from transship.screening.declarations import is_internal
+
+                # The declaration as given: the readers' internal columns are not part of it.
+                mem.register(
+                    "_decl",
+                    declarations.select(
+                        [c for c in declarations.column_names if not is_internal(c)]
+                    ),
+                )
                 docs = mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
                 records = records.append_column("declaration", docs.column(0))
                 mem.register("_rec", records)

@@ -45,6 +45,18 @@ SCHEMA: tuple[Field, ...] = (
 )
 COLUMNS = tuple(f.name for f in SCHEMA)
 REQUIRED = tuple(f.name for f in SCHEMA if f.required)
+# Columns the screening output writes besides `id` (engine.OUTPUT_COLUMNS): an input column of
+# the same name could not be passed through under its own name, so it is refused.
+OUTPUT_NAMES = ("row", "decision", "rules", "hits", "reasons", "error")
+# Internal columns carry this prefix. conform() refuses any input column name holding a control
+# character, so no CSV header, JSON key or Parquet column can reach one (issue 12: an input
+# `_load_error` once forced ERROR, `_destination_country` overrode the declared destination).
+INTERNAL = "\x00"
+LOAD_ERROR = INTERNAL + "load_error"  # CSV lines that could not be split into the header's fields
+
+
+def is_internal(name: str) -> bool:
+    return name.startswith(INTERNAL)
 
 
 def _as_text_table(table: Any, file: str) -> Any:
@@ -79,6 +91,19 @@ def conform(table: Any, file: str = "<input>") -> Any:
     table = _as_text_table(table, file)
     names = [n.strip() for n in table.column_names]
     table = table.rename_columns(names)
+    for n in names:
+        if any(not ch.isprintable() for ch in n):
+            raise InputError(
+                f"column name {n!r} contains control or invisible characters", file=file, line=1
+            )
+        if n in OUTPUT_NAMES:
+            raise InputError(
+                f"column {n!r} is a column screening writes ({', '.join(OUTPUT_NAMES)}); "
+                "rename or drop it",
+                file=file,
+                line=1,
+                column=n,
+            )
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(
@@ -130,13 +155,14 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
         ) from None
     finally:
         con.close()
-    return conform(table, str(path))
+    if kind != "csv":
+        return conform(table, str(path))
+    table, errors = table
+    # The reader's own column is added after conform(), which checked the input's names.
+    return conform(table, str(path)).append_column(LOAD_ERROR, errors)
 
 
-LOAD_ERROR = "_load_error"  # set on CSV lines that could not be split into the header's fields
-
-
-def _read_csv(con: Any, path: Path) -> Any:
+def _read_csv(con: Any, path: Path) -> tuple[Any, Any]:
     """Every column as text; lines with too many or too few fields become error rows
     (at the end, naming their line) instead of failing the file or being skipped."""
     import csv
@@ -161,18 +187,17 @@ def _read_csv(con: Any, path: Path) -> Any:
     rejects = con.sql(
         "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line"
     ).fetchall()
-    errors = pa.nulls(table.num_rows, pa.string())
-    table = table.append_column(LOAD_ERROR, errors)
+    errors: list[str | None] = [None] * table.num_rows
     if rejects:
         bad: dict[str, list[Any]] = {c: [] for c in table.column_names}
         for line, kind, message, raw in rejects:
             fields = next(csv.reader([raw or ""], delimiter=delim), [])
             for i, c in enumerate(header):
                 bad[c].append(fields[i] if i < len(fields) else None)
-            bad[LOAD_ERROR].append(f"line {line}: {str(kind).lower()} ({message})")
+            errors.append(f"line {line}: {str(kind).lower()} ({message})")
         extra = pa.table({c: pa.array(v, pa.string()) for c, v in bad.items()})
         table = pa.concat_tables([table, extra])
-    return table
+    return table, pa.array(errors, pa.string())
 
 
 def from_records(records: list[dict[str, Any]]) -> Any:
@@ -199,9 +224,14 @@ def from_records(records: list[dict[str, Any]]) -> Any:
 def _flatten(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in record.items():
-        if isinstance(v, dict):
-            for sk, sv in _flatten(v).items():
-                out[f"{k}_{sk}"] = sv
-        else:
-            out[k] = v
+        items = (
+            [(f"{k}_{sk}", sv) for sk, sv in _flatten(v).items()]
+            if isinstance(v, dict)
+            else [(k, v)]
+        )
+        for name, value in items:
+            if name in out:
+                # {"exporter": {"name": A}, "exporter_name": B}: which one was screened?
+                raise InputError(f"field {name!r} given twice (nested and flat)", column=name)
+            out[name] = value
     return out

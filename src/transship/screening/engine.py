@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from transship.errors import UsageError
-from transship.screening.declarations import LOAD_ERROR
+from transship.screening.declarations import COLUMNS, LOAD_ERROR, is_internal
 from transship.screening.matcher import Hit, Matcher
 from transship.screening.policies import SEVERITY, Policy, Rule
 
@@ -321,11 +321,18 @@ def screen_table(
     import pyarrow.compute as pc
 
     n = declarations.num_rows
-    raw = declarations.append_column("_row", pa.array(range(n), pa.int64()))
-    if LOAD_ERROR not in raw.column_names:
-        raw = raw.append_column(LOAD_ERROR, pa.nulls(n, pa.string()))
-    for c in _COUNTRY_COLS:
-        raw = raw.append_column(f"_{c}", _to_iso3(declarations.column(c)))
+    # The SQL sees the schema's columns and our own, never the input's other columns: an
+    # input `_row` or `_destination_country` is passed through below and nothing else.
+    internal = {
+        "_row": pa.array(range(n), pa.int64()),
+        "_load_error": declarations.column(LOAD_ERROR)
+        if LOAD_ERROR in declarations.column_names
+        else pa.nulls(n, pa.string()),
+        **{f"_{c}": _to_iso3(declarations.column(c)) for c in _COUNTRY_COLS},
+    }
+    raw = pa.table(
+        {**{c: declarations.column(c) for c in COLUMNS}, **internal}  # schema names have no "_"
+    )
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
@@ -347,7 +354,7 @@ def screen_table(
     # Rows come back in input order: add the id and pass the other input columns through.
     out = decided.add_column(1, "id", declarations.column("id"))
     for c in declarations.column_names:
-        if c not in OUTPUT_COLUMNS and c != LOAD_ERROR:
+        if c not in OUTPUT_COLUMNS and not is_internal(c):
             out = out.append_column(c, declarations.column(c))
     hit_detail: dict[int, list[Hit]] = {}
     if by_key:
