@@ -3,13 +3,15 @@
 Product sets are written in HS2022 (the CHPL's revision); each row is matched in the
 revision it was reported in, through the reference concordance, and carries the HS2022 code
 it stands for (`hs2022`) and its CHPL tier. Codes with no comparable equivalent in an
-older revision are left out and named in the notes. The product map is a small
+older revision are left out and named in the notes (under the default `strict` concordance;
+`upper` and `reported` are the other modes, see `product_map`). The product map is a small
 `ibis.memtable` joined on (hs_rev, hs), which every Ibis backend (DuckDB, pyspark) supports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,14 +23,30 @@ from transship.periods import PeriodRange, parse_period
 Freq = Literal["M", "A", "auto"]
 
 
-def product_map(products: str, revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows (hs_rev, hs, hs2022, tier) for a product expression in each revision, and notes."""
+# The concordance notes product_map writes (a one-line summary folds them together).
+_CONCORDANCE_NOTE = re.compile(
+    r"^(\d{6} left out of HS\d{4} periods|HS\d{4} \d{6} counted once"
+    r"|\d+ (n:n )?codes counted in HS\d{4} periods)"
+)
+
+
+def product_map(
+    products: str, revisions: Sequence[str], concordance: str = "strict"
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows (hs_rev, hs, hs2022, tier) for a product expression in each revision, and notes.
+
+    `concordance` is a mode of `reference.CONCORDANCE_MODES`: `strict` (UN correlations,
+    exact and single-code mappings), `upper` (n:n codes too, through their older code of the
+    same number or heading, as upper bounds), `reported` (codes as reported). Notes about the
+    mapping are recognised by `is_concordance_note`.
+    """
+    mode = _mode(concordance)
     pset = reference.parse_products(products)
     tiers = {item.hs6: item.tier for item in reference.chpl()}
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for rev in sorted(set(revisions)):
-        mapping = pset.in_revision(rev)
+        mapping = reference.map_in_mode(pset, rev, mode)
         seen: dict[str, str] = {}
         for hs2022, codes in sorted(mapping.codes.items()):
             for code in codes:
@@ -39,16 +57,89 @@ def product_map(products: str, revisions: Sequence[str]) -> tuple[list[dict[str,
                 rows.append(
                     {"hs_rev": rev, "hs": code, "hs2022": hs2022, "tier": tiers.get(hs2022)}
                 )
-        for code, reason in sorted(mapping.not_comparable.items()):
+        for code, reason in sorted(mapping.left_out.items()):
             notes.append(f"{code} left out of {rev} periods: {reason}")
-        if rev != "HS2022":  # the design's rule: a single older code maps, as an upper bound
-            bounds = sorted(c for c, d in mapping.details.items() if d.status == "mapped")
-            if bounds:
+        if rev == "HS2022":
+            continue
+        if mode == "reported":
+            if mapping.codes:
                 notes.append(
-                    f"{len(bounds)} codes counted in {rev} periods through their single {rev} "
-                    f"code, which may also hold other goods (upper bounds): {', '.join(bounds)}"
+                    f"{len(mapping.codes)} codes counted in {rev} periods as "
+                    "reported, under the same six digits, without the UN correlations"
                 )
+            continue
+        # the design's rule: a single older code maps, as an upper bound
+        bounds = sorted(c for c, k in mapping.kinds.items() if k == "mapped")
+        if bounds:
+            notes.append(
+                f"{len(bounds)} codes counted in {rev} periods through their "
+                f"single {rev} code, which may also hold other goods (upper bounds): "
+                f"{', '.join(bounds)}"
+            )
+        uppers = sorted(c for c, k in mapping.kinds.items() if k == "upper")
+        if uppers:
+            shown = ", ".join(f"{c} <- {'+'.join(mapping.codes[c])}" for c in uppers)
+            notes.append(
+                f"{len(uppers)} n:n codes counted in {rev} periods through "
+                f"their older code of the same number or heading (--concordance upper; upper "
+                f"bounds, those codes also held goods now classed elsewhere): {shown}"
+            )
     return rows, notes
+
+
+def _mode(concordance: str) -> reference.ConcordanceMode:
+    if concordance not in reference.CONCORDANCE_MODES:
+        raise UsageError(
+            f"--concordance {concordance!r}: use one of {', '.join(reference.CONCORDANCE_MODES)}"
+        )
+    return concordance  # checked above
+
+
+def comparable_years(
+    products: str, revisions_by_year: dict[int, set[str]], concordance: str = "strict"
+) -> dict[str, list[int]]:
+    """HS2022 code -> the years in which it can be counted, given each year's revisions.
+
+    A year counts for a code when any revision its rows were reported in (or, for a year
+    with no rows, the revision in force) has a code for it under `concordance`.
+    """
+    mode = _mode(concordance)
+    pset = reference.parse_products(products)
+    by_rev: dict[str, set[str]] = {}
+    out: dict[str, list[int]] = {c: [] for c in pset}
+    for year, revs in sorted(revisions_by_year.items()):
+        for rev in revs or {reference.hs_revision_in_force(year)}:
+            if rev not in by_rev:
+                by_rev[rev] = set(reference.map_in_mode(pset, rev, mode).codes)
+        ok = set().union(*(by_rev[r] for r in revs or {reference.hs_revision_in_force(year)}))
+        for c in ok:
+            out[c].append(year)
+    return out
+
+
+def is_concordance_note(note: str) -> bool:
+    return bool(_CONCORDANCE_NOTE.match(note))
+
+
+def summarize_notes(notes: Sequence[str], *, full: bool = False) -> list[str]:
+    """The notes with the concordance notes folded into one line unless `full`."""
+    conc = [n for n in notes if is_concordance_note(n)]
+    if full or len(conc) <= 1:
+        return list(notes)
+    left = sum(" left out of " in n for n in conc)
+    bounds = sum("upper bound" in n for n in conc)
+    parts = []
+    if left:
+        parts.append(f"{left} code/revision pairs left out")
+    if bounds:
+        parts.append(f"{bounds} revisions counted through upper-bound codes")
+    other = len(conc) - left - bounds
+    if other:
+        parts.append(f"{other} more")
+    line = f"concordance: {'; '.join(parts)} (--notes for the list)"
+    first = next(i for i, n in enumerate(notes) if is_concordance_note(n))
+    rest = [n for n in notes if not is_concordance_note(n)]
+    return [*rest[:first], line, *rest[first:]]
 
 
 def as_range(period: str | PeriodRange | None) -> PeriodRange | None:
@@ -82,6 +173,7 @@ class Selection:
     freq: str
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    concordance: str = "strict"
 
 
 def select(
@@ -95,6 +187,7 @@ def select(
     freq: Freq = "auto",
     source: str | None = None,
     mapper: Callable[[Sequence[str]], tuple[list[dict[str, Any]], list[str]]] | None = None,
+    concordance: str = "strict",
 ) -> Selection:
     """Rows of trade_flows matching the filters, each with its HS2022 code and CHPL tier.
 
@@ -102,12 +195,13 @@ def select(
     `periods` is a union of ranges. With `freq="auto"` monthly rows are used when the
     selection has any, so annual rows are never added on top of the months. `mapper`
     replaces the product map: revisions -> (rows with hs_rev, hs, hs2022, tier and any
-    extra columns, notes).
+    extra columns, notes). `concordance` is the mode of `product_map`.
     """
     import ibis
 
     if freq not in ("M", "A", "auto"):
         raise UsageError(f"freq {freq!r}: use M, A or auto")
+    _mode(concordance)
     t = con.table("trade_flows")
     flows_ = [flow] if isinstance(flow, str) else list(flow)
     t = t.filter(t.flow.cast("string").isin(flows_))
@@ -136,7 +230,7 @@ def select(
     revisions = sorted({r["rev"] for r in meta}) or ["HS2022"]
     synthetic = any(bool(r["synth"]) for r in meta)
     t = t.filter(t.freq.cast("string") == freq)
-    rows, notes = (mapper or (lambda revs: product_map(products, revs)))(revisions)
+    rows, notes = (mapper or (lambda revs: product_map(products, revs, concordance)))(revisions)
     if not rows:
         raise UsageError(f"--products {products!r} matches no HS code in {revisions}")
     schema = {k: "string" for k in rows[0]}
@@ -156,7 +250,7 @@ def select(
         t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, *extra, t.period, t.value_usd
     )
     j = j.mutate(year=j.period.year())
-    return Selection(table=j, freq=freq, notes=notes, synthetic=synthetic)
+    return Selection(table=j, freq=freq, notes=notes, synthetic=synthetic, concordance=concordance)
 
 
 def countries(expr: str | Iterable[str]) -> list[str]:

@@ -51,6 +51,7 @@ def anomalies(
     min_pre_months: int = 12,
     mad_floor: float = 0.1,
     source: str | None = None,
+    concordance: str = "strict",
 ) -> AnalysisResult:
     """Rank (reporter, partner, product) series by a robust surge score vs their pre-period."""
     import ibis
@@ -65,7 +66,8 @@ def anomalies(
         raise UsageError("--mad-floor must be positive")
     far = PeriodRange(after, dt.date(2999, 12, 1))
     sel = select(con, reporter=reporter, partner=partner, products=products, flow=flow,
-                 periods=[pre_rng, post_rng or far], freq="M", source=source)  # fmt: skip
+                 periods=[pre_rng, post_rng or far], freq="M", source=source,
+                 concordance=concordance)  # fmt: skip
     t = sel.table
     if post_rng is None:
         last = t.filter(t.period >= after).period.max().to_pyarrow().as_py()
@@ -125,6 +127,7 @@ def event_study(
     before: int = 12,
     after: int = 12,
     source: str | None = None,
+    concordance: str = "strict",
 ) -> AnalysisResult:
     """Monthly values from `before` months before an event to `after` months after it."""
     import ibis
@@ -135,7 +138,7 @@ def event_study(
     e = month_index(ev.date)
     rng = PeriodRange(from_index(e - before), from_index(e + after))
     sel = select(con, reporter=reporter, partner=partner, products=products, flow=flow,
-                 periods=[rng], freq="M", source=source)  # fmt: skip
+                 periods=[rng], freq="M", source=source, concordance=concordance)  # fmt: skip
     t = sel.table
     s = t.group_by("period").agg(v=t.value_usd.sum())
     months = periods_in(rng, "M")

@@ -6,7 +6,10 @@ baseline average.
   (2023-03 with 2022-03).
 - `baseline="2015..2021"` is the mean across those years of the same calendar months: for
   each month of `period`, the average over the baseline years of that calendar month, summed.
-  A baseline year without any matching row counts as zero (and is named in the notes).
+  Each product is averaged over the baseline years in which it is comparable (under the
+  `concordance` mode), so Tier 1 chips, not comparable before HS2017 under `strict`, are
+  averaged over 2017-2021 instead of counting 2015-2016 as zero; the notes name them. A
+  baseline year without any matching row at all counts as zero (and is named in the notes).
 
 Both are one aggregation: rows of the main, compare and baseline windows are aligned onto
 the main period's months through a small month map, tagged, unioned and summed.
@@ -20,6 +23,7 @@ from typing import Any
 from transship.analysis._select import (
     Freq,
     as_range,
+    comparable_years,
     from_index,
     month_index,
     periods_in,
@@ -53,6 +57,7 @@ def flows(
     source: str | None = None,
     compare: str | PeriodRange | None = None,
     baseline: str | PeriodRange | None = None,
+    concordance: str = "strict",
 ) -> AnalysisResult:
     """Sum value_usd over trade_flows, filtered and grouped; optionally vs compare/baseline.
 
@@ -61,7 +66,8 @@ def flows(
     expression (`chpl`, `chpl:tier1,tier2`, `8542,851762`). Columns: the `by` keys,
     `value_usd`, `rows`; with `compare`: `compare_usd`, `compare_multiple` (value/compare),
     `compare_change_usd`; with `baseline`: `baseline_usd`, `baseline_multiple`,
-    `baseline_change_usd`. Multiples are null when the denominator is zero.
+    `baseline_change_usd`. Multiples are null when the denominator is zero. `concordance`:
+    strict (default), upper or reported (see `analysis._select.product_map`).
     """
     import ibis
 
@@ -84,13 +90,13 @@ def flows(
     base_rng = as_range(baseline)
     ranges = [r for r in (main, cmp_rng, base_rng) if r is not None]
     sel = select(con, reporter=reporter, partner=partner, products=products, periods=ranges,
-                 flow=flow, freq=freq, source=source)  # fmt: skip
+                 flow=flow, freq=freq, source=source, concordance=concordance)  # fmt: skip
     t, notes = sel.table, list(sel.notes)
     params: dict[str, Any] = {
         "reporter": reporter, "partner": partner, "products": products,
         "period": str(main) if main else None, "flow": flow, "by": keys, "freq": sel.freq,
         "source": source, "compare": str(cmp_rng) if cmp_rng else None,
-        "baseline": str(base_rng) if base_rng else None,
+        "baseline": str(base_rng) if base_rng else None, "concordance": concordance,
     }  # fmt: skip
 
     if main is None:  # plain sums, as the foundation's query
@@ -117,8 +123,24 @@ def flows(
         mapping = {p.replace(year=y): p for p in main_periods for y in years}
         mapping = {k: v for k, v in mapping.items() if base_rng.start <= k <= base_rng.end}
         aligned = _align(bt, mapping)
-        parts.append(_tag(aligned, keys, b=aligned.value_usd / len(years)))
-        present = set(bt.select(y=bt.year).distinct().to_pyarrow().column(0).to_pylist())
+        found = bt.select(y=bt.year, r=bt.hs_rev).distinct().to_pyarrow().to_pylist()
+        revs_by_year: dict[int, set[str]] = {y: set() for y in years}
+        for r in found:
+            revs_by_year.setdefault(int(r["y"]), set()).add(str(r["r"]))
+        usable = comparable_years(products, revs_by_year, concordance)
+        partial = {c: ys for c, ys in usable.items() if len(ys) < len(years)}
+        if partial:  # each product over the years it is comparable in, not all of them
+            ny = ibis.memtable(
+                {"_code": [c for c, ys in usable.items() if ys],
+                 "_ny": [len(ys) for ys in usable.values() if ys]},
+                schema={"_code": "string", "_ny": "int64"},
+            )  # fmt: skip
+            aligned = aligned.join(ny, aligned.hs2022 == ny._code)
+            parts.append(_tag(aligned, keys, b=aligned.value_usd / aligned._ny))
+            notes.extend(_partial_note(partial, years, concordance))
+        else:
+            parts.append(_tag(aligned, keys, b=aligned.value_usd / len(years)))
+        present = {y for y, revs in revs_by_year.items() if revs}
         empty = [y for y in years if y not in present]
         if empty:
             notes.append(
@@ -185,6 +207,30 @@ def _order(out: Any, keys: list[str]) -> Any:
         return out.order_by([k for k in keys if k in ("period", "year")] + [ibis.desc("value_usd")])
     if keys:
         return out.order_by(ibis.desc("value_usd"))
+    return out
+
+
+def _partial_note(partial: dict[str, list[int]], years: list[int], mode: str) -> list[str]:
+    """One note per set of years: which products the baseline averages over fewer years."""
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for code, ys in sorted(partial.items()):
+        groups.setdefault(tuple(ys), []).append(code)
+    out = []
+    for got, codes in sorted(groups.items()):
+        ys = list(got)
+        if not ys:
+            out.append(
+                f"baseline: {', '.join(codes)} not comparable in any of {years[0]}-{years[-1]} "
+                f"(--concordance {mode}): no baseline"
+            )
+        else:
+            run = ys == list(range(ys[0], ys[-1] + 1))
+            shown = f"{ys[0]}-{ys[-1]}" if run and len(ys) > 2 else ", ".join(map(str, ys))
+            out.append(
+                f"baseline: {', '.join(codes)} averaged over {shown} only, the years "
+                f"{'it is' if len(codes) == 1 else 'they are'} comparable in "
+                f"(--concordance {mode})"
+            )
     return out
 
 

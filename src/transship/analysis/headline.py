@@ -44,13 +44,14 @@ def headline(
     series: str | PeriodRange | None = None,
     flow: str = "export",
     source: str | None = None,
+    concordance: str = "strict",
 ) -> Headline:
     """Totals vs compare and baseline, by partner, and the monthly series (default: from the
     start of the compare period to the end of `period`) with its peak month."""
     main = as_range(period)
     assert main is not None
     kw: dict[str, Any] = {"reporter": reporter, "partner": partner, "products": products,
-                          "flow": flow, "source": source}  # fmt: skip
+                          "flow": flow, "source": source, "concordance": concordance}  # fmt: skip
     total = flows(con, period=main, by=(), compare=compare, baseline=baseline, **kw)
     parts = flows(con, period=main, by=("partner",), compare=compare, baseline=baseline, **kw)
     srange = as_range(series)

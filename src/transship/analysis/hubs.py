@@ -78,6 +78,7 @@ def hubs(
     post: str | PeriodRange | None = None,
     control: str = "auto",
     source: str | None = None,
+    concordance: str = "strict",
 ) -> AnalysisResult:
     """Rank candidate hubs by the DiD of CHPL vs control growth after `event`, per leg."""
     import ibis
@@ -102,7 +103,7 @@ def hubs(
     notes: list[str] = []
 
     def mapper(revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-        rows, pm_notes = product_map(products, revisions)
+        rows, pm_notes = product_map(products, revisions, concordance)
         for r in rows:
             r.pop("tier")
             r["grp"] = "chpl"
@@ -118,7 +119,8 @@ def hubs(
     far = PeriodRange(_next_month(ev_month), dt.date(2999, 12, 1))
     sel = select(con, reporter=hub_set, partner=sorted(set(dest) | set(coal)),
                  flow=["import", "export"], products=products,
-                 periods=[pre, post_rng or far], source=source, mapper=mapper)  # fmt: skip
+                 periods=[pre, post_rng or far], source=source, mapper=mapper,
+                 concordance=concordance)  # fmt: skip
     notes += sel.notes
     t = sel.table
     post_start = _next_month(ev_month) if sel.freq == "M" else dt.date(ev.date.year + 1, 1, 1)
@@ -145,7 +147,7 @@ def hubs(
         post_total=t.value_usd.sum(where=t.in_post),
     )
     # months each product could be observed in the baseline (see module docstring)
-    n_pre = _pre_months(products, ctrl, pre, sel.freq)
+    n_pre = _pre_months(products, ctrl, pre, sel.freq, concordance)
     npre = ibis.memtable(
         {"hs2022": list(n_pre), "n_pre": list(n_pre.values())},
         schema={"hs2022": "string", "n_pre": "int64"},
@@ -190,7 +192,8 @@ def hubs(
                  "variation; rank by did/se within each leg")  # fmt: skip
     params = {"hubs": hubs, "target": target, "neighbours": neighbours, "coalition": coalition,
               "products": products, "event": ev.id, "baseline": str(pre), "post": str(post_rng),
-              "control": control, "control_codes": ctrl, "source": source}  # fmt: skip
+              "control": control, "control_codes": ctrl, "source": source,
+              "concordance": concordance}  # fmt: skip
     return AnalysisResult(out, notes, sel.synthetic, params, sel.freq)
 
 
@@ -204,7 +207,9 @@ def _months(rng: PeriodRange, freq: str) -> int:
     return month_index(rng.end) - month_index(rng.start) + 1
 
 
-def _pre_months(products: str, ctrl: list[str], pre: PeriodRange, freq: str) -> dict[str, int]:
+def _pre_months(
+    products: str, ctrl: list[str], pre: PeriodRange, freq: str, concordance: str = "strict"
+) -> dict[str, int]:
     """Months of `pre` in which each code has a comparable code in the revision in force."""
     pset = reference.parse_products(products)
     out = {c: 0 for c in [*pset, *ctrl]}
@@ -213,8 +218,7 @@ def _pre_months(products: str, ctrl: list[str], pre: PeriodRange, freq: str) -> 
         last = min(pre.end, dt.date(year, 12, 1))
         months = 12 if freq == "A" else month_index(last) - month_index(first) + 1
         rev = reference.hs_revision_in_force(year)
-        ok = set(pset.in_revision(rev).comparable) if rev in ("HS2012", "HS2017", "HS2022") \
-            else set()  # fmt: skip
+        ok = set(reference.map_in_mode(pset, rev, concordance).codes)  # type: ignore[arg-type]
         for c in out:
             if c in ok or (c in ctrl and rev in ("HS2012", "HS2017", "HS2022")):
                 out[c] += months

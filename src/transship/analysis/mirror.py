@@ -50,6 +50,7 @@ def mirror(
     by_product: bool = False,
     source: str | None = None,
     freq: Freq = "auto",
+    concordance: str = "strict",
 ) -> AnalysisResult:
     """Exporter-reported vs importer-reported trade for every exporter x importer pair."""
     import ibis
@@ -63,7 +64,8 @@ def mirror(
     rng = as_range(period)
     ex, im = countries(exporters), countries(importers)
     periods = [rng] if rng else []
-    kw: dict[str, Any] = {"products": products, "periods": periods, "source": source}
+    kw: dict[str, Any] = {"products": products, "periods": periods, "source": source,
+                          "concordance": concordance}  # fmt: skip
     xs = select(con, reporter=ex, partner=im, flow="export", freq=freq, **kw)
     ms = select(con, reporter=im, partner=ex, flow="import", freq=freq, **kw)
     unit = xs.freq if xs.freq == ms.freq else "A"

@@ -39,6 +39,24 @@ FormatOpt = Annotated[OutFormat, typer.Option("--format", "-f", help="Output for
 OutOpt = Annotated[Path | None, typer.Option(help="Write to this file.")]
 
 
+class Concordance(StrEnum):
+    strict = "strict"
+    upper_bounds = "upper"  # not `upper`: that name is str.upper
+    reported = "reported"
+
+
+ConcordanceOpt = Annotated[
+    Concordance,
+    typer.Option(
+        help="HS concordance: strict (UN correlations), upper (n:n codes too, as upper "
+        "bounds) or reported (codes as reported)."
+    ),
+]
+NotesOpt = Annotated[
+    bool, typer.Option("--notes", help="Print every note (concordance notes in full).")
+]
+
+
 class RefKind(StrEnum):
     chpl = "chpl"
     countries = "countries"
@@ -105,9 +123,13 @@ def root(
     """Find sanctions-relevant dual-use goods reaching Russia through third countries."""
 
 
-def print_notes(notes: list[str], *, synthetic: bool) -> None:
+def print_notes(notes: list[str], *, synthetic: bool, full: bool = False) -> None:
+    """Notes on stderr; the concordance notes as one summary line unless `full` (--notes)."""
     from rich.console import Console
 
+    from transship.analysis._select import summarize_notes
+
+    notes = summarize_notes(notes, full=full)
     err = Console(stderr=True)
     if synthetic:
         err.print(

@@ -12,7 +12,10 @@ from typing import Annotated, Any
 import typer
 
 from transship.cli._app import (
+    Concordance,
+    ConcordanceOpt,
     FormatOpt,
+    NotesOpt,
     OutFormat,
     OutOpt,
     app,
@@ -38,7 +41,16 @@ def connect_ctx(ctx: typer.Context, engine: Engine) -> Iterator[Any]:
         close(con)
 
 
-def show(result: Any, table: Any, fmt: OutFormat, out: Path | None, title: str, what: str) -> None:
+def show(
+    result: Any,
+    table: Any,
+    fmt: OutFormat,
+    out: Path | None,
+    title: str,
+    what: str,
+    *,
+    notes: bool = False,
+) -> None:
     """Emit an analysis table, SYNTHETIC-labelled when it is, then its notes."""
     from transship.output import emit
 
@@ -48,7 +60,7 @@ def show(result: Any, table: Any, fmt: OutFormat, out: Path | None, title: str, 
         if fmt is not OutFormat.table or out is not None:  # files carry the label in each row
             table = table.append_column("data", _label(table.num_rows))
     emit(table, fmt.value, out=out, title=title, caption=caption)
-    print_notes(result.notes, synthetic=result.synthetic)
+    print_notes(result.notes, synthetic=result.synthetic, full=notes)
 
 
 def _label(n: int) -> Any:
@@ -88,6 +100,8 @@ def flows(
     baseline: Annotated[
         str | None, typer.Option(help="Baseline years, e.g. 2015..2021: mean of the same months.")
     ] = None,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
@@ -109,9 +123,10 @@ def flows(
             source=source,
             compare=compare,
             baseline=baseline,
+            concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD")
+    show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD", notes=notes)
 
 
 @app.command()
@@ -146,6 +161,8 @@ def mirror(
     ] = 2,
     by_product: Annotated[bool, typer.Option("--by-product", help="One row per HS code.")] = False,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
@@ -167,9 +184,10 @@ def mirror(
             min_consecutive=min_consecutive,
             by_product=by_product,
             source=source,
+            concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD")
+    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD", notes=notes)
 
 
 @app.command()
@@ -194,6 +212,8 @@ def hubs(
         str, typer.Option(help="Control products: auto (same HS4 headings) or codes.")
     ] = "auto",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
@@ -214,9 +234,18 @@ def hubs(
             post=post,
             control=control,
             source=source,
+            concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"hubs: {products} after {event}", "log growth; USD a year")
+    show(
+        result,
+        table,
+        format,
+        out,
+        f"hubs: {products} after {event}",
+        "log growth; USD a year",
+        notes=notes,
+    )
 
 
 @app.command()
@@ -237,6 +266,8 @@ def anomalies(
     ] = 12,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
     limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
@@ -256,10 +287,19 @@ def anomalies(
             threshold=threshold,
             min_pre_months=min_pre_months,
             source=source,
+            concordance=concordance.value,
         )
         expr = result.table.limit(limit) if limit else result.table
         table = expr.to_pyarrow()
-    show(result, table, format, out, f"{products} {flow} surges", "USD a month; robust scores")
+    show(
+        result,
+        table,
+        format,
+        out,
+        f"{products} {flow} surges",
+        "USD a month; robust scores",
+        notes=notes,
+    )
 
 
 @app.command("event-study")
@@ -276,6 +316,8 @@ def event_study(
     before: Annotated[int, typer.Option(help="Months before the event.")] = 12,
     after: Annotated[int, typer.Option(help="Months after the event.")] = 12,
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
@@ -294,9 +336,12 @@ def event_study(
             before=before,
             after=after,
             source=source,
+            concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"{products} {flow}s around {event}", "USD a month")
+    show(
+        result, table, format, out, f"{products} {flow}s around {event}", "USD a month", notes=notes
+    )
 
 
 @app.command()
@@ -316,6 +361,8 @@ def headline(
     ] = None,
     flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
     source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    concordance: ConcordanceOpt = Concordance.strict,
+    notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: Annotated[
         OutFormat, typer.Option("--format", "-f", help="table or json (one object).")
@@ -342,6 +389,7 @@ def headline(
             series=series,
             flow=flow,
             source=source,
+            concordance=concordance.value,
         )
         tables = {
             "total": h.total.to_pyarrow(),
@@ -358,7 +406,7 @@ def headline(
             out.write_text(text, encoding="utf-8")
         else:
             typer.echo(text, nl=False)
-        print_notes(h.notes, synthetic=h.synthetic)
+        print_notes(h.notes, synthetic=h.synthetic, full=notes)
         return
     from transship.output import emit
 
@@ -367,4 +415,4 @@ def headline(
     emit(tables["total"], "table", title=f"{what}, {period}", caption=f"{label}USD")
     emit(tables["by_partner"], "table", title="by partner", caption=f"{label}USD")
     emit(tables["series"], "table", title="monthly series", caption=f"{label}USD")
-    print_notes(h.notes, synthetic=h.synthetic)
+    print_notes(h.notes, synthetic=h.synthetic, full=notes)

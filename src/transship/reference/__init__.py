@@ -32,10 +32,13 @@ from transship.reference.countries import (
 )
 from transship.reference.events import Event, event, events
 from transship.reference.products import (
+    CONCORDANCE_MODES,
     REVISIONS,
     ChplItem,
     ChplVersion,
     CodeMapping,
+    ConcordanceMode,
+    ModeMapping,
     ProductSet,
     RevisionMapping,
     Tier,
@@ -44,6 +47,7 @@ from transship.reference.products import (
     chpl_versions,
     hs6_exists,
     hs_revision_in_force,
+    map_in_mode,
     parse_products,
 )
 from transship.reference.records import records
@@ -67,15 +71,18 @@ def validate_all(*, data_dir: Path | str | None = None) -> None:
 
 
 __all__ = [
+    "CONCORDANCE_MODES",
     "DATA_DIR",
     "REVISIONS",
     "ChplItem",
     "ChplVersion",
     "CodeMapping",
+    "ConcordanceMode",
     "Country",
     "Event",
     "FileMeta",
     "Group",
+    "ModeMapping",
     "ProductSet",
     "ReferenceDataError",
     "RevisionMapping",
@@ -94,6 +101,7 @@ __all__ = [
     "groups",
     "hs6_exists",
     "hs_revision_in_force",
+    "map_in_mode",
     "parse_countries",
     "parse_products",
     "records",

@@ -28,6 +28,11 @@ Status = Literal["exact", "mapped", "lower_bound", "not_comparable"]
 REVISIONS = ("HS1992", "HS1996", "HS2002", "HS2007", "HS2012", "HS2017", "HS2022")
 CONCORDED = ("HS2012", "HS2017")  # revisions with shipped UN correlation data
 COMPARABLE: frozenset[Status] = frozenset({"exact", "mapped"})
+ConcordanceMode = Literal["strict", "upper", "reported"]
+# strict: the UN-correlation rule (exact and single-code mappings only; the default);
+# upper: also n:n codes, through their older code of the same number or heading (upper bounds);
+# reported: every code as reported, no concordance (as trade-data monitors publish).
+CONCORDANCE_MODES: tuple[ConcordanceMode, ...] = ("strict", "upper", "reported")
 DEFAULT_VERSION = "2024-02"
 # First year each revision was in force (WCO; each entered into force on 1 January).
 _IN_FORCE = (
@@ -389,6 +394,75 @@ def _map_code(code: str, revision: str, data_dir: Path) -> CodeMapping:
         f"drawn from {len(olds)} {revision} codes, "
         "none of which lies wholly inside it: no comparable code",
     )
+
+
+@dataclass(frozen=True)
+class ModeMapping:
+    """A product set in one revision under a concordance mode (see CONCORDANCE_MODES).
+
+    `codes`: HS2022 code -> the codes of `revision` counted for it; `kinds`: how each was
+    found (exact, mapped, upper, reported); `left_out`: HS2022 code -> why it is not counted.
+    """
+
+    revision: str
+    mode: ConcordanceMode
+    codes: dict[str, tuple[str, ...]]
+    kinds: dict[str, str]
+    left_out: dict[str, str]
+
+
+def _upper_codes(code: str, revision: str, data_dir: Path) -> tuple[tuple[str, ...], int]:
+    """Older codes an n:n code is counted through in `upper` mode, and its number of links.
+
+    The UN correlations link such a code to every older code any of its goods came from
+    (852990: 483 HS2017 codes, from pumps to aircraft parts, because flat-panel modules were
+    carved out of all of them). Summing all of them would bound nothing useful, so `upper`
+    counts the older code with the same number when the link exists (852990 <- 852990,
+    854231 <- 854231 before 2017), else the linked codes of the same HS4 heading. Those older
+    codes also hold goods now classed elsewhere, so they overstate the product: an upper
+    bound of what was traded under it, not an exact series.
+    """
+    conc = _concordance(data_dir).get((code, revision))
+    if conc is None:
+        return (), 0
+    olds = [link.old_code for link in conc.links]
+    if code in olds:
+        return (code,), len(olds)
+    return tuple(sorted(o for o in olds if o[:4] == code[:4])), len(olds)
+
+
+def map_in_mode(pset: ProductSet, revision: str, mode: ConcordanceMode = "strict") -> ModeMapping:
+    """Express `pset` in `revision` under a concordance mode (strict, upper or reported)."""
+    if mode not in CONCORDANCE_MODES:
+        raise ReferenceDataError(unknown("concordance mode", mode, CONCORDANCE_MODES))
+    rev = revision.upper().replace(" ", "")
+    if rev not in REVISIONS:
+        raise ReferenceDataError(unknown("HS revision", revision, REVISIONS))
+    codes: dict[str, tuple[str, ...]] = {}
+    kinds: dict[str, str] = {}
+    left: dict[str, str] = {}
+    if mode == "reported":
+        listed = rev in ("HS2012", "HS2017", "HS2022")  # revisions with a shipped code list
+        for c in sorted(pset):
+            if listed and not hs6_exists(c, rev, data_dir=pset.data_dir):
+                left[c] = f"{c} does not exist in {rev} (counted as reported, no concordance)"
+            else:
+                codes[c], kinds[c] = (c,), "reported"
+        return ModeMapping(rev, mode, codes, kinds, left)
+    strict = pset.in_revision(rev)
+    for c, m in strict.details.items():
+        if m.comparable:
+            codes[c], kinds[c] = m.old_codes, m.status
+            continue
+        if mode == "upper" and m.status in ("not_comparable", "lower_bound"):
+            olds, n_links = _upper_codes(c, rev, pset.data_dir)
+            if olds:
+                codes[c], kinds[c] = olds, "upper"
+                continue
+            left[c] = f"{m.reason}; none of its {n_links} {rev} links is of its heading"
+            continue
+        left[c] = m.reason
+    return ModeMapping(rev, mode, codes, kinds, left)
 
 
 @dataclass(frozen=True)
