@@ -71,7 +71,7 @@ def test_batch_policy_choice_and_malformed_rows(client: TestClient) -> None:
     kaz = {**ok, "id": "kaz", "destination_country": "KZ"}
     r = client.post(
         "/v1/screen",
-        json={"policy": "us-bis-chpl", "lists": [], "declarations": [ok, bad, kaz]},
+        json={"policy": "us-bis-chpl", "declarations": [ok, bad, kaz]},
         headers=AUTH,
     )
     assert r.status_code == 200, r.text
@@ -92,7 +92,7 @@ def test_limits_and_validation(client: TestClient) -> None:
     r = client.post("/v1/screen", json={"declaration": {"id": "x"}}, headers=AUTH)
     assert r.status_code == 422
     r = client.post("/v1/screen", json={"policy": "nope", "declaration": DECL}, headers=AUTH)
-    assert r.status_code == 400 and "policy" in r.json()["detail"]
+    assert r.status_code == 422 and "policy" in r.json()["error"]
 
 
 def test_policies_and_openapi(client: TestClient) -> None:

@@ -232,3 +232,140 @@ def test_shadow_fields_over_http(tmp_path: Path) -> None:
         assert r.json()["decisions"][0]["decision"] == "BLOCK", field
     r = client.post("/v1/screen", json={"declaration": {**DECL, "decision": "ALLOW"}}, headers=auth)
     assert r.status_code == 422 and "decision" in r.json()["error"]
+
+
+# -- controls: the server decides which policies and lists exist ------------------------------
+LIST_CSV = "id,name,country\ne1,Romashka LLC,RU\n"
+PARTY = {**DECL, "consignee_name": "Romashka", "consignee_country": "RU"}
+POLICY_YAML = """id: site-policy
+title: Site policy
+jurisdiction: test
+description: every microprocessor is flagged
+source_date: 2024-01-01
+retrieved: 2024-01-01
+sources: [{title: test}]
+rules:
+  - id: site-flag
+    description: flag
+    legal_source: test
+    when: {products: "8542"}
+    action: FLAG
+"""
+
+
+def _api(tmp_path: Path, *, lists: bool = True, **settings: object) -> object:
+    from fastapi.testclient import TestClient
+
+    from transship.settings import Settings
+    from transship.web.app import create_app
+
+    tmp_path.mkdir(exist_ok=True)
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    if lists:
+        load_list(con, "hand", [write(tmp_path / "l.csv", LIST_CSV)])
+        load_list(con, "other", [write(tmp_path / "o.csv", "id,name\nx1,Nobody Inc\n")])
+    con.close()
+    settings.setdefault("api_tokens", "t")
+    return TestClient(create_app(Settings(warehouse=wh, **settings)))  # type: ignore[arg-type]
+
+
+AUTH = {"Authorization": "Bearer t"}
+
+
+def test_api_policy_is_a_configured_name_never_a_path(tmp_path: Path) -> None:
+    from transship.screening.policies import POLICY_DIR
+
+    site = write(tmp_path / "site.yaml", POLICY_YAML)
+    client = _api(tmp_path, policy_files=str(site))
+    ok = client.post(
+        "/v1/screen", json={"policy": "site-policy", "declaration": DECL}, headers=AUTH
+    )  # type: ignore[attr-defined]
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["decisions"][0]["rules"] == ["site-flag"]
+    messages = []
+    for name in (
+        str(site),  # configured, but by path
+        str(POLICY_DIR / "us-bis-chpl.yaml"),  # exists
+        str(tmp_path / "missing.yaml"),  # does not
+        "../../../../etc/passwd",
+        "../policies/us-bis-chpl",
+        "nope",
+    ):
+        r = client.post("/v1/screen", json={"policy": name, "declaration": DECL}, headers=AUTH)  # type: ignore[attr-defined]
+        assert r.status_code == 422, (name, r.status_code, r.text)
+        msg = r.json()["error"]
+        assert "not found" not in msg and "exist" not in msg
+        messages.append(msg.replace(repr(name), "NAME"))
+    assert len(set(messages)) == 1, messages  # same answer whether a file exists or not
+    ids = {p["id"] for p in client.get("/v1/policies", headers=AUTH).json()}  # type: ignore[attr-defined]
+    assert ids == {"tr-customs-2024", "eu-annex-xl", "us-bis-chpl", "site-policy"}
+
+
+def test_api_lists_default_empty_and_unknown(tmp_path: Path) -> None:
+    client = _api(tmp_path, screening_lists="hand")
+    r = client.post("/v1/screen", json={"declaration": PARTY}, headers=AUTH)  # type: ignore[attr-defined]
+    assert r.status_code == 200 and r.json()["lists"] == ["hand"]
+    assert r.json()["decisions"][0]["hits"][0]["entity_id"] == "e1"
+    for lists in ([], ["nope"], ["hand", "nope"], ["other"]):  # other: loaded, not configured
+        r = client.post("/v1/screen", json={"lists": lists, "declaration": PARTY}, headers=AUTH)  # type: ignore[attr-defined]
+        assert r.status_code == 422, (lists, r.text)
+        assert "list" in r.json()["error"]
+
+
+def test_api_without_any_list_is_an_error_unless_configured(tmp_path: Path) -> None:
+    client = _api(tmp_path, lists=False)
+    r = client.post("/v1/screen", json={"declaration": PARTY}, headers=AUTH)  # type: ignore[attr-defined]
+    assert r.status_code == 503 and "no sanctions lists" in r.json()["error"]
+    client = _api(tmp_path / "x", lists=False, screen_without_lists=True)
+    r = client.post("/v1/screen", json={"declaration": PARTY}, headers=AUTH)  # type: ignore[attr-defined]
+    assert r.status_code == 200 and r.json()["lists"] == []
+
+
+def test_cli_screen_uses_the_configured_lists_and_refuses_empty_or_unknown(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from transship.cli import app
+
+    runner = CliRunner()
+    wh = tmp_path / "w.duckdb"
+    decls = write(
+        tmp_path / "d.csv",
+        ",".join(PARTY) + "\n" + ",".join(str(v) for v in PARTY.values()) + "\n",
+    )
+    out = tmp_path / "o.csv"
+    r = runner.invoke(app, ["-w", str(wh), "screen", str(decls), "--out", str(out)])
+    assert r.exit_code != 0 and "no sanctions lists" in r.output  # nothing loaded
+    r = runner.invoke(app, ["-w", str(wh), "screen", str(decls), "--no-lists", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    load = ["-w", str(wh), "lists", "load"]
+    assert (
+        runner.invoke(app, [*load, "hand", str(write(tmp_path / "l.csv", LIST_CSV))]).exit_code == 0
+    )
+    r = runner.invoke(app, ["-w", str(wh), "screen", str(decls), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "e1" in out.read_text(encoding="utf-8")  # the loaded list was used by default
+    for bad in (["--lists", "nope"], ["--lists", ","], ["--lists", "hand", "--no-lists"]):
+        r = runner.invoke(app, ["-w", str(wh), "screen", str(decls), *bad, "--out", str(out)])
+        assert r.exit_code == 2, (bad, r.output)
+
+
+def test_dashboard_upload_policy_is_a_name_and_lists_default(tmp_path: Path) -> None:
+    client = _api(tmp_path, screening_lists="hand", api_tokens="")
+    csv = ",".join(PARTY) + "\n" + ",".join(str(v) for v in PARTY.values()) + "\n"
+    files = {"file": ("d.csv", csv.encode(), "text/csv")}
+    r = client.post(  # type: ignore[attr-defined]
+        "/screening",
+        data={"policy": "../policies/us-bis-chpl"},
+        files=files,
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    r = client.post(  # type: ignore[attr-defined]
+        "/screening", data={"policy": "us-bis-chpl"}, files=files, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"]).text  # type: ignore[attr-defined]
+    assert "lists hand" in page and "e1" in page

@@ -49,6 +49,12 @@ class UsageError(TransshipError):
     exit_code = 2
 
 
+class SelectionError(UsageError):
+    """A caller chose a policy or sanctions lists the server does not offer (or none)."""
+
+    http_status = 422
+
+
 class WarehouseError(TransshipError):
     """The warehouse file is missing, locked, or not a transship warehouse."""
 

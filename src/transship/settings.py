@@ -75,10 +75,22 @@ class Settings(BaseSettings):
     api_max_batch: int = Field(
         1000, ge=1, description="Most declarations one POST /v1/screen may carry (413 above)."
     )
-    api_lists: str = Field(
+    screening_lists: str = Field(
         "",
-        description="Comma-separated sanctions lists the API screens parties against "
-        "(default: every list loaded in the warehouse).",
+        description="Comma-separated sanctions lists every screening (API, dashboard upload, "
+        "CLI `screen`) uses when the caller names none, and the only lists an API or dashboard "
+        "caller may name (default: every list loaded in the warehouse).",
+    )
+    screen_without_lists: bool = Field(
+        False,
+        description="Let the API and the dashboard screen declarations by the policy's rules "
+        "alone when no sanctions list is loaded. Off by default: without lists no party is "
+        "screened, so the server refuses (503) rather than silently allowing them.",
+    )
+    policy_files: str = Field(
+        "",
+        description="Comma-separated policy YAML files the server may apply besides the packaged "
+        "ones; API and dashboard callers name them by their policy id, never by path.",
     )
     api_policy: str = Field("tr-customs-2024", description="Policy used when a request names none.")
 
@@ -105,6 +117,12 @@ class Settings(BaseSettings):
         description="Raw API responses, one file per request (comtrade/ inside); a re-run "
         "costs no call for what is cached.",
     )
+
+    def policy_paths(self) -> tuple[Path, ...]:
+        return tuple(Path(p.strip()) for p in self.policy_files.split(",") if p.strip())
+
+    def list_names(self) -> list[str]:
+        return list(dict.fromkeys(x.strip() for x in self.screening_lists.split(",") if x.strip()))
 
     def tokens(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())

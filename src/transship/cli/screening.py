@@ -48,8 +48,19 @@ def screen(
     ] = "tr-customs-2024",
     lists: Annotated[
         list[str] | None,
-        typer.Option(help="Sanctions lists to screen parties against (repeat or a,b).'"),
+        typer.Option(
+            help="Sanctions lists to screen parties against (repeat or a,b; default: "
+            "TRANSSHIP_SCREENING_LISTS, else every loaded list)."
+        ),
     ] = None,
+    no_lists: Annotated[
+        bool,
+        typer.Option(
+            "--no-lists",
+            help="Screen by the policy's rules alone, no party against any list (without it, "
+            "screening with no list loaded is refused).",
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Write the decisions to this file.")] = None,
     format: Annotated[
         OutFormat | None,
@@ -84,7 +95,14 @@ def screen(
                 tasks[phase] = bar.add_task(label, total=max(total, 1))
             bar.update(tasks[phase], completed=done)
 
-        result = screen_file(file, policy, _split(lists), warehouse_path(ctx), progress=progress)
+        result = screen_file(
+            file,
+            policy,
+            None if lists is None else _split(lists),
+            warehouse_path(ctx),
+            no_lists=no_lists,
+            progress=progress,
+        )
     if out is not None or fmt != "table":
         emit(result.table, fmt, out=out)  # type: ignore[arg-type]
     else:
@@ -106,7 +124,7 @@ def screen(
             "every decision appended to the audit trail",
         )
     if not result.lists:
-        print_notes(["no --lists given: parties were not screened"], synthetic=False)
+        print_notes(["--no-lists: parties were not screened against any list"], synthetic=False)
 
 
 @lists_app.command("load")

@@ -54,24 +54,44 @@ def lists_in(warehouse: Path) -> list[dict[str, Any]]:
 def screen_file(
     file: Path,
     policy: str | Path,
-    lists: list[str],
+    lists: list[str] | None,
     warehouse: Path,
     *,
+    no_lists: bool = False,
     thresholds: Thresholds | None = None,
     progress: Progress | None = None,
 ) -> ScreenResult:
-    """Screen a declarations file; every decision is appended to the audit trail."""
+    """Screen a declarations file; every decision is appended to the audit trail.
+
+    `policy`: a policy id or a YAML file (the caller is trusted: the CLI operator).
+    `lists`: sanctions lists by name; None means the configured set (TRANSSHIP_SCREENING_LISTS,
+    default every loaded list). An empty or unknown list, or no list loaded at all, is refused
+    (selection.resolve_lists) unless `no_lists` says to screen by the rules alone.
+    """
+    from transship.errors import UsageError
     from transship.screening import audit
     from transship.screening.declarations import read_declarations
     from transship.screening.engine import screen_table
+    from transship.screening.lists import loaded_lists
     from transship.screening.matcher import Matcher
+    from transship.screening.selection import resolve_lists
+    from transship.settings import get_settings
     from transship.warehouse import open_warehouse
 
+    if no_lists and lists is not None:
+        raise UsageError("lists and no_lists exclude each other")
     pol = load_policy(policy)
     declarations = read_declarations(file)
     with open_warehouse(warehouse) as wh:
         wh.con.execute("SET enable_progress_bar = false")  # stdout may carry the decisions
-        matcher = Matcher.from_warehouse(wh.con, lists, thresholds or thresholds_from_settings())
+        loaded = [r["list"] for r in loaded_lists(wh.con)]
+        if no_lists:
+            chosen: list[str] = []
+        elif lists is not None:  # the operator may name any loaded list
+            chosen = resolve_lists(loaded, lists)
+        else:
+            chosen = resolve_lists(loaded, None, get_settings().list_names())
+        matcher = Matcher.from_warehouse(wh.con, chosen, thresholds or thresholds_from_settings())
         result = screen_table(declarations, pol, matcher, progress=progress)
         audit.append(wh.con, result, declarations, f"batch:{file.name}")
     return result

@@ -116,6 +116,7 @@ class Policy:
     spec: PolicySpec
     rules: tuple[Rule, ...]
     path: Path
+    sha256: str = ""  # of the policy file's bytes as loaded: recorded in every audit record
 
     @property
     def id(self) -> str:
@@ -129,6 +130,7 @@ class Policy:
             "jurisdiction": self.spec.jurisdiction,
             "description": self.spec.description,
             "source_date": self.spec.source_date.isoformat(),
+            "sha256": self.sha256,
             "sources": [s.model_dump(mode="json", exclude_none=True) for s in self.spec.sources],
             "notes": self.spec.notes,
             "rules": [
@@ -174,10 +176,16 @@ def load_policy_file(path: Path) -> Policy:
     import yaml
 
     name = str(path)
+    import hashlib
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("policy file not found", file=name) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text: {e.reason}", file=name) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -225,7 +233,7 @@ def load_policy_file(path: Path) -> Policy:
                     str(e), file=name, line=yaml_line(root, loc), column=_field(loc)
                 ) from None
         rules.append(Rule(r, prefixes, label, countries))
-    return Policy(spec, tuple(rules), path)
+    return Policy(spec, tuple(rules), path, hashlib.sha256(raw).hexdigest())
 
 
 def policy_names() -> list[str]:
@@ -234,7 +242,7 @@ def policy_names() -> list[str]:
 
 
 @functools.cache
-def _load_cached(path: Path, mtime: float) -> Policy:
+def _load_cached(path: Path, mtime_ns: int, size: int) -> Policy:
     return load_policy_file(path)
 
 
@@ -248,7 +256,8 @@ def load_policy(name_or_path: str | Path) -> Policy:
 
             raise UsageError(unknown("policy", str(name_or_path), policy_names()))
     p = p.resolve()
-    policy = _load_cached(p, p.stat().st_mtime)
+    st = p.stat()
+    policy = _load_cached(p, st.st_mtime_ns, st.st_size)
     if policy.id != p.stem and p.parent == POLICY_DIR:
         raise InputError(f"policy id {policy.id!r} differs from its file name", file=str(p))
     return policy

@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from transship import __version__
-from transship.errors import UsageError
 from transship.screening.engine import SEP
 from transship.settings import Settings
 
@@ -61,9 +60,15 @@ class Declaration(BaseModel):
 class ScreenRequest(BaseModel):
     """One declaration or a batch; policy and lists default to the server's settings."""
 
-    policy: str | None = Field(None, description="Policy id; default TRANSSHIP_API_POLICY.")
+    policy: str | None = Field(
+        None,
+        description="Policy id among GET /v1/policies (never a path); default "
+        "TRANSSHIP_API_POLICY.",
+    )
     lists: list[str] | None = Field(
-        None, description="Sanctions lists; default TRANSSHIP_API_LISTS or all loaded."
+        None,
+        description="Sanctions lists among the server's (TRANSSHIP_SCREENING_LISTS, default "
+        "every loaded list); leave out for all of them. An empty or unknown list is a 422.",
     )
     declaration: Declaration | None = None
     declarations: list[Declaration] | None = None
@@ -126,12 +131,21 @@ class ScreeningService:
         return self._wh
 
     def _lists(self, requested: list[str] | None) -> list[str]:
+        """The lists a request screens against: among the server's list set only
+        (screening.selection; empty or unknown -> 422, nothing loaded -> 503)."""
         from transship.screening.lists import loaded_lists
+        from transship.screening.selection import resolve_lists
 
-        if requested is not None:
-            return requested
-        configured = [x.strip() for x in self.settings.api_lists.split(",") if x.strip()]
-        return configured or [r["list"] for r in loaded_lists(self._warehouse().con)]
+        loaded = [r["list"] for r in loaded_lists(self._warehouse().con)]
+        s = self.settings
+        return resolve_lists(loaded, requested, s.list_names(), allow_none=s.screen_without_lists)
+
+    def policy(self, name: str | None) -> Any:
+        """A policy the server offers, by id (never a path): screening.selection."""
+        from transship.screening.selection import policy_by_name
+
+        s = self.settings
+        return policy_by_name(name or s.api_policy, s.policy_paths())
 
     def matcher(self, lists: list[str]) -> Any:
         from transship.screening.matcher import Matcher, Thresholds
@@ -158,14 +172,13 @@ class ScreeningService:
 
     def screen(self, req: ScreenRequest) -> ScreenResponse:
         from transship.screening.declarations import from_records
-        from transship.screening.policies import load_policy
 
         items = req.declarations if req.declarations is not None else [req.declaration]
         if len(items) > self.settings.api_max_batch:
             raise HTTPException(
                 413, f"{len(items)} declarations; at most {self.settings.api_max_batch} a request"
             )
-        policy = load_policy(req.policy or self.settings.api_policy)
+        policy = self.policy(req.policy)
         records = [d.model_dump(mode="json", exclude_none=True) for d in items if d is not None]
         result, (first, last) = self.screen_table(from_records(records), policy, req.lists, "api")
         rows = result.table.to_pylist()
@@ -242,27 +255,28 @@ def _service(request: Request) -> ScreeningService:
     "/screen",
     response_model=ScreenResponse,
     dependencies=[Depends(require_token)],
-    responses={401: {}, 403: {}, 413: {}, 422: {}},
+    responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 def screen(
     body: ScreenRequest, svc: Annotated[ScreeningService, Depends(_service)]
 ) -> ScreenResponse:
     """Screen one declaration or a batch: decision, rule ids, list hits and reasons each.
 
-    Every decision is appended to the hash-chained audit trail.
+    Every decision is appended to the hash-chained audit trail. Errors (the app's
+    TransshipError handler): 422 for an unknown policy or list or an empty list set, 503 when
+    no sanctions list is loaded.
     """
-    try:
-        return svc.screen(body)
-    except UsageError as e:
-        raise HTTPException(400, str(e)) from None
+    return svc.screen(body)
 
 
 @router.get("/policies", dependencies=[Depends(require_token)])
-def policies() -> list[dict[str, Any]]:
-    """The policies this server can apply, with their rules and legal sources."""
-    from transship.screening import all_policies
+def policies(request: Request) -> list[dict[str, Any]]:
+    """The policies this server can apply (packaged and TRANSSHIP_POLICY_FILES), with their
+    rules, legal sources and file sha256."""
+    from transship.screening.selection import configured_policies
 
-    return [p.summary() for p in all_policies()]
+    paths = request.app.state.settings.policy_paths()
+    return [p.summary() for p in configured_policies(paths).values()]
 
 
 @router.get("/health")

@@ -234,10 +234,12 @@ SCREENED_KEPT = 32  # screening results kept for viewing and CSV download
 
 
 def _upload_form(dash: Dashboard) -> dict[str, Any]:
-    """What the upload form offers: the packaged policies and the lists in the warehouse."""
-    from transship.screening.policies import policy_names
+    """What the upload form offers: the server's policies and lists (screening.selection)."""
+    from transship.screening.selection import configured_policies
 
-    return {"policies": policy_names(), "lists": dash.lists()}
+    s = dash.settings
+    policies = sorted(configured_policies(s.policy_paths()))
+    return {"policies": policies, "lists": s.list_names() or dash.lists()}
 
 
 # -- the server side ----------------------------------------------------------------------
@@ -304,10 +306,9 @@ class Dashboard:
         import uuid
 
         from transship.screening.declarations import read_declarations
-        from transship.screening.policies import load_policy
 
         name = Path(upload.filename or "declarations.csv").name
-        pol = load_policy(policy)
+        pol = service.policy(policy)  # a name the server offers, never a path
         with tempfile.TemporaryDirectory(prefix="transship-upload-") as tmp:
             path = Path(tmp) / name
             path.write_bytes(upload.file.read())
@@ -489,6 +490,7 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
         lists: Annotated[list[str] | None, Form()] = None,
     ) -> Response:
         try:
+            # No list ticked: the server's list set (the form cannot mean "no lists").
             token = dash.screen_upload(request.app.state.screening, file, policy, lists or [])
         except (TransshipError, ReferenceDataError) as e:
             error = e
