@@ -107,3 +107,104 @@ def test_screen_unknown_list_and_policy_are_usage_errors(screened: Path, tmp_pat
     assert r.exit_code == 2 and "hand" in r.output
     r = runner.invoke(app, ["-w", str(screened), "screen", str(decls), "--policy", "tr-customs"])
     assert r.exit_code == 2 and "tr-customs-2024" in r.output
+
+
+# -- issue 12: what decided, the anchored head, dropped tables --------------------------------
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_records_store_policy_hash_and_list_versions(screened: Path, tmp_path: Path) -> None:
+    from transship.screening.policies import POLICY_DIR
+
+    own = tmp_path / "own.yaml"
+    own.write_bytes((POLICY_DIR / "us-bis-chpl.yaml").read_bytes() + b"\n# local copy\n")
+    decls = write(tmp_path / "d2.csv", DECLS)
+    r = runner.invoke(app, ["-w", str(screened), "screen", str(decls), "--policy", str(own)])
+    assert r.exit_code == 0, r.output
+    with _con(screened) as w:
+        rows = w.con.execute(
+            "SELECT seq, policy, policy_sha256, list_versions FROM screening_audit ORDER BY seq"
+        ).fetchall()
+    assert rows[0][1] == "tr-customs-2024"
+    assert rows[0][2] == _sha256(POLICY_DIR / "tr-customs-2024.yaml")
+    assert rows[-1][1] == "us-bis-chpl" and rows[-1][2] == _sha256(own)
+    (version,) = json.loads(rows[0][3])
+    assert version["list"] == "hand" and version["sha256"] == _sha256(tmp_path / "l.csv")
+    assert version["loaded_at"].startswith("20")
+    assert verify_audit(screened).ok  # the new fields are under the hash too
+    with _con(screened) as w:
+        w.con.execute("UPDATE screening_audit SET policy_sha256 = 'x' WHERE seq = 2")
+    assert any("seq 2: contents" in p for p in verify_audit(screened).problems)
+
+
+def test_audit_head_text_and_json(screened: Path) -> None:
+    v = verify_audit(screened)
+    r = runner.invoke(app, ["-w", str(screened), "audit", "head"])
+    assert r.exit_code == 0 and f"seq {v.head_seq}" in r.output and v.head_hash in r.output
+    r = runner.invoke(app, ["-w", str(screened), "audit", "head", "--format", "json"])
+    assert r.exit_code == 0
+    assert json.loads(r.output) == {"seq": 4, "hash": v.head_hash}
+
+
+def _truncate_tail(wh: Path, keep: int, *, meta_too: bool) -> None:
+    with _con(wh) as w:
+        w.con.execute("DELETE FROM screening_audit WHERE seq > ?", [keep])
+        w.con.execute("DELETE FROM screening_audit_head")
+        w.con.execute(
+            "INSERT INTO screening_audit_head SELECT seq, hash FROM screening_audit WHERE seq = ?",
+            [keep],
+        )
+        if meta_too:  # an attacker who knows where the copy is
+            w.con.execute(
+                "UPDATE transship_meta SET value = (SELECT CAST(seq AS VARCHAR) || ':' || hash "
+                "FROM screening_audit WHERE seq = ?) WHERE key = 'audit_head'",
+                [keep],
+            )
+
+
+def test_deleted_tail_with_rewritten_head_fails(screened: Path) -> None:
+    anchored = verify_audit(screened).head_hash
+    ok = runner.invoke(app, ["-w", str(screened), "audit", "verify", "--expect-head", anchored])
+    assert ok.exit_code == 0, ok.output
+    _truncate_tail(screened, 2, meta_too=False)
+    v = verify_audit(screened)
+    assert not v.ok and any("head" in p and "seq 4" in p for p in v.problems), v.problems
+    r = runner.invoke(app, ["-w", str(screened), "audit", "verify", "--expect-head", anchored])
+    assert r.exit_code == 1 and anchored[:12] in r.output
+
+
+def test_expect_head_catches_a_consistent_rewrite(screened: Path) -> None:
+    anchored = verify_audit(screened).head_hash
+    _truncate_tail(screened, 3, meta_too=True)
+    assert verify_audit(screened).ok  # consistent: only the outside anchor can tell
+    r = runner.invoke(app, ["-w", str(screened), "audit", "verify", "--expect-head", anchored])
+    assert r.exit_code == 1, r.output
+    assert "no longer reaches" in r.output and anchored in r.output
+    v = verify_audit(screened, expect_head=anchored)
+    assert not v.ok
+    # an anchor from earlier in a chain that grew since still verifies
+    with _con(screened) as w:
+        (h2,) = w.con.execute("SELECT hash FROM screening_audit WHERE seq = 2").fetchone()
+    assert verify_audit(screened, expect_head=h2).ok
+
+
+def test_dropped_audit_tables_are_a_failure(screened: Path) -> None:
+    with _con(screened) as w:
+        w.con.execute("DROP TABLE screening_audit")
+        w.con.execute("DROP TABLE screening_audit_head")
+    v = verify_audit(screened)
+    assert not v.ok and v.records == 0
+    assert any("4 records" in p and "gone" in p for p in v.problems), v.problems
+    r = runner.invoke(app, ["-w", str(screened), "audit", "verify"])
+    assert r.exit_code == 1 and "intact" not in r.output
+
+
+def test_a_new_warehouse_without_records_verifies(tmp_path: Path) -> None:
+    wh = tmp_path / "new.duckdb"
+    Warehouse(wh).close()
+    v = verify_audit(wh)
+    assert v.ok and v.records == 0
+    assert not verify_audit(wh, expect_head="ab" * 32).ok

@@ -1,4 +1,4 @@
-"""Screening commands: screen, lists load/list, policies, audit verify."""
+"""Screening commands: screen, lists load/list, policies, audit head/verify."""
 
 from __future__ import annotations
 
@@ -191,19 +191,48 @@ def policies(
     emit(rows, format.value, title="screening policies")
 
 
+@audit_app.command("head")
+@handle_errors
+def audit_head(ctx: typer.Context, format: FormatOpt = OutFormat.table) -> None:
+    """Print the audit head (last seq and hash): copy it outside the warehouse (a ticket, a
+    signed log) and check it later with `audit verify --expect-head HASH`."""
+    import json
+
+    from rich.console import Console
+
+    from transship.screening import audit_head as head
+
+    seq, hash_ = head(warehouse_path(ctx))
+    if format.value == "json":
+        typer.echo(json.dumps({"seq": seq, "hash": hash_}))
+    else:
+        Console().print(f"audit head: seq {seq} hash {hash_}", highlight=False)
+
+
 @audit_app.command("verify")
 @handle_errors
-def audit_verify(ctx: typer.Context) -> None:
-    """Recompute the audit hash chain; exit 1 if any record was edited, inserted or deleted."""
+def audit_verify(
+    ctx: typer.Context,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            help="A head hash printed earlier by `audit head`: fail unless the chain still "
+            "reaches it (catches a deleted tail with a rewritten head)."
+        ),
+    ] = None,
+) -> None:
+    """Recompute the audit hash chain; exit 1 if any record was edited, inserted or deleted,
+    the audit tables were dropped, or the chain no longer reaches --expect-head."""
     from rich.console import Console
 
     from transship.screening import verify_audit
 
-    v = verify_audit(warehouse_path(ctx))
+    v = verify_audit(warehouse_path(ctx), expect_head=expect_head.strip() if expect_head else None)
     console = Console()
     if v.ok:
         console.print(
-            f"audit trail intact: {v.records:,} records, head seq {v.head_seq}, hash {v.head_hash}",
+            f"audit trail intact: {v.records:,} records, head seq {v.head_seq}, hash {v.head_hash}"
+            + ("; it reaches the expected head" if expect_head else ""),
             highlight=False,
         )
         return

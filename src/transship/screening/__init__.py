@@ -4,7 +4,8 @@ The Python API (the CLI and HTTP API call these):
   load_lists(warehouse, name, files, fmt)  parse list files and store them in the warehouse
   lists_in(warehouse)                      loaded lists with provenance
   screen_file(file, policy, lists, warehouse)  batch screening with audit records
-  verify_audit(warehouse)                  recompute the audit hash chain
+  verify_audit(warehouse, expect_head=)    recompute the audit hash chain (and reach an anchor)
+  audit_head(warehouse)                    the last record's seq and hash, to anchor elsewhere
 and the building blocks: load_policy / all_policies (policies.py), read_declarations
 (declarations.py), Matcher (matcher.py), screen_table (engine.py), audit (audit.py).
 """
@@ -97,18 +98,30 @@ def screen_file(
     return result
 
 
-def verify_audit(warehouse: Path) -> Verification:
+def verify_audit(warehouse: Path, *, expect_head: str | None = None) -> Verification:
+    """Recompute the audit chain; with `expect_head` (a hash anchored elsewhere, from
+    `audit_head`), also check that the chain still reaches it."""
     from transship.screening.audit import verify
     from transship.warehouse import open_warehouse
 
     with open_warehouse(warehouse) as wh:
-        return verify(wh.con)
+        return verify(wh.con, expect_head=expect_head)
+
+
+def audit_head(warehouse: Path) -> tuple[int, str]:
+    """(seq, hash) of the last audit record, to anchor outside the warehouse."""
+    from transship.screening.audit import head
+    from transship.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        return head(wh.con)
 
 
 __all__ = [
     "Policy",
     "Thresholds",
     "all_policies",
+    "audit_head",
     "lists_in",
     "load_lists",
     "load_policy",

@@ -35,6 +35,8 @@ class ScreenResult:
     lists: list[str]
     counts: dict[str, int]
     hits: dict[int, list[Hit]] = field(default_factory=dict)  # row -> hits (API detail)
+    policy_sha256: str = ""  # of the policy file (policies.Policy.sha256)
+    list_versions: list[dict[str, Any]] = field(default_factory=list)  # Matcher.versions
 
     def summary(self) -> list[dict[str, Any]]:
         total = sum(self.counts.values())
@@ -365,4 +367,12 @@ def screen_table(
     out = out.drop_columns(["_hit_keys"])
     tally = {v["values"]: v["counts"] for v in pc.value_counts(out.column("decision")).to_pylist()}
     counts = {d: tally[d] for d in (*DECISIONS, "ERROR") if tally.get(d)}
-    return ScreenResult(out, policy.id, matcher.lists if matcher else [], counts, hit_detail)
+    return ScreenResult(
+        out,
+        policy.id,
+        matcher.lists if matcher else [],
+        counts,
+        hit_detail,
+        policy.sha256,
+        list(matcher.versions) if matcher else [],
+    )

@@ -70,6 +70,21 @@ class Hit:
         return asdict(self)
 
 
+def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[str, Any]]:
+    """The version of each of `lists` (screening.lists.loaded_lists rows): when it was loaded
+    and the sha256 of its input files, as the audit records it."""
+    return [
+        {
+            "list": r["list"],
+            "loaded_at": r["loaded_at"].isoformat(timespec="seconds"),
+            "sha256": r["input_sha256"],
+            "entities": r["entities"],
+        }
+        for r in sorted(loaded, key=lambda r: r["list"])
+        if r["list"] in lists
+    ]
+
+
 def _keys(norm: str) -> set[str]:
     keys: set[str] = set()
     for t in norm.split():
@@ -133,6 +148,8 @@ class Matcher:
                 postings.setdefault(k, []).append(i)
         self._postings = postings
         self._common = max(200, len(rows) // 100)
+        # Which version of each list this index holds (from_warehouse): audited per decision.
+        self.versions: list[dict[str, Any]] = []
 
     def __len__(self) -> int:
         return len(self._norm)
@@ -143,7 +160,8 @@ class Matcher:
     ) -> Matcher:
         from transship.screening.lists import loaded_lists
 
-        known = {r["list"] for r in loaded_lists(con)}
+        loaded = loaded_lists(con)
+        known = {r["list"] for r in loaded}
         missing = [n for n in lists if n not in known]
         if missing:
             from transship.reference._load import unknown
@@ -159,7 +177,9 @@ class Matcher:
             "FROM screening_names WHERE list IN (SELECT unnest(?)) ORDER BY list, entity_id",
             [lists],
         ).fetchall()
-        return cls([tuple(r) for r in rows], thresholds)
+        m = cls([tuple(r) for r in rows], thresholds)
+        m.versions = list_versions(loaded, lists)
+        return m
 
     def _candidates(self, norm: str) -> list[int]:
         keys = [k for k in _keys(norm) if k in self._postings]
