@@ -68,6 +68,13 @@ def mirror(
                           "concordance": concordance}  # fmt: skip
     xs = select(con, reporter=ex, partner=im, flow="export", freq=freq, **kw)
     ms = select(con, reporter=im, partner=ex, flow="import", freq=freq, **kw)
+    if xs.freq != ms.freq and freq == "auto":
+        # `auto` resolves a side with no rows at all to annual; a side that reported nothing
+        # (Russia from 2022) is missing, not annual: keep the present side's months.
+        if _empty(xs.table):
+            xs = select(con, reporter=ex, partner=im, flow="export", freq=_freq(ms.freq), **kw)
+        elif _empty(ms.table):
+            ms = select(con, reporter=im, partner=ex, flow="import", freq=_freq(xs.freq), **kw)
     unit = xs.freq if xs.freq == ms.freq else "A"
     notes = _dedupe(xs.notes + ms.notes)
     if xs.freq != ms.freq:
@@ -196,6 +203,14 @@ def _coverage(
     t = t.mutate(months=ibis.ifelse(t.f == "A", 12, 1))
     y = t.group_by(**{role: t.r, "period": ibis.date(t.p.year(), 1, 1)}).agg(n=t.months.sum())
     return y.select(role, "period", **{name: ibis.ifelse(y.n >= 12, 1, 0).cast("int64")})
+
+
+def _freq(f: str) -> Freq:
+    return "A" if f == "A" else "M"
+
+
+def _empty(t: Any) -> bool:
+    return int(t.limit(1).count().to_pyarrow().as_py()) == 0
 
 
 def _dedupe(notes: list[str]) -> list[str]:

@@ -46,6 +46,8 @@ class HubStory:
     peak: dict[str, Any] | None
     mirror: list[dict[str, Any]]
     mirror_params: dict[str, Any]  # cif_factor and the breach thresholds used
+    # month by month (mirror window=1): a side that reported nothing is missing, per month
+    mirror_monthly: list[dict[str, Any]]
     coalition: dict[str, Any]
     synthetic: bool
     notes: list[str] = field(default_factory=list)
@@ -203,6 +205,11 @@ def hub_story(
         **extra,
     )
     mirror_rows = sorted(_rows(mir), key=lambda r: -(r["x_usd"] or 0.0))
+    monthly_mirror: list[dict[str, Any]] = []
+    if freq == "M":
+        by_month = mirror(con, exporters=hub_code, importers=target_expr, products=products,
+                          period=rng, window=1, **extra)  # fmt: skip
+        monthly_mirror = _rows(by_month)
     for r in mirror_rows:
         r["partner"] = r["importer"]
         r["x_over_m"] = ratio(r["x_usd"], r["m_fob_usd"])
@@ -248,6 +255,7 @@ def hub_story(
         peak=peak,
         mirror=mirror_rows,
         mirror_params=mir.params,
+        mirror_monthly=monthly_mirror,
         coalition=coalition,
         synthetic=synthetic,
         notes=list(dict.fromkeys(notes + tier_result.notes + mir.notes + sup.notes)),

@@ -171,7 +171,7 @@ def product_page(con: Any, f: dict[str, str]) -> PageData:
 
 def mirror_page(con: Any, f: dict[str, str]) -> PageData:
     from transship.analysis.mirror import mirror
-    from transship.report.charts import mirror_chart, spec
+    from transship.report.charts import mirror_chart, mirror_monthly_chart, spec
     from transship.report.html import money
 
     common: dict[str, Any] = {
@@ -184,6 +184,12 @@ def mirror_page(con: Any, f: dict[str, str]) -> PageData:
     pairs = whole.to_pyarrow().to_pylist()
     windows = mirror(con, **common, window=3)
     rolling = windows.to_pyarrow().to_pylist()
+    monthly = mirror(con, **common, window=1).to_pyarrow().to_pylist()
+    by_month = mirror_monthly_chart(
+        monthly,
+        title=f"Mirror month by month: {f['hub']} exports vs partners' imports",
+        synthetic=whole.synthetic,
+    )
     synthetic = whole.synthetic or windows.synthetic
     chart = mirror_chart(
         [{**r, "partner": r["importer"]} for r in pairs],
@@ -200,7 +206,7 @@ def mirror_page(con: Any, f: dict[str, str]) -> PageData:
             f"{math.exp(p['log_threshold']):.2f} times apart, in at least "
             f"{p['min_consecutive']} consecutive windows."
         ],
-        charts={"mirror": spec(chart)},
+        charts={"mirror": spec(chart), "mirror_monthly": spec(by_month)},
         tables={
             "pairs": Table(pairs, "Exporter-reported X vs importer-reported M, whole period"),
             "windows": Table(rolling, "Rolling 3-month windows (period = last month)"),
