@@ -60,3 +60,16 @@ class WarehouseError(TransshipError):
 
     http_status = 503
     exit_code = 3
+
+
+class ParameterError(UsageError):
+    """A parameter's value is refused. The message names the library parameter (``out``,
+    ``reject_file``); the CLI shows the flag instead (``--out``) via `message`."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(self.message(parameter))
+
+    def message(self, name: str) -> str:
+        return f"{name}: {self.reason}"

@@ -1,92 +1,459 @@
-"""Tables out: Rich table on a terminal, or CSV / JSON / Parquet for other programs."""
+"""Tables out: a Rich table on a terminal, or CSV / JSON / Parquet / xlsx for other programs.
+
+One function, `emit`, so every command writes the same way:
+
+- ``out``'s suffix names the format (.csv .json .parquet .xlsx); files are written through
+  `transship.safepath` (never over the warehouse, its WAL or an input; atomically);
+- CSV and xlsx text cells a spreadsheet would run as a formula are neutralised;
+- terminal tables fit the width without cutting a number (text columns wrap; when the numbers
+  alone do not fit, one block per row); an empty result says so and why; totals where asked.
+
+`OutputOptions` (``--quiet``, ``--notes``, ``--limit`` in the CLI) live in a context variable
+set once per command, so commands need not pass them down.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from transship.errors import UsageError
+from transship import safepath
+from transship.errors import ParameterError
 
-Format = Literal["table", "csv", "json", "parquet"]
+Format = Literal["table", "csv", "json", "parquet", "xlsx"]
+FILE_FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+}
 
 
+@dataclass(frozen=True)
+class OutputOptions:
+    quiet: bool = False  # results only: no progress, notes or messages
+    notes: bool = False  # every note, not the one-line summary
+    limit: int | None = None  # rows shown or written (None: all)
+
+
+_DEFAULT = OutputOptions()
+_options: ContextVar[OutputOptions | None] = ContextVar("transship_output", default=None)
+
+
+def options() -> OutputOptions:
+    return _options.get() or _DEFAULT
+
+
+@contextlib.contextmanager
+def using(opts: OutputOptions) -> Iterator[OutputOptions]:
+    token = _options.set(opts)
+    try:
+        yield opts
+    finally:
+        _options.reset(token)
+
+
+def resolve_format(fmt: str | None, out: Path | None, *, parameter: str = "out") -> Format:
+    """The format to write: `fmt` if given (not "table"), else the one `out`'s suffix names."""
+    if out is None:
+        if fmt == "xlsx":
+            raise ParameterError(parameter, "xlsx is a file format; name a FILE.xlsx")
+        return (fmt or "table")  # type: ignore[return-value]
+    named = FILE_FORMATS.get(out.suffix.lower())
+    if fmt in (None, "table"):
+        if named is None:
+            raise ParameterError(
+                parameter,
+                f"{out}: name the file .csv, .json, .parquet or .xlsx (its suffix picks the "
+                "format), or give the format",
+            )
+        return named
+    if named is not None and named != fmt:
+        raise ParameterError(parameter, f"{out} names {named} but the format asked is {fmt}")
+    return fmt  # type: ignore[return-value]
+
+
+# -- cells ----------------------------------------------------------------------------------
 def _cell(v: Any) -> str:
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if v != 0 and abs(v) < 0.01:
+            return f"{v:.2g}"  # small shares and p-values keep their digits
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
     if isinstance(v, date | datetime):
         return v.isoformat()
     return str(v)
 
 
+def _numeric(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None  # NaN / Infinity are not JSON
+    return v
+
+
+def _plain(v: Any) -> Any:
+    """A value a CSV or spreadsheet cell can hold (lists and dicts as JSON text)."""
+    if isinstance(v, list | dict):
+        return json.dumps(v, default=str, ensure_ascii=False)
+    return v
+
+
+# -- emit -----------------------------------------------------------------------------------
 def emit(
     rows: Sequence[dict[str, Any]] | Any,
-    fmt: Format,
+    fmt: str | None = None,
     *,
     out: Path | None = None,
     title: str | None = None,
     caption: str | None = None,
+    inputs: Iterable[str | Path] = (),
+    parameter: str = "out",
+    totals: Sequence[str] = (),
+    empty: str | None = None,
 ) -> None:
-    """Write rows (a list of dicts or a pyarrow Table) in `fmt` to `out` or stdout."""
-    table: Any = None
-    if hasattr(rows, "to_pylist"):
-        table = rows
-        if fmt in ("parquet", "csv"):  # written by Arrow, no Python rows
-            records: list[dict[str, Any]] = []
+    """Write rows (a list of dicts or a pyarrow Table) as `fmt` to `out` or stdout.
+
+    `fmt` None or "table" with `out` takes the format from the suffix. `inputs` are files
+    the command read (never overwritten); `parameter` names where `out` came from. `totals`
+    are columns summed in a total row of the terminal table; `empty` says why a result
+    can be empty (shown with "no matching rows").
+    """
+    if out is not None:  # refused before anything else is said about it
+        safepath.check_target(out, parameter=parameter, inputs=inputs)
+    kind = resolve_format(fmt, out, parameter=parameter)
+    opts = options()
+    table: Any = rows if hasattr(rows, "to_pylist") else None
+    records: list[dict[str, Any]] | None = None if table is not None else list(rows)
+    total_rows = table.num_rows if table is not None else len(records or [])
+    if opts.limit is not None and total_rows > opts.limit:
+        if table is not None:
+            table = table.slice(0, opts.limit)
         else:
-            records = rows.to_pylist()
-    else:
-        records = list(rows)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")  # writes None as an empty field
-        if table is not None:  # column-wise: no dict per row
-            w.writerow(table.column_names)
-            w.writerows(zip(*(c.to_pylist() for c in table.columns), strict=True))
-        elif records:
-            w.writerow(list(records[0]))
-            w.writerows([r.get(c) for c in records[0]] for r in records)
-        _write(buf, out)
+            records = (records or [])[: opts.limit]
+    if kind == "table":
+        recs = records if records is not None else table.to_pylist()
+        _print_table(recs, title, caption, totals, empty, shown_of=total_rows)
         return
-    if fmt == "parquet":
+    if total_rows == 0:
+        message(f"no matching rows{': ' + empty if empty else ''}")
+    if kind == "parquet":
         if out is None:
-            raise UsageError("--format parquet needs --out FILE")
+            raise ParameterError(parameter, "parquet is a file format; name a FILE.parquet")
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(table if table is not None else pa.Table.from_pylist(records), out)
+        data = table if table is not None else pa.Table.from_pylist(records or [])
+        safepath.write_with(
+            out, lambda tmp: pq.write_table(data, tmp), parameter=parameter, inputs=inputs
+        )
         return
-    if fmt == "table" and out is None:
-        from rich.console import Console
-        from rich.table import Table
-
-        t = Table(title=title, caption=caption)
-        columns = list(records[0]) if records else []
-        for c in columns:
-            numeric = any(isinstance(r.get(c), int | float) for r in records[:50])
-            t.add_column(c, justify="right" if numeric else "left")
-        for r in records:
-            t.add_row(*(_cell(r.get(c)) for c in columns))
-        Console().print(t)
+    if kind == "xlsx":
+        assert out is not None  # resolve_format insists on a file
+        columns, values = _columns_values(table, records)
+        safepath.write_with(
+            out,
+            lambda tmp: _write_xlsx(tmp, columns, values, title),
+            parameter=parameter,
+            inputs=inputs,
+        )
         return
     buf = io.StringIO()
-    if fmt == "json" or fmt == "table":
-        json.dump(records, buf, default=str, ensure_ascii=False, indent=1)
+    if kind == "csv":
+        # CRLF rows (RFC 4180) so that a CR inside a cell is quoted too; None -> empty field
+        w = csv.writer(buf, lineterminator="\r\n")
+        if table is not None:  # column-wise: no dict per row; text neutralised in Arrow
+            table = safepath.safe_table(table)
+            w.writerow(table.column_names)
+            w.writerows(
+                [_plain(v) for v in row]
+                for row in zip(*(c.to_pylist() for c in table.columns), strict=True)
+            )
+        elif records:
+            columns = list(records[0])
+            w.writerow(safepath.safe_row(columns))
+            w.writerows(safepath.safe_row(_plain(r.get(c)) for c in columns) for r in records)
+    elif kind == "json":
+        recs = records if records is not None else table.to_pylist()
+        json.dump(
+            [{k: _json_value(v) for k, v in r.items()} for r in recs],
+            buf,
+            default=str,
+            ensure_ascii=False,
+            indent=1,
+        )
         buf.write("\n")
     else:
-        raise UsageError(f"unknown format {fmt!r}")
-    _write(buf, out)
-
-
-def _write(buf: io.StringIO, out: Path | None) -> None:
+        raise ParameterError("format", f"unknown format {kind!r}")
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
-        out.write_text(buf.getvalue(), encoding="utf-8")
+        safepath.write_bytes(out, buf.getvalue().encode("utf-8"), parameter=parameter, inputs=inputs)
+
+
+def _columns_values(table: Any, records: list[dict[str, Any]] | None) -> tuple[list[str], Any]:
+    if table is not None:
+        names = list(table.column_names)
+        return names, zip(*(c.to_pylist() for c in table.columns), strict=True)
+    recs = records or []
+    names = list(recs[0]) if recs else []
+    return names, ([r.get(c) for c in names] for r in recs)
+
+
+def _xlsx_format(values: list[Any]) -> str | None:
+    nums = [v for v in values if _numeric(v) and math.isfinite(v)]
+    if not nums:
+        return None
+    if all(isinstance(v, int) for v in nums):
+        return "#,##0"
+    return "#,##0" if max(abs(v) for v in nums) >= 100 else "#,##0.00##"
+
+
+def _write_xlsx(path: Path, columns: list[str], rows: Iterable[Sequence[Any]], title: Any) -> None:
+    """One sheet, bold frozen header, number formats per column, text neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_sheet_name(title))
+    ws.freeze_panes = "A2"  # the header stays in view
+    data = [list(r) for r in rows]
+    sample = data[:1000]
+    formats = [_xlsx_format([r[i] for r in sample]) for i in range(len(columns))]
+    widths = [
+        min(60, max([len(c)] + [len(_cell(r[i])) for r in sample]) + 2)
+        for i, c in enumerate(columns)
+    ]
+    for i, w in enumerate(widths):
+        ws.column_dimensions[_col_letter(i)].width = w
+    bold = Font(bold=True)
+    header = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=safepath.safe_cell(c))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for r in data:
+        out_row: list[Any] = []
+        for i, v in enumerate(r):
+            v = _plain(v)
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            elif isinstance(v, datetime) and v.tzinfo is not None:
+                v = v.replace(tzinfo=None)  # xlsx has no time zones; values are UTC
+            cell = WriteOnlyCell(ws, value=safepath.safe_cell(v))
+            if _numeric(v) and formats[i]:
+                cell.number_format = formats[i]
+            elif isinstance(v, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(v, date):
+                cell.number_format = "yyyy-mm-dd"
+            out_row.append(cell)
+        ws.append(out_row)
+    wb.save(path)
+
+
+def _sheet_name(title: Any) -> str:
+    bad = set("[]:*?/\\")
+    name = "".join(ch for ch in str(title or "data") if ch not in bad).strip("'")
+    return name[:31] or "data"
+
+
+def _col_letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(i + 1))
+
+
+# -- terminal -------------------------------------------------------------------------------
+_TEXT_MIN = 8  # a text column is wrapped down to this many characters before going vertical
+_PER_COLUMN = 3  # a column separator and one space of padding each side
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def message(text: str) -> None:
+    """A one-line message on stderr (suppressed by --quiet)."""
+    if not options().quiet:
+        _console(stderr=True).print(text, highlight=False, soft_wrap=True, markup=False)
+
+
+def _print_table(
+    records: list[dict[str, Any]],
+    title: str | None,
+    caption: str | None,
+    totals: Sequence[str],
+    empty: str | None,
+    *,
+    shown_of: int,
+) -> None:
+    console = _console()
+    if not records:
+        head = f"{title}: " if title else ""
+        why = f": {empty}" if empty else ""
+        console.print(f"{head}no matching rows{why}", highlight=False, soft_wrap=True)
+        if caption and "SYNTHETIC" in caption:
+            console.print(caption, highlight=False, soft_wrap=True)
+        return
+    columns = list(records[0])
+    numeric = {c: any(_numeric(r.get(c)) for r in records[:200]) for c in columns}
+    cells = [[_cell(r.get(c)) for c in columns] for r in records]
+    footer: list[str] | None = None
+    if totals:
+        footer = [""] * len(columns)
+        for i, c in enumerate(columns):
+            if c in totals:
+                footer[i] = _cell(sum(r.get(c) or 0 for r in records if _numeric(r.get(c))))
+        label = "total" if shown_of == len(records) else f"total of {len(records)} shown"
+        first_text = next((i for i, c in enumerate(columns) if not numeric[c]), None)
+        if first_text is not None:
+            footer[first_text] = label
+    if len(records) < shown_of:
+        note = f"{len(records)} of {shown_of} rows (--limit)"
+        caption = f"{caption}; {note}" if caption else note
+    widths = []
+    headers = []
+    for i, c in enumerate(columns):
+        longest = max([len(row[i]) for row in cells] + [len(footer[i]) if footer else 0])
+        if numeric[c]:  # a number is never wrapped or cut: its column is as wide as it
+            w = max([longest] + [len(word) for word in _header_words(c)])
+            headers.append(_wrap_header(c, w))
+        else:
+            w = min(max(longest, len(c)), _TEXT_MIN)
+            headers.append(c)
+        widths.append(w)
+    need = sum(widths) + _PER_COLUMN * len(columns) + 1
+    if need <= console.width:
+        _horizontal(console, headers, cells, numeric, widths, footer, title, caption, columns)
+    else:
+        _vertical(console, columns, cells, footer, title, caption)
+
+
+def _header_words(name: str) -> list[str]:
+    """A header's break points: after spaces and underscores (rows_read -> rows_ read)."""
+    words: list[str] = []
+    for part in name.split(" "):
+        pieces = part.split("_")
+        words += [p + "_" for p in pieces[:-1]] + [pieces[-1]]
+    return [w for w in words if w]
+
+
+def _wrap_header(name: str, width: int) -> str:
+    lines: list[str] = []
+    for word in _header_words(name):
+        sep = "" if not lines or lines[-1].endswith("_") else " "
+        if lines and len(lines[-1]) + len(sep) + len(word) <= width:
+            lines[-1] += sep + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _horizontal(
+    console: Any,
+    headers: list[str],
+    cells: list[list[str]],
+    numeric: dict[str, bool],
+    widths: list[int],
+    footer: list[str] | None,
+    title: str | None,
+    caption: str | None,
+    columns: list[str],
+) -> None:
+    from rich.table import Table
+
+    t = Table(title=title, caption=caption, show_footer=footer is not None)
+    for i, c in enumerate(columns):
+        if numeric[c]:
+            t.add_column(
+                headers[i],
+                justify="right",
+                no_wrap=True,
+                min_width=widths[i],
+                footer=footer[i] if footer else "",
+            )
+        else:  # text wraps (folding long codes) rather than being cut with "…"
+            t.add_column(c, overflow="fold", footer=footer[i] if footer else "")
+    for row in cells:
+        t.add_row(*row)
+    console.print(t)
+
+
+def _vertical(
+    console: Any,
+    columns: list[str],
+    cells: list[list[str]],
+    footer: list[str] | None,
+    title: str | None,
+    caption: str | None,
+) -> None:
+    """One block per row (`column  value`), for tables whose numbers do not fit across."""
+    from rich.table import Table
+
+    if title:
+        console.print(f"[bold]{title}[/]", highlight=False)
+    key_width = max(len(c) for c in columns)
+    blocks = [(f"row {n} of {len(cells)}", row) for n, row in enumerate(cells, 1)]
+    if footer:
+        blocks.append(("total", footer))
+    for label, row in blocks:
+        console.rule(label, align="left", style="dim")
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, min_width=key_width, style="dim")
+        grid.add_column(overflow="fold")
+        for c, v in zip(columns, row, strict=True):
+            if label == "total" and not v:
+                continue
+            grid.add_row(c, v)
+        console.print(grid)
+    if caption:
+        console.print(caption, highlight=False, soft_wrap=True, style="dim")
+
+
+def print_notes(notes: Sequence[str], *, synthetic: bool, full: bool = False) -> None:
+    """The SYNTHETIC label (always), then the notes: one line by default, all with `full`
+    (--notes), none with --quiet."""
+    opts = options()
+    err = _console(stderr=True)
+    if synthetic:
+        err.print(
+            "[bold yellow]SYNTHETIC[/]: these figures come from generated data, not real trade."
+        )
+    if opts.quiet or not notes:
+        return
+    if full or opts.notes or len(notes) == 1:
+        for note in notes:
+            err.print(f"note: {note}", highlight=False, soft_wrap=True, style="dim", markup=False)
+        return
+    err.print(
+        f"note: {notes[0]} (and {len(notes) - 1} more: --notes shows all)",
+        highlight=False,
+        soft_wrap=True,
+        style="dim",
+        markup=False,
+    )

@@ -11,7 +11,9 @@ from transship.cli import (  # noqa: F401  (registers the commands)
     serve,
     sources,
 )
-from transship.cli._app import app
+from transship.cli._app import add_common_options, app
+
+add_common_options(app)  # --quiet, --notes, --limit: after every command has registered
 
 
 def main() -> None:

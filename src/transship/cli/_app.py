@@ -16,6 +16,7 @@ from transship.errors import TransshipError
 app = typer.Typer(
     help="Find sanctions-relevant dual-use goods reaching Russia through third countries.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
@@ -32,11 +33,18 @@ class OutFormat(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
 
 
 # Options most commands share, declared once so their help reads the same everywhere.
-FormatOpt = Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[Path | None, typer.Option(help="Write to this file.")]
+FormatOpt = Annotated[
+    OutFormat,
+    typer.Option("--format", "-f", help="Output format (with --out: the one its suffix names)."),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(help="Write to this file: .csv, .json, .parquet or .xlsx (by its suffix)."),
+]
 
 
 class Concordance(StrEnum):
@@ -53,7 +61,7 @@ ConcordanceOpt = Annotated[
     ),
 ]
 NotesOpt = Annotated[
-    bool, typer.Option("--notes", help="Print every note (concordance notes in full).")
+    bool, typer.Option("--notes", help="Show every note (default: a one-line summary).")
 ]
 
 
@@ -84,9 +92,17 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except (TransshipError, ReferenceDataError) as e:
             from rich.console import Console
+            from rich.markup import escape
+
+            from transship.errors import ParameterError
 
             code = e.exit_code if isinstance(e, TransshipError) else 2
-            Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            text = str(e)
+            if isinstance(e, ParameterError):  # the library names parameters, we show flags
+                text = e.message(flag_name(e.parameter))
+            Console(stderr=True).print(
+                f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -121,19 +137,96 @@ def root(
     ] = False,
 ) -> None:
     """Find sanctions-relevant dual-use goods reaching Russia through third countries."""
+    from transship.safepath import protect_warehouse
+
+    if warehouse is not None:  # no output of this command may write over it (or its .wal)
+        protect_warehouse(warehouse)
+
+
+def flag_name(parameter: str) -> str:
+    """How the running command spells a library parameter: reject_file -> --reject-file,
+    an argument `directory` -> DIRECTORY."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    for p in ctx.command.params if ctx else ():
+        if p.name == parameter:
+            if isinstance(p, click.Option):
+                return max(p.opts, key=len)
+            return parameter.upper()
+    return "--" + parameter.replace("_", "-")
 
 
 def print_notes(notes: list[str], *, synthetic: bool, full: bool = False) -> None:
-    """Notes on stderr; the concordance notes as one summary line unless `full` (--notes)."""
-    from rich.console import Console
-
+    """SYNTHETIC label and notes: the concordance notes folded, then everything in one line
+    unless `full` or --notes; no notes with --quiet."""
     from transship.analysis._select import summarize_notes
+    from transship.output import options
+    from transship.output import print_notes as show
 
-    notes = summarize_notes(notes, full=full)
-    err = Console(stderr=True)
-    if synthetic:
-        err.print(
-            "[bold yellow]SYNTHETIC[/]: these figures come from generated data, not real trade."
+    full = full or options().notes
+    show(summarize_notes(notes, full=full), synthetic=synthetic, full=full)
+
+
+# -- options every command inherits ---------------------------------------------------------
+# Added to each command's signature once all commands are registered (`add_common_options`),
+# so a new command gets them without declaring them: --quiet everywhere; --notes and --limit
+# on every command that writes a table (has a --format option) unless it declares its own.
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Only the results: no progress, notes or messages (errors show)."
+    ),
+]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", "-n", help="Show or write at most N rows.", min=0)
+]
+
+
+def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    import inspect
+
+    if getattr(fn, "_transship_common", False):
+        return fn
+    sig = inspect.signature(fn, eval_str=True)
+    names = set(sig.parameters)
+    extra: dict[str, tuple[Any, Any]] = {"quiet": (QuietOpt, False)}
+    if "format" in names:
+        extra |= {"notes": (NotesOpt, False), "limit": (LimitOpt, None)}
+    extra = {k: v for k, v in extra.items() if k not in names}
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from transship.output import OutputOptions, using
+
+        given = {k: kwargs.pop(k) for k in extra}
+        opts = OutputOptions(
+            quiet=bool(given.get("quiet", kwargs.get("quiet", False))),
+            notes=bool(given.get("notes", kwargs.get("notes", False))),
+            limit=given.get("limit"),
         )
-    for note in notes:
-        err.print(f"[dim]note: {note}[/]", highlight=False)
+        with using(opts):
+            return fn(*args, **kwargs)
+
+    params = list(sig.parameters.values())
+    params += [
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+        for k, (a, d) in extra.items()
+    ]
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **{p.name: p.annotation for p in sig.parameters.values()},
+        **{k: a for k, (a, _) in extra.items()},
+    }
+    wrapper._transship_common = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def add_common_options(typer_app: typer.Typer) -> None:
+    """Give every command of `typer_app` (and its sub-apps) the common options."""
+    for info in typer_app.registered_commands:
+        if info.callback is not None:
+            info.callback = _with_common_options(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            add_common_options(group.typer_instance)

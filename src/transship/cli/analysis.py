@@ -403,7 +403,9 @@ def headline(
         doc["data"] = "SYNTHETIC" if h.synthetic else "reported"
         text = json.dumps(doc, default=str, indent=1) + "\n"
         if out:
-            out.write_text(text, encoding="utf-8")
+            from transship.safepath import write_text
+
+            write_text(out, text, parameter="out")
         else:
             typer.echo(text, nl=False)
         print_notes(h.notes, synthetic=h.synthetic, full=notes)

@@ -27,7 +27,7 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from transship.output import emit
+    from transship.output import emit, options
     from transship.warehouse import open_warehouse
 
     console = Console(stderr=True)
@@ -43,6 +43,7 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
             TimeElapsedColumn(),
             console=console,
             transient=False,
+            disable=options().quiet,
         ) as progress,
     ):
         task = progress.add_task(
@@ -159,10 +160,16 @@ def ingest_baci(
 @handle_errors
 def export_parquet(
     ctx: typer.Context,
-    directory: Annotated[Path, typer.Argument(help="Output directory (source=/year= partitions).")],
-    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty directory.")] = False,
+    directory: Annotated[
+        Path, typer.Argument(help="Output directory, created if missing (source=/year= parts).")
+    ],
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an earlier export in that directory.")
+    ] = False,
 ) -> None:
-    """Write trade_flows as Hive-partitioned Parquet (the hand-off to Spark)."""
+    """Write trade_flows as Hive-partitioned Parquet (the hand-off to Spark).
+
+    Written to a temporary directory next to DIR that takes its place when complete."""
     from transship.output import emit
     from transship.warehouse import open_warehouse
 

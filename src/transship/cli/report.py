@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from transship.cli._app import app, handle_errors, print_notes, warehouse_path
+from transship.output import message, options
 
 Hub = Annotated[str, typer.Option(help="The hub country: TUR, ARE, KAZ ...")]
 Target = Annotated[
@@ -35,8 +36,10 @@ def chart(
     """One chart as a static image (Vega-Lite via vl-convert): a hub's exports, or the
     ranking of candidate hubs."""
     from transship.report.charts import make_chart, save_chart
+    from transship.safepath import check_target
     from transship.warehouse import open_warehouse
 
+    check_target(out, parameter="out")  # before the work, not after
     with open_warehouse(warehouse_path(ctx), read_only=True) as wh:
         c = make_chart(
             wh.ibis(),
@@ -48,7 +51,7 @@ def chart(
             baseline=baseline,
         )
     save_chart(c, out)
-    typer.echo(f"wrote {out}")
+    message(f"wrote {out}")
 
 
 @app.command()
@@ -83,7 +86,8 @@ def report(
             pdf=pdf,
         )
     console = Console()
-    for h in r.headlines:
-        console.print(f"- {h}", highlight=False, soft_wrap=True)
-    console.print(f"wrote {r.out}" + (f" and {r.pdf}" if r.pdf else "") + f" in {r.seconds:.1f}s")
+    if not options().quiet:
+        for h in r.headlines:
+            console.print(f"- {h}", highlight=False, soft_wrap=True)
+    message(f"wrote {r.out}" + (f" and {r.pdf}" if r.pdf else "") + f" in {r.seconds:.1f}s")
     print_notes([], synthetic=r.story.synthetic)

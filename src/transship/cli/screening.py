@@ -71,13 +71,13 @@ def screen(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from transship.output import emit
+    from transship.output import emit, options, resolve_format
+    from transship.safepath import check_target
     from transship.screening import screen_file
 
-    fmt = format.value if format else None
-    if fmt is None:
-        suffix = out.suffix.lstrip(".").lower() if out else ""
-        fmt = suffix if suffix in ("csv", "json", "parquet") else "table"
+    if out is not None:  # refused before anything is screened and audited
+        check_target(out, parameter="out", inputs=[file])
+    fmt = resolve_format(format.value if format else None, out)
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -86,6 +86,7 @@ def screen(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=options().quiet,
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -104,7 +105,7 @@ def screen(
             progress=progress,
         )
     if out is not None or fmt != "table":
-        emit(result.table, fmt, out=out)  # type: ignore[arg-type]
+        emit(result.table, fmt, out=out, inputs=[file])
     else:
         emit(
             result.table.select(["row", "id", "decision", "rules", "hits", "error"]),
@@ -120,6 +121,7 @@ def screen(
             summary,
             "table",
             title="summary",
+            totals=["declarations", "share"],
             caption=f"policy {result.policy}; lists {', '.join(result.lists) or 'none'}; "
             "every decision appended to the audit trail",
         )

@@ -119,6 +119,7 @@ def fetch_comtrade(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from transship.output import options
     from transship.warehouse import open_warehouse
 
     with (
@@ -130,6 +131,7 @@ def fetch_comtrade(
             TextColumn("requests ({task.fields[cached]} from cache)"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
+            disable=options().quiet,
         ) as progress,
     ):
         task = progress.add_task("fetch", total=len(plan.requests), cached=0)

@@ -425,19 +425,22 @@ def save_chart(chart: Any, out: Path) -> Path:
 
     import vl_convert as vlc
 
+    from transship.errors import ParameterError
+    from transship.safepath import write_bytes, write_text
+
     s = spec(chart)
     suffix = out.suffix.lower()
     no_net: list[str] = []  # data is inline; never fetch anything
     if suffix == ".png":
-        out.write_bytes(vlc.vegalite_to_png(s, scale=2, allowed_base_urls=no_net))
+        write_bytes(out, vlc.vegalite_to_png(s, scale=2, allowed_base_urls=no_net), parameter="out")
     elif suffix == ".svg":
-        out.write_text(vlc.vegalite_to_svg(s, allowed_base_urls=no_net), encoding="utf-8")
+        write_text(out, vlc.vegalite_to_svg(s, allowed_base_urls=no_net), parameter="out")
     elif suffix == ".pdf":
-        out.write_bytes(vlc.vegalite_to_pdf(s, allowed_base_urls=no_net))
+        write_bytes(out, vlc.vegalite_to_pdf(s, allowed_base_urls=no_net), parameter="out")
     elif suffix == ".json":
-        out.write_text(json.dumps(s, indent=1, default=str), encoding="utf-8")
+        write_text(out, json.dumps(s, indent=1, default=str), parameter="out")
     elif suffix == ".html":
-        out.write_text(vlc.vegalite_to_html(s, bundle=True), encoding="utf-8")
+        write_text(out, vlc.vegalite_to_html(s, bundle=True), parameter="out")
     else:
-        raise UsageError(f"--out {out}: use .png, .svg, .pdf, .json or .html")
+        raise ParameterError("out", f"{out}: use .png, .svg, .pdf, .json or .html")
     return out

@@ -7,6 +7,7 @@ by e-mail, from an archive. Synthetic inputs put a SYNTHETIC watermark on every 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from transship import __version__, reference
-from transship.errors import UsageError
+from transship.errors import ParameterError, UsageError
 from transship.periods import PeriodRange
 from transship.report.charts import spec, story_charts
 from transship.report.story import HubStory, country_name, hub_story
+from transship.safepath import check_target, write_bytes, write_text
 
 DASH = "\u2013"  # en dash, as in print: Jan\u2013Sep 2023
 
@@ -170,13 +172,8 @@ def vega_bundle() -> str:
     except OSError:
         pass
     text: str = vlc.javascript_bundle()  # type: ignore[call-arg]  # snippet is optional
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError:  # a read-only home still gets a report
-        pass
+    with contextlib.suppress(OSError):  # a read-only home still gets a report
+        write_text(path, text, parameter="cache_dir")
     return text
 
 
@@ -251,16 +248,16 @@ def build_report(
 ) -> ReportResult:
     """Compute the story, write `out` (HTML) atomically, and `out` with .pdf if asked."""
     if out.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {out}: the report is HTML; name it .html (add --pdf for a PDF)")
+        raise ParameterError("out", f"{out}: the report is HTML; name it .html (pdf adds a PDF)")
+    check_target(out, parameter="out")  # before minutes of work, not after
+    if pdf:
+        check_target(out.with_suffix(".pdf"), parameter="pdf")
     started = time.perf_counter()
     story = hub_story(
         con, hub=hub, target=target, period=period, products=products, baseline=baseline
     )
     text = render_report(story, provenance(con, story))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # nothing half-written
+    write_text(out, text, parameter="out")  # checked (never the warehouse), nothing half-written
     pdf_path = html_to_pdf(out, out.with_suffix(".pdf")) if pdf else None
     return ReportResult(
         out=out,
@@ -296,14 +293,12 @@ def html_to_pdf(html: Path, out: Path) -> Path:
                 "document.querySelectorAll('.chart').length === "
                 "document.querySelectorAll('.chart svg, .chart canvas').length"
             )
-            tmp = out.with_name(out.name + ".tmp")
-            page.pdf(
-                path=str(tmp),
+            pdf = page.pdf(
                 format="A4",
                 print_background=True,
                 margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
             )
-            tmp.replace(out)
+            write_bytes(out, pdf, parameter="pdf")
         finally:
             browser.close()
     return out

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from transship.errors import InputError
+from transship.safepath import protect
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
 
     if not path.is_file():
         raise InputError("declarations file not found", file=str(path))
+    protect(path)  # no output of this process (--out decisions) may overwrite it
     kind = fmt
     if kind == "auto":
         suffix = "".join(path.suffixes[-2:]).lower()

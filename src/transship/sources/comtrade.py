@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -300,10 +299,9 @@ class ResponseCache:
         return entry if isinstance(entry.get("body"), dict) else None
 
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.path(key))
+        from transship.safepath import write_text
+
+        write_text(self.path(key), json.dumps(entry, ensure_ascii=False), parameter="cache_dir")
 
     def stats(self) -> dict[str, Any]:
         files = list(self.dir.glob("*.json")) if self.dir.is_dir() else []

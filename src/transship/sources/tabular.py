@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 
 from transship import reference
 from transship.errors import InputError, UsageError
+from transship.safepath import AtomicFile, check_target, protect, safe_row
 from transship.schema import FLOWS, HS_REVISIONS, SOURCE_COLUMNS
 
 CountryScheme = Literal["auto", "iso3", "iso2", "m49", "comtrade", "baci"]
@@ -148,6 +149,7 @@ class TabularFile:
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError("file not found", file=str(path))
+        protect(self.path)  # no output of this process (a reject file) may overwrite it
         self.spec = spec
         self.source = spec.source
         self.input_name = str(path)
@@ -155,6 +157,8 @@ class TabularFile:
         self.delimiter = delimiter
         self.encoding = encoding
         self.reject_file = Path(reject_file) if reject_file else None
+        if self.reject_file is not None:  # refused now, before anything is read or written
+            check_target(self.reject_file, parameter="reject_file", inputs=[self.path])
         self.block_bytes = block_mb << 20
         self.rows_read = 0
         self.rows_rejected = 0
@@ -201,7 +205,8 @@ class TabularFile:
         if whole_file_hash:
             with open(self.path, "rb") as f:
                 self.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-        rejects = _RejectWriter(self.reject_file) if self.reject_file else None
+        rejects = _RejectWriter(self.reject_file, self.path) if self.reject_file else None
+        completed = False
         try:
             done_before = 0
             for member in self._members:
@@ -216,9 +221,10 @@ class TabularFile:
             if not whole_file_hash:
                 self.sha256 = hasher.hexdigest()
             self.keys_unique = self._sorted
+            completed = True
         finally:
-            if rejects:
-                rejects.close()
+            if rejects:  # a read that failed or stopped leaves the old reject file as it was
+                rejects.close(commit=completed)
 
     # -- one CSV stream ----------------------------------------------------------------
     def _read_member(
@@ -670,15 +676,21 @@ def _read_header(
 
 
 class _RejectWriter:
-    """Rejected rows, one per line: where, why, and the row as read."""
+    """Rejected rows, one per line: where, why, and the row as read.
 
-    def __init__(self, path: Path) -> None:
-        self._f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by close())
-        self._w = csv.writer(self._f)
+    Written to a temporary file that replaces the reject file only when the whole input was
+    read; cells that a spreadsheet would run as a formula are neutralised."""
+
+    def __init__(self, path: Path, source: Path) -> None:
+        self._f = AtomicFile(path, parameter="reject_file", inputs=[source], newline="")
+        self._w = csv.writer(self._f.file)
         self._w.writerow(["line", "column", "reason", "value", "row"])
 
     def write(self, line: int | None, column: str, reason: str, value: object, row: str) -> None:
-        self._w.writerow([line, column, reason, value, row])
+        self._w.writerow(safe_row([line, column, reason, value, row]))
 
-    def close(self) -> None:
-        self._f.close()
+    def close(self, *, commit: bool) -> None:
+        if commit:
+            self._f.commit()
+        else:
+            self._f.discard()

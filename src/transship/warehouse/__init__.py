@@ -26,7 +26,8 @@ from typing import Any
 import duckdb
 
 from transship import __version__
-from transship.errors import InputError, WarehouseError
+from transship.errors import InputError, ParameterError, WarehouseError
+from transship.safepath import check_target, protect_warehouse, write_directory
 from transship.schema import ENUMS, NATURAL_KEY, SOURCE_COLUMNS, TRADE_FLOWS, BatchSource
 
 SCHEMA_VERSION = 1
@@ -97,6 +98,8 @@ class Warehouse:
         threads: int | None = None,
     ) -> None:
         self.path = Path(path)
+        # No output of this process may write over the warehouse or its WAL (safepath).
+        protect_warehouse(self.path)
         if read_only and not self.path.exists():
             raise WarehouseError(
                 f"no warehouse at {self.path}; ingest data first (transship ingest ...) "
@@ -314,19 +317,42 @@ class Warehouse:
 
     # -- export ------------------------------------------------------------------------
     def export_parquet(self, directory: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
-        """Hive-partitioned Parquet copy (source=/year=), the hand-off to Spark."""
+        """Hive-partitioned Parquet copy (source=/year=), the hand-off to Spark.
+
+        The directory (and its parents) is created; the copy is written to a temporary
+        directory beside it that takes its place when complete, so a failed export leaves
+        an earlier one intact. `overwrite` replaces an earlier export, never a directory
+        holding other files (nor one holding this warehouse or any protected file).
+        """
         out = Path(directory)
-        if out.exists() and any(out.iterdir()) and not overwrite:
-            raise WarehouseError(f"{out} is not empty; pass --overwrite to replace it")
         columns = ", ".join(c.name for c in TRADE_FLOWS)
-        self.con.execute(
-            f"COPY (SELECT {columns}, year(period) AS year FROM trade_flows) TO ? "
-            "(FORMAT parquet, PARTITION_BY (source, year), OVERWRITE_OR_IGNORE true, "
-            "COMPRESSION zstd)",
-            [str(out)],
-        )
+        check_target(out, parameter="directory", directory=True)
+        if out.exists() and any(out.iterdir()) and not overwrite:
+            raise ParameterError("directory", f"{out} is not empty; pass overwrite to replace it")
+
+        def write(tmp: Path) -> None:
+            self.con.execute(
+                f"COPY (SELECT {columns}, year(period) AS year FROM trade_flows) TO ? "
+                "(FORMAT parquet, PARTITION_BY (source, year), OVERWRITE_OR_IGNORE true, "
+                "COMPRESSION zstd)",
+                [str(tmp)],
+            )
+
+        write_directory(out, write, parameter="directory", replace=_is_parquet_export)
         files = sorted(str(p.relative_to(out)) for p in out.rglob("*.parquet"))
         return {"directory": str(out), "rows": self.count(), "files": len(files)}
+
+
+def _is_parquet_export(directory: Path) -> bool:
+    """True if `directory` is empty or holds only an earlier export (source=*/ of .parquet),
+    so replacing it loses nothing else."""
+    for p in directory.rglob("*"):
+        rel = p.relative_to(directory)
+        if not rel.parts[0].startswith("source="):
+            return False
+        if p.is_file() and p.suffix != ".parquet":
+            return False
+    return True
 
 
 def _prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:

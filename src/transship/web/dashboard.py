@@ -28,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 from transship import __version__
 from transship.errors import TransshipError, UsageError, WarehouseError
 from transship.reference import ReferenceDataError
+from transship.safepath import safe_row
 from transship.settings import Settings
 
 HERE = Path(__file__).parent
@@ -394,10 +395,10 @@ def _csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
     if synthetic:  # the label travels with every row
         rows = [{"data": "SYNTHETIC", **r} for r in rows]
     columns = list(rows[0]) if rows else []
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR inside a cell is quoted too
+    w.writerow(safe_row(columns))
+    for r in rows:  # text a spreadsheet would run as a formula gets a leading '
+        w.writerow(safe_row("" if r.get(k) is None else r.get(k) for k in columns))
     return buf.getvalue()
 
 
