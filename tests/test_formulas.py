@@ -66,7 +66,7 @@ def test_screen_decisions_csv_neutralises_party_names(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[0]["id"] == "'=1+1" and rows[0]["exporter_name"] == "'=HYPERLINK(\"http://evil/\")"
+    assert rows[0]["id"] == "'=1+1" and rows[0]["exporter_name"] == '\'=HYPERLINK("http://evil/")'
     assert rows[1]["exporter_name"] == "'@Acme"
     for row in rows:  # no field of any row starts a formula
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())

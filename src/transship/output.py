@@ -68,7 +68,7 @@ def resolve_format(fmt: str | None, out: Path | None, *, parameter: str = "out")
     if out is None:
         if fmt == "xlsx":
             raise ParameterError(parameter, "xlsx is a file format; name a FILE.xlsx")
-        return (fmt or "table")  # type: ignore[return-value]
+        return fmt or "table"  # type: ignore[return-value]
     named = FILE_FORMATS.get(out.suffix.lower())
     if fmt in (None, "table"):
         if named is None:
@@ -208,7 +208,9 @@ def emit(
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
-        safepath.write_bytes(out, buf.getvalue().encode("utf-8"), parameter=parameter, inputs=inputs)
+        safepath.write_bytes(
+            out, buf.getvalue().encode("utf-8"), parameter=parameter, inputs=inputs
+        )
 
 
 def _columns_values(table: Any, records: list[dict[str, Any]] | None) -> tuple[list[str], Any]:
