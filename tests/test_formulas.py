@@ -61,7 +61,8 @@ def test_screen_decisions_csv_neutralises_party_names(tmp_path: Path) -> None:
     )
     out = tmp_path / "decisions.csv"
     result = runner.invoke(
-        app, ["-w", str(tmp_path / "w.duckdb"), "screen", str(decl), "--out", str(out)]
+        app,
+        ["-w", str(tmp_path / "w.duckdb"), "screen", str(decl), "--no-lists", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
