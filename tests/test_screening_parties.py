@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from rapidfuzz import fuzz
 
 from tests.conftest import write
 from transship.errors import InputError
@@ -64,17 +63,19 @@ def test_cyrillic_matches_latin_and_legal_forms_are_noise(matcher: Matcher) -> N
     assert [h.entity_id for h in matcher.screen("Щукин Электроника")] == ["e5"]
 
 
-def test_score_is_rapidfuzz_plus_country_qualifier(matcher: Matcher) -> None:
-    q = "Romaschka"
-    base = fuzz.token_sort_ratio("romaschka", "romashka")
+def test_score_is_explained_name_score_plus_country_qualifier(matcher: Matcher) -> None:
+    q = "Romaschka"  # German-style transliteration of Ромашка: folded sch = sh, then 0.95
     t = Thresholds()
     (same,) = matcher.screen(q, "RUS")
-    assert same.name_score == round(base, 1)
-    assert same.score == round(min(100.0, base + t.country_bonus), 1)
+    assert same.name_score == 95.0
+    assert dict(same.features) == {"name_alignment": 95.0, "country": t.country_bonus}
+    assert same.score == round(min(100.0, 95.0 + t.country_bonus), 1)
     other = matcher.screen(q, "FRA")
-    assert other[0].score == round(base - t.country_penalty, 1)
+    assert other[0].score == round(95.0 - t.country_penalty, 1)
+    assert dict(other[0].features)["country"] == -t.country_penalty
     (unknown,) = matcher.screen(q)
-    assert unknown.score == round(base, 1) and unknown.country_match is None
+    assert unknown.score == 95.0 and unknown.country_match is None
+    assert "name_alignment +95.0" in unknown.describe()
 
 
 @pytest.mark.parametrize(
@@ -96,8 +97,8 @@ def test_thresholds_decide_block_and_flag(tmp_path: Path) -> None:
     load_list(con, "hand", [write(tmp_path / "l.csv", LIST)], "csv")
     strict = Matcher.from_warehouse(con, ["hand"], Thresholds(block=99.5, flag=90))
     (hit,) = strict.screen("Romaschka")
-    expected = fuzz.token_sort_ratio("romaschka", "romashka")
-    assert hit.level == ("FLAG" if expected < 99.5 else "BLOCK") and 90 <= expected < 99.5
+    assert hit.level == "FLAG" and hit.score == 95.0
+    assert Matcher.from_warehouse(con, ["hand"]).screen("Romaschka")[0].level == "BLOCK"
 
 
 def test_malformed_list_is_rejected_with_line_and_nothing_loaded(tmp_path: Path) -> None:

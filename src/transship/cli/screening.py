@@ -243,3 +243,64 @@ def audit_verify(
     for p in v.problems:
         err.print(f"  {p}", highlight=False)
     raise typer.Exit(1)
+
+
+@lists_app.command("evaluate")
+@handle_errors
+def lists_evaluate(
+    ctx: typer.Context,
+    pairs: Annotated[
+        Path,
+        typer.Argument(
+            help="Labelled pairs CSV: name1,name2,is_match[,schema,country1,country2]."
+        ),
+    ],
+    lists: Annotated[
+        list[str] | None,
+        typer.Option(help="Lists whose name-part rarity weighs the parts (default: all loaded)."),
+    ] = None,
+    format: FormatOpt = OutFormat.table,
+) -> None:
+    """Precision, recall and F1 of the matcher on labelled pairs, at FLAG, BLOCK and best."""
+    import json
+
+    from transship.output import emit
+    from transship.screening import evaluate_pairs_file
+
+    r = evaluate_pairs_file(pairs, warehouse_path(ctx), _split(lists))
+    if format.value == "json":
+        typer.echo(json.dumps(r, indent=1))
+        return
+    rows = [{"at": k, **r[k]} for k in ("flag", "block", "best")]
+    emit(rows, format.value, title=f"{pairs.name}: {r['pairs']:,} pairs, "
+         f"{r['pairs_per_second']:,} pairs/s")  # fmt: skip
+
+
+@lists_app.command("search")
+@handle_errors
+def lists_search(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A party name, in any script.")],
+    country: Annotated[
+        str | None, typer.Option(help="The party's country (ISO code or name).")
+    ] = None,
+    lists: Annotated[
+        list[str] | None, typer.Option(help="Lists to search (default: all loaded).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Most entries shown.")] = 10,
+    format: FormatOpt = OutFormat.table,
+) -> None:
+    """Look a name up in the loaded lists: best entries with scores and the features behind them."""
+    from transship.output import emit
+    from transship.screening import search_name
+
+    hits = search_name(name, warehouse_path(ctx), _split(lists), country=country, limit=limit)
+    rows = [
+        {"level": h.level, "score": h.score, "list": h.list, "entity_id": h.entity_id,
+         "caption": h.caption, "matched": h.alias,
+         "features": ", ".join(f"{n} {v:+.1f}" for n, v in h.features)}
+        for h in hits
+    ]  # fmt: skip
+    emit(rows, format.value, title=f"search {name!r}")
+    if not rows:
+        print_notes(["no list entry resembles this name"], synthetic=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from transship.errors import UsageError
 from transship.screening.matcher import Thresholds
 from transship.screening.policies import Policy, all_policies, load_policy, policy_names
 
@@ -98,6 +99,50 @@ def screen_file(
     return result
 
 
+def _matcher_of(con: Any, lists: list[str]) -> Any:
+    from transship.screening.lists import loaded_lists
+    from transship.screening.matcher import Matcher
+
+    names = lists or [r["list"] for r in loaded_lists(con)]
+    return Matcher.from_warehouse(con, names, thresholds_from_settings())
+
+
+def evaluate_pairs_file(pairs: Path, warehouse: Path, lists: list[str]) -> dict[str, Any]:
+    """Precision/recall/F1 of the matcher on a labelled pairs file (screening.evaluate).
+
+    Part rarity comes from `lists` (default: every loaded list) when the warehouse exists.
+    """
+    from transship.screening.evaluate import evaluate_pairs
+    from transship.screening.matcher import Matcher
+    from transship.warehouse import open_warehouse
+
+    if not warehouse.exists():
+        return evaluate_pairs(Matcher([], thresholds_from_settings()), pairs)
+    with open_warehouse(warehouse, read_only=True) as wh:
+        return evaluate_pairs(_matcher_of(wh.con, lists), pairs)
+
+
+def search_name(
+    name: str, warehouse: Path, lists: list[str], *, country: str | None = None, limit: int = 10
+) -> list[Any]:
+    """The list entries most like `name` (Hits, best first, also below the FLAG threshold)."""
+    from transship.screening.lists import _iso3
+    from transship.warehouse import open_warehouse
+
+    iso = None
+    if country:
+        iso = _iso3(country)
+        if iso is None:
+            raise UsageError(f"unknown country {country!r}: use an ISO code or a country name")
+    if not warehouse.exists():
+        raise UsageError(f"no warehouse at {warehouse}: load a list with `transship lists load`")
+    with open_warehouse(warehouse, read_only=True) as wh:
+        hits: list[Any] = _matcher_of(wh.con, lists).search(
+            name, iso, limit=limit, min_score=50.0
+        )
+        return hits
+
+
 def verify_audit(warehouse: Path, *, expect_head: str | None = None) -> Verification:
     """Recompute the audit chain; with `expect_head` (a hash anchored elsewhere, from
     `audit_head`), also check that the chain still reaches it."""
@@ -122,11 +167,13 @@ __all__ = [
     "Thresholds",
     "all_policies",
     "audit_head",
+    "evaluate_pairs_file",
     "lists_in",
     "load_lists",
     "load_policy",
     "policy_names",
     "screen_file",
+    "search_name",
     "thresholds_from_settings",
     "verify_audit",
 ]

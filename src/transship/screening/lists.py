@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from transship import __version__
 from transship.errors import InputError, UsageError
+from transship.screening.index import store_index
 from transship.screening.names import normalize_name
 
 ListFormat = Literal["auto", "ftm", "targets", "ofac", "csv"]
@@ -411,19 +412,21 @@ def load_list(con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto") 
             [name],
         )
         con.unregister("_names")
+        sha = _sha256(paths)
         con.execute(
             "INSERT INTO screening_lists VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 name,
                 kind,
                 json.dumps([str(p) for p in paths]),
-                _sha256(paths),
+                sha,
                 len(entities),
                 table.num_rows,
                 datetime.now(UTC).replace(tzinfo=None),
                 __version__,
             ],
         )
+        store_index(con, name, sha)  # the matcher's index, rebuilt only when a list loads
         con.commit()
     except BaseException:
         con.rollback()

@@ -1,32 +1,32 @@
-"""Party matching: token blocking over normalised list names, rapidfuzz scoring, country qualifier.
+"""Party matching: retrieval over each list's index, then declared features explain a score.
 
-Scoring (0-100): rapidfuzz `token_sort_ratio` of the two normalised names (screening.names:
-Latin script, no legal forms, so word order, script and legal form do not count) without
-their generic words (ticaret, trading: name_forms.yaml), then the
-country qualifier: +`country_bonus` when the party's country is one of the entity's
-countries, -`country_penalty` when both are known and differ, capped to 0-100. A hit at or
-above `block_threshold` BLOCKs; at or above `flag_threshold` FLAGs (settings.py documents
-the defaults and why).
-
-A person listed with more name parts than the query gives (no patronymic) is compared part by
-part (`_partial_name_score`) and can FLAG but never BLOCK.
-
-Blocking: each list name is indexed under its tokens and, for tokens of 5+ letters, their
-4-letter prefix (a typo late in a word still finds it) and consonant skeleton (tekhnosfera
-and technosfera share `tknsfr`). A query looks up its keys, skips
-keys so common they say nothing (more than `max(200, 1%)` of names) unless it has no
-others, and scores at most `max_candidates` names sharing the most keys with it.
+For a party name (and its ISO alpha-3 country) the matcher asks each list's index
+(screening.index) for the `top_k` names sharing the most character trigrams and phonetic
+keys, scores each with the features of screening.features (name-part alignment with
+per-part edit distance and phonetic keys, rarity weights, legal forms, missing parts,
+initials, joined parts, acronyms, patronymic order, numbers, generic-only names, schema)
+plus the country qualifier, and keeps the best name per entity. Scores are 0-100: at or
+above `block_threshold` a hit BLOCKs, at or above `flag_threshold` it FLAGs (settings.py
+documents the defaults and why); every Hit lists the features that contributed and how much.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from transship.errors import UsageError
-from transship.screening.names import core_name, skeleton
-from transship.screening.normalize import prepare_query
+from transship.screening.features import (
+    CountryQualifier,
+    Pair,
+    Parsed,
+    Thresholds01,
+    compare,
+    final_score,
+    parse,
+)
+from transship.screening.index import NameIndex, open_index
+from transship.screening.normalize import JOINED, Cleaned, clean_name
 
 
 @dataclass(frozen=True)
@@ -50,24 +50,28 @@ class Hit:
     caption: str
     alias: str  # the list name that matched (primary name or alias), as listed
     score: float
-    name_score: float
+    name_score: float  # the score before the country qualifier
     country_match: bool | None
     level: str  # BLOCK | FLAG
     programs: str | None
     # What the party name was cleaned of before it matched (screening.normalize), e.g.
     # "format characters removed; confusables folded"; None when it matched as given.
     normalised: str | None = None
+    features: tuple[tuple[str, float], ...] = field(default=())  # (feature, points) that fired
 
     def describe(self) -> str:
         alias = "" if self.alias == self.caption else f" as {self.alias!r}"
         note = f" (normalised: {self.normalised})" if self.normalised else ""
+        why = ", ".join(f"{n} {v:+.1f}" for n, v in self.features)
         return (
             f"{self.level} {self.list}:{self.entity_id} {self.caption!r}{alias} "
-            f"score {self.score:.1f}{note}"
+            f"score {self.score:.1f}{note}" + (f" [{why}]" if why else "")
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["features"] = {n: v for n, v in self.features}
+        return d
 
 
 def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[str, Any]]:
@@ -85,74 +89,51 @@ def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[s
     ]
 
 
-def _keys(norm: str) -> set[str]:
-    keys: set[str] = set()
-    for t in norm.split():
-        if len(t) >= 2:
-            keys.add(t)
-        if len(t) >= 5:
-            keys.add("^" + t[:4])
-            keys.add("~" + skeleton(t))
-    return keys
+def _note(cleaned: Cleaned, p: Pair) -> str | None:
+    applied = list(cleaned.applied)
+    if any(n == "joined_parts" for n, _ in p.contributions):
+        applied.append(JOINED)
+    return "; ".join(applied) or None
 
 
-def _partial_name_score(query: list[str], entity: list[str]) -> float:
-    """Mean best-token similarity when every query token matches a distinct entity token.
-
-    Only for persons listed with more name parts than given (Ivan Sokolov vs SOKOLOV, Ivan
-    Petrovich); 0 if any query token has no entity token at least 80 % similar.
-    """
-    from rapidfuzz import fuzz
-
-    if len(query) >= len(entity):
-        return 0.0
-    left = list(entity)
-    total = 0.0
-    for q in query:
-        scores = [fuzz.ratio(q, e) for e in left]
-        k = max(range(len(scores)), key=scores.__getitem__)
-        if scores[k] < 80:
-            return 0.0
-        total += scores[k]
-        left.pop(k)
-    return total / len(query)
+def _is_person(schema: str | None) -> bool:
+    return schema == "Person"
 
 
 class Matcher:
-    """An in-memory index over list names; build with `from_warehouse` or `from_rows`."""
+    """Indexes over list names; build with `from_warehouse`, `from_indexes` or `from_rows`."""
 
     def __init__(
         self,
-        rows: list[tuple[Any, ...]],
+        indexes: list[NameIndex],
         thresholds: Thresholds | None = None,
         *,
-        max_candidates: int = 300,
+        top_k: int = 40,
     ) -> None:
-        # rows: (list, entity_id, caption, name, norm, countries, programs[, schema])
         self.thresholds = thresholds or Thresholds()
-        self.max_candidates = max_candidates
-        self.lists = sorted({r[0] for r in rows})
-        self._list = [r[0] for r in rows]
-        self._entity = [r[1] for r in rows]
-        self._caption = [r[2] for r in rows]
-        self._name = [r[3] for r in rows]
-        self._norm = [r[4] for r in rows]
-        self._core = [core_name(n) for n in self._norm]
-        self._countries = [frozenset(r[5] or ()) for r in rows]
-        self._programs = [r[6] for r in rows]
-        self._person = [len(r) > 7 and r[7] == "Person" for r in rows]
-        self._any_person = any(self._person)
-        postings: dict[str, list[int]] = {}
-        for i, norm in enumerate(self._norm):
-            for k in _keys(norm):
-                postings.setdefault(k, []).append(i)
-        self._postings = postings
-        self._common = max(200, len(rows) // 100)
+        self.top_k = top_k
+        self.indexes = indexes
+        self.lists = sorted({ix.list for ix in indexes})
+        t = self.thresholds
+        self._t01 = Thresholds01(t.flag / 100, t.block / 100)
+        self._country = CountryQualifier(t.country_bonus, t.country_penalty)
         # Which version of each list this index holds (from_warehouse): audited per decision.
         self.versions: list[dict[str, Any]] = []
 
     def __len__(self) -> int:
-        return len(self._norm)
+        return sum(ix.n for ix in self.indexes)
+
+    @classmethod
+    def from_rows(
+        cls, rows: list[tuple[Any, ...]], thresholds: Thresholds | None = None
+    ) -> Matcher:
+        """rows: (list, entity_id, caption, name, norm, countries, programs[, schema])."""
+        by_list: dict[str, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            by_list.setdefault(r[0], []).append(
+                (r[1], r[2], r[3], r[5], r[6], r[7] if len(r) > 7 else None)
+            )
+        return cls([NameIndex.build(k, v) for k, v in sorted(by_list.items())], thresholds)
 
     @classmethod
     def from_warehouse(
@@ -170,100 +151,98 @@ class Matcher:
                 "; ".join(unknown("sanctions list", m, known) for m in missing)
                 + " (load it with `transship lists load NAME FILE`)"
             )
-        if not lists:
-            return cls([], thresholds)
-        rows = con.execute(
-            "SELECT list, entity_id, caption, name, norm, countries, programs, schema "
-            "FROM screening_names WHERE list IN (SELECT unnest(?)) ORDER BY list, entity_id",
-            [lists],
-        ).fetchall()
-        m = cls([tuple(r) for r in rows], thresholds)
+        m = cls([open_index(con, name) for name in sorted(set(lists))], thresholds)
         m.versions = list_versions(loaded, lists)
         return m
 
-    def _candidates(self, norm: str) -> list[int]:
-        keys = [k for k in _keys(norm) if k in self._postings]
-        if not keys:
-            return []
-        keys.sort(key=lambda k: len(self._postings[k]))
-        useful = [k for k in keys if len(self._postings[k]) <= self._common] or keys[:1]
-        counts: Counter[int] = Counter()
-        for k in useful:
-            counts.update(self._postings[k])
-        if len(counts) <= self.max_candidates:
-            return list(counts)
-        return [i for i, _ in counts.most_common(self.max_candidates)]
+    # -- scoring -------------------------------------------------------------------------
+    def _pair(
+        self,
+        q: Parsed,
+        c: Parsed,
+        person: bool,
+        ix: NameIndex | None,
+        country_match: bool | None,
+        schema_mismatch: bool,
+    ) -> Pair:
+        rarity = ix.rarity if ix is not None else (lambda _t: 1.0)
+        return compare(
+            q, c, person=person, rarity=rarity, thresholds=self._t01, country=self._country,
+            country_match=country_match, schema_mismatch=schema_mismatch,
+        )  # fmt: skip
+
+    def compare(
+        self,
+        name1: str,
+        name2: str,
+        *,
+        schema: str | None = None,
+        country1: str | None = None,
+        country2: str | None = None,
+    ) -> tuple[float, tuple[tuple[str, float], ...]]:
+        """Score two names 0-100 (name2 plays the list entry), with the contributing features.
+
+        Part rarity comes from the loaded lists when there are any (the first list that
+        knows a part), else every part weighs as a rare one.
+        """
+        q, c = parse(clean_name(name1 or "").text), parse(clean_name(name2 or "").text)
+        if not q.parts or not c.parts:
+            return 0.0, ()
+        person = _is_person(schema)
+        match = None
+        if country1 and country2:
+            match = country1.upper() == country2.upper()
+        ix = self.indexes[0] if self.indexes else None
+        mismatch = person and (q.has_legal or c.has_legal)
+        p = self._pair(q, c, person, ix, match, mismatch)
+        return round(100 * final_score(p), 1), tuple(
+            (n, round(100 * v, 1)) for n, v in p.contributions
+        )
 
     def screen(self, name: str, country: str | None = None, *, limit: int = 5) -> list[Hit]:
         """Hits for one party name (and ISO alpha-3 country), best first, one per entity.
 
-        The name is cleaned first (screening.normalize: invisible characters, confusables)
-        and its joined forms are scored too; a hit says which normalisation it needed.
+        The name is cleaned first (screening.normalize: invisible characters, confusables);
+        a hit says which normalisation it needed.
         """
-        query = prepare_query(name or "")
+        flag = self.thresholds.flag
+        return [h for h in self.search(name, country, limit=limit) if h.score >= flag]
+
+    def search(
+        self, name: str, country: str | None = None, *, limit: int = 5, min_score: float = 0.0
+    ) -> list[Hit]:
+        """The best-scoring list entries for a name, above `min_score` (0-100), one per entity."""
+        cleaned = clean_name(name or "")
+        q = parse(cleaned.text)
+        if not q.parts:
+            return []
+        t = self.thresholds
         best: dict[tuple[str, str], Hit] = {}
-        for i, norm in enumerate(query.forms):
-            for key, hit in self._screen_form(norm, country, query.note(i)).items():
-                if key not in best or hit.score > best[key].score:
-                    best[key] = hit
+        for ix in self.indexes:
+            for i in ix.retrieve(q, self.top_k):
+                schema = ix.cols["schema"][i]
+                person = _is_person(schema)
+                ents = ix.countries(i)
+                match = (country in ents) if country and ents else None
+                p = self._pair(q, ix.parsed(i), person, ix, match, person and q.has_legal)
+                score = round(100 * final_score(p), 1)
+                if score < min_score:
+                    continue
+                key = (ix.list, ix.cols["entity_id"][i])
+                if key in best and best[key].score >= score:
+                    continue
+                best[key] = Hit(
+                    list=ix.list,
+                    entity_id=key[1],
+                    caption=ix.cols["caption"][i],
+                    alias=ix.cols["name"][i],
+                    score=score,
+                    name_score=round(100 * max(0.0, min(1.0, p.name_total, p.cap)), 1),
+                    country_match=match,
+                    level="BLOCK" if score >= t.block else ("FLAG" if score >= t.flag else "-"),
+                    programs=ix.cols["programs"][i] or None,
+                    normalised=_note(cleaned, p),
+                    features=tuple((n, round(100 * v, 1)) for n, v in p.contributions),
+                )
         hits = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entity_id))
         return hits[:limit]
-
-    def _screen_form(
-        self, norm: str, country: str | None, note: str | None
-    ) -> dict[tuple[str, str], Hit]:
-        from rapidfuzz import fuzz, process
-
-        cands = self._candidates(norm)
-        if not cands:
-            return {}
-        t = self.thresholds
-        cutoff = max(0.0, t.flag - t.country_bonus)
-        scored = process.extract(
-            core_name(norm),
-            [self._core[i] for i in cands],
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=cutoff,
-            limit=None,
-        )
-        found = {pos: float(sc) for _, sc, pos in scored}
-        partial_hits: set[int] = set()
-        q_tokens = core_name(norm).split()
-        if self._any_person and len(q_tokens) >= 2:
-            # A person named by fewer parts (no patronymic, no middle name): FLAG at most.
-            for pos, i in enumerate(cands):
-                if self._person[i] and pos not in found:
-                    partial = _partial_name_score(q_tokens, self._core[i].split())
-                    if partial >= cutoff:
-                        found[pos] = partial
-                        partial_hits.add(pos)
-        best: dict[tuple[str, str], Hit] = {}
-        for pos, name_score in found.items():
-            i = cands[pos]
-            ents = self._countries[i]
-            match: bool | None = None
-            score = float(name_score)
-            if country and ents:
-                match = country in ents
-                score += t.country_bonus if match else -t.country_penalty
-            score = round(min(100.0, max(0.0, score)), 1)
-            if pos in partial_hits:
-                score = min(score, round(t.block - 0.1, 1))  # partial names only FLAG
-            if score < t.flag:
-                continue
-            key = (self._list[i], self._entity[i])
-            if key in best and best[key].score >= score:
-                continue
-            best[key] = Hit(
-                list=self._list[i],
-                entity_id=self._entity[i],
-                caption=self._caption[i],
-                alias=self._name[i],
-                score=score,
-                name_score=round(float(name_score), 1),
-                country_match=match,
-                level="BLOCK" if score >= t.block else "FLAG",
-                programs=self._programs[i],
-                normalised=note,
-            )
-        return best

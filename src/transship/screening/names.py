@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from transship.reference import DATA_DIR, ReferenceDataError
@@ -29,6 +29,10 @@ class NameForms:
     legal_forms: tuple[tuple[str, ...], ...]  # token sequences, longest first
     abbreviations: dict[str, str]
     generic_words: frozenset[str]
+    connectors: frozenset[str] = frozenset()
+    numbers: dict[str, str] = field(default_factory=dict)
+    legal_words: frozenset[str] = frozenset()
+    titles: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -51,8 +55,22 @@ def name_forms(path: Path | None = None) -> NameForms:
         isinstance(k, str) and isinstance(v, str) for k, v in abbr.items()
     ):
         raise fail(p, None, "field 'abbreviations': expected a mapping of text to text")
+    conn, nums = data.get("connectors", []), data.get("numbers", {})
+    if not isinstance(conn, list) or not all(isinstance(w, str) and w for w in conn):
+        raise fail(p, None, "field 'connectors': expected a list of non-empty strings")
+    if not isinstance(nums, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.isdigit() for k, v in nums.items()
+    ):
+        raise fail(p, None, "field 'numbers': expected a mapping of words to digits")
+    words = {k: data.get(k, []) for k in ("legal_words", "titles")}
+    for k, v in words.items():
+        if not isinstance(v, list) or not all(isinstance(w, str) and w for w in v):
+            raise fail(p, None, f"field {k!r}: expected a list of non-empty strings")
     seqs = sorted({tuple(f.split()) for f in forms}, key=len, reverse=True)
-    return NameForms(dict(cyr), tuple(seqs), dict(abbr), frozenset(generic))
+    return NameForms(
+        dict(cyr), tuple(seqs), dict(abbr), frozenset(generic), frozenset(conn), dict(nums),
+        frozenset(words["legal_words"]), frozenset(words["titles"]),
+    )  # fmt: skip
 
 
 @functools.cache
@@ -121,6 +139,22 @@ def skeleton(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", t)
 
 
+_FOLDS = (("shch", "sh"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("dj", "j"), ("zh", "j"),
+          ("kh", "h"), ("ph", "f"), ("ck", "k"), ("ou", "u"), ("oo", "u"), ("ee", "i"),
+          ("ie", "i"), ("ye", "e"), ("yu", "u"), ("ya", "a"), ("iy", "i"), ("y", "i"), ("w", "v"),
+          ("x", "ks"), ("q", "k"), ("c", "k"), ("z", "s"), ("th", "t"), ("dh", "d"),
+          ("gh", "g"), ("aa", "a"), ("uu", "u"))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=500_000)
+def fold(part: str) -> str:
+    """A part with transliteration variants folded (romaschka/romashka, yelena/elena)."""
+    for a, b in _FOLDS:
+        if a in part:
+            part = part.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", part)
+
+
 def check_name_forms() -> None:
     """Load and validate name_forms.yaml (raises ReferenceDataError)."""
     try:
@@ -128,3 +162,134 @@ def check_name_forms() -> None:
     except ReferenceDataError:
         name_forms.cache_clear()
         raise
+
+
+# -- name parts (matcher v2) -----------------------------------------------------------------
+# Unlike normalize_name, name_parts keeps legal forms and generic words as parts: the matcher
+# weighs them (nothing for a legal form, little for a generic word) instead of deleting them,
+# so a person's name part that happens to spell a legal form (KU Ja Hyong: "ku" is rigour's
+# state-owned-enterprise form) still counts when the name is compared as a person's.
+_HANGUL = re.compile(r"[\uac00-\ud7a3]{2,4}")
+_DOTTED = re.compile(r"\b(?:\w\.){2,}")
+_STOP = frozenset({"and", "of", "the", "ve", "de", "la", "du", "des", "der", "und", "et",
+                   "for", "na", "po", "al", "el", "le", "da", "do", "di"})  # fmt: skip
+
+KINDS = ("name", "generic", "legal", "stop", "connector", "number")
+
+
+def _hangul_syllables(m: re.Match[str]) -> str:
+    # A Korean name written in Hangul is one run of syllables (김정은); each syllable is a
+    # name part, as in the Latin spelling (Kim Jong Un).
+    return " ".join(m.group(0))
+
+
+@functools.cache
+def _legal_words() -> frozenset[str]:
+    forms = name_forms()
+    words = {t for seq in forms.legal_forms for t in seq if t not in _STOP and len(t) > 1}
+    return frozenset(words | forms.legal_words)
+
+
+@functools.lru_cache(maxsize=200_000)
+def name_parts(name: str) -> tuple[str, ...]:
+    """The Latin, lower-case parts of a name in their order, legal forms and all.
+
+    Cyrillic is romanized BGN/PCGN style (the lists' own style), other scripts through
+    ICU (rigour/normality ascii_text); dotted abbreviations are joined when they spell a
+    legal form (A.Ş. -> as) and split into initials otherwise (I.V. -> i v); number words
+    become digits; the abbreviations of name_forms.yaml are expanded.
+    """
+    from normality import ascii_text
+
+    forms = name_forms()
+    text = _HANGUL.sub(_hangul_syllables, _split_camel(clean_name(name).text)).casefold()
+    arabic = bool(_ARABIC.search(text))
+    if arabic:
+        text = text.replace("\u0629", "a")  # ta marbuta ends a word in -a (حمزة: hamza)
+    text = ascii_text(text.translate(_translit_table())).lower()
+
+    def dotted(m: re.Match[str]) -> str:
+        letters = m.group(0).replace(".", "")
+        return f" {letters} " if part_kind(letters) == "legal" else " " + " ".join(letters) + " "
+
+    text = _DOTTED.sub(dotted, text)
+    text = _PUNCT.sub(" ", text.replace("'", "").replace("`", ""))
+    out: list[str] = []
+    for t in text.split():
+        t = forms.numbers.get(t, t)
+        if arabic and len(t) > 4 and t.startswith("al"):
+            out.append("al")  # the article is written joined in Arabic (التكريتي: al-tikriti)
+            t = t[2:]
+        out.extend(forms.abbreviations.get(t, t).split())
+    return tuple(out)
+
+
+_ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
+
+
+def is_abjad(name: str) -> bool:
+    """Whether a name is written in Arabic or Hebrew script (short vowels unwritten)."""
+    return bool(_ARABIC.search(name))
+
+
+def abjad_skeleton(part: str) -> str:
+    """Consonants an abjad spelling and a Latin one share (mhmwd / mahmud: mmd)."""
+    t = re.sub(r"[aeiouywhv']+", "", part.replace("q", "k").replace("c", "k"))
+    return re.sub(r"(.)\1+", r"\1", t)
+
+
+def _split_camel(name: str) -> str:
+    # RamiMakhlouf, БорисВладимирович: a capital between a small letter and another small
+    # letter starts a new part (GmbH, OOO do not split).
+    n = len(name)
+    cuts = [
+        i for i in range(1, n - 1)
+        if name[i].isupper() and name[i - 1].islower() and name[i + 1].islower()
+    ]  # fmt: skip
+    if not cuts:
+        return name
+    out, last = [], 0
+    for i in cuts:
+        out.append(name[last:i])
+        last = i
+    out.append(name[last:])
+    return " ".join(out)
+
+
+@functools.cache
+def _fuzzy_vocab() -> tuple[tuple[str, ...], dict[str, str]]:
+    kinds = {w: "generic" for w in name_forms().generic_words if w not in _STOP}
+    kinds.update({w: "legal" for w in _legal_words()})
+    return tuple(sorted(w for w in kinds if len(w) >= 4)), kinds
+
+
+@functools.lru_cache(maxsize=500_000)
+def part_kind(part: str) -> str:
+    """What a name part is: name, generic (trading), legal (llc), stop, connector, number.
+
+    Legal forms and generic words are also recognised misspelt (GEERAL, INTERNAIONAL,
+    HOLDINH: one edit, two for words of 9+ letters, same first letter), since list
+    spellings and declarations carry typos in them as often as in the name itself.
+    """
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+    from rigour.names import replace_org_types_compare
+
+    forms = name_forms()
+    if part.isdigit():
+        return "number"
+    if part in forms.connectors:
+        return "connector"
+    if part in _STOP or part in forms.titles:
+        return "stop"
+    vocab, kinds = _fuzzy_vocab()
+    if part in kinds:
+        return kinds[part]
+    if len(part) > 1 and replace_org_types_compare(part, generic=True) != part:
+        return "legal"
+    if len(part) >= 5:
+        cutoff = 2 if len(part) >= 9 else 1
+        found = process.extractOne(part, vocab, scorer=OSA.distance, score_cutoff=cutoff)
+        if found is not None and found[0][0] == part[0]:
+            return kinds[found[0]]
+    return "name"

@@ -1,0 +1,256 @@
+"""The matcher's index over one list: parsed names, part rarity and retrieval keys.
+
+Retrieval keys of a name: character trigrams of its distinctive parts written together
+(so joined, split and misspelt names share most of them: gazprom/gasprom 4 of 7,
+RamiMakhlouf / Rami Makhlouf all), and per part its consonant skeleton (tekhno/techno) and
+metaphone key (shell/schell). A query ranks names by the idf-weighted keys they share,
+normalised by both names' key weight (a cosine), reading the rarest keys first and stopping
+at `posting_budget` postings so a query made of common keys stays fast; the best `top_k`
+names are scored by the features (screening.features).
+
+Built by `lists load` and stored in the warehouse table `screening_index` (one row per list:
+the list's input sha256, the index format version and the arrays as one .npz blob, read
+without pickle), so screening opens it instead of re-parsing every list name.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from transship.screening.features import Parsed, parse, rarity_weight
+
+FORMAT_VERSION = 4
+_SEP = "\x1f"
+_FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds")
+_KIND_CODE = {"name": "n", "generic": "g", "legal": "l", "stop": "s", "connector": "c",
+              "number": "d"}  # fmt: skip
+_CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
+
+DDL = """CREATE TABLE IF NOT EXISTS screening_index (
+    list VARCHAR PRIMARY KEY,
+    input_sha256 VARCHAR NOT NULL,
+    format_version INTEGER NOT NULL,
+    names BIGINT NOT NULL,
+    data BLOB NOT NULL
+)"""
+
+
+def retrieval_keys(p: Parsed) -> set[str]:
+    toks = [t for t, k in zip(p.parts, p.kinds, strict=True) if k in ("name", "number")]
+    if not toks:
+        toks = [t for t, k in zip(p.parts, p.kinds, strict=True) if k != "stop"] or list(p.parts)
+    keys: set[str] = set()
+    joined = "^" + "".join(toks) + "$"
+    for i in range(len(joined) - 2):
+        keys.add(joined[i : i + 3])
+    # acronyms: PLA finds PEOPLE'S LIBERATION ARMY and the other way round
+    words = [t for t, k in zip(p.parts, p.kinds, strict=True) if k not in ("legal", "stop")]
+    if 2 <= len(words) <= 6:
+        keys.add("@" + "".join(t[0] for t in words))
+    elif len(words) == 1 and 2 <= len(words[0]) <= 6:
+        keys.add("@" + words[0])
+    toks_set = set(toks)
+    for t, ph, sk in zip(p.parts, p.phon, p.skel, strict=True):
+        if t in toks_set:
+            if len(sk) >= 2:
+                keys.add("~" + sk)
+            if ph:
+                keys.add("#" + ph)
+    return keys
+
+
+def _pack(values: Sequence[str]) -> np.ndarray:
+    return np.frombuffer(_SEP.join(values).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpack(arr: np.ndarray) -> list[str]:
+    return bytes(arr).decode("utf-8").split(_SEP)
+
+
+class NameIndex:
+    """Parsed names of one list with retrieval postings; `build` or `from_bytes`."""
+
+    def __init__(self, list_name: str, cols: dict[str, list[str]], vocab: dict[str, int],
+                 keys: dict[str, int], ptr: np.ndarray, post: np.ndarray,
+                 norms: np.ndarray) -> None:  # fmt: skip
+        self.list = list_name
+        self.cols = cols
+        self.n = len(cols["name"])
+        self.vocab_df = vocab
+        self.keys = keys
+        self.ptr = ptr
+        self.post = post
+        self.norms = norms
+        self._parsed: dict[int, Parsed] = {}
+        self._countries: dict[int, frozenset[str]] = {}
+
+    # -- build ---------------------------------------------------------------------------
+    @classmethod
+    def build(cls, list_name: str, rows: Sequence[Sequence[Any]]) -> NameIndex:
+        """rows: (entity_id, caption, name, countries (list), programs, schema)."""
+        cols: dict[str, list[str]] = {f: [] for f in _FIELDS}
+        df: Counter[str] = Counter()
+        key_rows: dict[str, list[int]] = {}
+        for i, (eid, caption, name, countries, programs, schema) in enumerate(rows):
+            p = parse(name)
+            cols["entity_id"].append(str(eid))
+            cols["caption"].append(str(caption))
+            cols["name"].append(str(name))
+            cols["countries"].append(";".join(countries or ()))
+            cols["programs"].append(programs or "")
+            cols["schema"].append(schema or "")
+            cols["parts"].append(" ".join(p.parts))
+            cols["kinds"].append("".join(_KIND_CODE[k] for k in p.kinds))
+            df.update(set(p.parts))
+            for k in retrieval_keys(p):
+                key_rows.setdefault(k, []).append(i)
+        n = len(cols["name"])
+        key_list = sorted(key_rows)
+        ptr = np.zeros(len(key_list) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(key_rows[k]) for k in key_list])
+        post = np.empty(int(ptr[-1]), dtype=np.int32)
+        norms = np.zeros(n, dtype=np.float64)
+        for ki, k in enumerate(key_list):
+            ids = key_rows[k]
+            post[ptr[ki] : ptr[ki + 1]] = ids
+            idf = math.log(1 + n / len(ids))
+            norms[ids] += idf * idf
+        keys = {k: i for i, k in enumerate(key_list)}
+        return cls(list_name, cols, dict(df), keys, ptr, post, np.sqrt(norms))
+
+    # -- persistence ---------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        arrays: dict[str, np.ndarray] = {f"col_{f}": _pack(v) for f, v in self.cols.items()}
+        vocab = sorted(self.vocab_df)
+        arrays["vocab"] = _pack(vocab)
+        arrays["vocab_df"] = np.array([self.vocab_df[v] for v in vocab], dtype=np.int32)
+        arrays["keys"] = _pack(sorted(self.keys, key=self.keys.__getitem__))
+        arrays["ptr"], arrays["post"], arrays["norms"] = self.ptr, self.post, self.norms
+        arrays["meta"] = np.array([FORMAT_VERSION, self.n], dtype=np.int64)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, list_name: str, data: bytes) -> NameIndex:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            version, n = (int(v) for v in z["meta"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"index format {version}, expected {FORMAT_VERSION}")
+            cols = {f: _unpack(z[f"col_{f}"]) if n else [] for f in _FIELDS}
+            vocab = _unpack(z["vocab"]) if n else []
+            keys = _unpack(z["keys"]) if n else []
+            return cls(
+                list_name,
+                cols,
+                dict(zip(vocab, z["vocab_df"].tolist(), strict=True)),
+                {k: i for i, k in enumerate(keys)},
+                z["ptr"],
+                z["post"],
+                z["norms"],
+            )
+
+    # -- access --------------------------------------------------------------------------
+    def parsed(self, i: int) -> Parsed:
+        p = self._parsed.get(i)
+        if p is None:
+            from rigour.text import metaphone
+
+            from transship.screening.names import is_abjad, skeleton
+
+            parts = tuple(self.cols["parts"][i].split(" "))
+            kinds = tuple(_CODE_KIND[c] for c in self.cols["kinds"][i])
+            phon = tuple(metaphone(t) if len(t) >= 3 and t.isalpha() else "" for t in parts)
+            skel = tuple(skeleton(t) for t in parts)
+            p = Parsed(parts, kinds, phon, skel, is_abjad(self.cols["name"][i]))
+            if len(self._parsed) > 200_000:
+                self._parsed.clear()
+            self._parsed[i] = p
+        return p
+
+    def countries(self, i: int) -> frozenset[str]:
+        c = self._countries.get(i)
+        if c is None:
+            raw = self.cols["countries"][i]
+            c = frozenset(raw.split(";")) if raw else frozenset()
+            self._countries[i] = c
+        return c
+
+    def rarity(self, part: str) -> float:
+        return rarity_weight(self.vocab_df.get(part, 0), self.n)
+
+    def retrieve(self, q: Parsed, top_k: int = 40, posting_budget: int = 40_000) -> list[int]:
+        """Indices of the names sharing the most (idf-weighted) retrieval keys with `q`."""
+        found = [(int(self.ptr[k + 1] - self.ptr[k]), k) for key in retrieval_keys(q)
+                 if (k := self.keys.get(key)) is not None]  # fmt: skip
+        if not found or self.n == 0:
+            return []
+        found.sort()
+        q_norm = 0.0
+        slices: list[np.ndarray] = []
+        weights: list[float] = []
+        lengths: list[int] = []
+        used = 0
+        for df, k in found:
+            idf = math.log(1 + self.n / df)
+            q_norm += idf * idf
+            if used + df > posting_budget and len(slices) >= 3:
+                continue  # a common key: the rarer ones already rank the names
+            used += df
+            slices.append(self.post[self.ptr[k] : self.ptr[k + 1]])
+            weights.append(idf * idf)
+            lengths.append(df)
+        ids = np.concatenate(slices)
+        w = np.repeat(np.array(weights), lengths)
+        uniq, inv = np.unique(ids, return_inverse=True)
+        scores = np.bincount(inv, weights=w) / (self.norms[uniq] * math.sqrt(q_norm))
+        if len(uniq) > top_k:
+            best = np.argpartition(-scores, top_k)[:top_k]
+        else:
+            best = np.arange(len(uniq))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [int(uniq[b]) for b in best if scores[b] > 0.05]
+
+
+def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:
+    """Build list `list_name`'s index from screening_names and store it (caller's transaction)."""
+    rows = con.execute(
+        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
+        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
+        [list_name],
+    ).fetchall()
+    idx = NameIndex.build(list_name, rows)
+    con.execute(DDL)
+    con.execute("DELETE FROM screening_index WHERE list = ?", [list_name])
+    con.execute(
+        "INSERT INTO screening_index VALUES (?, ?, ?, ?, ?)",
+        [list_name, input_sha256, FORMAT_VERSION, idx.n, idx.to_bytes()],
+    )
+    return idx
+
+
+def open_index(con: Any, list_name: str) -> NameIndex:
+    """The stored index of a list, or one built now when it is missing or stale."""
+    (has,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_index'"
+    ).fetchone()
+    if has:
+        row = con.execute(
+            "SELECT i.data FROM screening_index i JOIN screening_lists l USING (list) "
+            "WHERE i.list = ? AND i.input_sha256 = l.input_sha256 AND i.format_version = ?",
+            [list_name, FORMAT_VERSION],
+        ).fetchone()
+        if row is not None:
+            return NameIndex.from_bytes(list_name, bytes(row[0]))
+    rows = con.execute(
+        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
+        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
+        [list_name],
+    ).fetchall()
+    return NameIndex.build(list_name, rows)

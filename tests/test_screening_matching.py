@@ -1,0 +1,158 @@
+"""Matcher v2: explained features, retrieval of hard names, the stored index, evaluate/search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import write
+from transship.errors import InputError
+from transship.screening.evaluate import read_pairs
+from transship.screening.lists import load_list
+from transship.screening.matcher import Matcher, Thresholds
+
+LIST = """\
+id,name,aliases,country,schema
+p1,"PUTIN, Vladimir Vladimirovich",,RU,Person
+p2,"SALMAN BIN MUHAMMAD AL SAUD",,SA,Person
+p3,"KU, Ja Hyong",,KP,Person
+p4,"MAKHLOUF, Rami",,SY,Person
+p5,POL POT,,KH,Person
+p6,"TAVRIN, Ivan Vladimirovich",,RU,Person
+o1,GAZPROM PAO,,RU,Company
+o2,SHELL TRADING LLC,,AE,Company
+o3,ICBC CHAD,,TD,Company
+o4,PEOPLE'S LIBERATION ARMY,,CN,Organization
+o5,IK-MANAGEMENT LLC,,RU,Company
+o6,AKTSIONERNOYE OBSHCHESTVO TEKHNOSFERA,,RU,Company
+o7,ZAVOD NO 1,,RU,Company
+"""
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect()
+    load_list(c, "t", [write(tmp_path_factory.mktemp("l") / "l.csv", LIST)], "csv")
+    return c
+
+
+@pytest.fixture(scope="module")
+def m(con: duckdb.DuckDBPyConnection) -> Matcher:
+    return Matcher.from_warehouse(con, ["t"])
+
+
+def _top(m: Matcher, name: str, country: str | None = None) -> tuple[str | None, str, float]:
+    hits = m.search(name, country, limit=1)
+    if not hits:
+        return None, "-", 0.0
+    return hits[0].entity_id, hits[0].level, hits[0].score
+
+
+@pytest.mark.parametrize(
+    ("query", "entity"),
+    [
+        ("Gasprom", "o1"),  # misspelt: no shared word, found by trigrams / phonetic keys
+        ("Schell Trading", "o2"),
+        ("RamiMakhlouf", "p4"),  # joined
+        ("PolPot", "p5"),
+        ("Акционерное общество Техносфера", "o6"),  # the list's legal form, Cyrillic
+        ("AO Tekhnosfera", "o6"),
+    ],
+)
+def test_hard_names_are_retrieved_and_flagged(m: Matcher, query: str, entity: str) -> None:
+    eid, level, _ = _top(m, query)
+    assert eid == entity and level in ("FLAG", "BLOCK"), (query, eid, level)
+
+
+def test_persons_parts_initials_and_order(m: Matcher) -> None:
+    # more parts than the list: FLAG at least; dropped patronymic: FLAG, not BLOCK
+    assert _top(m, "Vladimir Vladimirovich Putin")[:2] == ("p1", "BLOCK")
+    eid, level, _ = _top(m, "Vladimir Putin")
+    assert (eid, level) == ("p1", "FLAG")
+    assert _top(m, "V. Putin")[:2] == ("p1", "FLAG")  # an initial never BLOCKs
+    assert _top(m, "Tavrin I.V.")[:2] == ("p6", "FLAG")
+    # patronymic reversal: the same words the other way round are another person
+    eid, level, score = _top(m, "MUHAMMAD BIN SALMAN AL SAUD")
+    assert level == "-" and score < Thresholds().flag
+    (hit,) = m.search("MUHAMMAD BIN SALMAN AL SAUD", limit=1)
+    assert dict(hit.features)["patronymic_order"] == -35.0
+    # a Korean person name keeps its "ku" (a legal form only in company names)
+    assert _top(m, "Ku Ja Hyong")[:2] == ("p3", "BLOCK")
+
+
+def test_organisations_one_word_generic_acronym_numbers(m: Matcher) -> None:
+    assert _top(m, "ICBC China")[1] == "-"  # one distinctive word differs
+    assert _top(m, "ICBC Chad")[:2] == ("o3", "BLOCK")
+    eid, level, _ = _top(m, "PLA")
+    assert (eid, level) == ("o4", "FLAG")  # an acronym FLAGs for a human, never BLOCKs
+    # reduced to a generic word, a name does not BLOCK (here: not even FLAG)
+    assert _top(m, "KB MANAGMENT A.Ş.")[1] in ("-", "FLAG")
+    assert _top(m, "KB MANAGMENT A.Ş.")[1] != "BLOCK"
+    assert _top(m, "Zavod No 7")[1] == "-"  # numbers compare exactly
+    assert _top(m, "Zavod Number One")[0] == "o7"
+
+
+def test_every_hit_explains_its_score(m: Matcher) -> None:
+    (hit,) = m.screen("Gasprom", "RUS", limit=1)
+    feats = dict(hit.features)
+    assert feats["country"] == Thresholds().country_bonus
+    assert round(sum(feats.values()), 1) == hit.score
+    assert "name_alignment" in hit.describe() and hit.as_dict()["features"] == feats
+
+
+def test_index_is_stored_by_load_and_reopened(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load_list(con, "t", [write(tmp_path / "l.csv", LIST)], "csv")
+    (n,) = con.execute("SELECT names FROM screening_index WHERE list = 't'").fetchone() or (0,)
+    assert n == 13
+    from transship.screening.index import open_index
+
+    ix = open_index(con, "t")
+    assert ix.n == 13 and ix.cols["entity_id"][0] == "o1"
+    # a reload with other content rebuilds it; a stale row (other sha) is not used
+    load_list(con, "t", [write(tmp_path / "l2.csv", LIST.replace("GAZPROM PAO", "ROSNEFT"))])
+    assert "ROSNEFT" in open_index(con, "t").cols["name"]
+    con.execute("UPDATE screening_index SET input_sha256 = 'x'")
+    assert open_index(con, "t").n == 13  # built from screening_names instead
+
+
+def test_read_pairs_names_bad_rows(tmp_path: Path) -> None:
+    bad = write(tmp_path / "p.csv", "name1,name2,is_match\nA,B,1\nC,D,maybe\n")
+    with pytest.raises(InputError) as e:
+        read_pairs(bad)
+    assert e.value.line == 3 and e.value.column == "is_match"
+    with pytest.raises(InputError, match="missing columns"):
+        read_pairs(write(tmp_path / "q.csv", "a,b\n1,2\n"))
+
+
+def test_lists_evaluate_and_search_cli(tmp_path: Path) -> None:
+    from transship.cli import app
+
+    wh = tmp_path / "w.duckdb"
+    lst = write(tmp_path / "l.csv", LIST)
+    pairs = write(
+        tmp_path / "pairs.csv",
+        "name1,name2,is_match,schema\n"
+        "Vladimir Vladimirovich Putin,\"PUTIN, Vladimir Vladimirovich\",1,Person\n"
+        "Gasprom,GAZPROM PAO,1,Company\n"
+        "ICBC China,ICBC Chad,0,Company\n"
+        "MUHAMMAD BIN SALMAN,SALMAN BIN MUHAMMAD,0,Person\n",
+    )
+    r = CliRunner()
+    assert r.invoke(app, ["--warehouse", str(wh), "lists", "load", "t", str(lst)]).exit_code == 0
+    out = r.invoke(app, ["--warehouse", str(wh), "lists", "evaluate", str(pairs), "-f", "json"])
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.output)
+    assert set(res) == {"flag", "block", "best", "pairs", "pairs_per_second"}
+    assert set(res["flag"]) == {"threshold", "precision", "recall", "f1"}
+    assert res["pairs"] == 4 and res["flag"] == {
+        "threshold": 80.0, "precision": 1.0, "recall": 1.0, "f1": 1.0
+    }  # fmt: skip
+    s = r.invoke(app, ["--warehouse", str(wh), "lists", "search", "Gasprom", "-f", "json"])
+    assert s.exit_code == 0 and json.loads(s.output)[0]["entity_id"] == "o1"
+    bad = r.invoke(app, ["--warehouse", str(wh), "lists", "search", "X", "--country", "Atlantis"])
+    assert bad.exit_code != 0 and "Atlantis" in bad.output
