@@ -56,6 +56,8 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
 
         result = wh.ingest(src, progress=on_batch)
         progress.update(task, completed=src.bytes_total or 0)
+    from transship.cli._app import print_notes
+
     rate = result.rows_written / max(result.seconds, 1e-9)
     emit(
         [
@@ -74,59 +76,96 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
         title=f"ingested {result.input_name}",
         caption=f"sha256 {result.input_sha256}",
     )
+    print_notes(result.notes, synthetic=result.source == "synthetic")
 
 
 @ingest_app.command("csv")
 @handle_errors
 def ingest_csv(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Delimited file (.csv, .tsv, .gz or .zip).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="File: .csv, .tsv, .gz, .zip, .parquet, .xlsx or .xls."),
+    ],
     source: Annotated[str, typer.Option(help="Source label stored with each row, e.g. turkstat.")],
     map_: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--map",
             help="COLUMN=FIELD, repeatable; fields: reporter partner flow hs "
-            "hs_rev period freq value_usd net_kg qty qty_unit valuation.",
+            "hs_rev period freq value_usd net_kg qty qty_unit valuation. Columns already "
+            "named like a field are mapped onto it unless this says otherwise.",
         ),
-    ],
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="FIELD=VALUE for every row, e.g. flow=export.")
+    ] = None,
+    map_value: Annotated[
+        list[str] | None,
+        typer.Option("--map-value", help="FIELD:VALUE=CANONICAL, repeatable, e.g. flow:ИМ=import."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="YAML file with map: {column: field}, values: {field: {..}}, set: {..}."),
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(help="csv, tsv, parquet or xlsx (default: from the file suffix)."),
     ] = None,
     country_codes: Annotated[
         CountryScheme,
         typer.Option(
-            help="Code scheme of reporter/partner; auto: alpha-3, alpha-2, or UN Comtrade numerics."
+            help="Code scheme of reporter/partner; auto: alpha-3, alpha-2, UN Comtrade "
+            "numerics or English names."
         ),
     ] = CountryScheme.auto,
     delimiter: Annotated[
         str | None, typer.Option(help="Field delimiter (default: detected).")
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detected).")] = None,
+    thousands: Annotated[
+        str | None, typer.Option(help="Thousands separator of numbers, e.g. ',' or '.'.")
+    ] = None,
+    decimal: Annotated[str, typer.Option(help="Decimal separator of numbers.")] = ".",
     value_scale: Annotated[
         float, typer.Option(help="Multiply values by this (1000 for thousands).")
     ] = 1.0,
     zero_pad_hs: Annotated[
         bool, typer.Option(help="Left-pad 5-digit HS codes with 0 (numeric exports drop it).")
     ] = False,
+    hs_national: Annotated[
+        bool,
+        typer.Option(
+            "--hs-national", help="Keep 7-12-digit codes in table hs_national (drill-down)."
+        ),
+    ] = False,
     reject_file: Annotated[
         Path | None, typer.Option(help="Write bad rows here with their reason and keep going.")
     ] = None,
 ) -> None:
-    """Ingest a generic delimited file, mapping its columns onto the canonical schema."""
+    """Ingest a generic file, mapping its columns onto the canonical schema.
+
+    National codes of 6-12 digits (CN8, TN VED, GTIP) are summed to their HS6.
+    """
     from transship.settings import get_settings
     from transship.sources.csvfile import csv_file
 
     src = csv_file(
         file,
         source=source,
-        mapping=map_,
+        mapping=map_ or [],
         constants=set_ or [],
+        value_maps=map_value or [],
+        mapping_file=mapping,
+        input_format=input_format,
         country_codes=country_codes.value,
         delimiter=delimiter,
         encoding=encoding,
+        thousands=thousands,
+        decimal=decimal,
         value_scale=value_scale,
         zero_pad_hs=zero_pad_hs,
+        keep_national=hs_national,
         reject_file=reject_file,
         block_mb=get_settings().read_block_mb,
     )

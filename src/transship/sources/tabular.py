@@ -11,10 +11,14 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
+import functools
 import gzip
 import hashlib
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +61,43 @@ HS_REV_ALIASES = {
     for i, rev in enumerate(HS_REVISIONS)
     for alias in (rev, rev[2:], f"HS{rev[4:]}", f"H{i}")
 }
+INPUT_FORMATS = ("csv", "tsv", "parquet", "xlsx")
+_SUFFIX_FORMATS = {".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+                   ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx", ".ods": "xlsx"}  # fmt: skip
+
+
+def format_of(path: Path) -> str:
+    """The input format a file name says (`.tsv`, `.parquet`, `.xlsx`/`.xls`), else csv."""
+    suffixes = [x.lower() for x in path.suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in _SUFFIX_FORMATS:
+            return _SUFFIX_FORMATS[suffix]
+    return "csv"
+
+
+def _check_archive(path: Path) -> None:
+    """A zip whose central directory is gone (a cut download) is refused, not read as text."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    office = path.suffix.lower() in (".xlsx", ".xlsm", ".ods")
+    if head == b"PK\x03\x04" and not office and not zipfile.is_zipfile(path):
+        raise InputError(
+            "zip archive is truncated or corrupt (no central directory); download it again",
+            file=str(path),
+        )
+
+
+@contextlib.contextmanager
+def _archive_errors(label: str) -> Iterator[None]:
+    """A member that ends early or fails its CRC stops the ingest (nothing is kept)."""
+    try:
+        yield
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
+        raise InputError(
+            f"compressed input is truncated or corrupt ({e}); nothing was stored", file=label
+        ) from None
+
+
 VALUATION_BY_FLOW = {"export": "FOB", "re-export": "FOB", "import": "CIF", "re-import": "CIF"}
 
 
@@ -76,11 +117,28 @@ class TableSpec:
     # Integer input columns that, read in order, identify a row's natural key (BACI: t,i,j,k).
     # A file strictly increasing in them has unique keys, proven while streaming.
     order_key: tuple[str, ...] = ()
+    # Columns named like a canonical field (case-insensitive) are mapped onto it unless the
+    # field is mapped or set explicitly.
+    auto_map: bool = False
+    # field -> {value as written -> canonical value}, applied before conversion (--map-value).
+    value_maps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Accept national codes of 6-12 digits (CN8, TN VED 10, GTIP 12): each row keeps its
+    # code in `hs_national` and the warehouse sums the rows of one HS6 key in the batch.
+    national_codes: bool = False
+    thousands: str | None = None  # thousands separator of numbers ("," or "." or " ")
+    decimal: str = "."  # decimal separator of numbers
 
     def validate(self) -> None:
         for f in (*self.columns, *self.constants):
             if f not in FIELDS:
                 raise UsageError(f"unknown field {f!r}; fields are: {', '.join(FIELDS)}")
+        for f in self.value_maps:
+            if f not in FIELDS:
+                raise UsageError(
+                    f"--map-value {f}:...: unknown field; fields are {', '.join(FIELDS)}"
+                )
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise UsageError(f"--thousands and --decimal are both {self.decimal!r}")
         both = set(self.columns) & set(self.constants)
         if both:
             raise UsageError(f"field(s) {sorted(both)} given both as a column and a constant")
@@ -144,8 +202,10 @@ class TabularFile:
         block_mb: int = 16,
         members: Callable[[str], bool] | None = None,
         parameters: Mapping[str, object] | None = None,
+        input_format: str | None = None,
     ) -> None:
-        spec.validate()
+        if not spec.auto_map:
+            spec.validate()  # else once the header is known
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError("file not found", file=str(path))
@@ -164,7 +224,18 @@ class TabularFile:
         self.rows_rejected = 0
         self.bytes_done = 0
         self.sha256: str | None = None
-        self._is_zip = zipfile.is_zipfile(self.path)
+        self.input_format = input_format or format_of(self.path)
+        if self.input_format not in INPUT_FORMATS:
+            raise UsageError(
+                f"--input-format {self.input_format!r}: use one of {', '.join(INPUT_FORMATS)}"
+            )
+        if self.input_format == "tsv" and delimiter is None:
+            self.delimiter = "\t"
+        # Capabilities the warehouse reads (the connector contract, schema.BatchSource).
+        self.sums_to_hs6 = spec.national_codes
+        self.keep_national: bool = False  # set by the caller: also write table hs_national
+        _check_archive(self.path)
+        self._is_zip = self.input_format == "csv" and zipfile.is_zipfile(self.path)
         self._members = self._list_members(members)
         self.bytes_total: int | None = sum(m.size for m in self._members)
         self._lookups: dict[str, dict[str, str]] = {}
@@ -172,12 +243,31 @@ class TabularFile:
         self.keys_unique = False
         self._last_key: int | None = None
         self._sorted = bool(spec.order_key) and len(self._members) == 1
+        if spec.auto_map and self.input_format != "xlsx":  # xlsx: resolved when read
+            self._wanted(self._peek_header())
+
+    def _peek_header(self) -> list[str]:
+        """The header of the (first) input, so mapping errors come before any reading."""
+        if self.input_format == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                return list(pq.read_schema(self.path).names)
+            except (pa.ArrowInvalid, OSError) as e:
+                raise InputError(f"not a readable Parquet file: {e}", file=str(self.path)) from None
+        member = self._members[0]
+        with _archive_errors(member.label), member.open() as raw:
+            sample = raw.read(1 << 16)
+        encoding = self.encoding or _detect_encoding(sample, member.label)
+        return _read_header(sample, encoding, self.delimiter, member.label)[0]
 
     # -- input files -------------------------------------------------------------------
     def _list_members(self, accept: Callable[[str], bool] | None) -> list[_Member]:
         p = self.path
+        if self.input_format in ("parquet", "xlsx"):
+            return [_Member(str(p), lambda: open(p, "rb"), p.stat().st_size)]
         if self._is_zip:
-            with zipfile.ZipFile(p) as z:
+            with _archive_errors(str(p)), zipfile.ZipFile(p) as z:
                 infos = [
                     i
                     for i in z.infolist()
@@ -209,8 +299,22 @@ class TabularFile:
         completed = False
         try:
             done_before = 0
+            if self.input_format in ("parquet", "xlsx"):
+                from transship.sources.formats import read_parquet, read_xlsx
+
+                with open(self.path, "rb") as f:
+                    self.sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+                read = read_parquet if self.input_format == "parquet" else read_xlsx
+                for header, raw, lines in read(self.path, self._wanted):
+                    self._check_header(header, str(self.path))
+                    self.rows_read += raw.num_rows
+                    batch = self._convert(raw, str(self.path), lines, rejects, ",")
+                    self.bytes_done = self.bytes_total or 0
+                    if batch.num_rows:
+                        yield batch
+                return
             for member in self._members:
-                with member.open() as raw:
+                with _archive_errors(member.label), member.open() as raw:
                     counter = _CountingReader(raw, None if whole_file_hash else hasher)
                     stream = io.BufferedReader(cast(Any, counter), buffer_size=1 << 20)
                     for batch in self._read_member(member.label, stream, rejects):
@@ -234,6 +338,7 @@ class TabularFile:
         encoding = self.encoding or _detect_encoding(sample, label)
         header, delimiter = _read_header(sample, encoding, self.delimiter, label)
         self._check_header(header, label)
+        want = self._wanted(header)
         skipped: list[int] = []  # physical line numbers of rows the parser could not split
         parse_errors: list[tuple[int | None, str]] = []
 
@@ -258,7 +363,7 @@ class TabularFile:
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.binary() for c in header},
-                include_columns=sorted(set(self.spec.columns.values()), key=header.index),
+                include_columns=want,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -282,6 +387,8 @@ class TabularFile:
             base = emitted + 2 + np.arange(raw.num_rows, dtype=np.int64)
             lines = base + np.searchsorted(shift, base, side="right")
             emitted += raw.num_rows
+            if not raw.num_rows:
+                continue
             batch = self._convert(raw, label, lines, rejects, delimiter)
             if self._sorted:
                 self._track_order(batch, raw)
@@ -312,6 +419,28 @@ class TabularFile:
         ):
             self._sorted = False
         self._last_key = int(packed[-1].item())
+
+    def _wanted(self, header: list[str]) -> list[str]:
+        """Resolve same-named columns (auto_map) against `header`; the columns to read."""
+        spec = self.spec
+        if spec.auto_map:
+            taken = set(spec.columns) | set(spec.constants)
+            used = set(spec.columns.values())
+            auto = {}
+            for name in header:
+                fld = name.strip().lower()
+                if fld in FIELDS and fld not in taken and name not in used:
+                    auto[fld] = name
+                    taken.add(fld)
+            self.spec = spec = dataclasses.replace(
+                spec, columns={**spec.columns, **auto}, auto_map=False
+            )
+            spec.validate()
+            self.parameters = {**self.parameters, "map": dict(spec.columns)}
+        missing = [c for c in spec.columns.values() if c not in header]
+        if missing:
+            return missing  # _check_header names them
+        return sorted(set(spec.columns.values()), key=header.index)
 
     def _check_header(self, header: list[str], label: str) -> None:
         seen: set[str] = set()
@@ -349,11 +478,14 @@ class TabularFile:
         text: dict[str, pa.Array] = {}
         for fld, name in spec.columns.items():
             text[fld] = _decode(raw.column(name), name, checks)
+            if fld in spec.value_maps:  # values as written -> canonical, others untouched
+                text[fld] = _remap(text[fld], spec.value_maps[fld])
 
         def col(fld: str) -> str:
             return spec.columns.get(fld, f"<{fld}>")
 
         out: dict[str, pa.Array] = {}
+        seps = (spec.thousands, spec.decimal)
         out["source"] = _const(spec.source, n)
         field = self._field
         for fld in ("reporter", "partner"):
@@ -363,9 +495,11 @@ class TabularFile:
                 return self._country(a, label_, k)
 
             out[fld] = field(fld, text, n, checks, country)
-        out["hs"] = field(
-            "hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k)
+        national = spec.national_codes
+        full_hs = field(
+            "hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k, national)
         )
+        out["hs"] = pc.utf8_slice_codeunits(full_hs, 0, 6) if national else full_hs
         period, inferred_freq, years = _period(
             text.get("period"),
             spec.constants.get("period"),
@@ -406,18 +540,23 @@ class TabularFile:
             text,
             n,
             checks,
-            lambda a, k: _number(a, col("value_usd"), spec.value_scale, True, k),
+            lambda a, k: _number(a, col("value_usd"), spec.value_scale, True, k, seps),
         )
         out["net_kg"] = field(
             "net_kg",
             text,
             n,
             checks,
-            lambda a, k: _number(a, col("net_kg"), spec.net_kg_scale, False, k),
+            lambda a, k: _number(a, col("net_kg"), spec.net_kg_scale, False, k, seps),
             pa.float64(),
         )
         out["qty"] = field(
-            "qty", text, n, checks, lambda a, k: _number(a, col("qty"), 1.0, False, k), pa.float64()
+            "qty",
+            text,
+            n,
+            checks,
+            lambda a, k: _number(a, col("qty"), 1.0, False, k, seps),
+            pa.float64(),
         )
         out["qty_unit"] = field("qty_unit", text, n, checks, lambda a, k: _empty_to_null(a))
         if self._given("valuation"):
@@ -431,7 +570,12 @@ class TabularFile:
             )
         else:  # exporters report FOB, importers CIF
             out["valuation"] = _vocab(out["flow"], VALUATION_BY_FLOW, col("flow"), "flow", [])
-        batch = pa.RecordBatch.from_arrays([out[c] for c in SOURCE_COLUMNS], names=SOURCE_COLUMNS)
+        names = list(SOURCE_COLUMNS)
+        arrays = [out[c] for c in SOURCE_COLUMNS]
+        if national:  # the code as written and its line, for the warehouse's sums and errors
+            names += ["hs_national", "_line"]
+            arrays += [full_hs, pa.array(lines, pa.int64())]
+        batch = pa.RecordBatch.from_arrays(arrays, names=names)
         bad = np.zeros(n, dtype=bool)
         for c in checks:
             bad |= c.bad
@@ -496,10 +640,16 @@ class TabularFile:
         enc = s.dictionary_encode()
         keys = enc.dictionary.to_pylist()
         mapped = pa.array(
-            [lookup.get(k.lstrip("0") or "0" if k.isdigit() else k) for k in keys], pa.string()
+            [
+                lookup.get(k.lstrip("0") or "0" if k.isdigit() else k)
+                or (_country_name(k) if scheme == "auto" else None)
+                for k in keys
+            ],
+            pa.string(),
         )
         iso = pa.DictionaryArray.from_arrays(enc.indices, mapped)  # no per-row strings
-        _add(checks, column, pc.is_null(iso), f"unknown country code ({scheme} codes)", a)
+        what = "code or name" if scheme == "auto" else f"code ({scheme} codes)"
+        _add(checks, column, pc.is_null(iso), f"unknown country {what}", a)
         return iso
 
 
@@ -540,9 +690,36 @@ def _empty_to_null(a: pa.Array) -> pa.Array:
 
 
 def _number(
-    a: pa.Array, column: str, scale: float, required: bool, checks: list[_Check]
+    a: pa.Array,
+    column: str,
+    scale: float,
+    required: bool,
+    checks: list[_Check],
+    seps: tuple[str | None, str] = (None, "."),
 ) -> pa.Array:
     s = _empty_to_null(a)
+    thousands, decimal = seps
+    if thousands:  # "1.564.432" / "1,200" / "1 200": digits grouped by three
+        grouped = rf"^[+-]?\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d*)?$"
+        has = pc.fill_null(pc.match_substring(s, thousands), False)
+        wrong = pc.and_(has, pc.invert(pc.fill_null(pc.match_substring_regex(s, grouped), False)))
+        _add(
+            checks,
+            column,
+            wrong,
+            f"thousands separator {thousands!r} not between groups of three digits",
+            a,
+        )
+        s = pc.replace_substring(s, thousands, "")
+    if decimal != ".":
+        _add(
+            checks,
+            column,
+            pc.match_substring(s, "."),
+            f"'.' in a number whose decimal separator is {decimal!r}",
+            a,
+        )
+        s = pc.replace_substring(s, decimal, ".")
     try:
         num = s.cast(pa.float64())
     except pa.ArrowInvalid:
@@ -550,22 +727,52 @@ def _number(
         not_number = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
         _add(checks, column, not_number, "not a number", a)
         num = pc.if_else(not_number, pa.scalar(None, pa.string()), s).cast(pa.float64())
+    if scale != 1.0:  # scale first: 1e308 x 1000 is inf, and must be refused as such
+        num = pc.multiply(num, scale)
     _add(checks, column, pc.invert(pc.is_finite(num)), "not a finite number", a)
     if required:
         _add(checks, column, pc.is_null(num), "missing value", a)
     _add(checks, column, pc.less(num, 0), "negative value", a)
-    return pc.multiply(num, scale) if scale != 1.0 else num
+    return num
 
 
-def _hs(a: pa.Array, column: str, zero_pad: bool, checks: list[_Check]) -> pa.Array:
+def _hs(
+    a: pa.Array, column: str, zero_pad: bool, checks: list[_Check], national: bool = False
+) -> pa.Array:
     s = pc.utf8_trim_whitespace(a)
+    if national:  # national codes are often written with dots or spaces: 8542.31.00.00.00
+        s = pc.replace_substring_regex(s, r"[. ]", "")
     if zero_pad:  # numeric exports drop the leading zero of chapters 01-09
         length = pc.utf8_length(s)
         short = pc.and_(pc.greater(length, 0), pc.less(length, 6))
         s = pc.if_else(short, pc.utf8_lpad(s, 6, "0"), s)
-    ok = pc.fill_null(pc.and_(pc.equal(pc.utf8_length(s), 6), pc.utf8_is_decimal(s)), False)
-    _add(checks, column, pc.invert(ok), "HS code is not 6 digits", a)
+    pattern = r"^[0-9]{6,12}$" if national else r"^[0-9]{6}$"
+    ok = pc.fill_null(pc.match_substring_regex(s, pattern), False)
+    # utf8_is_decimal accepts any script's digits (٨٥٤٢٣١): name them apart, never store them
+    foreign = pc.and_(
+        pc.fill_null(pc.utf8_is_decimal(s), False),
+        pc.fill_null(pc.invert(pc.string_is_ascii(s)), False),
+    )
+    _add(checks, column, foreign, "HS code has non-ASCII digits", a)
+    what = "HS code is not 6-12 digits" if national else "HS code is not 6 digits"
+    _add(checks, column, pc.and_(pc.invert(ok), pc.invert(foreign)), what, a)
     return s
+
+
+def _remap(a: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
+    enc = pc.utf8_trim_whitespace(a).dictionary_encode()
+    keys = enc.dictionary.to_pylist()
+    values = pa.array([mapping.get(k, k) if k is not None else None for k in keys], pa.string())
+    return pa.DictionaryArray.from_arrays(enc.indices, values).cast(pa.string())
+
+
+@functools.lru_cache(maxsize=4096)
+def _country_name(text: str) -> str | None:
+    """A country's English name or alias, as screening reads them (the shared country index)."""
+    try:
+        return reference.country(text).iso3
+    except reference.ReferenceDataError:
+        return None
 
 
 def _vocab(

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,27 @@ CREATE TABLE IF NOT EXISTS scenario_labels (
 )"""
 
 
+# National codes (6-12 digits) of a batch that sums them to HS6 (sources with
+# `sums_to_hs6` and `keep_national`): the detail behind each summed trade_flows row.
+_NATIONAL_DDL = """
+CREATE TABLE IF NOT EXISTS hs_national (
+    batch_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    reporter VARCHAR NOT NULL,
+    partner VARCHAR NOT NULL,
+    flow VARCHAR NOT NULL,
+    hs VARCHAR NOT NULL,  -- the HS6 row of trade_flows it was summed into
+    hs_rev VARCHAR NOT NULL,
+    period DATE NOT NULL,
+    freq VARCHAR NOT NULL,
+    hs_national VARCHAR NOT NULL,  -- the code as reported (7-12 digits)
+    value_usd DOUBLE NOT NULL,
+    net_kg DOUBLE,
+    qty DOUBLE,
+    qty_unit VARCHAR
+)"""
+
+
 @dataclass
 class IngestResult:
     batch_id: str
@@ -81,6 +102,7 @@ class IngestResult:
     rows_rejected: int
     seconds: float
     status: str
+    notes: list[str] = field(default_factory=list)
 
 
 ProgressCallback = Callable[[BatchSource, int], None]
@@ -153,6 +175,7 @@ class Warehouse:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS trade_flows (\n    {cols}\n)")
         self.con.execute(_BATCHES_DDL)
         self.con.execute(_LABELS_DDL)
+        self.con.execute(_NATIONAL_DDL)
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
@@ -195,22 +218,37 @@ class Warehouse:
             ],
         )
         columns = ", ".join(SOURCE_COLUMNS)
+        summing = bool(getattr(src, "sums_to_hs6", False))
         insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
         written = 0
+        notes: list[str] = []
         lo = hi = None
         try:
             self.con.begin()
+            staged = False
             for batch in _prefetch(src.batches()):
                 self.con.register("_incoming", batch)
                 try:
-                    self.con.execute(insert, [batch_id])
+                    if not summing:
+                        self.con.execute(insert, [batch_id])
+                    elif not staged:
+                        self.con.execute(
+                            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _incoming"
+                        )
+                        staged = True
+                    else:
+                        self.con.execute("INSERT INTO _stage SELECT * FROM _incoming")
                 finally:
                     self.con.unregister("_incoming")
                 written += batch.num_rows
                 lo, hi = _widen(lo, hi, batch)
                 if progress:
                     progress(src, written)
-            if not getattr(src, "keys_unique", False):
+            if summing and staged:
+                written, notes = self._sum_national(
+                    batch_id, src.input_name, bool(getattr(src, "keep_national", False))
+                )
+            elif not getattr(src, "keys_unique", False):
                 self._check_unique(batch_id, src.input_name)
             replaced = self._replace_older(batch_id, src.source, lo, hi)
             labels = getattr(src, "labels", None)
@@ -224,10 +262,11 @@ class Warehouse:
                 finally:
                     self.con.unregister("_labels")
             finished = _utcnow()
+            params = {**dict(src.parameters), **({"notes": notes} if notes else {})}
             self.con.execute(
                 "UPDATE ingest_batches SET status = 'ok', finished = ?, input_sha256 = ?, "
-                "rows_read = ?, rows_written = ?, rows_replaced = ?, rows_rejected = ? "
-                "WHERE batch_id = ?",
+                "rows_read = ?, rows_written = ?, rows_replaced = ?, rows_rejected = ?, "
+                "parameters = ? WHERE batch_id = ?",
                 [
                     finished,
                     src.sha256,
@@ -235,12 +274,15 @@ class Warehouse:
                     written,
                     replaced,
                     src.rows_rejected,
+                    json.dumps(params, default=str),
                     batch_id,
                 ],
             )
             self.con.commit()
         except BaseException as e:
             self.con.rollback()
+            with suppress(duckdb.Error):
+                self.con.execute("DROP TABLE IF EXISTS _stage")
             self.con.execute(
                 "UPDATE ingest_batches SET status = 'failed', finished = ?, error = ?, "
                 "rows_read = ?, rows_written = 0, rows_rejected = ? WHERE batch_id = ?",
@@ -258,7 +300,76 @@ class Warehouse:
             rows_rejected=src.rows_rejected,
             seconds=(finished - started).total_seconds(),
             status="ok",
+            notes=notes,
         )
+
+    def _sum_national(self, batch_id: str, input_name: str, keep: bool) -> tuple[int, list[str]]:
+        """Sum the staged rows of each natural key (national codes -> HS6) into trade_flows.
+
+        A key's own six-digit row, where the file has one, is its total: used instead of
+        its longer codes, never added to them (as Comext's HS6 rows). Weights and quantities
+        are summed only when every part has one (and quantities share one unit); a partial
+        sum would look complete.
+        """
+        key = ", ".join(NATURAL_KEY)
+        row = self.con.execute(
+            f"SELECT {key}, hs_national, count(*), max(_line) FROM _stage "
+            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if row:
+            shown = ", ".join(f"{k}={v}" for k, v in zip(NATURAL_KEY, row, strict=False))
+            code = f", code {row[-3]}" if len(row[-3]) > 6 else ""
+            raise InputError(
+                f"the same natural key appears {row[-2]} times ({shown}{code}); "
+                "one input may hold each key once",
+                file=input_name,
+                line=int(row[-1]) if row[-1] is not None else None,
+            )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _parts AS SELECT * FROM _stage s WHERE "
+            "length(hs_national) = 6 OR NOT EXISTS (SELECT 1 FROM _stage t WHERE "
+            "length(t.hs_national) = 6 AND "
+            + " AND ".join(f"t.{k} = s.{k}" for k in NATURAL_KEY)
+            + ")"
+        )
+        both = self.con.execute(
+            "SELECT (SELECT count(*) FROM _stage) - (SELECT count(*) FROM _parts)"
+        ).fetchone()
+        self.con.execute("DROP TABLE _stage")
+        cols = ", ".join(c.name for c in TRADE_FLOWS)
+        got = self.con.execute(
+            f"INSERT INTO trade_flows ({cols}) SELECT {key}, sum(value_usd), "
+            "CASE WHEN count(net_kg) = count(*) THEN sum(net_kg) END, "
+            "CASE WHEN count(qty) = count(*) AND count(DISTINCT qty_unit) <= 1 THEN sum(qty) END, "
+            "CASE WHEN count(DISTINCT qty_unit) = 1 THEN min(qty_unit) END, "
+            f"min(valuation), ? FROM _parts GROUP BY {key}",
+            [batch_id],
+        ).fetchone()
+        written = int(got[0]) if got else 0
+        n_codes, n_keys = self.con.execute(
+            "SELECT count(*), count(DISTINCT ("
+            + key
+            + ")) FROM _parts WHERE length(hs_national) > 6"
+        ).fetchone() or (0, 0)
+        notes = []
+        if both and both[0]:
+            notes.append(
+                f"{both[0]:,} national codes left out: their HS6 row in the file is the total "
+                "(used instead, not added)"
+            )
+        if n_codes:
+            notes.append(
+                f"{n_codes:,} national codes (7-12 digits) summed into {n_keys:,} HS6 rows"
+            )
+        if keep and n_codes:
+            self.con.execute(
+                f"INSERT INTO hs_national SELECT ?, {key}, hs_national, value_usd, net_kg, qty, "
+                "qty_unit FROM _parts WHERE length(hs_national) > 6",
+                [batch_id],
+            )
+            notes.append(f"{n_codes:,} national codes kept in table hs_national")
+        self.con.execute("DROP TABLE _parts")
+        return written, notes
 
     def _check_unique(self, batch_id: str, input_name: str) -> None:
         key = ", ".join(NATURAL_KEY)
@@ -287,6 +398,13 @@ class Warehouse:
         if not overlap or not overlap[0]:
             return 0
         on = " AND ".join(f"o.{k} = n.{k}" for k in NATURAL_KEY)
+        held = self.con.execute("SELECT count(*) FROM (FROM hs_national LIMIT 1)").fetchone()
+        if held and held[0]:  # the detail of a replaced row goes with it
+            self.con.execute(
+                f"DELETE FROM hs_national o WHERE o.batch_id <> ? AND EXISTS "
+                f"(SELECT 1 FROM trade_flows n WHERE n.batch_id = ? AND {on})",
+                [batch_id, batch_id],
+            )
         row = self.con.execute(
             f"DELETE FROM trade_flows o WHERE o.batch_id <> ? AND EXISTS "
             f"(SELECT 1 FROM trade_flows n WHERE n.batch_id = ? AND {on})",
