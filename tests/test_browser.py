@@ -47,9 +47,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transship.screening.lists import load_list
+
     path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    names = path.with_name("list.csv")
+    names.write_text("id,name,country\ne1,OOO Romashka,RU\n", encoding="utf-8")
     with Warehouse(path) as wh:
         wh.ingest(demo_source())
+        load_list(wh.con, "hand", [names])  # screening refuses to run without a list
     return path
 
 

@@ -263,9 +263,12 @@ def test_screening_page_upload(hand: Warehouse, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from transship.screening import verify_audit
+    from transship.screening.lists import load_list
     from transship.settings import get_settings
     from transship.web.app import create_app
 
+    # Screening refuses to run without a sanctions list (issue 12): load a small one.
+    load_list(hand.con, "hand", [write(tmp_path / "l.csv", "id,name,country\ne1,Nobody AG,DE\n")])
     settings = get_settings().model_copy(update={"warehouse": hand.path})
     hand.close()
     with TestClient(create_app(settings)) as client:

@@ -369,3 +369,106 @@ def test_dashboard_upload_policy_is_a_name_and_lists_default(tmp_path: Path) -> 
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"]).text  # type: ignore[attr-defined]
     assert "lists hand" in page and "e1" in page
+
+
+# -- web auth: every screening entry point, no tokens in URLs or logs -------------------------
+def _audit_count(client: object) -> int:
+    svc = client.app.state.screening  # type: ignore[attr-defined]
+    health = svc.health()
+    return int(health["audit_head"]["seq"]) if health["audit_head"] else 0
+
+
+def test_dashboard_upload_requires_the_token_when_configured(tmp_path: Path) -> None:
+    client = _api(tmp_path, api_tokens="t,u")
+    csv = ",".join(PARTY) + "\n" + ",".join(str(v) for v in PARTY.values()) + "\n"
+
+    def upload(data: dict[str, str], headers: dict[str, str] | None = None) -> object:
+        files = {"file": ("d.csv", csv.encode(), "text/csv")}
+        return client.post(  # type: ignore[attr-defined]
+            "/screening",
+            data={"policy": "tr-customs-2024", **data},
+            files=files,
+            headers=headers or {},
+            follow_redirects=False,
+        )
+
+    assert upload({}).status_code == 401  # type: ignore[attr-defined]
+    assert upload({"token": "wrong"}).status_code == 403  # type: ignore[attr-defined]
+    assert upload({}, {"Authorization": "Bearer wrong"}).status_code == 403  # type: ignore[attr-defined]
+    assert _audit_count(client) == 0  # nothing screened, nothing audited
+    assert upload({"token": "u"}).status_code == 303  # type: ignore[attr-defined]
+    assert upload({}, {"Authorization": "Bearer t"}).status_code == 303  # type: ignore[attr-defined]
+    assert _audit_count(client) == 2
+    page = client.get("/screening").text  # type: ignore[attr-defined]
+    assert 'type="password" name="token"' in page
+
+
+def test_dashboard_upload_without_configured_tokens_stays_open(tmp_path: Path) -> None:
+    client = _api(tmp_path, api_tokens="")
+    assert 'name="token"' not in client.get("/screening").text  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "token=t",
+        "access_token=t",
+        "api_key=t",
+        "apikey=zzz",
+        "Authorization=Bearer%20t",
+        "x=1&auth_token=abc",
+        "q=t",  # a configured token as any value
+    ],
+)
+def test_tokens_in_the_query_string_are_refused(tmp_path: Path, query: str) -> None:
+    client = _api(tmp_path)
+    for path in ("/v1/screen", "/v1/health", "/screening", "/"):
+        if path == "/v1/screen":
+            r = client.post(f"{path}?{query}", json={"declaration": DECL}, headers=AUTH)  # type: ignore[attr-defined]
+        else:
+            r = client.get(f"{path}?{query}")  # type: ignore[attr-defined]
+        assert r.status_code == 400, (path, query, r.status_code)
+        assert "Authorization" in r.json()["error"]
+        assert "=t" not in r.text and "zzz" not in r.text and "abc" not in r.text
+    assert _audit_count(client) == 0
+    assert client.get("/v1/health?verbose=1").status_code == 200  # type: ignore[attr-defined]
+
+
+def test_access_log_redacts_token_like_query_strings() -> None:
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from transship.web.auth import RedactQueryTokens
+
+    fmt = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False)
+    filt = RedactQueryTokens(frozenset({"s3cret"}))
+
+    def line(path: str) -> str:
+        rec = logging.LogRecord(
+            "uvicorn.access",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5", "GET", path, "1.1", 400),
+            None,
+        )
+        assert filt.filter(rec)
+        return fmt.format(rec)
+
+    for path in ("/v1/screen?token=abc123", "/?a=1&access_token=abc123", "/x?q=s3cret"):
+        out = line(path)
+        assert "abc123" not in out and "s3cret" not in out and "redacted" in out, out
+    assert "hub=TUR" in line("/hub?hub=TUR")
+
+
+def test_the_app_installs_the_log_filter(tmp_path: Path) -> None:
+    import logging
+
+    from transship.web.auth import RedactQueryTokens
+
+    _api(tmp_path)
+    assert any(
+        isinstance(f, RedactQueryTokens) for f in logging.getLogger("uvicorn.access").filters
+    )

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from transship import __version__
 from transship.screening.engine import SEP
 from transship.settings import Settings
+from transship.web.auth import require_token
 
 router = APIRouter(prefix="/v1")
-_bearer = HTTPBearer(auto_error=False, description="A token from TRANSSHIP_API_TOKENS.")
 
 
 class Declaration(BaseModel):
@@ -232,18 +230,6 @@ def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:
             lst, _, ent = bits[2].partition(":")
             out.setdefault((lst, ent), bits[0])
     return out
-
-
-def require_token(
-    request: Request,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """401 without a bearer token, 403 with one that is not configured."""
-    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    tokens: frozenset[str] = request.app.state.settings.tokens()
-    if not any(secrets.compare_digest(creds.credentials, t) for t in tokens):
-        raise HTTPException(403, "token not accepted")
 
 
 def _service(request: Request) -> ScreeningService:

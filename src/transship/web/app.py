@@ -70,12 +70,15 @@ async def _no_receive() -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
     from transship.web import api
+    from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.dashboard import mount_dashboard
 
     settings = settings or get_settings()
+    install_log_filter(settings.tokens())  # no token-like query string reaches the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_filter(settings.tokens())  # again, after the server configured logging
         app.state.dashboard.start_warming()  # default pages computed in the background
         yield
         app.state.dashboard.close()
@@ -97,4 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     mount_dashboard(app, settings)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
+    # Outermost: a token in the URL is refused before anything else reads the request.
+    app.add_middleware(QueryTokenGuard, tokens=settings.tokens())
     return app

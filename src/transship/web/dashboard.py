@@ -246,7 +246,12 @@ def _upload_form(dash: Dashboard) -> dict[str, Any]:
 
     s = dash.settings
     policies = sorted(configured_policies(s.policy_paths()))
-    return {"policies": policies, "lists": s.list_names() or dash.lists()}
+    return {
+        "policies": policies,
+        "lists": s.list_names() or dash.lists(),
+        "token_required": bool(s.tokens()),  # web/auth.py: the form's token field
+        "without_lists": s.screen_without_lists,
+    }
 
 
 # -- the server side ----------------------------------------------------------------------
@@ -495,8 +500,14 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
         file: Annotated[UploadFile, File(description="Declarations: CSV, JSON or Parquet")],
         policy: Annotated[str, Form()],
         lists: Annotated[list[str] | None, Form()] = None,
+        token: Annotated[str | None, Form()] = None,
     ) -> Response:
+        from transship.web.auth import bearer_token, check_token
+
         try:
+            tokens = request.app.state.settings.tokens()
+            if tokens:  # the same tokens as /v1/screen: the upload screens and audits too
+                check_token(tokens, token or bearer_token(request))
             # No list ticked: the server's list set (the form cannot mean "no lists").
             token = dash.screen_upload(request.app.state.screening, file, policy, lists or [])
         except (TransshipError, ReferenceDataError) as e:
