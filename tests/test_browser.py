@@ -188,7 +188,8 @@ def test_report_renders_offline(browser: Any, demo_db: Path, tmp_path: Path) -> 
         r = build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", out=tmp_path / "r.html")
     page, watch = new_page(browser, "file://")
     page.goto(r.out.as_uri())
-    assert charts_drawn(page) == 5
+    # monthly, compare, mirror, mirror month by month, tiers, products (story_charts)
+    assert charts_drawn(page) == 6
     assert page.locator(".watermark").inner_text() == "SYNTHETIC"
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
     assert watch.errors == [] and watch.outside == []
