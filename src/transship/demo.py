@@ -52,6 +52,42 @@ def _m(v: float) -> str:
     return f"${v / 1e6:,.1f}M"
 
 
+def next_steps(path: Path, report: Path | None) -> list[str]:
+    """What to run next, a comment line above each command; long commands are split with
+    shell line continuations, so no line passes 80 columns and a copied command works."""
+    steps = [
+        "  # point every command at the demo warehouse",
+        f"  export TRANSSHIP_WAREHOUSE={path}",
+    ]
+    if report:
+        steps += ["  # the story as a self-contained HTML report", f"  open {report}"]
+    steps += [
+        "  # the dashboard: http://127.0.0.1:8000/",
+        "  transship serve",
+        "  # detectors vs the injected ground truth",
+        "  transship evaluate",
+        "  # the FT's question: Turkey's CHPL exports to Russia and the five",
+        f"  transship flows --reporter TUR --partner {DEST} \\",
+        "      --products chpl:tier1,tier2 --period 2023-01..2023-09 --by partner,tier",
+        "  # the 50 CHPL codes and tiers",
+        "  transship reference chpl",
+        "  # your own scenarios (see reference/data/synthetic_scenarios.yaml)",
+        "  transship ingest synthetic --scenarios my.yaml",
+        "Real data (needs the network):",
+        "  # a free key at comtradedeveloper.un.org",
+        "  export TRANSSHIP_COMTRADE_KEY=...",
+        "  transship fetch comtrade --reporters TUR --partners russia+ft_five \\",
+        "      --products chpl --period 2015-01..2024-12 --freq M \\",
+        "      --flows export,import --mirror",
+        "  # CEPII BACI (annual), from",
+        "  # https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
+        "  transship ingest baci BACI_HS17_V202401.zip",
+        "  # Eurostat Comext exports",
+        "  transship ingest comext FILE.csv",
+    ]
+    return steps
+
+
 def run_demo(
     path: Path,
     *,
@@ -83,28 +119,12 @@ def run_demo(
         _truth(wh.con, console)
         summary.report = _report(con, path, console)
     summary.seconds = time.perf_counter() - started
-    report = (
-        f"  open {summary.report}   # the story as a self-contained HTML report\n"
-        if summary.report
-        else ""
-    )
     console.print(
-        f"\n[bold yellow]SYNTHETIC[/] demo done in {summary.seconds:.0f}s. Next:\n{report}"
-        f"  transship -w {path} serve               # the dashboard: http://127.0.0.1:8000/\n"
-        f"  transship -w {path} evaluate            # detectors vs the injected ground truth\n"
-        f"  transship -w {path} flows --reporter TUR --partner {DEST} "
-        "--products chpl:tier1,tier2 --period 2023-01..2023-09 --by partner,tier\n"
-        "  transship reference chpl                # the 50 CHPL codes and tiers\n"
-        "  transship ingest synthetic --scenarios my.yaml   # your own scenarios (see "
-        "src/transship/reference/data/synthetic_scenarios.yaml)\n"
-        "Real data (needs the network):\n"
-        "  export TRANSSHIP_COMTRADE_KEY=...   # free key at comtradedeveloper.un.org\n"
-        "  transship fetch comtrade --reporters TUR --partners russia+ft_five --products chpl "
-        "--period 2015-01..2024-12 --freq M --flows export,import --mirror\n"
-        "  transship ingest baci BACI_HS17_V202401.zip   # CEPII BACI (annual), "
-        "https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37\n"
-        "  transship ingest comext FILE.csv              # Eurostat Comext exports\n"
+        f"\n[bold yellow]SYNTHETIC[/] demo done in {summary.seconds:.0f}s. Next:", highlight=False
     )
+    for line in next_steps(path, summary.report):
+        # soft_wrap: Rich never breaks a command; each line fits 80 columns (but a long path)
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
     return summary
 
 

@@ -290,6 +290,7 @@ def _col_letter(i: int) -> str:
 
 # -- terminal -------------------------------------------------------------------------------
 _TEXT_MIN = 8  # a text column is wrapped down to this many characters before going vertical
+_TOKEN_MAX = 24  # a text column of single tokens up to this long (codes, dates) is not wrapped
 _PER_COLUMN = 3  # a column separator and one space of padding each side
 
 
@@ -338,22 +339,61 @@ def _print_table(
     if len(records) < shown_of:
         note = f"{len(records)} of {shown_of} rows (--limit)"
         caption = f"{caption}; {note}" if caption else note
+    layout = _layout(columns, cells, numeric, footer)
+    if _need(layout[2]) - 2 > console.width and len(cells) > 1:
+        # Too wide: columns with one value in every row move to the caption, if then it fits.
+        same = [
+            i
+            for i, c in enumerate(columns)
+            if len({row[i] for row in cells}) == 1 and not (footer and footer[i])
+        ]
+        keep = [i for i in range(len(columns)) if i not in same]
+        if same and keep:
+            k_columns = [columns[i] for i in keep]
+            k_cells = [[row[i] for i in keep] for row in cells]
+            k_footer = [footer[i] for i in keep] if footer else None
+            k_layout = _layout(k_columns, k_cells, numeric, k_footer)
+            if _need(k_layout[2]) - 2 <= console.width:
+                said = ", ".join(f"{columns[i]} {cells[0][i] or '(empty)'}" for i in same)
+                caption = f"{caption}; every row: {said}" if caption else f"every row: {said}"
+                columns, cells, footer, layout = k_columns, k_cells, k_footer, k_layout
+    headers, whole, widths = layout
+    need = _need(widths)
+    if need - 2 <= console.width:  # without its outer border if that is what it takes
+        _horizontal(console, headers, cells, numeric, whole, widths, footer, title, caption,
+                    columns, edge=need <= console.width)  # fmt: skip
+    else:
+        _vertical(console, columns, cells, footer, title, caption)
+
+
+def _need(widths: list[int]) -> int:
+    """Columns of a bordered table with these least column widths."""
+    return sum(widths) + _PER_COLUMN * len(widths) + 1
+
+
+def _layout(
+    columns: list[str],
+    cells: list[list[str]],
+    numeric: dict[str, bool],
+    footer: list[str] | None,
+) -> tuple[list[str], dict[str, bool], list[int]]:
+    """Headers (wrapped), which columns are never wrapped, and each column's least width."""
     widths = []
     headers = []
+    whole: dict[str, bool] = {}  # columns never wrapped: numbers, and short codes/dates/ids
     for i, c in enumerate(columns):
         longest = max([len(row[i]) for row in cells] + [len(footer[i]) if footer else 0])
-        if numeric[c]:  # a number is never wrapped or cut: its column is as wide as it
+        whole[c] = numeric[c] or (
+            longest <= _TOKEN_MAX and not any(" " in row[i] for row in cells)
+        )
+        if whole[c]:  # a number is never wrapped or cut: its column is as wide as it
             w = max([longest] + [len(word) for word in _header_words(c)])
             headers.append(_wrap_header(c, w))
         else:
             w = min(max(longest, len(c)), _TEXT_MIN)
             headers.append(c)
         widths.append(w)
-    need = sum(widths) + _PER_COLUMN * len(columns) + 1
-    if need <= console.width:
-        _horizontal(console, headers, cells, numeric, widths, footer, title, caption, columns)
-    else:
-        _vertical(console, columns, cells, footer, title, caption)
+    return headers, whole, widths
 
 
 def _header_words(name: str) -> list[str]:
@@ -381,20 +421,23 @@ def _horizontal(
     headers: list[str],
     cells: list[list[str]],
     numeric: dict[str, bool],
+    whole: dict[str, bool],
     widths: list[int],
     footer: list[str] | None,
     title: str | None,
     caption: str | None,
     columns: list[str],
+    *,
+    edge: bool = True,
 ) -> None:
     from rich.table import Table
 
-    t = Table(title=title, caption=caption, show_footer=footer is not None)
+    t = Table(title=title, caption=caption, show_footer=footer is not None, show_edge=edge)
     for i, c in enumerate(columns):
-        if numeric[c]:
+        if whole[c]:
             t.add_column(
                 headers[i],
-                justify="right",
+                justify="right" if numeric[c] else "left",
                 no_wrap=True,
                 min_width=widths[i],
                 footer=footer[i] if footer else "",
@@ -433,8 +476,8 @@ def _vertical(
                 continue
             grid.add_row(c, v)
         console.print(grid)
-    if caption:
-        console.print(caption, highlight=False, soft_wrap=True, style="dim")
+    if caption:  # wrapped at spaces: a number is one word, never split
+        console.print(caption, highlight=False, style="dim")
 
 
 def print_notes(notes: Sequence[str], *, synthetic: bool, full: bool = False) -> None:
@@ -452,8 +495,10 @@ def print_notes(notes: Sequence[str], *, synthetic: bool, full: bool = False) ->
         for note in notes:
             err.print(f"note: {note}", highlight=False, soft_wrap=True, style="dim", markup=False)
         return
+    more = f"{len(notes) - 1} more note" + ("s" if len(notes) > 2 else "")
+    hint = "" if "--notes" in notes[0] else ": --notes shows all"
     err.print(
-        f"note: {notes[0]} (and {len(notes) - 1} more: --notes shows all)",
+        f"note: {notes[0]} (and {more}{hint})",
         highlight=False,
         soft_wrap=True,
         style="dim",

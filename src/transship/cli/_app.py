@@ -183,6 +183,15 @@ LimitOpt = Annotated[
 ]
 
 
+def _is_out_format(annotation: Any) -> bool:
+    """True for `OutFormat`, `OutFormat | None` and their Annotated forms (a table writer)."""
+    import typing
+
+    if annotation is OutFormat:
+        return True
+    return any(_is_out_format(a) for a in typing.get_args(annotation))
+
+
 def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     import inspect
 
@@ -191,7 +200,7 @@ def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     sig = inspect.signature(fn, eval_str=True)
     names = set(sig.parameters)
     extra: dict[str, tuple[Any, Any]] = {"quiet": (QuietOpt, False)}
-    if "format" in names:
+    if "format" in names and _is_out_format(sig.parameters["format"].annotation):
         extra |= {"notes": (NotesOpt, False), "limit": (LimitOpt, None)}
     extra = {k: v for k, v in extra.items() if k not in names}
 

@@ -50,8 +50,11 @@ def show(
     what: str,
     *,
     notes: bool = False,
+    empty: str | None = None,
+    totals: bool = False,
 ) -> None:
-    """Emit an analysis table, SYNTHETIC-labelled when it is, then its notes."""
+    """Emit an analysis table, SYNTHETIC-labelled when it is, then its notes. `empty` says
+    why no row matched; `totals` adds a total row of the USD value columns."""
     from transship.output import emit
 
     caption = f"{what}, freq {result.freq}"
@@ -59,8 +62,18 @@ def show(
         caption = "SYNTHETIC DATA: " + caption
         if fmt is not OutFormat.table or out is not None:  # files carry the label in each row
             table = table.append_column("data", _label(table.num_rows))
-    emit(table, fmt.value, out=out, title=title, caption=caption)
+    usd = [c for c in table.column_names if c.endswith("_usd")] if totals else []
+    emit(table, fmt.value, out=out, title=title, caption=caption, totals=usd, empty=empty)
     print_notes(result.notes, synthetic=result.synthetic, full=notes)
+
+
+def why(con: Any, table: Any, **filters: Any) -> str | None:
+    """Why `table` is empty (None when it is not): the filter that leaves no rows."""
+    if table.num_rows:
+        return None
+    from transship.analysis.explain import why_empty
+
+    return why_empty(con, **filters) or None
 
 
 def _label(n: int) -> Any:
@@ -126,7 +139,10 @@ def flows(
             concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD", notes=notes)
+        empty = why(con, table, reporter=reporter, partner=partner, period=period, flow=flow,
+                    source=source, products=products)  # fmt: skip
+    show(result, table, format, out, f"{products} {flow}s", f"{flow} value in USD",
+         notes=notes, empty=empty, totals=True)  # fmt: skip
 
 
 @app.command()
@@ -187,7 +203,10 @@ def mirror(
             concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD", notes=notes)
+        empty = why(con, table, reporter=exporters, partner=importers, period=period,
+                    source=source, products=products)  # fmt: skip
+    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD",
+         notes=notes, empty=empty)  # fmt: skip
 
 
 @app.command()
@@ -237,6 +256,7 @@ def hubs(
             concordance=concordance.value,
         )
         table = result.to_pyarrow()
+        empty = why(con, table, source=source, flow=None, products=products)
     show(
         result,
         table,
@@ -245,6 +265,7 @@ def hubs(
         f"hubs: {products} after {event}",
         "log growth; USD a year",
         notes=notes,
+        empty=empty,
     )
 
 
@@ -291,6 +312,8 @@ def anomalies(
         )
         expr = result.table.limit(limit) if limit else result.table
         table = expr.to_pyarrow()
+        empty = why(con, table, reporter=reporter, partner=partner, flow=flow, source=source,
+                    products=products) or f"no series scored {threshold} or more"  # fmt: skip
     show(
         result,
         table,
@@ -299,6 +322,7 @@ def anomalies(
         f"{products} {flow} surges",
         "USD a month; robust scores",
         notes=notes,
+        empty=empty,
     )
 
 
@@ -339,9 +363,10 @@ def event_study(
             concordance=concordance.value,
         )
         table = result.to_pyarrow()
-    show(
-        result, table, format, out, f"{products} {flow}s around {event}", "USD a month", notes=notes
-    )
+        empty = why(con, table, reporter=reporter, partner=partner, flow=flow, source=source,
+                    products=products)  # fmt: skip
+    show(result, table, format, out, f"{products} {flow}s around {event}", "USD a month",
+         notes=notes, empty=empty)  # fmt: skip
 
 
 @app.command()
