@@ -9,6 +9,10 @@ benchmarks/data/README.md):
   queries_<set>.csv  query,country,list,entity_id,kind,split: screening queries against the
                      real lists; entity_id empty = the query must raise no hit (near miss)
 
+Near misses are: a person's surname with all given names replaced by other list given
+names; bin/ibn parts swapped; a place word swapped; in organisation names of two or three
+distinctive words, one replaced, or all but the longest.
+
 Sets: yente_persons (yente's UN typo/reordering pairs + its synthetic negatives paired with
 the list name sharing most parts), watchman_cross_script, rigour_putin, un_cross_script (UN
 names in original script vs their Latin names), list_cross_script (OpenSanctions Cyrillic
@@ -71,8 +75,16 @@ def yente(nm: Path, seed: int) -> list[dict[str, Any]]:
     for i, (a, b) in enumerate(zip(treated, untreated, strict=True)):
         if a != b:
             sp = split_of(f"un{i}", seed)
-            rows.append(dict(name1=a, name2=b, is_match=1, schema="Person",
-                             kind="yente typo/reorder", split=sp))  # fmt: skip
+            rows.append(
+                dict(
+                    name1=a,
+                    name2=b,
+                    is_match=1,
+                    schema="Person",
+                    kind="yente typo/reorder",
+                    split=sp,
+                )
+            )
     listed = untreated + names("yente_positives_us_congress_untreated.csv")
     by_word: dict[str, list[str]] = {}
     for n in listed:
@@ -85,32 +97,67 @@ def yente(nm: Path, seed: int) -> list[dict[str, Any]]:
     for i, q in enumerate(rnd.sample(negs, 400)):
         shared = [n for w in _words(q.lower()) for n in by_word.get(w, [])]
         other = rnd.choice(shared) if shared else rnd.choice(listed)
-        rows.append(dict(name1=q, name2=other, is_match=0, schema="Person",
-                         kind="yente negative, shares a part" if shared else "yente negative",
-                         split=split_of(f"neg{i}", seed)))  # fmt: skip
+        rows.append(
+            dict(
+                name1=q,
+                name2=other,
+                is_match=0,
+                schema="Person",
+                kind="yente negative, shares a part" if shared else "yente negative",
+                split=split_of(f"neg{i}", seed),
+            )
+        )
     return rows
 
 
 def watchman(nm: Path, seed: int) -> list[dict[str, Any]]:
     lines = [
-        ln for ln in (nm / "watchman_cross_script_pairs.csv").read_text("utf-8").splitlines()
+        ln
+        for ln in (nm / "watchman_cross_script_pairs.csv").read_text("utf-8").splitlines()
         if ln.strip() and not ln.startswith("#")
-    ]  # fmt: skip
+    ]
     pairs = [next(csv.reader([ln]))[:2] for ln in lines]
-    rows = [dict(name1=q, name2=e, is_match=1, schema="Person", kind="cross-script",
-                 split=split_of(q, seed)) for q, e in pairs]  # fmt: skip
+    rows = [
+        dict(
+            name1=q,
+            name2=e,
+            is_match=1,
+            schema="Person",
+            kind="cross-script",
+            split=split_of(q, seed),
+        )
+        for q, e in pairs
+    ]
     rnd = random.Random(seed)
     for q, _e in pairs:  # each query against another pair's Latin name: a negative
         other = rnd.choice([e for q2, e in pairs if q2 != q])
-        rows.append(dict(name1=q, name2=other, is_match=0, schema="Person",
-                         kind="cross-script negative", split=split_of(q, seed)))  # fmt: skip
+        rows.append(
+            dict(
+                name1=q,
+                name2=other,
+                is_match=0,
+                schema="Person",
+                kind="cross-script negative",
+                split=split_of(q, seed),
+            )
+        )
     return rows
 
 
 def putin(nm: Path, seed: int) -> list[dict[str, Any]]:
     names = [n.strip() for n in (nm / "rigour_putin_names.txt").read_text("utf-8").splitlines()]
-    return [dict(name1=n, name2="PUTIN, Vladimir Vladimirovich", is_match=1, schema="Person",
-                 kind="spelling/script", split=split_of(n, seed)) for n in names if n]  # fmt: skip
+    return [
+        dict(
+            name1=n,
+            name2="PUTIN, Vladimir Vladimirovich",
+            is_match=1,
+            schema="Person",
+            kind="spelling/script",
+            split=split_of(n, seed),
+        )
+        for n in names
+        if n
+    ]
 
 
 # -- the lists ------------------------------------------------------------------------------
@@ -133,15 +180,24 @@ def un_cross_script(sl: Path, seed: int) -> list[dict[str, Any]]:
         sec = root.find(group)
         for e in sec if sec is not None else []:
             orig = (e.findtext("NAME_ORIGINAL_SCRIPT") or "").strip()
-            parts = [(e.findtext(t) or "").strip() for t in
-                     ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]  # fmt: skip
+            parts = [
+                (e.findtext(t) or "").strip()
+                for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+            ]
             latin = " ".join(p for p in parts if p)
             latin_names.append((latin, schema))
             if orig and latin and not _is_latin(orig):
                 did = e.findtext("DATAID") or latin
-                rows.append(dict(name1=orig, name2=latin, is_match=1, schema=schema,
-                                 kind=f"{_script(orig).lower()} vs latin",
-                                 split=split_of(did, seed)))  # fmt: skip
+                rows.append(
+                    dict(
+                        name1=orig,
+                        name2=latin,
+                        is_match=1,
+                        schema=schema,
+                        kind=f"{_script(orig).lower()} vs latin",
+                        split=split_of(did, seed),
+                    )
+                )
     rnd = random.Random(seed)
     for r in list(rows):
         other = rnd.choice([n for n, s in latin_names if s == r["schema"] and n != r["name2"]])
@@ -167,13 +223,28 @@ def list_cross_script(sl: Path, seed: int, limit: int = 600) -> list[dict[str, A
     rows = []
     for eid, schema, name, alt, _ctry in ents[:limit]:
         sp = split_of(eid, seed)
-        rows.append(dict(name1=alt, name2=name, is_match=1, schema=schema,
-                         kind="cyrillic alias vs latin name", split=sp))  # fmt: skip
+        rows.append(
+            dict(
+                name1=alt,
+                name2=name,
+                is_match=1,
+                schema=schema,
+                kind="cyrillic alias vs latin name",
+                split=sp,
+            )
+        )
         same = [e for e in ents if e[1] == schema and e[0] != eid and e[2][:1] == name[:1]]
         other = rnd.choice(same or ents)
-        rows.append(dict(name1=alt, name2=other[2], is_match=0, schema=schema,
-                         kind="cyrillic alias vs another latin name",
-                         split=split_of(eid, seed)))  # fmt: skip
+        rows.append(
+            dict(
+                name1=alt,
+                name2=other[2],
+                is_match=0,
+                schema=schema,
+                kind="cyrillic alias vs another latin name",
+                split=split_of(eid, seed),
+            )
+        )
     return rows
 
 
@@ -214,22 +285,123 @@ _LEGAL = {
     "FZE": ["F.Z.E.", "FZ LLC"],
     "GMBH": ["G.M.B.H."],
 }
-_GENERIC = {"TRADING", "GENERAL", "INTERNATIONAL", "HOLDING", "COMPANY", "GROUP", "INDUSTRIAL",
-            "SERVICES", "LOGISTICS", "TECHNOLOGIES", "IMPORT", "EXPORT", "TICARET", "SANAYI",
-            "VE", "AND", "OF", "THE", "DIS", "ENTERPRISE", "INVESTMENT", "SYSTEMS"}  # fmt: skip
-_TRANSLIT = [("KH", "H"), ("Y", "I"), ("OU", "U"), ("SH", "SCH"), ("TS", "TZ"), ("IE", "YE"),
-             ("V", "W"), ("YU", "IU"), ("YA", "IA"), ("ZH", "J"), ("EE", "I"), ("KS", "X"),
-             ("U", "OU"), ("I", "Y"), ("E", "YE"), ("J", "DJ")]  # fmt: skip
-_COUNTRIES = ["CHINA", "CHAD", "RUSSIA", "TURKEY", "IRAN", "INDIA", "CYPRUS", "GEORGIA",
-              "ARMENIA", "KAZAKHSTAN", "BELARUS", "SYRIA", "UAE", "DUBAI", "HONG KONG",
-              "MOSCOW", "ISTANBUL", "LEBANON", "MALAYSIA", "SINGAPORE", "KOREA",
-              "PANAMA"]  # fmt: skip
+_GENERIC = {
+    "TRADING",
+    "GENERAL",
+    "INTERNATIONAL",
+    "HOLDING",
+    "COMPANY",
+    "GROUP",
+    "INDUSTRIAL",
+    "SERVICES",
+    "LOGISTICS",
+    "TECHNOLOGIES",
+    "IMPORT",
+    "EXPORT",
+    "TICARET",
+    "SANAYI",
+    "VE",
+    "AND",
+    "OF",
+    "THE",
+    "DIS",
+    "ENTERPRISE",
+    "INVESTMENT",
+    "SYSTEMS",
+}
+_TRANSLIT = [
+    ("KH", "H"),
+    ("Y", "I"),
+    ("OU", "U"),
+    ("SH", "SCH"),
+    ("TS", "TZ"),
+    ("IE", "YE"),
+    ("V", "W"),
+    ("YU", "IU"),
+    ("YA", "IA"),
+    ("ZH", "J"),
+    ("EE", "I"),
+    ("KS", "X"),
+    ("U", "OU"),
+    ("I", "Y"),
+    ("E", "YE"),
+    ("J", "DJ"),
+]
+_COUNTRIES = [
+    "CHINA",
+    "CHAD",
+    "RUSSIA",
+    "TURKEY",
+    "IRAN",
+    "INDIA",
+    "CYPRUS",
+    "GEORGIA",
+    "ARMENIA",
+    "KAZAKHSTAN",
+    "BELARUS",
+    "SYRIA",
+    "UAE",
+    "DUBAI",
+    "HONG KONG",
+    "MOSCOW",
+    "ISTANBUL",
+    "LEBANON",
+    "MALAYSIA",
+    "SINGAPORE",
+    "KOREA",
+    "PANAMA",
+]
 _CONNECTORS = {"BIN", "IBN", "BINT", "BEN", "OULD"}
 
 
+_FORM_WORDS = {
+    "LLC",
+    "OOO",
+    "JSC",
+    "AO",
+    "PJSC",
+    "PAO",
+    "OAO",
+    "ZAO",
+    "LTD",
+    "LIMITED",
+    "CO",
+    "INC",
+    "CORP",
+    "SA",
+    "SAS",
+    "CV",
+    "GMBH",
+    "AG",
+    "FZE",
+    "FZCO",
+    "SPA",
+    "SRL",
+    "BV",
+    "NV",
+    "PLC",
+    "JOINT-STOCK",
+    "JOINT",
+    "STOCK",
+    "COMPANY",
+    "LIABILITY",
+    "PRIVATE",
+    "PUBLIC",
+    "OPEN",
+    "CLOSED",
+    "SAPI",
+    "DE",
+    "RL",
+    "TOO",
+    "LLP",
+    "PTE",
+    "PVT",
+}
+
+
 def _legal_spans(words: list[str]) -> set[int]:
-    up = [w.upper().strip(".,") for w in words]
-    out: set[int] = set()
+    up = [w.upper().strip(".,\"'") for w in words]
+    out: set[int] = {i for i, w in enumerate(up) if w.replace(".", "") in _FORM_WORDS}
     for form in sorted(_LEGAL, key=len, reverse=True):
         f = form.split()
         for i in range(len(up) - len(f) + 1):
@@ -347,9 +519,12 @@ def _key(name: str) -> frozenset[str]:
 
 
 def near_miss(
-    e: dict[str, str], rnd: random.Random, vocab: list[str], given: list[str],
+    e: dict[str, str],
+    rnd: random.Random,
+    vocab: list[str],
+    given: list[str],
     listed: set[frozenset[str]],
-) -> tuple[str, str] | None:  # fmt: skip
+) -> tuple[str, str] | None:
     """A different name built from list words that a screener should not flag."""
     name = e["name"]
     words = name.replace(",", " ").split()
@@ -370,10 +545,11 @@ def near_miss(
             if g:
                 from rapidfuzz.distance import OSA
 
-                others = [
-                    x for x in given if OSA.normalized_similarity(x.upper(), g[0].upper()) < 0.4
-                ]
-                g[0] = rnd.choice(others)
+                # every given name replaced: only the surname is shared
+                for k in range(len(g)):
+                    gk = g[k].upper()
+                    others = [x for x in given if OSA.normalized_similarity(x.upper(), gk) < 0.4]
+                    g[k] = rnd.choice(others)
                 out = (f"{last.strip()}, {' '.join(g)}", "same surname, other given name")
     else:
         places = [i for i, x in enumerate(up) if x in _COUNTRIES]
@@ -382,7 +558,7 @@ def near_miss(
             w = list(words)
             w[i] = rnd.choice([c for c in _COUNTRIES if c != up[i] and " " not in c])
             out = (" ".join(w), "one place differs")
-        elif len(core) >= 2:
+        elif 2 <= len(core) <= 3:  # in longer names one word swapped still deserves a look
             w = list(words)
             if rnd.random() < 0.5:  # keep the rarest-looking (longest) word, replace the others
                 keep = max(core, key=lambda i: len(up[i]))
@@ -403,28 +579,46 @@ def list_sets(sl: Path, seed: int, n: int = 1500) -> dict[str, list[dict[str, An
     rnd = random.Random(seed)
     ents = list_entities(sl)
     listed = {_key(e["name"]) for e in ents}
-    vocab = sorted({w.upper() for e in ents if e["schema"] != "Person"
-                    for w in _words(e["name"]) if len(w) > 3 and w.isalpha()
-                    and w.upper() not in _GENERIC})  # fmt: skip
-    given = sorted({e["name"].partition(",")[2].split()[0] for e in ents
-                    if e["schema"] == "Person" and "," in e["name"]
-                    and e["name"].partition(",")[2].split()})  # fmt: skip
+    vocab = sorted(
+        {
+            w.upper()
+            for e in ents
+            if e["schema"] != "Person"
+            for w in _words(e["name"])
+            if len(w) > 3 and w.isalpha() and w.upper() not in _GENERIC
+        }
+    )
+    given = sorted(
+        {
+            e["name"].partition(",")[2].split()[0]
+            for e in ents
+            if e["schema"] == "Person" and "," in e["name"] and e["name"].partition(",")[2].split()
+        }
+    )
     sample = rnd.sample(ents, n)
     pairs_p, pairs_n, q_p, q_n = [], [], [], []
     for e in sample:
         sp = split_of(e["list"] + e["id"], seed)
         p = perturb(e, rnd)
         if p is not None:
-            pairs_p.append(dict(name1=p[0], name2=e["name"], is_match=1, schema=e["schema"],
-                                kind=p[1], split=sp))  # fmt: skip
-            q_p.append(dict(query=p[0], country="", list=e["list"], entity_id=e["id"],
-                            kind=p[1], split=sp))  # fmt: skip
+            pairs_p.append(
+                dict(
+                    name1=p[0], name2=e["name"], is_match=1, schema=e["schema"], kind=p[1], split=sp
+                )
+            )
+            q_p.append(
+                dict(query=p[0], country="", list=e["list"], entity_id=e["id"], kind=p[1], split=sp)
+            )
         m = near_miss(e, rnd, vocab, given, listed)
         if m is not None:
-            pairs_n.append(dict(name1=m[0], name2=e["name"], is_match=0, schema=e["schema"],
-                                kind=m[1], split=sp))  # fmt: skip
-            q_n.append(dict(query=m[0], country="", list=e["list"], entity_id="",
-                            kind=m[1], split=sp))  # fmt: skip
+            pairs_n.append(
+                dict(
+                    name1=m[0], name2=e["name"], is_match=0, schema=e["schema"], kind=m[1], split=sp
+                )
+            )
+            q_n.append(
+                dict(query=m[0], country="", list=e["list"], entity_id="", kind=m[1], split=sp)
+            )
     return {
         "pairs_list_perturbed": pairs_p,
         "pairs_list_near_miss": pairs_n,

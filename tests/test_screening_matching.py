@@ -137,7 +137,7 @@ def test_lists_evaluate_and_search_cli(tmp_path: Path) -> None:
     pairs = write(
         tmp_path / "pairs.csv",
         "name1,name2,is_match,schema\n"
-        "Vladimir Vladimirovich Putin,\"PUTIN, Vladimir Vladimirovich\",1,Person\n"
+        'Vladimir Vladimirovich Putin,"PUTIN, Vladimir Vladimirovich",1,Person\n'
         "Gasprom,GAZPROM PAO,1,Company\n"
         "ICBC China,ICBC Chad,0,Company\n"
         "MUHAMMAD BIN SALMAN,SALMAN BIN MUHAMMAD,0,Person\n",
@@ -156,3 +156,28 @@ def test_lists_evaluate_and_search_cli(tmp_path: Path) -> None:
     assert s.exit_code == 0 and json.loads(s.output)[0]["entity_id"] == "o1"
     bad = r.invoke(app, ["--warehouse", str(wh), "lists", "search", "X", "--country", "Atlantis"])
     assert bad.exit_code != 0 and "Atlantis" in bad.output
+
+
+def test_search_endpoint_needs_a_token_and_explains(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from transship.screening import load_lists
+    from transship.settings import Settings
+    from transship.web.app import create_app
+
+    wh = tmp_path / "w.duckdb"
+    load_lists(wh, "t", [write(tmp_path / "l.csv", LIST)])
+    c = TestClient(create_app(Settings(warehouse=wh, api_tokens="tok")))
+    assert c.get("/v1/search", params={"name": "Gasprom"}).status_code == 401
+    bad = c.get("/v1/search", params={"name": "Gasprom"}, headers={"Authorization": "Bearer x"})
+    assert bad.status_code == 403
+    auth = {"Authorization": "Bearer tok"}
+    r = c.get("/v1/search", params={"name": "Gasprom", "country": "RU"}, headers=auth)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["lists"] == ["t"] and body["country"] == "RUS"
+    top = body["hits"][0]
+    assert top["entity_id"] == "o1" and top["features"]["country"] == 4.0
+    assert c.get("/v1/search", params={"name": "x" * 301}, headers=auth).status_code == 422
+    assert c.get("/v1/search", params={"name": "X", "country": "Atlantis"},
+                 headers=auth).status_code == 422  # fmt: skip

@@ -137,9 +137,7 @@ def search_name(
     if not warehouse.exists():
         raise UsageError(f"no warehouse at {warehouse}: load a list with `transship lists load`")
     with open_warehouse(warehouse, read_only=True) as wh:
-        hits: list[Any] = _matcher_of(wh.con, lists).search(
-            name, iso, limit=limit, min_score=50.0
-        )
+        hits: list[Any] = _matcher_of(wh.con, lists).search(name, iso, limit=limit, min_score=50.0)
         return hits
 
 

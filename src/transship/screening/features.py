@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from rapidfuzz.distance import OSA
+
 from transship.screening.names import (
     abjad_skeleton,
     fold,
@@ -131,8 +133,6 @@ def part_similarity(
     abjad: bool = False,
 ) -> tuple[float, bool]:  # fmt: skip
     """Similarity 0-1 of two name parts and whether it was an initial's match."""
-    from rapidfuzz.distance import OSA
-
     if a == b:
         return 1.0, False
     if ka == "number" or kb == "number":
@@ -223,8 +223,6 @@ class JoinedParts(Feature):
     discount = 0.02
 
     def __call__(self, p: Pair) -> float:
-        from rapidfuzz.distance import OSA
-
         qn = [t for t, w in zip(p.q.parts, p.wq, strict=True) if w > 0.1]
         cn = [t for t, w in zip(p.c.parts, p.wc, strict=True) if w > 0.1]
         if len(qn) == len(cn) or not qn or not cn:
@@ -246,12 +244,18 @@ class Acronym(Feature):
     floor = 0.86
 
     def __call__(self, p: Pair) -> float:
+        if p.person:
+            return 0.0
         for a, b in ((p.q, p.c), (p.c, p.q)):
-            short = [t for t, k in zip(a.parts, a.kinds, strict=True) if k != "legal"]
+            if b is p.q and not b.has_legal:
+                continue  # a long query that is not evidently a company: a person's initials
+            short = [t for t, k in zip(a.parts, a.kinds, strict=True) if k != "legal" or len(t) < 3]
+            if len(short) != 1:
+                continue
             long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
             if (
                 len(short) == 1
-                and 2 <= len(short[0]) <= 6
+                and 3 <= len(short[0]) <= 6
                 and len(long_) == len(short[0])
                 and "".join(t[0] for t in long_) == short[0]
             ):
@@ -394,21 +398,42 @@ def compare(
     """Score query `q` against candidate `c`; returns the Pair with its contributions."""
     wq, gq = _weights(q, person, rarity)
     wc, gc = _weights(c, person, rarity)
-    cands: list[tuple[float, int, int, bool]] = []
-    abjad = q.abjad or c.abjad
-    for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
-        if wq[i] <= 0:
-            continue
-        for j, (b, kb, pb, sb) in enumerate(zip(c.parts, c.kinds, c.phon, c.skel, strict=True)):
-            if wc[j] <= 0:
-                continue
-            s, init = part_similarity(a, b, ka, kb, pa, pb, sa, sb, person, abjad)
-            if s >= 0.6:
-                cands.append((s, i, j, init))
-    cands.sort(key=lambda x: (-x[0], x[1], x[2]))
     used_q: set[int] = set()
     used_c: set[int] = set()
     aligned: list[tuple[int, int, float]] = []
+    # Equal parts first (most parts of a true match are): no edit distance needed for them.
+    where: dict[str, list[int]] = {}
+    for j, b in enumerate(c.parts):
+        if wc[j] > 0:
+            where.setdefault(b, []).append(j)
+    for i, a in enumerate(q.parts):
+        js = where.get(a) if wq[i] > 0 else None
+        if js:
+            j = js.pop(0)
+            used_q.add(i)
+            used_c.add(j)
+            aligned.append((i, j, 1.0))
+    cands: list[tuple[float, int, int, bool]] = []
+    abjad = q.abjad or c.abjad
+    rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
+    for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
+        if wq[i] <= 0 or i in used_q:
+            continue
+        for j in rest_c:
+            b = c.parts[j]
+            if (
+                not abjad
+                and len(a) > 1
+                and len(b) > 1
+                and 2 * min(len(a), len(b)) < max(len(a), len(b))
+            ):
+                continue  # lengths too far apart for any similarity that aligns
+            s, init = part_similarity(
+                a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad
+            )
+            if s >= 0.6:
+                cands.append((s, i, j, init))
+    cands.sort(key=lambda x: (-x[0], x[1], x[2]))
     initials = 0
     for s, i, j, init in cands:
         if i in used_q or j in used_c:

@@ -15,6 +15,7 @@ without pickle), so screening opens it instead of re-parsing every list name.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections import Counter
@@ -25,9 +26,10 @@ import numpy as np
 
 from transship.screening.features import Parsed, parse, rarity_weight
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _SEP = "\x1f"
-_FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds")
+_FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
+           "core")  # fmt: skip
 _KIND_CODE = {"name": "n", "generic": "g", "legal": "l", "stop": "s", "connector": "c",
               "number": "d"}  # fmt: skip
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
@@ -39,6 +41,12 @@ DDL = """CREATE TABLE IF NOT EXISTS screening_index (
     names BIGINT NOT NULL,
     data BLOB NOT NULL
 )"""
+
+
+def core_text(p: Parsed) -> str:
+    """The distinctive parts of a name, for the quick pre-score (all parts if none are)."""
+    toks = [t for t, k in zip(p.parts, p.kinds, strict=True) if k in ("name", "number")]
+    return " ".join(toks or p.parts)
 
 
 def retrieval_keys(p: Parsed) -> set[str]:
@@ -89,6 +97,7 @@ class NameIndex:
         self.norms = norms
         self._parsed: dict[int, Parsed] = {}
         self._countries: dict[int, frozenset[str]] = {}
+        self._rarity: dict[str, float] = {}
 
     # -- build ---------------------------------------------------------------------------
     @classmethod
@@ -107,6 +116,7 @@ class NameIndex:
             cols["schema"].append(schema or "")
             cols["parts"].append(" ".join(p.parts))
             cols["kinds"].append("".join(_KIND_CODE[k] for k in p.kinds))
+            cols["core"].append(core_text(p))
             df.update(set(p.parts))
             for k in retrieval_keys(p):
                 key_rows.setdefault(k, []).append(i)
@@ -160,13 +170,11 @@ class NameIndex:
     def parsed(self, i: int) -> Parsed:
         p = self._parsed.get(i)
         if p is None:
-            from rigour.text import metaphone
-
             from transship.screening.names import is_abjad, skeleton
 
             parts = tuple(self.cols["parts"][i].split(" "))
             kinds = tuple(_CODE_KIND[c] for c in self.cols["kinds"][i])
-            phon = tuple(metaphone(t) if len(t) >= 3 and t.isalpha() else "" for t in parts)
+            phon = tuple(_metaphone(t) for t in parts)
             skel = tuple(skeleton(t) for t in parts)
             p = Parsed(parts, kinds, phon, skel, is_abjad(self.cols["name"][i]))
             if len(self._parsed) > 200_000:
@@ -183,10 +191,16 @@ class NameIndex:
         return c
 
     def rarity(self, part: str) -> float:
-        return rarity_weight(self.vocab_df.get(part, 0), self.n)
+        w = self._rarity.get(part)
+        if w is None:
+            w = self._rarity[part] = rarity_weight(self.vocab_df.get(part, 0), self.n)
+        return w
 
-    def retrieve(self, q: Parsed, top_k: int = 40, posting_budget: int = 40_000) -> list[int]:
-        """Indices of the names sharing the most (idf-weighted) retrieval keys with `q`."""
+    def retrieve(
+        self, q: Parsed, top_k: int = 40, posting_budget: int = 40_000, min_cosine: float = 0.05
+    ) -> list[int]:
+        """Indices of the names sharing the most (idf-weighted) retrieval keys with `q`,
+        best first, at most `top_k`, with a key cosine of at least `min_cosine`."""
         found = [(int(self.ptr[k + 1] - self.ptr[k]), k) for key in retrieval_keys(q)
                  if (k := self.keys.get(key)) is not None]  # fmt: skip
         if not found or self.n == 0:
@@ -215,7 +229,14 @@ class NameIndex:
         else:
             best = np.arange(len(uniq))
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [int(uniq[b]) for b in best if scores[b] > 0.05]
+        return [int(uniq[b]) for b in best if scores[b] >= min_cosine]
+
+
+@functools.lru_cache(maxsize=300_000)
+def _metaphone(t: str) -> str:
+    from rigour.text import metaphone
+
+    return metaphone(t) if len(t) >= 3 and t.isalpha() else ""
 
 
 def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:

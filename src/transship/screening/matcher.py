@@ -25,7 +25,7 @@ from transship.screening.features import (
     final_score,
     parse,
 )
-from transship.screening.index import NameIndex, open_index
+from transship.screening.index import NameIndex, core_text, open_index
 from transship.screening.normalize import JOINED, Cleaned, clean_name
 
 
@@ -108,10 +108,16 @@ class Matcher:
         indexes: list[NameIndex],
         thresholds: Thresholds | None = None,
         *,
-        top_k: int = 40,
+        top_k: int = 25,
+        min_cosine: float = 0.05,
+        keep: int = 3,
+        prescore: float = 60.0,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.top_k = top_k
+        self.min_cosine = min_cosine
+        self.keep = keep
+        self.prescore = prescore
         self.indexes = indexes
         self.lists = sorted({ix.list for ix in indexes})
         t = self.thresholds
@@ -208,6 +214,38 @@ class Matcher:
         flag = self.thresholds.flag
         return [h for h in self.search(name, country, limit=limit) if h.score >= flag]
 
+    def _prescreen(self, ix: NameIndex, q: Parsed, qcore: str) -> list[int]:
+        """Retrieved names worth the features: the `keep` best by key cosine, and those whose
+        distinctive parts resemble the query's (rapidfuzz token_set_ratio >= `prescore`)."""
+        from rapidfuzz import fuzz, process
+
+        cands = ix.retrieve(q, self.top_k, min_cosine=self.min_cosine)
+        if len(cands) <= self.keep:
+            return cands
+        core = ix.cols["core"]
+        quick = process.cdist(
+            [qcore], [core[i] for i in cands], scorer=fuzz.token_set_ratio, workers=1
+        )[0]
+        joined = process.cdist(
+            [qcore.replace(" ", "")],
+            [core[i].replace(" ", "") for i in cands],
+            scorer=fuzz.ratio,
+            workers=1,
+        )[0]  # joined and split names (RamiMakhlouf) score low as token sets
+        qacr = "".join(w[0] for w in qcore.split())
+
+        def acronym(c: str) -> bool:  # PLA / People's Liberation Army, either way round
+            return (
+                (" " not in c
+                and c == qacr)
+                or (" " not in qcore
+                and qcore == "".join(w[0] for w in c.split()))
+            )
+
+        return [i for r, (i, a, b) in enumerate(zip(cands, quick, joined, strict=True))
+                if r < self.keep or a >= self.prescore or b >= self.prescore
+                or acronym(core[i])]  # fmt: skip
+
     def search(
         self, name: str, country: str | None = None, *, limit: int = 5, min_score: float = 0.0
     ) -> list[Hit]:
@@ -217,9 +255,10 @@ class Matcher:
         if not q.parts:
             return []
         t = self.thresholds
+        qcore = core_text(q)
         best: dict[tuple[str, str], Hit] = {}
         for ix in self.indexes:
-            for i in ix.retrieve(q, self.top_k):
+            for i in self._prescreen(ix, q, qcore):
                 schema = ix.cols["schema"][i]
                 person = _is_person(schema)
                 ents = ix.countries(i)

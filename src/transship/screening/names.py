@@ -132,6 +132,7 @@ def core_name(norm: str) -> str:
 _VOWELS = re.compile(r"[aeiouyjh]+")
 
 
+@functools.lru_cache(maxsize=300_000)
 def skeleton(token: str) -> str:
     """Consonant skeleton of a token, equal across transliterations (tekhno/techno: tknsfr)."""
     t = token.replace("c", "k").replace("w", "v").replace("q", "k").replace("x", "ks")

@@ -69,7 +69,7 @@ async def _no_receive() -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
-    from transship.web import api
+    from transship.web import api, search
     from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.dashboard import mount_dashboard
 
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
 
     app.include_router(api.router)
+    app.include_router(search.router)  # GET /v1/search
     mount_dashboard(app, settings)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
     # Outermost: a token in the URL is refused before anything else reads the request.
