@@ -229,3 +229,13 @@ def test_demo_next_steps_fit_80_columns() -> None:
     # a command split over lines ends each part with a shell continuation
     flows = lines.index(next(x for x in lines if x.strip().startswith("transship flows")))
     assert lines[flows].endswith("\\") and "--by partner,tier" in lines[flows + 1]
+
+
+def test_empty_lists_and_batches_say_why(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    Warehouse(db).close()
+    assert "no matching rows: no list is loaded" in invoke(str(db), "lists", "list").stdout
+    out = invoke(str(db), "batches").stdout
+    assert "no matching rows: nothing was ingested yet" in out
+    out = invoke(str(db), "flows").stdout
+    assert "the warehouse holds no trade data" in " ".join(out.split())

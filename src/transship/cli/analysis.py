@@ -402,6 +402,8 @@ def headline(
 
     if format not in (OutFormat.table, OutFormat.json):
         raise UsageError("headline writes --format table or json; use `flows` for csv/parquet")
+    if out is not None and out.suffix.lower() != ".json":
+        raise UsageError(f"--out {out}: headline writes one JSON object; name it .json")
     with connect_ctx(ctx, engine) as con:
         h = run(
             con,

@@ -258,4 +258,4 @@ def batches(
             "error",
         )
         rows = [{k: r[k] for k in keep} for r in rows]
-    emit(rows, format.value, title="ingest batches")
+    emit(rows, format.value, title="ingest batches", empty="nothing was ingested yet")

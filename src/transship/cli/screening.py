@@ -164,7 +164,12 @@ def lists_list(
     from transship.output import emit
     from transship.screening import lists_in
 
-    emit(lists_in(warehouse_path(ctx)), format.value, title="sanctions lists")
+    emit(
+        lists_in(warehouse_path(ctx)),
+        format.value,
+        title="sanctions lists",
+        empty="no list is loaded (transship lists load NAME FILE)",
+    )
 
 
 @app.command()
