@@ -179,7 +179,8 @@ MAX_RULES = 62  # matched rules are collected as bits of one BIGINT per declarat
 
 def _rules_sql(policy: Policy) -> str:
     # One scan per rule; a declaration's matches become a bit mask, so combining them is
-    # a bit_or per row and a join with the few distinct masks (see _combos).
+    # a bit_or per row and a join with the few distinct masks (see _combos). Notes are
+    # listed in rule order (unordered, UNION ALL gave a different order from run to run).
     if len(policy.rules) > MAX_RULES:
         raise UsageError(f"policy {policy.id} has {len(policy.rules)} rules; at most {MAX_RULES}")
     selects = [
@@ -189,7 +190,7 @@ def _rules_sql(policy: Policy) -> str:
     ]
     return (
         "CREATE OR REPLACE TEMP TABLE m AS SELECT _row, bit_or(bit) AS mask, "
-        "string_agg(note, '; ') AS note FROM (\n" + "\nUNION ALL\n".join(selects) + "\n) "
+        "string_agg(note, '; ' ORDER BY bit) AS note FROM (\n" + "\nUNION ALL\n".join(selects) + "\n) "
         "GROUP BY _row"
     )
 
@@ -273,9 +274,11 @@ _HITS_CTE = """,
 ph AS (
   SELECT d._row, 'exporter' AS role, h.sev, h.text, h.key FROM d JOIN _hits h
     ON h.name = d._exporter_name AND h.country IS NOT DISTINCT FROM d._exporter_country
+  WHERE d._error IS NULL  -- a malformed row is not screened, whatever its neighbours hit
   UNION ALL
   SELECT d._row, 'consignee', h.sev, h.text, h.key FROM d JOIN _hits h
-    ON h.name = d._consignee_name AND h.country IS NOT DISTINCT FROM d._consignee_country),
+    ON h.name = d._consignee_name AND h.country IS NOT DISTINCT FROM d._consignee_country
+  WHERE d._error IS NULL),
 hits AS (
   SELECT _row, max(sev) AS sev,
     string_agg(role || ' ' || text, ' | ' ORDER BY sev DESC, role DESC, text) AS hits,
