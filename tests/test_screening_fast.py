@@ -28,7 +28,7 @@ ENTITIES = [
     ("other", "x1", "Silk Road Trading FZE", ("ARE",), "Company"),
     ("other", "x2", "Romashka Holding", (), "Company"),
 ]
-NAMES = [
+NAMES: list[str | None] = [
     "ООО Ромашка",
     "Romaschka LLC",
     "Romashka",
@@ -204,7 +204,9 @@ def test_dates_python_cannot_hold_take_the_engine_path(date: str, tmp_path: Path
     rec = {**declarations(1, seed=4)[0], "date": date, "id": "D"}
     table = from_records([rec])
     for policy in _policies(tmp_path):
-        _same(single.screen_table(table, policy, _matcher()), screen_table(table, policy, _matcher()))
+        _same(
+            single.screen_table(table, policy, _matcher()), screen_table(table, policy, _matcher())
+        )
 
 
 def test_real_ofac_sdn_hits_agree(shared_data: Path, tmp_path: Path) -> None:

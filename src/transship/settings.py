@@ -93,6 +93,51 @@ class Settings(BaseSettings):
         "ones; API and dashboard callers name them by their policy id, never by path.",
     )
     api_policy: str = Field("tr-customs-2024", description="Policy used when a request names none.")
+    # -- screening API under load (web/api.py; figures in README "Screening under load") --
+    api_workers: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Screening requests worked on at once (threads). Screening is CPU-bound "
+        "Python, so more than a few only adds switching; waiting for the audit commit does "
+        "not hold a worker's CPU.",
+    )
+    api_max_pending: int = Field(
+        128,
+        ge=1,
+        description="Screening requests admitted at once, working or waiting for a worker "
+        "(TRANSSHIP_API_MAX_PENDING). One more gets 503 with Retry-After at once instead of "
+        "joining an unbounded backlog.",
+    )
+    api_queue_timeout_s: float = Field(
+        2.0,
+        gt=0,
+        description="A request that waited this long for a worker gets 503 with Retry-After "
+        "instead of being worked on late (its caller has most likely given up).",
+    )
+    api_retry_after_s: int = Field(
+        1, ge=1, description="Seconds the 503 Retry-After header asks a shed client to wait."
+    )
+    api_fast_max: int = Field(
+        1000,
+        ge=0,
+        description="Requests of up to this many declarations are screened in Python "
+        "(screening/single.py: same decisions, no SQL setup cost); larger ones by the "
+        "vectorised DuckDB engine.",
+    )
+    api_matcher_cache: int = Field(
+        3,
+        ge=1,
+        le=32,
+        description="List indexes kept in memory (one per list set and list versions, least "
+        "recently used dropped first); each costs ~20 MB for the OFAC SDN list.",
+    )
+    api_lists_refresh_s: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds the server trusts its view of the loaded lists (names, versions) "
+        "before reading it again, so a reloaded list is used at most this long afterwards.",
+    )
 
     # -- UN Comtrade (sources/comtrade.py) --
     comtrade_key: SecretStr | None = Field(

@@ -123,57 +123,85 @@ def head(con: Any) -> tuple[int, str]:
 
 def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
     """Append one record per decision of `result` (engine.ScreenResult); returns seq range."""
-    import duckdb
+    return append_many(con, [(result, declarations, channel)])[0]
+
+
+# Above this many records in one append the WAL is checkpointed into the database file, so a
+# copy of the .duckdb alone holds them (DuckDB checkpoints by itself only past 16 MB of WAL).
+CHECKPOINT_RECORDS = 10_000
+_mem: Any = None  # the private in-memory connection, reused (opening one costs milliseconds)
+
+
+def _records(result: Any, declarations: Any, channel: str, at: datetime, first: int) -> Any:
+    """One screening's records without their hashes (seq from `first`)."""
     import pyarrow as pa
+
+    from transship.screening.declarations import is_internal
 
     t = result.table
     n = t.num_rows
-    if n == 0:
-        return (0, 0)
+    versions = json.dumps(result.list_versions, sort_keys=True, separators=(",", ":"), default=str)
+    records = pa.table(
+        {
+            "seq": pa.array(range(first, first + n), pa.int64()),
+            "screened_at": pa.array([at] * n, pa.timestamp("us")),
+            "channel": pa.array([channel] * n, pa.string()),
+            "policy": pa.array([result.policy] * n, pa.string()),
+            "lists": pa.array([";".join(result.lists)] * n, pa.string()),
+            "declaration_id": t.column("id"),
+            "decision": t.column("decision"),
+            "rules": t.column("rules"),
+            "hits": t.column("hits"),
+            "error": t.column("error"),
+            "policy_sha256": pa.array([result.policy_sha256] * n, pa.string()),
+            "list_versions": pa.array([versions] * n, pa.string()),
+        }
+    )
+    # The declaration as given: the readers' internal columns are not part of it. A private
+    # in-memory connection keeps row order (the warehouse's may not).
+    _mem.register(
+        "_decl", declarations.select([c for c in declarations.column_names if not is_internal(c)])
+    )
+    try:
+        docs = _mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
+    finally:
+        _mem.unregister("_decl")
+    return records.append_column("declaration", docs.column(0))
+
+
+def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, int]]:
+    """Append the records of several screenings, each (result, declarations, channel), in
+    one transaction (group commit: concurrent API requests share one commit); returns each
+    one's seq range ((0, 0) for an empty one). All are committed, or none."""
+    global _mem
+    import duckdb
+    import pyarrow as pa
+
     at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    total = sum(r.table.num_rows for r, _, _ in items)
+    if total == 0:
+        return [(0, 0)] * len(items)
     with _LOCK:
+        if _mem is None:
+            _mem = duckdb.connect()
+            _mem.execute("SET enable_progress_bar = false")
         ensure_tables(con)
         con.begin()
         try:
             last, prev = _head(con)
-            versions = json.dumps(
-                result.list_versions, sort_keys=True, separators=(",", ":"), default=str
-            )
-            records = pa.table(
-                {
-                    "seq": pa.array(range(last + 1, last + n + 1), pa.int64()),
-                    "screened_at": pa.array([at] * n, pa.timestamp("us")),
-                    "channel": pa.array([channel] * n, pa.string()),
-                    "policy": pa.array([result.policy] * n, pa.string()),
-                    "lists": pa.array([";".join(result.lists)] * n, pa.string()),
-                    "declaration_id": t.column("id"),
-                    "decision": t.column("decision"),
-                    "rules": t.column("rules"),
-                    "hits": t.column("hits"),
-                    "error": t.column("error"),
-                    "policy_sha256": pa.array([result.policy_sha256] * n, pa.string()),
-                    "list_versions": pa.array([versions] * n, pa.string()),
-                }
-            )
-            # A private in-memory connection keeps row order (the warehouse's may not).
-            mem = duckdb.connect()
-            mem.execute("SET enable_progress_bar = false")
+            parts, ranges, seq = [], [], last + 1
+            for result, declarations, channel in items:
+                n = result.table.num_rows
+                ranges.append((seq, seq + n - 1) if n else (0, 0))
+                if n:
+                    parts.append(_records(result, declarations, channel, at, seq))
+                seq += n
+            records = pa.concat_tables(parts)
+            _mem.register("_rec", records)
             try:
-                from transship.screening.declarations import is_internal
-
-                # The declaration as given: the readers' internal columns are not part of it.
-                mem.register(
-                    "_decl",
-                    declarations.select(
-                        [c for c in declarations.column_names if not is_internal(c)]
-                    ),
-                )
-                docs = mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
-                records = records.append_column("declaration", docs.column(0))
-                mem.register("_rec", records)
-                payloads = mem.sql(f"SELECT {PAYLOAD_SQL} FROM _rec").to_arrow_table()
+                payloads = _mem.sql(f"SELECT {PAYLOAD_SQL} FROM _rec").to_arrow_table()
             finally:
-                mem.close()
+                _mem.unregister("_rec")
             hashes = chain(payloads.column(0).to_pylist(), prev)
             records = (
                 records.drop_columns(["policy_sha256", "list_versions"])
@@ -186,16 +214,32 @@ def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int,
             con.execute(f"INSERT INTO screening_audit ({COLUMNS}) SELECT {COLUMNS} FROM _audit")
             con.unregister("_audit")
             con.execute("DELETE FROM screening_audit_head")
-            con.execute("INSERT INTO screening_audit_head VALUES (?, ?)", [last + n, hashes[-1]])
+            con.execute(
+                "INSERT INTO screening_audit_head VALUES (?, ?)", [last + total, hashes[-1]]
+            )
             con.execute(
                 "INSERT OR REPLACE INTO transship_meta VALUES (?, ?)",
-                [META_KEY, f"{last + n}:{hashes[-1]}"],
+                [META_KEY, f"{last + total}:{hashes[-1]}"],
             )
             con.commit()
         except BaseException:
             con.rollback()
             raise
-    return (last + 1, last + n)
+        if total >= CHECKPOINT_RECORDS:
+            checkpoint(con)
+    return ranges
+
+
+def checkpoint(con: Any) -> bool:
+    """Move the WAL into the database file (False if DuckDB refused: another transaction
+    was open; it checkpoints again on close and past its own WAL threshold)."""
+    import duckdb
+
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error:
+        return False
+    return True
 
 
 @dataclass

@@ -190,7 +190,9 @@ def _rules_sql(policy: Policy) -> str:
     ]
     return (
         "CREATE OR REPLACE TEMP TABLE m AS SELECT _row, bit_or(bit) AS mask, "
-        "string_agg(note, '; ' ORDER BY bit) AS note FROM (\n" + "\nUNION ALL\n".join(selects) + "\n) "
+        "string_agg(note, '; ' ORDER BY bit) AS note FROM (\n"
+        + "\nUNION ALL\n".join(selects)
+        + "\n) "
         "GROUP BY _row"
     )
 

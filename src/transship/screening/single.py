@@ -29,7 +29,7 @@ from typing import Any
 
 from transship.errors import UsageError
 from transship.screening import engine
-from transship.screening.declarations import LOAD_ERROR
+from transship.screening.declarations import LOAD_ERROR, is_internal
 from transship.screening.matcher import Hit, Matcher
 from transship.screening.policies import SEVERITY, Policy, Rule
 
@@ -71,7 +71,8 @@ def _duck(sql: str, value: str) -> Any:
     with _duck_lock:
         if _duck_con is None:
             _duck_con = duckdb.connect()
-        return _duck_con.execute(sql, [value]).fetchone()[0]  # type: ignore[index]
+        row = _duck_con.execute(sql, [value]).fetchone()
+        return None if row is None else row[0]
 
 
 def _parse_date(trimmed: str) -> date | None:
@@ -212,10 +213,14 @@ class _CompiledRule:
             elif v is None or v not in codes:
                 return False
         t = self.value
-        if t is not None and row.value is not None and row.currency == t.currency:
-            if not (math.isnan(row.value) or row.value >= float(t.amount)):
-                return False
-        return True
+        # NULL value or another currency: assumed met (the note says so); NaN >= x in DuckDB
+        return (
+            t is None
+            or row.value is None
+            or row.currency != t.currency
+            or math.isnan(row.value)
+            or row.value >= float(t.amount)
+        )
 
     def note(self, row: _Row) -> str | None:
         t = self.value
@@ -347,7 +352,7 @@ def _screen(declarations: Any, cp: _CompiledPolicy, matcher: Matcher) -> engine.
         }
     )
     for c in declarations.column_names:
-        if c not in engine.OUTPUT_COLUMNS and c != LOAD_ERROR:
+        if c not in engine.OUTPUT_COLUMNS and not is_internal(c):
             out = out.append_column(c, declarations.column(c))
     tally: dict[str, int] = {}
     for d in cols["decision"]:

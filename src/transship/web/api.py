@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -111,30 +112,51 @@ class ScreenResponse(BaseModel):
 
 
 class ScreeningService:
-    """Holds the warehouse connection and list index for the API process."""
+    """Holds the warehouse connection, the list indexes and the audit group commit of the
+    API process. Requests screen concurrently (the matcher and policies are read-only); the
+    warehouse connection is used by one thread at a time (`_db`)."""
 
     def __init__(self, settings: Settings) -> None:
+        from transship.screening.cache import LRUCache
+
         self.settings = settings
-        self._lock = threading.Lock()
+        self._db = threading.RLock()
         self._wh: Any = None
-        self._matchers: dict[tuple[str, ...], Any] = {}
+        self._audit: Any = None
+        self._matchers: LRUCache[Any] = LRUCache(settings.api_matcher_cache)
+        self._lists_seen: tuple[float, list[dict[str, Any]]] | None = None
 
     def _warehouse(self) -> Any:
-        if self._wh is None:
-            from transship.warehouse import Warehouse
+        with self._db:
+            if self._wh is None:
+                from transship.screening.groupcommit import GroupCommit
+                from transship.warehouse import Warehouse
 
-            s = self.settings
-            self._wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
-            self._wh.con.execute("SET enable_progress_bar = false")
-        return self._wh
+                s = self.settings
+                self._wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
+                self._wh.con.execute("SET enable_progress_bar = false")
+                self._audit = GroupCommit(self._wh.con, self._db)
+            return self._wh
+
+    def _loaded(self) -> list[dict[str, Any]]:
+        """The loaded lists with their versions, read again after `api_lists_refresh_s`
+        (two queries on the shared connection per request would queue behind the audit)."""
+        from transship.screening.lists import loaded_lists
+
+        now = time.monotonic()
+        seen = self._lists_seen
+        if seen is None or now - seen[0] >= self.settings.api_lists_refresh_s:
+            with self._db:
+                seen = (now, loaded_lists(self._warehouse().con))
+            self._lists_seen = seen
+        return seen[1]
 
     def _lists(self, requested: list[str] | None) -> list[str]:
         """The lists a request screens against: among the server's list set only
         (screening.selection; empty or unknown -> 422, nothing loaded -> 503)."""
-        from transship.screening.lists import loaded_lists
         from transship.screening.selection import resolve_lists
 
-        loaded = [r["list"] for r in loaded_lists(self._warehouse().con)]
+        loaded = [r["list"] for r in self._loaded()]
         s = self.settings
         return resolve_lists(loaded, requested, s.list_names(), allow_none=s.screen_without_lists)
 
@@ -146,27 +168,48 @@ class ScreeningService:
         return policy_by_name(name or s.api_policy, s.policy_paths())
 
     def matcher(self, lists: list[str]) -> Any:
+        """The list index for `lists` at their loaded versions (a small LRU cache)."""
         from transship.screening.matcher import Matcher, Thresholds
 
-        key = tuple(sorted(lists))
-        if key not in self._matchers:
+        names = tuple(sorted(lists))
+        versions = tuple(
+            (r["list"], r.get("input_sha256"), str(r.get("loaded_at")))
+            for r in self._loaded()
+            if r["list"] in names
+        )
+
+        def build() -> Any:
             s = self.settings
             t = Thresholds(s.block_threshold, s.flag_threshold, s.country_bonus, s.country_penalty)
-            self._matchers[key] = Matcher.from_warehouse(self._warehouse().con, list(key), t)
-        return self._matchers[key]
+            with self._db:
+                return Matcher.from_warehouse(self._warehouse().con, list(names), t)
+
+        return self._matchers.get((names, versions), build)
 
     def screen_table(
         self, table: Any, policy: Any, lists: list[str] | None, channel: str
     ) -> tuple[Any, tuple[int, int]]:
         """Screen conformed declarations and append the decisions to the audit trail under
-        `channel`; the API and the dashboard's upload page share this (one lock, one chain)."""
-        from transship.screening import audit
-        from transship.screening.engine import screen_table
+        `channel`; the API and the dashboard's upload page share this (one audit chain).
+        Returns once the records are committed."""
+        from transship.screening import engine, single
 
-        with self._lock:
-            matcher = self.matcher(self._lists(lists))
-            result = screen_table(table, policy, matcher)
-            return result, audit.append(self._warehouse().con, result, table, channel)
+        matcher = self.matcher(self._lists(lists))
+        fast = table.num_rows <= self.settings.api_fast_max
+        result = (single if fast else engine).screen_table(table, policy, matcher)
+        self._warehouse()
+        return result, self._audit.append(result, table, channel)
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the database file and close (on `serve` shutdown), so a
+        copy of the .duckdb alone holds every audit record."""
+        from transship.screening.audit import checkpoint
+
+        with self._db:
+            if self._wh is not None:
+                checkpoint(self._wh.con)
+                self._wh.close()
+                self._wh = None
 
     def screen(self, req: ScreenRequest) -> ScreenResponse:
         from transship.screening.declarations import from_records
@@ -205,7 +248,7 @@ class ScreeningService:
         from transship.screening.audit import ensure_tables
         from transship.screening.lists import loaded_lists
 
-        with self._lock:
+        with self._db:
             con = self._warehouse().con
             ensure_tables(con)
             head = next(
@@ -243,16 +286,19 @@ def _service(request: Request) -> ScreeningService:
     dependencies=[Depends(require_token)],
     responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
-def screen(
-    body: ScreenRequest, svc: Annotated[ScreeningService, Depends(_service)]
+async def screen(
+    request: Request, body: ScreenRequest, svc: Annotated[ScreeningService, Depends(_service)]
 ) -> ScreenResponse:
     """Screen one declaration or a batch: decision, rule ids, list hits and reasons each.
 
     Every decision is appended to the hash-chained audit trail. Errors (the app's
     TransshipError handler): 422 for an unknown policy or list or an empty list set, 503 when
-    no sanctions list is loaded.
+    no sanctions list is loaded, or when the server is busy (with Retry-After: too many
+    requests in progress, or no worker free in time; see web/load.py).
     """
-    return svc.screen(body)
+    from transship.web.load import in_worker
+
+    return await in_worker(request, svc.screen, body)
 
 
 @router.get("/policies", dependencies=[Depends(require_token)])

@@ -69,7 +69,7 @@ async def _no_receive() -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
-    from transship.web import api, search
+    from transship.web import api, load, search
     from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.dashboard import mount_dashboard
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.dashboard.start_warming()  # default pages computed in the background
         yield
         app.state.dashboard.close()
+        app.state.screening.close()  # checkpoint: the .duckdb file alone holds every record
 
     app = FastAPI(
         title="transship",
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.screening = api.ScreeningService(settings)
+    app.state.workers = load.Workers(settings)
 
     @app.exception_handler(TransshipError)
     async def _transship_error(request: Request, exc: TransshipError) -> JSONResponse:
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)  # GET /v1/search
     mount_dashboard(app, settings)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
+    # Next to outermost: an overloaded server refuses before reading the body (web/load.py).
+    app.add_middleware(load.Shedder, settings=settings)
     # Outermost: a token in the URL is refused before anything else reads the request.
     app.add_middleware(QueryTokenGuard, tokens=settings.tokens())
     return app
