@@ -149,6 +149,7 @@ def _policies(tmp_path: Path) -> list[Any]:
 
 def _same(a: Any, b: Any) -> None:
     assert a.policy == b.policy and a.lists == b.lists and a.counts == b.counts
+    assert a.policy_sha256 == b.policy_sha256 and a.list_versions == b.list_versions
     assert a.table.column_names == b.table.column_names
     rows_a, rows_b = a.table.to_pylist(), b.table.to_pylist()
     for ra, rb in zip(rows_a, rows_b, strict=True):

@@ -358,4 +358,12 @@ def _screen(declarations: Any, cp: _CompiledPolicy, matcher: Matcher) -> engine.
     for d in cols["decision"]:
         tally[d] = tally.get(d, 0) + 1
     counts = {d: tally[d] for d in (*engine.DECISIONS, "ERROR") if tally.get(d)}
-    return engine.ScreenResult(out, cp.policy.id, matcher.lists, counts, detail)
+    return engine.ScreenResult(
+        out,
+        cp.policy.id,
+        matcher.lists,
+        counts,
+        detail,
+        cp.policy.sha256,
+        list(matcher.versions),
+    )
