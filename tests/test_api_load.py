@@ -173,12 +173,18 @@ def test_waiting_too_long_for_a_worker_is_503(tmp_path: Path) -> None:
     with serve(_settings(wh, api_workers=1, api_queue_timeout_s=0.2)) as (url, app):
         svc = app.state.screening
         original = svc.screen
-        svc.screen = lambda req: (release.wait(30), original(req))[1]
+        working = threading.Event()
+
+        def slow(req: Any) -> Any:
+            working.set()
+            release.wait(30)
+            return original(req)
+
+        svc.screen = slow
         c = httpx.Client(base_url=url, headers=AUTH, timeout=60)
         with ThreadPoolExecutor(1) as pool:
             busy = pool.submit(c.post, "/v1/screen", json=_decl(1))
-            while _shedder(app).pending < 1:
-                time.sleep(0.01)
+            assert working.wait(30)  # the only worker is taken
             late = c.post("/v1/screen", json=_decl(2))
             assert late.status_code == 503 and late.headers["retry-after"] == "1"
             release.set()

@@ -63,7 +63,7 @@ def _matcher() -> Matcher:
         (lst, eid, name, name, normalize_name(name), list(c), "TEST", schema)
         for lst, eid, name, c, schema in ENTITIES
     ]
-    return Matcher(rows, Thresholds())
+    return Matcher.from_rows(rows, Thresholds())
 
 
 def _hs(rnd: random.Random, codes: list[str]) -> str | None:
