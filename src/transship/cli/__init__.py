@@ -10,6 +10,7 @@ from transship.cli import (  # noqa: F401  (registers the commands)
     screening,
     serve,
     sources,
+    workflow,
 )
 from transship.cli._app import add_common_options, app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,11 @@ lists_app = typer.Typer(help="Sanctions lists for party screening (stored in the
 audit_app = typer.Typer(help="The hash-chained audit trail of screening decisions.")
 app.add_typer(lists_app, name="lists")
 app.add_typer(audit_app, name="audit")
+
+
+class FailOn(StrEnum):
+    FLAG = "FLAG"
+    BLOCK = "BLOCK"
 
 
 class ListFormatOpt(StrEnum):
@@ -66,6 +72,20 @@ def screen(
         OutFormat | None,
         typer.Option("--format", "-f", help="Output format (default: from --out's suffix)."),
     ] = None,
+    lists_as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Screen against the list versions in force on this day (YYYY-MM-DD).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            help="Exit 1 when a declaration is decided at this level or above (ERROR counts "
+            "as both: it could not be screened). Default: exit 0 whatever the decisions.",
+        ),
+    ] = None,
 ) -> None:
     """Screen declarations: ALLOW / FLAG / BLOCK (or ERROR) with every reason; audited."""
     from rich.console import Console
@@ -103,6 +123,7 @@ def screen(
             warehouse_path(ctx),
             no_lists=no_lists,
             progress=progress,
+            lists_as_of=lists_as_of.date() if lists_as_of else None,
         )
     if out is not None or fmt != "table":
         emit(result.table, fmt, out=out, inputs=[file])
@@ -127,6 +148,19 @@ def screen(
         )
     if not result.lists:
         print_notes(["--no-lists: parties were not screened against any list"], synthetic=False)
+    elif lists_as_of is not None:
+        used = ", ".join(f"{v['list']}@{v.get('version')}" for v in result.list_versions)
+        print_notes([f"lists as of {lists_as_of:%Y-%m-%d}: {used}"], synthetic=False)
+    if fail_on is not None:
+        failing = {"FLAG": ("FLAG", "BLOCK", "ERROR"), "BLOCK": ("BLOCK", "ERROR")}[fail_on.value]
+        found = sum(result.counts.get(d, 0) for d in failing)
+        if found:
+            Console(stderr=True).print(
+                f"--fail-on {fail_on.value}: {found} declarations decided "
+                + "/".join(d for d in failing if result.counts.get(d)),
+                highlight=False,
+            )
+            raise typer.Exit(1)
 
 
 @lists_app.command("load")
@@ -140,14 +174,41 @@ def lists_load(
     format: Annotated[
         ListFormatOpt, typer.Option("--format", help="List format (default: detected).")
     ] = ListFormatOpt.auto,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The day this version counts from (publication or retrieval date); "
+            "default: the file's own date where it has one (OpenSanctions), else today.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Where the files came from (URL, ticket); kept.")
+    ] = None,
 ) -> None:
-    """Load a sanctions list (OpenSanctions FtM/targets.simple, OFAC SDN, generic CSV)."""
+    """Load a sanctions list (OpenSanctions FtM/targets.simple, OFAC SDN, generic CSV) as its
+    next version; older versions are kept (`lists list`, `lists diff`)."""
     from transship.output import emit
     from transship.screening import load_lists
 
-    r = load_lists(warehouse_path(ctx), name, files, format.value)
+    r = load_lists(
+        warehouse_path(ctx),
+        name,
+        files,
+        format.value,
+        as_of=as_of.date() if as_of else None,
+        source=source,
+    )
     emit(
-        [{"list": r.name, "format": r.format, "entities": r.entities, "names": r.names}],
+        [
+            {
+                "list": r.name,
+                "version": r.version,
+                "format": r.format,
+                "entities": r.entities,
+                "names": r.names,
+            }
+        ],
         "table",
         title="list loaded",
     )
@@ -160,14 +221,39 @@ def lists_list(
     ctx: typer.Context,
     format: FormatOpt = OutFormat.table,
 ) -> None:
-    """Show the loaded sanctions lists with their sources and checksums."""
+    """Show every version of the loaded sanctions lists: dates, sources, checksums, counts."""
     from transship.output import emit
-    from transship.screening import lists_in
+    from transship.screening import list_versions
 
+    rows: list[dict[str, Any]] = [
+        {
+            "list": v.list,
+            "version": v.version,
+            "current": v.current,
+            "effective": v.effective,
+            "dated_by": "as-of" if v.as_of else "file" if v.published else "load",
+            "published": v.published,
+            "as_of": v.as_of,
+            "format": v.format,
+            "entities": v.entities,
+            "names": v.names,
+            "loaded_at": v.loaded_at,
+            "source": v.source,
+            "sha256": v.input_sha256,
+        }
+        for v in list_versions(warehouse_path(ctx))
+    ]
+    if format.value == "table":  # the columns that fit a terminal; csv/json have them all
+        keep = ("list", "version", "current", "effective", "dated_by", "entities", "sha256")
+        rows = [
+            {k: (str(r[k])[:12] if k == "sha256" else r[k]) for k in keep}
+            | {"current": "yes" if r["current"] else ""}
+            for r in rows
+        ]
     emit(
-        lists_in(warehouse_path(ctx)),
+        rows,
         format.value,
-        title="sanctions lists",
+        title="sanctions lists (every version)",
         empty="no list is loaded (transship lists load NAME FILE)",
     )
 

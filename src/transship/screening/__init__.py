@@ -12,6 +12,7 @@ and the building blocks: load_policy / all_policies (policies.py), read_declarat
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from transship.screening.audit import Verification
     from transship.screening.engine import Progress, ScreenResult
     from transship.screening.lists import ListFormat, LoadResult
+    from transship.screening.versions import ListDiff, ListVersion
 
 
 def thresholds_from_settings() -> Thresholds:
@@ -33,14 +35,21 @@ def thresholds_from_settings() -> Thresholds:
 
 
 def load_lists(
-    warehouse: Path, name: str, files: list[Path], fmt: ListFormat = "auto"
+    warehouse: Path,
+    name: str,
+    files: list[Path],
+    fmt: ListFormat = "auto",
+    *,
+    as_of: date | None = None,
+    source: str | None = None,
 ) -> LoadResult:
-    """Parse `files` completely, then replace list `name` in the warehouse atomically."""
+    """Parse `files` completely, then replace list `name` in the warehouse atomically; the
+    load is kept as the list's next version, dated `as_of` when the file carries no date."""
     from transship.screening.lists import load_list
     from transship.warehouse import open_warehouse
 
     with open_warehouse(warehouse) as wh:
-        return load_list(wh.con, name, files, fmt)
+        return load_list(wh.con, name, files, fmt, as_of=as_of, source=source)
 
 
 def lists_in(warehouse: Path) -> list[dict[str, Any]]:
@@ -53,6 +62,31 @@ def lists_in(warehouse: Path) -> list[dict[str, Any]]:
         return loaded_lists(wh.con)
 
 
+def list_versions(warehouse: Path, name: str | None = None) -> list[ListVersion]:
+    """Every version of every loaded list (or of list `name`), oldest first."""
+    from transship.screening import versions
+    from transship.warehouse import open_warehouse
+
+    if not warehouse.exists():
+        return []
+    with open_warehouse(warehouse) as wh:
+        versions.backfill(wh.con)
+        return versions.all_versions(wh.con, name)
+
+
+def diff_lists(
+    warehouse: Path, name: str, old: int | None = None, new: int | None = None
+) -> ListDiff:
+    """Entities added, removed and changed between two versions of list `name` (default: the
+    current version against the one before)."""
+    from transship.screening import versions
+    from transship.warehouse import open_warehouse
+
+    with open_warehouse(warehouse) as wh:
+        versions.backfill(wh.con)
+        return versions.diff(wh.con, name, old, new)
+
+
 def screen_file(
     file: Path,
     policy: str | Path,
@@ -62,6 +96,7 @@ def screen_file(
     no_lists: bool = False,
     thresholds: Thresholds | None = None,
     progress: Progress | None = None,
+    lists_as_of: date | None = None,
 ) -> ScreenResult:
     """Screen a declarations file; every decision is appended to the audit trail.
 
@@ -69,6 +104,8 @@ def screen_file(
     `lists`: sanctions lists by name; None means the configured set (TRANSSHIP_SCREENING_LISTS,
     default every loaded list). An empty or unknown list, or no list loaded at all, is refused
     (selection.resolve_lists) unless `no_lists` says to screen by the rules alone.
+    With `lists_as_of`, parties are screened against the list versions in force on that day
+    (versions.in_force) instead of the current ones: last March's file, last March's answer.
     """
     from transship.errors import UsageError
     from transship.screening import audit
@@ -93,7 +130,15 @@ def screen_file(
             chosen = resolve_lists(loaded, lists)
         else:
             chosen = resolve_lists(loaded, None, get_settings().list_names())
-        matcher = Matcher.from_warehouse(wh.con, chosen, thresholds or thresholds_from_settings())
+        t = thresholds or thresholds_from_settings()
+        if lists_as_of is None:
+            matcher = Matcher.from_warehouse(wh.con, chosen, t)
+        else:
+            from transship.screening import versions
+
+            in_force = list(versions.in_force(wh.con, chosen, lists_as_of).values())
+            matcher = Matcher.from_rows(versions.matcher_rows(wh.con, in_force), t)
+            matcher.versions = versions.audit_entries(in_force)
         result = screen_table(declarations, pol, matcher, progress=progress)
         audit.append(wh.con, result, declarations, f"batch:{file.name}")
     return result
@@ -165,7 +210,9 @@ __all__ = [
     "Thresholds",
     "all_policies",
     "audit_head",
+    "diff_lists",
     "evaluate_pairs_file",
+    "list_versions",
     "lists_in",
     "load_lists",
     "load_policy",

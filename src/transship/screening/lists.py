@@ -27,7 +27,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,6 +102,7 @@ class LoadResult:
     names: int
     skipped: int
     notes: list[str]
+    version: int = 0  # this load's version of the list (screening/versions.py)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -365,9 +366,20 @@ def _sha256(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def load_list(con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto") -> LoadResult:
-    """Parse `paths` and replace list `name` in the warehouse (DuckDB connection `con`)."""
+def load_list(
+    con: Any,
+    name: str,
+    paths: list[Path],
+    fmt: ListFormat = "auto",
+    *,
+    as_of: date | None = None,
+    source: str | None = None,
+) -> LoadResult:
+    """Parse `paths` and replace list `name` in the warehouse (DuckDB connection `con`); the
+    load is kept as the list's next version (versions.py), dated `as_of` if given."""
     import pyarrow as pa
+
+    from transship.screening import versions
 
     if not name or not all(c.isalnum() or c in "-_." for c in name):
         raise UsageError(f"bad list name {name!r}: use letters, digits, - _ .")
@@ -403,6 +415,7 @@ def load_list(con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto") 
     ensure_tables(con)
     con.begin()
     try:
+        versions.backfill(con)  # a list loaded before versions existed keeps its old contents
         con.execute("DELETE FROM screening_names WHERE list = ?", [name])
         con.execute("DELETE FROM screening_lists WHERE list = ?", [name])
         con.register("_names", table)
@@ -427,12 +440,15 @@ def load_list(con: Any, name: str, paths: list[Path], fmt: ListFormat = "auto") 
             ],
         )
         store_index(con, name, sha)  # the matcher's index, rebuilt only when a list loads
+        version = versions.record(
+            con, name, kind, paths, sha, table, len(entities), as_of=as_of, source=source
+        ).version
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return LoadResult(
-        name, kind, [str(p) for p in paths], len(entities), table.num_rows, skipped, notes
+        name, kind, [str(p) for p in paths], len(entities), table.num_rows, skipped, notes, version
     )
 
 
@@ -443,9 +459,19 @@ def loaded_lists(con: Any) -> list[dict[str, Any]]:
     ).fetchall()[0]
     if not found:
         return []
+    (versioned,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_list_versions'"
+    ).fetchall()[0]
+    # The current version number (versions.py), NULL for a list loaded before versions.
+    version = (
+        "(SELECT max(v.version) FROM screening_list_versions v WHERE v.list = l.list "
+        "AND v.current)"
+        if versioned
+        else "NULL::INTEGER"
+    )
     cur = con.execute(
-        "SELECT list, format, entities, names, loaded_at, input_sha256, input_names "
-        "FROM screening_lists ORDER BY list"
+        "SELECT list, format, entities, names, loaded_at, input_sha256, input_names, "
+        f"{version} AS version FROM screening_lists l ORDER BY list"
     )
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

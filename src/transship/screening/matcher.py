@@ -83,6 +83,7 @@ def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[s
             "loaded_at": r["loaded_at"].isoformat(timespec="seconds"),
             "sha256": r["input_sha256"],
             "entities": r["entities"],
+            "version": r.get("version"),  # screening/versions.py: `list@version`
         }
         for r in sorted(loaded, key=lambda r: r["list"])
         if r["list"] in lists
