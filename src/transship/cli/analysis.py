@@ -402,6 +402,10 @@ def headline(
 
     if format not in (OutFormat.table, OutFormat.json):
         raise UsageError("headline writes --format table or json; use `flows` for csv/parquet")
+    if out is not None:  # refused before any work; and it is one JSON document
+        from transship.safepath import check_target
+
+        check_target(out, parameter="out")
     if out is not None and out.suffix.lower() != ".json":
         raise UsageError(f"--out {out}: headline writes one JSON object; name it .json")
     with connect_ctx(ctx, engine) as con:
