@@ -244,10 +244,12 @@ def select(
         hs_rev=t.hs_rev.cast("string"),
         period=t.period.cast("date"),
         value_usd=t.value_usd.cast("float64"),
+        net_kg=t.net_kg.cast("float64"),  # for unit values (USD/kg); null when not reported
     )
     extra = [pm[k] for k in schema if k not in ("hs_rev", "hs")]
     j = t.join(pm, [t.hs_rev == pm.hs_rev, t.hs == pm.hs]).select(
-        t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, *extra, t.period, t.value_usd
+        t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, *extra, t.period, t.value_usd,
+        t.net_kg,
     )
     j = j.mutate(year=j.period.year())
     return Selection(table=j, freq=freq, notes=notes, synthetic=synthetic, concordance=concordance)

@@ -449,3 +449,62 @@ def headline(
     emit(tables["by_partner"], "table", title="by partner", caption=f"{label}USD")
     emit(tables["series"], "table", title="monthly series", caption=f"{label}USD")
     print_notes(h.notes, synthetic=h.synthetic, full=notes)
+
+
+@app.command()
+@handle_errors
+def detect(
+    ctx: typer.Context,
+    detector: Annotated[
+        list[str] | None,
+        typer.Option(help="Detectors to run (repeatable; default: the default set; --list)."),
+    ] = None,
+    target: Annotated[str, typer.Option(help="Target of the sanctions.")] = "russia",
+    neighbours: Annotated[
+        str, typer.Option(help="The target's neighbours (exports to them count too).")
+    ] = "caucasus_central_asia",
+    coalition: Annotated[str, typer.Option(help="Where the goods come from.")] = "coalition",
+    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the top N findings (0: all).")] = 50,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the detectors and their parameters.")
+    ] = False,
+    format: FormatOpt = OutFormat.table,
+    out: OutOpt = None,
+) -> None:
+    """Every detector in one run: one triage table of findings, best evidence first.
+
+    Columns: kind, where, since, size_usd (a year), evidence, detector, score (-log10 q after
+    Benjamini-Hochberg), link (the dashboard page that shows it).
+    """
+    from transship.analysis.detect import detect as run
+    from transship.analysis.detect import registry
+    from transship.output import emit
+
+    if list_:
+        rows = [
+            {"detector": n, "default": c.default, "kind": c.kind, "parameter": p.name,
+             "value": str(p.default), "description": p.description}
+            for n, c in registry().items()
+            for p in c.PARAMETERS
+        ]  # fmt: skip
+        emit(rows, format.value, out=out, title="detectors and their parameters", caption="")
+        return
+    with connect_ctx(ctx, Engine.duckdb) as con:
+        result = run(con, detectors=detector or None, target=target, neighbours=neighbours,
+                     coalition=coalition, source=source, limit=limit or None)  # fmt: skip
+        table = result.to_pyarrow()
+    notes = [*result.notes, "seconds per detector: " + ", ".join(
+        f"{k} {v}" for k, v in result.timings.items())]  # fmt: skip
+    result.notes = notes
+    if table.num_rows == 0:
+        typer.echo("No findings: no detector's evidence survived its false-discovery control.")
+    if format is OutFormat.table and out is None:  # evidence is prose: below the table
+        narrow = table.select(["rank", "kind", "where", "since", "size_usd", "detector",
+                               "score"])  # fmt: skip
+        show(result, narrow, format, out, "detect: triage of findings",
+             "USD a year; score -log10 q")  # fmt: skip
+        for r in table.to_pylist():
+            typer.echo(f"{r['rank']:>3}. {r['where']}: {r['evidence']} [{r['link']}]")
+        return
+    show(result, table, format, out, "detect: triage of findings", "USD a year; score -log10 q")

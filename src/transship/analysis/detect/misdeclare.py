@@ -1,0 +1,250 @@
+"""Misdeclaration detectors: goods declared under a neighbouring code of the same heading.
+
+- `code_mismatch` (two sides): for an exporter->importer pair, a heading (HS4) and a month,
+  the importer records more of the CHPL codes than the exporter declared while the exporter
+  declared more of the heading's non-CHPL codes than the importer recorded (or the reverse:
+  the importer declares the neighbour). The mismatched value is the smaller of the two
+  shortfalls; its share of the heading's trade is compared with the pooled distribution over
+  every pair, heading and month (`null_quantile`), and a unit's p-value is the binomial chance
+  of at least its number of exceeding months.
+- `code_shift` (one side): a reporter's share of non-CHPL codes in a heading, for one partner,
+  jumps while its CHPL codes fall, against the unit's own baseline (the first year of the
+  HS2022 era: mean and spread, floored; older years were written in other revisions, whose
+  code changes would look like shifts), a month exceeding the pooled `null_quantile` of all
+  series' scores.
+  Where net weight is reported, the rising code's unit value (USD/kg) is shown beside the
+  falling code's: matching unit values say the same goods changed code.
+- `unit_values`: a series' USD/kg after the first HS2022-era year against that year (older
+  years are in other revisions, whose codes hold other goods at other unit values), extreme
+  against the control goods' distribution of the same ratio.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import ClassVar
+
+from transship.analysis._select import select
+from transship.analysis.detect.base import (
+    Context,
+    Detector,
+    Finding,
+    Parameter,
+    apply_fdr,
+    binom_sf,
+    money,
+    register,
+)
+from transship.analysis.detect.panel import FAR, heading_table, mapper_with_control
+from transship.periods import PeriodRange
+
+
+@register
+class CodeMismatchDetector(Detector):
+    name: ClassVar[str] = "code_mismatch"
+    kind: ClassVar[str] = "code_mismatch"
+    description: ClassVar[str] = (
+        "Exporter and importer declare the same heading's trade under different codes "
+        "(CHPL on one side, a non-CHPL neighbour on the other)."
+    )
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("fdr", 0.05, "false-discovery rate across all pairs, headings, directions"),
+        Parameter("cif_factor", 1.06, "imports are CIF: M_fob = M / cif_factor"),
+        Parameter("null_quantile", 0.995, "pooled quantile of the mismatched share to exceed"),
+        Parameter("min_usd", 50_000.0, "a month counts only with this much heading trade"),
+    )  # fmt: skip
+
+    def run(self, ctx: Context) -> list[Finding]:
+        import ibis
+
+        p = self.params
+        f = p["cif_factor"]
+        h = heading_table(ctx)
+        h = h.filter(h.period >= ctx.post_start)
+        z = {k: h[k].fill_null(0.0) for k in ("xc", "mc", "xn", "mn")}
+        zero = ibis.literal(0.0)
+        a = ibis.least(ibis.greatest(z["mc"] / f - z["xc"], zero),
+                       ibis.greatest(z["xn"] - z["mn"] / f, zero))  # fmt: skip
+        b = ibis.least(ibis.greatest(z["xc"] - z["mc"] / f, zero),
+                       ibis.greatest(z["mn"] / f - z["xn"], zero))  # fmt: skip
+        tot = z["xc"] + z["xn"] + (z["mc"] + z["mn"]) / f
+        h = h.mutate(a=a, b=b, tot=tot,
+                     both=((z["xc"] + z["xn"]) > 0) & ((z["mc"] + z["mn"]) > 0))  # fmt: skip
+        h = h.filter(h.both, h.tot >= p["min_usd"])
+        h = h.mutate(sa=h.a / h.tot, sb=h.b / h.tot)
+        q_row = h.agg(q=h.sa.quantile(p["null_quantile"])).to_pyarrow()
+        cut = q_row.column(0)[0].as_py()
+        cut = max(float(cut or 0.0), 0.02)
+        units = h.group_by("exporter", "importer", "heading").agg(
+            n=h.count(), ka=(h.sa > cut).sum(), kb=(h.sb > cut).sum(),
+            fa=h.period.min(where=h.sa > cut), fb=h.period.min(where=h.sb > cut),
+            va=h.a.sum(where=h.sa > cut), vb=h.b.sum(where=h.sb > cut),
+            ma=h.sa.mean(where=h.sa > cut), mb=h.sb.mean(where=h.sb > cut),
+        )  # fmt: skip
+        rows = units.filter((units.ka >= 2) | (units.kb >= 2)).to_pyarrow().to_pylist()
+        n_units = int(units.count().to_pyarrow().as_py()) * 2
+        out: list[Finding] = []
+        for r in rows:
+            for k, first, v, share, who in (
+                (r["ka"], r["fa"], r["va"], r["ma"], "the exporter declares the non-CHPL "
+                 "neighbour, the importer records CHPL"),
+                (r["kb"], r["fb"], r["vb"], r["mb"], "the exporter declares CHPL, the "
+                 "importer records the non-CHPL neighbour"),
+            ):  # fmt: skip
+                if k < 2:
+                    continue
+                years = max(1.0, r["n"] / 12)
+                ev = (f"heading {r['heading']}: {who} in {k} of {r['n']} months (mismatched "
+                      f"share {share:.0%} of the heading's trade, pooled {p['null_quantile']:.1%}"
+                      f" quantile {cut:.0%}); {money(v)} mismatched")  # fmt: skip
+                out.append(Finding(
+                    kind=self.kind, where=f"{r['exporter']}->{r['importer']} {r['heading']}",
+                    since=first, size_usd=float(v) / years, evidence=ev, detector=self.name,
+                    p_value=binom_sf(int(k), int(r["n"]), 1 - p["null_quantile"]),
+                    exporter=r["exporter"], importer=r["importer"], hs=r["heading"],
+                    link=f"/mirror?hub={r['exporter']}&target={r['importer']}"
+                         f"&products={r['heading']}",
+                ))  # fmt: skip
+        return apply_fdr(out, p["fdr"], n_tests=n_units)
+
+
+@register
+class CodeShiftDetector(Detector):
+    # Not in the default run: on the synthetic world its months are not independent (pair
+    # trends and lumpy shipments move a heading's code shares for months), so its binomial
+    # p-values are too small and it raises many false alarms (measured: see README).
+    default: ClassVar[bool] = False
+    name: ClassVar[str] = "code_shift"
+    kind: ClassVar[str] = "code_shift"
+    description: ClassVar[str] = (
+        "A reporter's CHPL codes fall while non-CHPL codes of the same heading rise, for the "
+        "same partner."
+    )
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("fdr", 0.05, "false-discovery rate across all series (BH)"),
+        Parameter("z", 4.0, "least score (spreads above the baseline share) that exceeds"),
+        Parameter("null_quantile", 0.995, "pooled quantile of all series' scores to exceed"),
+        Parameter("min_spread", 0.05, "floor of a series' share spread (lumpy series)"),
+        Parameter("min_usd", 50_000.0, "a month counts only with this much heading trade"),
+        Parameter("min_baseline_months", 6, "baseline months with trade a series needs"),
+    )  # fmt: skip
+
+    def run(self, ctx: Context) -> list[Finding]:
+        import ibis
+
+        p = self.params
+        h = heading_table(ctx)
+        out: list[Finding] = []
+        n_tests = 0
+        # each side as its own series: what the exporter declares, what the importer declares
+        for side, cc, nn, kc, kn in (("export", "xc", "xn", "kxc", "kxn"),
+                                     ("import", "mc", "mn", "kmc", "kmn")):  # fmt: skip
+            s = h.mutate(c=h[cc].fill_null(0.0), n=h[nn].fill_null(0.0), kc=h[kc], kn=h[kn])
+            s = s.filter(s.c + s.n >= p["min_usd"])
+            s = s.mutate(sh=s.n / (s.c + s.n))
+            keys = ["exporter", "importer", "heading"]
+            # baseline: the first year of the HS2022 era (a revision change moves codes, so
+            # an older baseline would see every series shift in 2022)
+            base_end = date(ctx.post_start.year, 12, 1)
+            base = s.filter(s.period <= base_end)
+            st = base.group_by(keys).agg(mu=base.sh.mean(), sd=base.sh.std(), cm=base.c.mean(),
+                                         nb=base.count())  # fmt: skip
+            st = st.filter(st.nb >= p["min_baseline_months"])
+            j = s.filter(s.period > base_end).join(st, keys)
+            j = j.mutate(zs=(j.sh - j.mu) / ibis.greatest(j.sd.fill_null(0.0), p["min_spread"]))
+            # the null: the pooled quantile of every series' scores (most series are clean)
+            cut_row = j.agg(q=j.zs.quantile(p["null_quantile"])).to_pyarrow()
+            cut = max(float(cut_row.column(0)[0].as_py() or 0.0), p["z"])
+            rate = 1 - p["null_quantile"]
+            j = j.mutate(ex=(j.zs > cut) & (j.c < j.cm))
+            jp = j
+            u = jp.group_by(keys).agg(
+                n=jp.count(), k=jp.ex.sum(), first=jp.period.min(where=jp.ex),
+                moved=(jp.n - jp.mu * (jp.c + jp.n)).sum(where=jp.ex),
+                uvn=(jp.n.sum(where=jp.ex) / jp.kn.sum(where=jp.ex)),
+                uvc=(jp.c.sum(where=~jp.ex) / jp.kc.sum(where=~jp.ex)),
+            )  # fmt: skip
+            n_tests += int(u.count().to_pyarrow().as_py())
+            for r in u.filter(u.k >= 2).to_pyarrow().to_pylist():
+                uv = ""
+                if r["uvn"] and r["uvc"] and math.isfinite(r["uvn"]) and math.isfinite(r["uvc"]):
+                    uv = (f"; unit value of the rising codes ${r['uvn']:.0f}/kg vs the CHPL "
+                          f"codes' ${r['uvc']:.0f}/kg")  # fmt: skip
+                who = r["exporter"] if side == "export" else r["importer"]
+                ev = (f"{who}'s {side}s, heading {r['heading']}: the non-CHPL share rose more "
+                      f"than {cut:.1f} spreads above {ctx.post_start.year} while the CHPL codes "
+                      f"fell, in {r['k']} of {r['n']} months (pooled null rate {rate:.1%})"
+                      f"{uv}")  # fmt: skip
+                years = max(1.0, r["n"] / 12)
+                out.append(Finding(
+                    kind=self.kind, where=f"{r['exporter']}->{r['importer']} {r['heading']}",
+                    since=r["first"], size_usd=max(float(r["moved"] or 0.0), 0.0) / years,
+                    evidence=ev, detector=self.name,
+                    p_value=binom_sf(int(r["k"]), int(r["n"]), rate),
+                    exporter=r["exporter"], importer=r["importer"], hs=r["heading"],
+                    link=f"/product?hub={r['exporter']}&target={r['importer']}"
+                         f"&products={r['heading']}",
+                ))  # fmt: skip
+        return apply_fdr(out, p["fdr"], n_tests=n_tests)
+
+
+@register
+class UnitValueDetector(Detector):
+    name: ClassVar[str] = "unit_values"
+    kind: ClassVar[str] = "unit_value"
+    description: ClassVar[str] = (
+        "A series' unit value (USD/kg) moved far from its baseline, beyond what control goods do."
+    )
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("fdr", 0.05, "false-discovery rate across all series (BH)"),
+        Parameter("min_usd", 1_000_000.0, "series with less post-period trade a year are left out"),
+        Parameter("min_ratio", 2.0, "report only unit values at least this many times apart"),
+    )  # fmt: skip
+
+    def run(self, ctx: Context) -> list[Finding]:
+        import numpy as np
+
+        p = self.params
+        sel = select(ctx.con, flow="export",
+                     periods=[PeriodRange(date(ctx.post_start.year, 1, 1), FAR)],
+                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+        t = sel.table
+        t = t.filter(t.net_kg > 0, t.value_usd > 0, t.partner != t.reporter)
+        # within the HS2022 era: an older code stands for other goods at other unit values
+        base_end = date(ctx.post_start.year, 12, 1)
+        pre = (t.period >= date(ctx.post_start.year, 1, 1)) & (t.period <= base_end)
+        post = t.period > base_end
+        g = t.group_by("reporter", "partner", "hs2022", "grp").agg(
+            v0=t.value_usd.sum(where=pre), k0=t.net_kg.sum(where=pre),
+            v1=t.value_usd.sum(where=post), k1=t.net_kg.sum(where=post),
+            first=t.period.min(where=post),
+        )
+        g = g.filter(g.k0 > 0, g.k1 > 0)
+        rows = g.to_pyarrow().to_pylist()
+        if not rows:
+            return []
+        lr = np.array([math.log((r["v1"] / r["k1"]) / (r["v0"] / r["k0"])) for r in rows])
+        ctrl = np.sort(np.abs(lr[[r["grp"] == "control" for r in rows]]))
+        if len(ctrl) < 20:
+            return []
+        years = max(1.0, (ctx.cache.get("post_years") or 3.0))
+        out = []
+        for r, x in zip(rows, lr, strict=True):
+            if r["grp"] != "chpl" or abs(x) < math.log(p["min_ratio"]):
+                continue
+            if r["v1"] / years < p["min_usd"]:
+                continue
+            rank = len(ctrl) - int(np.searchsorted(ctrl, abs(x), side="left"))
+            pv = (1 + rank) / (1 + len(ctrl))
+            ev = (f"{r['hs2022']}: ${r['v1'] / r['k1']:.1f}/kg after vs "
+                  f"${r['v0'] / r['k0']:.1f}/kg in {ctx.post_start.year} ({math.exp(x):.2f}x); "
+                  f"{rank} of {len(ctrl)} control series moved as far")  # fmt: skip
+            out.append(Finding(
+                kind=self.kind, where=f"{r['reporter']}->{r['partner']} {r['hs2022']}",
+                since=r["first"], size_usd=r["v1"] / years, evidence=ev, detector=self.name,
+                p_value=pv, exporter=r["reporter"], importer=r["partner"], hs=r["hs2022"],
+                link=f"/product?hub={r['reporter']}&target={r['partner']}&products={r['hs2022']}",
+            ))  # fmt: skip
+        return apply_fdr(out, p["fdr"], n_tests=int((np.array([r["grp"] for r in rows])
+                                                      == "chpl").sum()))  # fmt: skip

@@ -1,0 +1,129 @@
+"""Aggregated panels the detectors share, computed in the warehouse (Ibis) and fetched small.
+
+Each panel is pulled once per `detect` run (memoised in the Context): quarterly or monthly
+sums by country, leg or pair, product and period, never raw rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from transship import reference
+from transship.analysis._select import countries, product_map, select
+from transship.analysis.hubs import control_basket
+from transship.periods import PeriodRange
+
+FAR = date(2999, 12, 1)
+
+
+def chpl_codes() -> frozenset[str]:
+    return frozenset(i.hs6 for i in reference.chpl())
+
+
+def mapper_with_control(products: str = "chpl") -> Any:
+    """A product map of the CHPL (grp 'chpl') plus its control basket (grp 'control')."""
+    ctrl = control_basket(products)
+
+    def mapper(revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        rows, notes = product_map(products, revisions)
+        for r in rows:
+            r.pop("tier", None)
+            r["grp"] = "chpl"
+        for rev in revisions:
+            rows.extend(
+                {"hs_rev": rev, "hs": c, "hs2022": c, "grp": "control"}
+                for c in ctrl
+                if rev == "HS2022" or reference.hs6_exists(c, rev)
+            )
+        return rows, notes
+
+    return mapper
+
+
+def quarter_index(period: Any) -> Any:
+    """Ibis: quarters since year 0."""
+    return period.year() * 4 + (period.month() - 1) // 3
+
+
+def leg_panel(ctx: Any) -> Any:
+    """pandas: hub, leg, hs2022, grp, q (quarter index), v (USD) for every reporter.
+
+    Legs: `imports_from_coalition` (a country's reported imports from the coalition) and
+    `exports_to_target` (its reported exports to the target and its neighbours)."""
+
+    def make() -> Any:
+        import ibis
+
+        dest = sorted(set(countries(ctx.target)) | set(countries(ctx.neighbours)))
+        coal = countries(ctx.coalition)
+        sel = select(ctx.con, partner=sorted(set(dest) | set(coal)), flow=["import", "export"],
+                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
+                     mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        leg = ibis.cases(
+            ((t.flow == "import") & t.partner.isin(coal), "imports_from_coalition"),
+            ((t.flow == "export") & t.partner.isin(dest), "exports_to_target"),
+            else_=ibis.null().cast("string"),
+        )
+        t = t.mutate(leg=leg, q=quarter_index(t.period))
+        t = t.filter(t.leg.notnull(), t.partner != t.reporter)
+        g = t.group_by(hub=t.reporter, leg=t.leg, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
+            v=t.value_usd.sum()
+        )
+        return g.to_pandas()
+
+    return ctx.memo("leg_panel", make)
+
+
+def pair_panel(ctx: Any, flow: str, partners: str | None, key: str = "pair_panel") -> Any:
+    """pandas: reporter, partner, hs2022, grp, period (month), v, kg for one flow from the
+    baseline start, CHPL and control goods, partners restricted when given."""
+
+    def make() -> Any:
+        sel = select(ctx.con, partner=partners, flow=flow,
+                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
+                     mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        t = t.filter(t.partner != t.reporter)
+        g = t.group_by("reporter", "partner", "hs2022", "grp", "period").agg(
+            v=t.value_usd.sum(), kg=t.net_kg.sum()
+        )
+        return g.to_pandas()
+
+    return ctx.memo(f"{key}:{flow}:{partners}", make)
+
+
+def heading_table(ctx: Any) -> Any:
+    """Ibis table, materialised once per run where the backend allows (a temporary table):
+    exporter, importer, heading (HS4), period, and both sides' values and net weights split
+    into CHPL (xc, mc, kxc, kmc) and other codes of the heading (xn, mn, kxn, kmn), monthly,
+    from January of the post period's first year (the HS2022 era: codes mean the same)."""
+
+    def make() -> Any:
+        start = date(ctx.post_start.year, 1, 1)
+        sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(start, FAR)],
+                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        t = t.filter(t.partner != t.reporter)
+        is_x = t.flow == "export"
+        c = t.grp == "chpl"
+        t = t.mutate(exporter=is_x.ifelse(t.reporter, t.partner),
+                     importer=is_x.ifelse(t.partner, t.reporter),
+                     heading=t.hs2022.substr(0, 4))  # fmt: skip
+        h = t.group_by("exporter", "importer", "heading", "period").agg(
+            xc=t.value_usd.sum(where=is_x & c), mc=t.value_usd.sum(where=~is_x & c),
+            xn=t.value_usd.sum(where=is_x & ~c), mn=t.value_usd.sum(where=~is_x & ~c),
+            kxc=t.net_kg.sum(where=is_x & c), kxn=t.net_kg.sum(where=is_x & ~c),
+            kmc=t.net_kg.sum(where=~is_x & c), kmn=t.net_kg.sum(where=~is_x & ~c),
+        )  # fmt: skip
+        try:  # DuckDB: compute once, reuse in every detector of the run
+            return ctx.con.create_table(f"_transship_detect_{id(ctx)}", h, temp=True)
+        except Exception:  # a backend without temporary tables recomputes the expression
+            return h
+
+    return ctx.memo("heading_table", make)
