@@ -472,3 +472,90 @@ def test_the_app_installs_the_log_filter(tmp_path: Path) -> None:
     assert any(
         isinstance(f, RedactQueryTokens) for f in logging.getLogger("uvicorn.access").filters
     )
+
+
+# -- JSON hardening: a clear 4xx, never ALLOW, 500 or a generic 400 ---------------------------
+def _raw(client: object, body: bytes | object, **kw: object) -> object:
+    headers = {**AUTH, "Content-Type": "application/json", **kw.pop("headers", {})}  # type: ignore[dict-item]
+    return client.post("/v1/screen", content=body, headers=headers, **kw)  # type: ignore[attr-defined]
+
+
+# A CHPL good to Russia with a declared value: BLOCK when the value can be read.
+VALUED = (
+    '{"declaration": {"id": "J1", "date": "2024-11-05", "origin_country": "USA", '
+    '"destination_country": "RUS", "hs_code": "8542310010", "value": %s}}'
+)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"])
+def test_non_finite_json_numbers_are_422(tmp_path: Path, value: str) -> None:
+    client = _api(tmp_path)
+    r = _raw(client, (VALUED % value).encode())
+    assert r.status_code == 422, r.text  # type: ignore[attr-defined]
+    assert "finite" in r.json()["error"] or "NaN" in r.json()["error"]  # type: ignore[attr-defined]
+    assert _audit_count(client) == 0
+
+
+@pytest.mark.parametrize("value", ['"NaN"', '"inf"', '"-Infinity"'])
+def test_non_finite_value_strings_are_a_row_error_not_allow(tmp_path: Path, value: str) -> None:
+    client = _api(tmp_path)
+    r = _raw(client, (VALUED % value).encode())
+    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    (d,) = r.json()["decisions"]  # type: ignore[attr-defined]
+    assert d["decision"] == "ERROR" and "value" in d["error"]
+
+
+def test_lone_surrogates_and_bad_utf8_are_422(tmp_path: Path) -> None:
+    client = _api(tmp_path)
+    body = VALUED.replace('"J1"', '"\\ud800"') % "1"
+    r = _raw(client, body.encode())
+    assert r.status_code == 422 and "surrogate" in r.json()["error"]  # type: ignore[attr-defined]
+    body = VALUED.replace('"USA"', '"\\udfff"') % "1"
+    assert _raw(client, body.encode()).status_code == 422  # type: ignore[attr-defined]
+    ok = VALUED.replace('"J1"', '"\\ud83d\\ude00"') % "1"  # a proper pair is fine
+    assert _raw(client, ok.encode()).status_code == 200  # type: ignore[attr-defined]
+    r = _raw(client, (VALUED % "1").encode().replace(b"J1", b"J\xff"))
+    assert r.status_code == 422 and "UTF-8" in r.json()["error"]  # type: ignore[attr-defined]
+
+
+def test_deep_nesting_is_422(tmp_path: Path) -> None:
+    client = _api(tmp_path)
+    for depth in (40, 100_000):
+        nested = "[" * depth + "]" * depth
+        body = VALUED.replace('"date"', f'"x": {nested}, "date"') % "1"
+        r = _raw(client, body.encode())
+        assert r.status_code in (413, 422), (depth, r.status_code)  # type: ignore[attr-defined]
+        if r.status_code == 422:  # type: ignore[attr-defined]
+            assert "nest" in r.json()["error"]  # type: ignore[attr-defined]
+    shallow = VALUED.replace('"date"', '"x": [[["a"]]], "date"') % "1"
+    assert _raw(client, shallow.encode()).status_code == 200  # type: ignore[attr-defined]
+    strings = VALUED.replace('"date"', '"x": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "date"')
+    assert _raw(client, (strings % "1").encode()).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_malformed_json_is_a_clear_422(tmp_path: Path) -> None:
+    client = _api(tmp_path)
+    r = _raw(client, b'{"declaration": ')
+    assert r.status_code == 422 and "JSON" in r.json()["error"]  # type: ignore[attr-defined]
+    assert "line 1" in r.json()["error"]  # type: ignore[attr-defined]
+
+
+def test_chunked_body_over_the_limit_is_413(tmp_path: Path) -> None:
+    client = _api(tmp_path, api_max_request_bytes=4096)
+
+    def chunks() -> object:
+        yield b'{"declaration": {"id": "C1", "description": "'
+        for _ in range(20):
+            yield b"x" * 1000
+        yield b'"}}'
+
+    r = _raw(client, chunks())
+    assert r.status_code == 413, (r.status_code, r.text)  # type: ignore[attr-defined]
+    assert "4096" in r.json()["error"]  # type: ignore[attr-defined]
+    assert _audit_count(client) == 0
+
+    def small() -> object:
+        yield (VALUED % "1")[:30].encode()
+        yield (VALUED % "1")[30:].encode()
+
+    assert _raw(client, small()).status_code == 200  # type: ignore[attr-defined]

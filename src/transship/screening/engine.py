@@ -123,6 +123,7 @@ SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _c
     {country_errors},
     CASE WHEN nullif(trim(value), '') IS NOT NULL AND _value IS NULL
          THEN 'value: not a number: ' || value
+         WHEN isnan(_value) OR isinf(_value) THEN 'value: not a finite number: ' || value
          WHEN _value < 0 THEN 'value: negative: ' || value END,
     CASE WHEN _currency IS NOT NULL AND NOT regexp_full_match(_currency, '[A-Z]{{3}}')
          THEN 'currency: expected a 3-letter ISO 4217 code: ' || currency END

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -18,59 +17,11 @@ from transship.errors import TransshipError
 from transship.settings import Settings, get_settings
 
 
-class BodySizeLimit:
-    """ASGI middleware: 413 for bodies over `limit` bytes, declared or streamed."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(send)
-            return
-        seen = 0
-        too_big = False
-
-        async def limited() -> Any:
-            nonlocal seen, too_big
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    too_big = True
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._reject(send)
-
-    async def _reject(self, send: Any) -> None:
-        response = JSONResponse(
-            {"error": f"request body larger than {self.limit} bytes"}, status_code=413
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _no_receive() -> dict[str, Any]:
-    return {"type": "http.disconnect"}
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
     from transship.web import api, load, search
     from transship.web.auth import QueryTokenGuard, install_log_filter
+    from transship.web.body import RequestBodyGuard
     from transship.web.dashboard import mount_dashboard
 
     settings = settings or get_settings()
@@ -102,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(search.router)  # GET /v1/search
     mount_dashboard(app, settings)
-    app.add_middleware(BodySizeLimit, limit=settings.api_max_request_bytes)
+    # Whole body read first: 413 over the limit (streamed too), 422 for non-strict JSON.
+    app.add_middleware(RequestBodyGuard, limit=settings.api_max_request_bytes)
     # Next to outermost: an overloaded server refuses before reading the body (web/load.py).
     app.add_middleware(load.Shedder, settings=settings)
     # Outermost: a token in the URL is refused before anything else reads the request.
