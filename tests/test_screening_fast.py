@@ -228,7 +228,8 @@ def test_real_ofac_sdn_hits_agree(shared_data: Path, tmp_path: Path) -> None:
     rnd = random.Random(5)
     recs = declarations(120, seed=5)
     for r in recs[:80]:  # well-formed declarations to Russia naming listed parties
-        r.update(date="2024-11-05", hs_code="854231", origin_country="US", id="S")
+        # (a NaN or infinite value is a row error since issue 12: give a finite one)
+        r.update(date="2024-11-05", hs_code="854231", origin_country="US", id="S", value="12000")
         r.update(destination_country="RU", consignee_country=rnd.choice(["RU", "TR", None]))
         r["consignee_name"] = rnd.choice(names)
     table = from_records(recs)

@@ -159,7 +159,9 @@ class _Row:
                 problems.append(f"{c}: unknown country {v}")
         if not _blank(raw_value) and self.value is None:
             problems.append(f"value: not a number: {raw_value}")
-        elif self.value is not None and self.value < 0:  # NaN < 0 is false, as in DuckDB
+        elif self.value is not None and not math.isfinite(self.value):  # as engine.py
+            problems.append(f"value: not a finite number: {raw_value}")
+        elif self.value is not None and self.value < 0:
             problems.append(f"value: negative: {raw_value}")
         if self.currency is not None and not _CURRENCY.fullmatch(self.currency):
             problems.append(f"currency: expected a 3-letter ISO 4217 code: {raw_cur}")
