@@ -242,3 +242,15 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+def test_demo_never_deletes_a_real_warehouse_or_another_file(db: Path, tmp_path: Path) -> None:
+    before = _snapshot(db)
+    result = runner.invoke(app, ["-w", str(db), "demo"])
+    assert result.exit_code == 2, result.output
+    assert "--warehouse" in result.output and "non-synthetic" in result.output
+    assert _snapshot(db) == before and rows_in(db) == 2
+    notes = write(tmp_path / "notes.csv", "precious\n")
+    result = runner.invoke(app, ["-w", str(notes), "demo"])
+    assert result.exit_code == 2 and "not a DuckDB warehouse" in result.output
+    assert notes.read_text(encoding="utf-8") == "precious\n"

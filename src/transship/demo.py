@@ -88,6 +88,40 @@ def next_steps(path: Path, report: Path | None) -> list[str]:
     return steps
 
 
+def _check_disposable(path: Path) -> None:
+    """The demo deletes its warehouse first: refuse a file that is not a warehouse, or one
+    holding anything but SYNTHETIC batches (a real warehouse pointed at by mistake)."""
+    import duckdb
+
+    from transship.errors import ParameterError
+    from transship.safepath import is_duckdb
+
+    if not path.exists():
+        return
+    if not is_duckdb(path):
+        raise ParameterError(
+            "warehouse", f"{path} is not a DuckDB warehouse; the demo would delete it"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return  # locked or damaged: opening it below reports that
+    try:
+        row = con.execute(
+            "SELECT count(*) FROM ingest_batches WHERE source <> 'synthetic'"
+        ).fetchone()
+    except duckdb.Error:
+        row = None  # not a transship warehouse (no ingest_batches): opening it reports that
+    finally:
+        con.close()
+    if row and row[0]:
+        raise ParameterError(
+            "warehouse",
+            f"{path} holds {row[0]} non-synthetic ingest batches; the demo deletes its "
+            "warehouse first, so it will not run on this one (choose another file)",
+        )
+
+
 def run_demo(
     path: Path,
     *,
@@ -98,6 +132,7 @@ def run_demo(
 ) -> DemoSummary:
     console = console or Console()
     if fresh:
+        _check_disposable(path)
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)
     console.print(BANNER)

@@ -88,7 +88,8 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _is_duckdb(path: Path) -> bool:
+def is_duckdb(path: Path) -> bool:
+    """True if `path` is a DuckDB database file (by its header)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(12)
@@ -127,9 +128,9 @@ def check_target(
         return Path(path)
     if target.is_dir():
         raise UnsafeOutputError(parameter, path, "it is a directory")
-    if _is_duckdb(target):
+    if is_duckdb(target):
         raise UnsafeOutputError(parameter, path, "it is a DuckDB database")
-    if target.name.endswith(".wal") and _is_duckdb(target.with_name(target.name[:-4])):
+    if target.name.endswith(".wal") and is_duckdb(target.with_name(target.name[:-4])):
         raise UnsafeOutputError(parameter, path, "it is a DuckDB write-ahead log (.wal)")
     return Path(path)
 
