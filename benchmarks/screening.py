@@ -174,3 +174,7 @@ def main() -> None:
         "matching": _matching.run(a.nomenklatura_python, a.million, a.e2e_declarations),
     }
     print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

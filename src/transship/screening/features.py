@@ -114,6 +114,7 @@ class Pair:
     cap: float = 1.0
     total: float = 0.0
     joined: bool = False  # joined_parts or acronym reshaped the parts: none differ
+    merged: bool = False  # parts written apart on one side were aligned with one part
     name_total: float = 0.0
     contributions: list[tuple[str, float]] = field(default_factory=list)
 
@@ -365,6 +366,13 @@ NAME_FEATURES: tuple[Feature, ...] = (
 )
 
 
+def part_weights(
+    x: Parsed, person: bool, rarity: Callable[[str], float]
+) -> tuple[list[float], bool]:
+    """Each part's weight and whether the name is generic words and legal forms only."""
+    return _weights(x, person, rarity)
+
+
 def _weights(x: Parsed, person: bool, rarity: Callable[[str], float]) -> tuple[list[float], bool]:
     out: list[float] = []
     for t, k in zip(x.parts, x.kinds, strict=True):
@@ -384,6 +392,52 @@ def _weights(x: Parsed, person: bool, rarity: Callable[[str], float]) -> tuple[l
     return [0.05 if k == "stop" else 1.0 for k in x.kinds], True
 
 
+def _split_parts(
+    q: Parsed,
+    c: Parsed,
+    wq: list[float],
+    wc: list[float],
+    used_q: set[int],
+    used_c: set[int],
+    aligned: list[tuple[int, int, float]],
+    abjad: bool,
+    person: bool,
+) -> bool:
+    """Align two or three adjacent unaligned parts of one name with one part of the other
+    when written together they match it (ABD ALLAH / ABDALLAH, ANDISHEH SAZ / ANDISHEHSAZ).
+    Returns whether any were."""
+    merged = False
+    for a, b, wa, wb, ua, ub, flip in (
+        (q, c, wq, wc, used_q, used_c, False),
+        (c, q, wc, wq, used_c, used_q, True),
+    ):
+        for j in range(len(b.parts)):
+            if j in ub or wb[j] <= 0 or len(b.parts[j]) < 4:
+                continue
+            target = b.parts[j]
+            for n in (2, 3):
+                for i in range(len(a.parts) - n + 1):
+                    span = range(i, i + n)
+                    if any(k in ua or wa[k] <= 0 for k in span):
+                        continue
+                    joined = "".join(a.parts[k] for k in span)
+                    if 2 * min(len(joined), len(target)) < max(len(joined), len(target)):
+                        continue
+                    sim, _ = part_similarity(
+                        joined, target, "name", "name", "", "", "", "", person, abjad
+                    )
+                    if sim >= 0.8:
+                        for k in span:
+                            ua.add(k)
+                            aligned.append((j, k, sim) if flip else (k, j, sim))
+                        ub.add(j)
+                        merged = True
+                        break
+                if j in ub:
+                    break
+    return merged
+
+
 def compare(
     q: Parsed,
     c: Parsed,
@@ -394,10 +448,14 @@ def compare(
     country: CountryQualifier | None = None,
     country_match: bool | None = None,
     schema_mismatch: bool = False,
+    c_weights: tuple[list[float], bool] | None = None,
 ) -> Pair:
-    """Score query `q` against candidate `c`; returns the Pair with its contributions."""
+    """Score query `q` against candidate `c`; returns the Pair with its contributions.
+
+    `c_weights`: the candidate's part weights from `part_weights`, when kept by the caller.
+    """
     wq, gq = _weights(q, person, rarity)
-    wc, gc = _weights(c, person, rarity)
+    wc, gc = c_weights or _weights(c, person, rarity)
     used_q: set[int] = set()
     used_c: set[int] = set()
     aligned: list[tuple[int, int, float]] = []
@@ -442,13 +500,22 @@ def compare(
         used_c.add(j)
         aligned.append((i, j, s))
         initials += init
+    merged = False
+    if len(used_q) < len(q.parts) and len(used_c) < len(c.parts):
+        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
     den = sum(wq) + sum(wc)
-    num = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
+    side_c: dict[int, float] = {}
+    side_q: dict[int, float] = {}
+    for i, j, s in aligned:
+        side_q[i] = max(side_q.get(i, 0.0), s)
+        side_c[j] = max(side_c.get(j, 0.0), s)
+    num = sum(s * wq[i] for i, s in side_q.items()) + sum(s * wc[j] for j, s in side_c.items())
     base = num / den if den > 0 else 0.0
     p = Pair(
         q, c, person, wq, wc, aligned, initials, base, gq or gc, thresholds,
         country_match, schema_mismatch,
     )  # fmt: skip
+    p.merged = merged
     total = 0.0
     for f in NAME_FEATURES:
         v = f(p)

@@ -98,6 +98,7 @@ class NameIndex:
         self._parsed: dict[int, Parsed] = {}
         self._countries: dict[int, frozenset[str]] = {}
         self._rarity: dict[str, float] = {}
+        self._weights: dict[int, tuple[list[float], bool]] = {}
 
     # -- build ---------------------------------------------------------------------------
     @classmethod
@@ -182,6 +183,17 @@ class NameIndex:
             self._parsed[i] = p
         return p
 
+    def weights(self, i: int, person: bool) -> tuple[list[float], bool]:
+        """Name `i`'s part weights (features.part_weights), kept once computed."""
+        w = self._weights.get(i)
+        if w is None:
+            from transship.screening.features import part_weights
+
+            if len(self._weights) > 200_000:
+                self._weights.clear()
+            w = self._weights[i] = part_weights(self.parsed(i), person, self.rarity)
+        return w
+
     def countries(self, i: int) -> frozenset[str]:
         c = self._countries.get(i)
         if c is None:
@@ -197,7 +209,7 @@ class NameIndex:
         return w
 
     def retrieve(
-        self, q: Parsed, top_k: int = 40, posting_budget: int = 40_000, min_cosine: float = 0.05
+        self, q: Parsed, top_k: int = 40, posting_budget: int = 5_000, min_cosine: float = 0.05
     ) -> list[int]:
         """Indices of the names sharing the most (idf-weighted) retrieval keys with `q`,
         best first, at most `top_k`, with a key cosine of at least `min_cosine`."""

@@ -92,7 +92,7 @@ def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[s
 
 def _note(cleaned: Cleaned, p: Pair) -> str | None:
     applied = list(cleaned.applied)
-    if any(n == "joined_parts" for n, _ in p.contributions):
+    if p.merged or any(n == "joined_parts" for n, _ in p.contributions):
         applied.append(JOINED)
     return "; ".join(applied) or None
 
@@ -111,8 +111,8 @@ class Matcher:
         *,
         top_k: int = 25,
         min_cosine: float = 0.05,
-        keep: int = 3,
-        prescore: float = 60.0,
+        keep: int = 1,
+        prescore: float = 66.0,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
         self.top_k = top_k
@@ -236,11 +236,8 @@ class Matcher:
         qacr = "".join(w[0] for w in qcore.split())
 
         def acronym(c: str) -> bool:  # PLA / People's Liberation Army, either way round
-            return (
-                (" " not in c
-                and c == qacr)
-                or (" " not in qcore
-                and qcore == "".join(w[0] for w in c.split()))
+            return (" " not in c and c == qacr) or (
+                " " not in qcore and qcore == "".join(w[0] for w in c.split())
             )
 
         return [i for r, (i, a, b) in enumerate(zip(cands, quick, joined, strict=True))
@@ -264,7 +261,11 @@ class Matcher:
                 person = _is_person(schema)
                 ents = ix.countries(i)
                 match = (country in ents) if country and ents else None
-                p = self._pair(q, ix.parsed(i), person, ix, match, person and q.has_legal)
+                p = compare(
+                    q, ix.parsed(i), person=person, rarity=ix.rarity, thresholds=self._t01,
+                    country=self._country, country_match=match,
+                    schema_mismatch=person and q.has_legal, c_weights=ix.weights(i, person),
+                )  # fmt: skip
                 score = round(100 * final_score(p), 1)
                 if score < min_score:
                     continue

@@ -235,7 +235,10 @@ def is_abjad(name: str) -> bool:
 
 def abjad_skeleton(part: str) -> str:
     """Consonants an abjad spelling and a Latin one share (mhmwd / mahmud: mmd)."""
-    t = re.sub(r"[aeiouywhv']+", "", part.replace("q", "k").replace("c", "k"))
+    # ظ ذ come out as th / dh / z, ق as q / k / g: one consonant each side
+    for a, b in (("th", "z"), ("dh", "z"), ("gh", "g"), ("kh", "k"), ("q", "k"), ("c", "k")):
+        part = part.replace(a, b)
+    t = re.sub(r"[aeiouywhv']+", "", part)
     return re.sub(r"(.)\1+", r"\1", t)
 
 
