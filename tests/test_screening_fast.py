@@ -237,3 +237,17 @@ def test_real_ofac_sdn_hits_agree(shared_data: Path, tmp_path: Path) -> None:
         ref = screen_table(table, policy, matcher)
         _same(single.screen_table(table, policy, matcher), ref)
     assert sum(1 for h in ref.table.column("hits").to_pylist() if h) >= 40
+
+
+def test_party_cache_gives_the_matchers_answers(tmp_path: Path) -> None:
+    from transship.screening.cache import CachedMatcher
+
+    plain = _matcher()
+    table = from_records(declarations(200, seed=6))
+    for size in (8, 10_000):
+        cached = CachedMatcher(plain, size=size)
+        for policy in _policies(tmp_path)[:2]:  # the second policy meets the same parties
+            _same(single.screen_table(table, policy, cached), screen_table(table, policy, plain))
+        assert len(cached._hits) <= size
+        assert cached.lists == plain.lists and cached.versions == plain.versions
+    assert cached.hits_served > 0 and cached.misses == len(cached._hits)

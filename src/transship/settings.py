@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="List indexes kept in memory (one per list set and list versions, least "
         "recently used dropped first); each costs ~20 MB for the OFAC SDN list.",
     )
+    api_party_cache: int = Field(
+        50_000,
+        ge=0,
+        description="Party results (name, country -> list hits) kept per list index, least "
+        "recently used dropped first; repeated exporters and consignees are then not "
+        "matched again. 0 turns it off.",
+    )
     api_lists_refresh_s: float = Field(
         2.0,
         ge=0,

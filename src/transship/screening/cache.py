@@ -1,7 +1,9 @@
-"""A small least-recently-used cache of list indexes (matcher.Matcher), one per list set and
-list versions: a reloaded list gets a new key, so it is picked up and the old index dropped
-once unused. Each index of the OFAC SDN list holds ~20 MB; an unbounded cache keyed by every
-`lists` value a client sends grew without end."""
+"""Bounded caches of the screening service.
+
+`LRUCache` keeps a few list indexes (matcher.Matcher), one per list set and list versions: a
+reloaded list gets a new key, so it is picked up and the old index dropped once unused. Each
+index of the OFAC SDN list holds ~20 MB; the unbounded dict keyed by every `lists` value a
+client sent grew without end. `CachedMatcher` keeps party results per index."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+from transship.screening.matcher import Hit, Matcher
 
 T = TypeVar("T")
 
@@ -52,3 +56,37 @@ class LRUCache(Generic[T]):
                     self._items.popitem(last=False)
                 self._building.pop(key, None)
         return value
+
+
+class CachedMatcher(Matcher):
+    """A matcher whose party results are kept per (name, country) in a bounded LRU.
+
+    Customs traffic names the same exporters and consignees again and again, and a party's
+    hits depend only on its name, its country and the index (this object is built per list
+    version, so a reloaded list starts empty). Exact: a cached answer is the answer.
+    """
+
+    def __init__(self, inner: Matcher, size: int) -> None:
+        # The same indexes, thresholds and versions, shared read-only with `inner`.
+        self.__dict__.update(inner.__dict__)
+        self._size = size
+        self._hits: OrderedDict[tuple[str, str | None, int], list[Hit]] = OrderedDict()
+        self._hits_lock = threading.Lock()
+        self.hits_served = 0
+        self.misses = 0
+
+    def screen(self, name: str, country: str | None = None, *, limit: int = 5) -> list[Hit]:
+        key = (name, country, limit)
+        with self._hits_lock:
+            got = self._hits.get(key)
+            if got is not None:
+                self._hits.move_to_end(key)
+                self.hits_served += 1
+                return list(got)
+        hits = super().screen(name, country, limit=limit)
+        with self._hits_lock:
+            self.misses += 1
+            self._hits[key] = list(hits)
+            while len(self._hits) > self._size:
+                self._hits.popitem(last=False)
+        return hits

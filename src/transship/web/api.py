@@ -169,6 +169,7 @@ class ScreeningService:
 
     def matcher(self, lists: list[str]) -> Any:
         """The list index for `lists` at their loaded versions (a small LRU cache)."""
+        from transship.screening.cache import CachedMatcher
         from transship.screening.matcher import Matcher, Thresholds
 
         names = tuple(sorted(lists))
@@ -182,7 +183,8 @@ class ScreeningService:
             s = self.settings
             t = Thresholds(s.block_threshold, s.flag_threshold, s.country_bonus, s.country_penalty)
             with self._db:
-                return Matcher.from_warehouse(self._warehouse().con, list(names), t)
+                m = Matcher.from_warehouse(self._warehouse().con, list(names), t)
+            return CachedMatcher(m, s.api_party_cache) if s.api_party_cache else m
 
         return self._matchers.get((names, versions), build)
 
