@@ -94,3 +94,21 @@ def test_cli_detect_json_and_list(labelled: Warehouse, tmp_path: Path) -> None:
     assert rows[0]["data"] == "SYNTHETIC" and rows[0]["where"] == "TUR->KAZ"
     res = runner.invoke(app, ["-w", db, "detect", "--list", "--format", "csv"])
     assert res.exit_code == 0 and "min_gap_usd" in res.output
+
+
+@pytest.mark.slow
+def test_dashboard_detect_page(labelled: Warehouse) -> None:
+    from fastapi.testclient import TestClient
+
+    from transship.settings import get_settings
+    from transship.web.app import create_app
+
+    settings = get_settings().model_copy(update={"warehouse": labelled.path})
+    labelled.close()
+    with TestClient(create_app(settings)) as client:
+        r = client.get("/detect")
+        assert r.status_code == 200, r.text[:500]
+        assert "SYNTHETIC" in r.text and "triage" in r.text
+        assert 'href="/mirror?hub=TUR&amp;target=KAZ"' in r.text  # the finding's analysis
+        csv_text = client.get("/detect?download=findings").text
+        assert csv_text.splitlines()[0].startswith("data,rank,kind,where,since,size_usd")

@@ -217,6 +217,28 @@ def mirror_page(con: Any, f: dict[str, str]) -> PageData:
     )
 
 
+def detect_page(con: Any, f: dict[str, str]) -> PageData:
+    """The triage table of `transship detect`: every finding with its evidence and a link to
+    the page that shows it."""
+    from transship.analysis.detect import detect
+
+    r = detect(con, target=f["target"])
+    rows = r.rows()
+    kinds: dict[str, int] = {}
+    for x in rows:
+        kinds[x["kind"]] = kinds.get(x["kind"], 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+    head = f"{len(rows)} findings survive each detector's false-discovery control: {summary}."
+    secs = ", ".join(f"{k} {v}" for k, v in r.timings.items())
+    return PageData(
+        title="Detect: triage of findings",
+        headlines=[head],
+        tables={"findings": Table(rows, "Findings, best evidence first (score = -log10 q)")},
+        synthetic=r.synthetic,
+        notes=[*r.notes, f"seconds per detector: {secs}"],
+    )
+
+
 def _with_descriptions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from transship import reference
 
@@ -229,12 +251,14 @@ PAGES: dict[str, tuple[Callable[[Any, dict[str, str]], PageData], tuple[str, ...
     "hub": (hub_page, ("hub", "target", "period", "products", "baseline")),
     "product": (product_page, ("hub", "target", "period", "products", "baseline")),
     "mirror": (mirror_page, ("hub", "target", "period", "products")),
+    "detect": (detect_page, ("target",)),
 }
 NAV = (
     ("overview", "/"),
     ("hub", "/hub"),
     ("product", "/product"),
     ("mirror", "/mirror"),
+    ("detect", "/detect"),
     ("screening", "/screening"),
 )
 SCREENED_KEPT = 32  # screening results kept for viewing and CSV download
@@ -479,6 +503,10 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
     @router.get("/mirror", response_class=HTMLResponse, summary="Mirror statistics")
     def mirror(request: Request) -> Response:
         return render(request, "mirror")
+
+    @router.get("/detect", response_class=HTMLResponse, summary="Triage of findings")
+    def detect_findings(request: Request) -> Response:
+        return render(request, "detect")
 
     @router.get("/screening", response_class=HTMLResponse, summary="Screen declarations")
     def screening(request: Request) -> Response:

@@ -18,7 +18,9 @@ per split, CHPL goods against the control basket of the same headings
 The split quarters run from the first full quarter after `post_start` to the last one with a
 full year after it; a country's p-value is the smallest over tests and splits, times their
 number (Bonferroni), and the Benjamini-Hochberg procedure runs across all countries and legs.
-`since` is the first split whose adjusted p-value is at or below `fdr`. The configured groups
+`since` is the first quarter (from the first split) in which the leg's CHPL-to-control
+ratio is above every baseline quarter's ratio two quarters running (else the first split
+whose adjusted p-value is at or below `fdr`). The configured groups
 (`hubs`) only label the output ("known hub" or "not in any hub group").
 """
 
@@ -148,7 +150,9 @@ class HubDetector(Detector):
             excess = rows.v.sum() / n_post * 4 - chpl_pre.get((hub, leg), 0.0) * math.exp(
                 st["ctrl"])
             st["excess"] = excess
-            since = _q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
+            since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0])
+            if since is None:
+                since = _q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
             label = "known hub" if hub in known else "not in any hub group"
             ev = (
                 f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
@@ -166,6 +170,30 @@ class HubDetector(Detector):
         # the size filter applies after the FDR step: it depends on the outcome
         kept = apply_fdr(out, p["fdr"], n_tests=len(best))
         return [f for f in kept if f.size_usd >= p["min_excess_usd"]]
+
+
+def _change_quarter(
+    df: Any, hub: str, leg: str, pre_lo: int, pre_hi: int, first: int
+) -> date | None:
+    """Since when: the first quarter from `first` on where the leg's CHPL-to-control ratio
+    is above every baseline quarter's ratio and stays above in the next quarter."""
+    import numpy as np
+
+    d = df[(df.hub == hub) & (df.leg == leg)]
+    q = d.pivot_table(index="q", columns="grp", values="v", aggfunc="sum", fill_value=0.0)
+    if "chpl" not in q or "control" not in q:
+        return None
+    ratio = (q["chpl"] + 1.0) / (q["control"] + 1.0)
+    base = ratio[(ratio.index >= pre_lo) & (ratio.index <= pre_hi)]
+    if base.empty:
+        return None
+    top = float(np.max(base.to_numpy()))
+    post = ratio[ratio.index >= first]
+    above = (post > top).to_numpy()
+    for k in range(len(above) - 1):
+        if above[k] and above[k + 1]:
+            return _q_start(int(post.index[k]))
+    return None
 
 
 def _q(d: date) -> int:
