@@ -93,6 +93,15 @@ def pair_quality(matcher: Any) -> dict[str, Any]:
                 "block": m["block"],
                 "best": m["best"],
                 "pairs_per_s": round(len(pairs) / dt) if dt else None,
+                "false_positive_rate_at_flag": round(
+                    sum(
+                        1
+                        for sc, p in zip(scores, pairs, strict=True)
+                        if sc >= t.flag and not p.is_match
+                    )
+                    / max(1, sum(1 for p in pairs if not p.is_match)),
+                    4,
+                ),
             }
     return out
 

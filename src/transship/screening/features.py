@@ -501,7 +501,18 @@ def compare(
         aligned.append((i, j, s))
         initials += init
     merged = False
-    if len(used_q) < len(q.parts) and len(used_c) < len(c.parts):
+    # Only worth trying when joining the leftover parts could lift the pair to a match.
+    left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
+        w for j, w in enumerate(wc) if j not in used_c
+    )
+    so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
+    den0 = sum(wq) + sum(wc)
+    if (
+        den0 > 0
+        and (so_far + left) / den0 >= 0.6
+        and used_q != set(range(len(q.parts)))
+        and used_c != set(range(len(c.parts)))
+    ):
         merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
     den = sum(wq) + sum(wc)
     side_c: dict[int, float] = {}
