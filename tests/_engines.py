@@ -16,7 +16,8 @@ from transship.warehouse import Warehouse
 
 MAP = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
        "usd=value_usd"]  # fmt: skip
-ENGINES = ["duckdb", "spark"]
+# The Spark leg starts a JVM and runs each query through Spark: seconds per test, so `slow`.
+ENGINES = ["duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow])]
 
 
 def _unavailable(reason: str) -> None:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,22 @@ from transship.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TRANSSHIP_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the Spark session or the browser is a `spark` / `browser` test, and
+    slow (a JVM or Chromium start); a test that uses the full demo warehouse is slow too.
+    Marking by fixture keeps the markers true when tests move between files."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "spark_session" in names:
+            item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.slow)
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+        if "demo_run" in names or "small_synthetic" in names:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -31,3 +50,46 @@ def wh(tmp_path: Path) -> Iterator[Warehouse]:
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+# -- synthetic warehouses built once per test session ------------------------------------
+# Building the full demo (~8.9M rows) takes tens of seconds; several files need it, so it is
+# built once, by the real `transship demo` command, and shared. Tests must not write to a
+# shared warehouse: open it read-only, or take a private copy with `copy_warehouse`.
+@dataclass(frozen=True)
+class DemoRun:
+    path: Path  # the demo's warehouse file (read-only for tests)
+    output: str  # what `transship demo` printed
+    exit_code: int
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    from typer.testing import CliRunner
+
+    from transship.cli import app
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    start = time.perf_counter()
+    result = CliRunner().invoke(app, ["-w", str(path), "demo"])
+    return DemoRun(path, result.output, result.exit_code, time.perf_counter() - start)
+
+
+@pytest.fixture(scope="session")
+def small_synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small labelled SYNTHETIC warehouse (2019-2023, series over $500k a month): the
+    Turkey story in ~1/20 of the demo's rows. Read-only for tests; see `copy_warehouse`."""
+    from transship.sources.synthetic import SyntheticTrade
+
+    path = tmp_path_factory.mktemp("small") / "small.duckdb"
+    with Warehouse(path) as w:
+        w.ingest(SyntheticTrade(start="2019-01", end="2023-12", min_usd=500_000.0))
+    return path
+
+
+def copy_warehouse(path: Path, to: Path) -> Path:
+    """A private, writable copy of a shared warehouse file (closed, so no .wal to carry)."""
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, to)
+    return to

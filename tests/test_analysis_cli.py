@@ -52,6 +52,7 @@ def test_headline_in_one_command(db: str) -> None:
     assert doc["data"] == "reported"
 
 
+@pytest.mark.slow
 def test_flows_compare_mirror_anomalies_event_study_hubs(db: str) -> None:
     rows = run(db, "flows", "--reporter", "TUR", "--period", "2023-01..2023-02",
                "--by", "partner", "--compare", "prior")  # fmt: skip

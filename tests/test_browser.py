@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
-from tests.test_report import demo_source
+from tests.conftest import REPO, copy_warehouse
 from transship.settings import get_settings
 from transship.warehouse import Warehouse, open_warehouse
 
@@ -46,14 +45,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_db(tmp_path_factory: pytest.TempPathFactory, small_synthetic: Path) -> Path:
     from transship.screening.lists import load_list
 
-    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    # the server writes audit records: a private copy of the session's small warehouse
+    path = copy_warehouse(small_synthetic, tmp_path_factory.mktemp("browser") / "demo.duckdb")
     names = path.with_name("list.csv")
     names.write_text("id,name,country\ne1,OOO Romashka,RU\n", encoding="utf-8")
     with Warehouse(path) as wh:
-        wh.ingest(demo_source())
         load_list(wh.con, "hand", [names])  # screening refuses to run without a list
     return path
 

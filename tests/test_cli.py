@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import REPO, write
+from tests.conftest import REPO, DemoRun, write
 from transship import clidocs
 from transship.cli import app
 
@@ -137,18 +136,14 @@ def test_reference_formats(kind: str) -> None:
     assert result.exit_code == 0
 
 
-def test_demo_runs_offline_and_says_synthetic(tmp_path: Path) -> None:
-    start = time.perf_counter()
-    result = runner.invoke(app, ["-w", str(tmp_path / "demo.duckdb"), "demo"])
-    assert result.exit_code == 0, result.output
-    assert time.perf_counter() - start < 300
-    assert result.output.count("SYNTHETIC") >= 4
-    assert "Dec 2022" in result.output  # the sample's peak, as in the FT's real series
+def test_demo_runs_offline_and_says_synthetic(demo_run: DemoRun) -> None:
+    assert demo_run.exit_code == 0, demo_run.output
+    assert demo_run.seconds < 300
+    assert demo_run.output.count("SYNTHETIC") >= 4
+    assert "Dec 2022" in demo_run.output  # the sample's peak, as in the FT's real series
 
 
-def test_bad_country_expression_is_one_line(tmp_path: Path) -> None:
-    db = str(tmp_path / "w.duckdb")
-    runner.invoke(app, ["-w", db, "demo"])
-    result = runner.invoke(app, ["-w", db, "flows", "--reporter", "TUK"])
+def test_bad_country_expression_is_one_line(demo_run: DemoRun) -> None:
+    result = runner.invoke(app, ["-w", str(demo_run.path), "flows", "--reporter", "TUK"])
     assert result.exit_code == 2
     assert "TUK" in result.output and "Traceback" not in result.output

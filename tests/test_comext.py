@@ -149,6 +149,7 @@ def test_import_variant_and_duplicate_extracts(shared_data: Path, wh: Warehouse)
 
 
 # -- CN8 long file and xlsx workbooks ---------------------------------------------------------
+@pytest.mark.slow
 def test_cn8_long_file_sums_to_hs6_and_leaves_headings_out(
     shared_data: Path, wh: Warehouse, tmp_path: Path
 ) -> None:
@@ -186,6 +187,7 @@ def test_cn8_long_file_sums_to_hs6_and_leaves_headings_out(
     assert got == [(pytest.approx(expected[key]), "HS2017" if key[3] < "2022" else "HS2022")]
 
 
+@pytest.mark.slow
 def test_xlsx_workbook_matches_the_long_file(shared_data: Path, wh: Warehouse) -> None:
     book = shared_data / CN8 / "raw-xlsx" / "22_4624885_spreadsheet.xlsx"
     cells = list(_xlsx_rows(book))

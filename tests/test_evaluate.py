@@ -109,6 +109,7 @@ def test_unlabelled_warehouse_is_refused(tmp_path: Path) -> None:
     assert "no scenario labels" in result.output
 
 
+@pytest.mark.slow
 def test_cli_ingest_synthetic_then_evaluate_real_detectors(tmp_path: Path) -> None:
     import json
 
@@ -132,6 +133,7 @@ def test_cli_ingest_synthetic_then_evaluate_real_detectors(tmp_path: Path) -> No
     assert result.exit_code == 2 and "unknown detector oracle" in result.output
 
 
+@pytest.mark.slow
 def test_mixed_synthetic_batches_are_refused(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "m.duckdb") as wh:
         wh.ingest(SyntheticTrade(seed=1, start="2022-01", end="2022-06", min_usd=300_000.0))

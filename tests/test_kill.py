@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write
 from transship.sources.baci import baci_file
 from transship.warehouse import Warehouse
@@ -32,6 +34,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_kill_mid_ingest(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     first = write(tmp_path / "BACI_HS22_Y2021_V1.csv", "t,i,j,k,v,q\n2021,251,643,854231,1,1\n")

@@ -58,16 +58,6 @@ ARGS: dict[str, Any] = {"hub": "TUR", "target": "russia+ft_five", "period": "202
                         "baseline": "2019..2020"}  # fmt: skip
 
 
-def demo_source() -> Any:
-    """A small synthetic warehouse's source: the scenario generator when present (issue 5),
-    else the foundation's seeded sample. Both tell the Turkey story and say SYNTHETIC."""
-    from transship.sources import synthetic
-
-    if hasattr(synthetic, "SyntheticTrade"):
-        return synthetic.SyntheticTrade(start="2019-01", end="2023-12", min_usd=500_000.0)
-    return synthetic.SyntheticSample()
-
-
 @pytest.fixture
 def hand(wh: Warehouse, tmp_path: Path) -> Warehouse:
     wh.ingest(csv_file(write(tmp_path / "hand.csv", in_dollars(ROWS)), source="hand", mapping=MAP))
@@ -171,11 +161,11 @@ def test_report_is_self_contained(hand: Warehouse, tmp_path: Path) -> None:
         build_report(hand.ibis(), out=tmp_path / "r.pdf", **ARGS)
 
 
-def test_synthetic_report_is_watermarked(wh: Warehouse, tmp_path: Path) -> None:
-    wh.ingest(demo_source())
+def test_synthetic_report_is_watermarked(small_synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.html"
-    r = build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", baseline="2021..2021",
-                     out=out)  # fmt: skip
+    with Warehouse(small_synthetic, read_only=True) as wh:
+        r = build_report(wh.ibis(), hub="TUR", period="2023-01..2023-09", baseline="2021..2021",
+                         out=out)  # fmt: skip
     assert r.story.synthetic
     html = out.read_text(encoding="utf-8")
     assert '<div class="watermark" aria-hidden="true">SYNTHETIC</div>' in html
@@ -206,6 +196,7 @@ def test_hubs_chart_from_rows() -> None:
     assert spec["layer"][2]["encoding"]["y"]["sort"] == ["TUR", "ARE"]
 
 
+@pytest.mark.slow
 def test_cli_report_and_chart(hand: Warehouse, tmp_path: Path) -> None:
     db = str(hand.path)
     hand.close()
@@ -223,6 +214,7 @@ def test_cli_report_and_chart(hand: Warehouse, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "name one country" in res.output
 
 
+@pytest.mark.slow
 def test_dashboard_pages_and_csv(hand: Warehouse) -> None:
     from fastapi.testclient import TestClient
 
@@ -259,6 +251,7 @@ D3,bad,USA,RUS,85,X,Y
 """
 
 
+@pytest.mark.slow
 def test_screening_page_upload(hand: Warehouse, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 

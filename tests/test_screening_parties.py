@@ -144,6 +144,7 @@ def test_ofac_format_quirks(tmp_path: Path) -> None:
 
 
 # -- real lists (../shared/data) -------------------------------------------------------------
+@pytest.mark.slow
 def test_real_lists_load_and_match(shared_data: Path) -> None:
     s = shared_data / "sanctions-lists"
     con = duckdb.connect()
@@ -162,6 +163,7 @@ def test_real_lists_load_and_match(shared_data: Path) -> None:
     assert putin and putin[0].level == "BLOCK" and "PUTIN" in putin[0].caption.upper()
 
 
+@pytest.mark.slow
 def test_real_2024_sdn_turkish_party(shared_data: Path) -> None:
     s = shared_data / "sanctions-lists/ofac-sdn"
     con = duckdb.connect()

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pytest
 
+from tests.conftest import DemoRun
 from transship import reference
 from transship.errors import InputError
 from transship.sources.scenarios import ScenarioSet, load_scenarios
@@ -35,6 +36,7 @@ def default_set() -> ScenarioSet:
 
 
 # -- determinism -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_seed_same_warehouse_content(tmp_path: Path) -> None:
     hashes = []
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
@@ -60,6 +62,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCo
     w.close()
 
 
+@pytest.mark.slow
 def test_both_sides_of_every_flow_with_cif_margin(base: duckdb.DuckDBPyConnection) -> None:
     pairs = base.execute(
         "SELECT x.value_usd AS x, m.value_usd AS m, x.reporter, x.partner, x.period "
@@ -83,6 +86,7 @@ def test_both_sides_of_every_flow_with_cif_margin(base: duckdb.DuckDBPyConnectio
     assert rus is not None and rus[0] == 0 and rus[1] > 0
 
 
+@pytest.mark.slow
 def test_codes_follow_the_revision_in_force(base: duckdb.DuckDBPyConnection) -> None:
     seen: dict[int, set[str]] = {}
     for year, rev, hs in base.execute(
@@ -99,6 +103,7 @@ def test_codes_follow_the_revision_in_force(base: duckdb.DuckDBPyConnection) -> 
     assert "854890" in seen[2016] and "854800" in seen[2023]  # 854800 <- 854890
 
 
+@pytest.mark.slow
 def test_seasonality_trend_and_realistic_zeros(base: duckdb.DuckDBPyConnection) -> None:
     by_year = dict(
         base.execute(
@@ -143,6 +148,7 @@ def prefixes() -> Prefixes:
 @pytest.mark.parametrize(
     "k", range(len(default_set())), ids=[s.id for s in default_set().scenarios]
 )
+@pytest.mark.slow
 def test_scenario_changes_exactly_the_labelled_cells(k: int, prefixes: Prefixes) -> None:
     scenario = prefixes.scenarios[k]
     before, _ = prefixes(k)
@@ -180,6 +186,7 @@ def test_scenario_changes_exactly_the_labelled_cells(k: int, prefixes: Prefixes)
     }
 
 
+@pytest.mark.slow
 def test_labels_stored_with_the_batch_and_replaced(wh: Warehouse) -> None:
     first = wh.ingest(SyntheticTrade(seed=1, min_usd=500_000.0, **SMALL))  # type: ignore[arg-type]
     n1 = wh.con.execute("SELECT count(*), min(batch_id) FROM scenario_labels").fetchone()
@@ -243,9 +250,10 @@ def test_scenario_file_errors_name_line_and_field(tmp_path: Path) -> None:
 
 # -- the default set tells the FT's story ------------------------------------------------------
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    w = Warehouse(tmp_path_factory.mktemp("story") / "s.duckdb")
-    w.ingest(SyntheticTrade())
+def story(demo_run: DemoRun) -> Iterator[Warehouse]:
+    # the demo's warehouse is SyntheticTrade() with its defaults: the default scenarios
+    assert demo_run.exit_code == 0, demo_run.output
+    w = Warehouse(demo_run.path, read_only=True)
     yield w
     w.close()
 

@@ -1,4 +1,9 @@
-"""Exceptions that carry their CLI exit code and HTTP status (yente style)."""
+"""Exceptions that carry their CLI exit code and HTTP status (yente style).
+
+Every error transship raises on purpose is a `TransshipError` (also `transship.Error`), so
+`except transship.Error` catches them all; the CLI prints one line and exits with
+`exit_code`, the HTTP API answers `http_status`.
+"""
 
 from __future__ import annotations
 
@@ -73,3 +78,20 @@ class ParameterError(UsageError):
 
     def message(self, name: str) -> str:
         return f"{name}: {self.reason}"
+
+
+class ReferenceDataError(TransshipError, ValueError):
+    """Invalid reference data, or a lookup/expression that names nothing known.
+
+    Also a ValueError, as it was before it joined the hierarchy (callers catching ValueError
+    keep working)."""
+
+    http_status = 422
+    exit_code = 2
+
+
+class ComtradeError(TransshipError):
+    """The Comtrade API refused or failed a request; the message says what to do next."""
+
+    exit_code = 4
+    http_status = 502

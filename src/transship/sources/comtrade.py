@@ -33,7 +33,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from transship import reference
-from transship.errors import InputError, TransshipError, UsageError
+from transship.errors import ComtradeError, InputError, UsageError
 from transship.periods import PeriodRange, parse_period
 from transship.sources.records import RowsSource
 
@@ -60,13 +60,6 @@ CL_REVISION = {
 RETRY_STATUS = frozenset({403, 429, 500, 502, 503, 504})
 # Totals over the breakdowns the API can add: second partner, transport mode, customs procedure.
 TOTALS = {"partner2Code": "0", "motCode": "0", "customsCode": "C00"}
-
-
-class ComtradeError(TransshipError):
-    """The API refused or failed a request; the message says what to do next."""
-
-    exit_code = 4
-    http_status = 502
 
 
 # -- planning ------------------------------------------------------------------------------------
