@@ -92,3 +92,46 @@ def test_methods_are_the_analyses(tmp_path: Path) -> None:
     assert m.columns and m.to_pandas().attrs["synthetic"] is False
     a = wh.anomalies(reporter="TUR", pre="2022", post="2023")
     assert isinstance(a.notes, list)
+
+
+DECLS = (
+    "id,date,origin_country,destination_country,hs_code,consignee_name\n"
+    "D1,2024-11-05,USA,RUS,8542310010,Acme\n"
+    "D2,2024-11-05,DEU,FRA,0303890000,Acme\n"
+)
+
+
+def test_screen_file_takes_str_paths_and_dataframes(tmp_path: Path) -> None:
+    import pandas as pd
+
+    db = tmp_path / "s.duckdb"
+    Warehouse(db).close()
+    path = write(tmp_path / "d.csv", DECLS)
+    by_path = transship.screen_file(str(path), "tr-customs-2024", None, str(db), no_lists=True)
+    frame = pd.read_csv(path, dtype=str)
+    by_frame = transship.open(db).screen(frame, "tr-customs-2024", no_lists=True)
+    for r in (by_path, by_frame):
+        decisions = {row["id"]: row["decision"] for row in r.table.to_pylist()}
+        assert decisions == {"D1": "BLOCK", "D2": "ALLOW"}
+    with pytest.raises(transship.Error, match="missing required columns"):
+        transship.screen_file(frame.drop(columns=["hs_code"]), "tr-customs-2024", None, db,
+                              no_lists=True)  # fmt: skip
+    with pytest.raises(transship.Error, match="a file path or a DataFrame"):
+        transship.screen_file(42, "tr-customs-2024", None, db, no_lists=True)
+
+
+def test_library_errors_name_parameters_and_the_cli_names_flags(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from transship.cli import app
+
+    db = _db(tmp_path, "hand")
+    with pytest.raises(transship.Error) as err:
+        transship.open(db).flows(compare="prior")
+    assert str(err.value).startswith("compare and baseline need period ")
+    assert "--" not in str(err.value)
+    result = CliRunner().invoke(app, ["-w", str(db), "flows", "--compare", "prior"])
+    assert result.exit_code == 2
+    assert "--compare and --baseline need --period" in result.output
+    with pytest.raises(transship.Error, match=r"^mad_floor must be positive$"):
+        transship.open(db).anomalies(mad_floor=0)

@@ -399,7 +399,8 @@ def test_duplicate_codes_are_rejected(data_copy: Path) -> None:
 
 
 def test_reference_imports_nothing_heavy_and_nothing_of_ours() -> None:
-    allowed_ours = "transship.reference"
+    # transship.errors is the one error hierarchy, a leaf module that imports nothing of ours
+    allowed_ours = ("transship.reference", "transship.errors")
     for path in PKG.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

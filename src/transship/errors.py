@@ -7,6 +7,8 @@ Every error transship raises on purpose is a `TransshipError` (also `transship.E
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class TransshipError(Exception):
     """Base of every error transship raises on purpose."""
@@ -48,10 +50,27 @@ class InputError(TransshipError):
 
 
 class UsageError(TransshipError):
-    """An option or expression the user gave cannot be understood."""
+    """An option or expression the user gave cannot be understood.
+
+    The library names its own parameters, never a CLI flag: a message may mark a parameter
+    as `{name}` and list it in `params`. `str(e)` shows the bare name (`compare`), as the
+    Python API and the HTTP fields spell it; the CLI renders the same error with its flags
+    (`--compare`) through `render()`.
+    """
 
     http_status = 400
     exit_code = 2
+
+    def __init__(self, message: str, *, params: tuple[str, ...] = ()) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(self.render())
+
+    def render(self, name: Callable[[str], str] | None = None) -> str:
+        text = self.template
+        for p in self.params:  # only the listed tokens: braces in a value stay as they are
+            text = text.replace("{" + p + "}", name(p) if name else p)
+        return text
 
 
 class SelectionError(UsageError):
@@ -74,10 +93,10 @@ class ParameterError(UsageError):
     def __init__(self, parameter: str, reason: str) -> None:
         self.parameter = parameter
         self.reason = reason
-        super().__init__(self.message(parameter))
+        super().__init__("{" + parameter + "}: " + reason, params=(parameter,))
 
     def message(self, name: str) -> str:
-        return f"{name}: {self.reason}"
+        return self.render(lambda _: name)
 
 
 class ReferenceDataError(TransshipError, ValueError):

@@ -90,7 +90,8 @@ def product_map(
 def _mode(concordance: str) -> reference.ConcordanceMode:
     if concordance not in reference.CONCORDANCE_MODES:
         raise UsageError(
-            f"--concordance {concordance!r}: use one of {', '.join(reference.CONCORDANCE_MODES)}"
+            f"{{concordance}} {concordance!r}: use one of {', '.join(reference.CONCORDANCE_MODES)}",
+            params=("concordance",),
         )
     return concordance  # checked above
 
@@ -232,7 +233,9 @@ def select(
     t = t.filter(t.freq.cast("string") == freq)
     rows, notes = (mapper or (lambda revs: product_map(products, revs, concordance)))(revisions)
     if not rows:
-        raise UsageError(f"--products {products!r} matches no HS code in {revisions}")
+        raise UsageError(
+            f"{{products}} {products!r} matches no HS code in {revisions}", params=("products",)
+        )
     schema = {k: "string" for k in rows[0]}
     pm = ibis.memtable({k: [r[k] for r in rows] for k in schema}, schema=schema)
     t = t.select(

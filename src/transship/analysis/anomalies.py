@@ -61,9 +61,11 @@ def anomalies(
     post_rng = as_range(post)
     after = from_index(month_index(pre_rng.end) + 1)
     if post_rng is not None and post_rng.start <= pre_rng.end:
-        raise UsageError(f"--post {post_rng} must start after --pre {pre_rng}")
+        raise UsageError(
+            f"{{post}} {post_rng} must start after {{pre}} {pre_rng}", params=("post", "pre")
+        )
     if mad_floor <= 0:
-        raise UsageError("--mad-floor must be positive")
+        raise UsageError("{mad_floor} must be positive", params=("mad_floor",))
     far = PeriodRange(after, dt.date(2999, 12, 1))
     sel = select(con, reporter=reporter, partner=partner, products=products, flow=flow,
                  periods=[pre_rng, post_rng or far], freq="M", source=source,
@@ -133,7 +135,9 @@ def event_study(
     import ibis
 
     if before < 1 or after < 0:
-        raise UsageError("--before must be at least 1 and --after at least 0 months")
+        raise UsageError(
+            "{before} must be at least 1 and {after} at least 0 months", params=("before", "after")
+        )
     ev = reference.event(event)
     e = month_index(ev.date)
     rng = PeriodRange(from_index(e - before), from_index(e + after))

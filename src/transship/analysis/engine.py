@@ -78,9 +78,14 @@ def spark_session(cores: int | None = None) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise UsageError("--engine spark needs pyspark (pip install pyspark) and Java") from e
+        raise UsageError(
+            "{engine} spark needs pyspark (pip install pyspark) and Java", params=("engine",)
+        ) from e
     if shutil.which("java") is None and not _java_home():
-        raise UsageError("--engine spark needs Java (e.g. apt-get install default-jre-headless)")
+        raise UsageError(
+            "{engine} spark needs Java (e.g. apt-get install default-jre-headless)",
+            params=("engine",),
+        )
     import os
 
     master = f"local[{cores}]" if cores else "local[*]"

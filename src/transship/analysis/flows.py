@@ -74,18 +74,24 @@ def flows(
     keys = list(dict.fromkeys(by))
     unknown = [d for d in keys if d not in DIMENSIONS]
     if unknown:
-        raise UsageError(f"--by {','.join(unknown)}: dimensions are {', '.join(DIMENSIONS)}")
+        raise UsageError(
+            f"{{by}} {','.join(unknown)}: dimensions are {', '.join(DIMENSIONS)}", params=("by",)
+        )
     main = as_range(period)
     if (compare or baseline) and main is None:
-        raise UsageError("--compare and --baseline need --period (the months to compare)")
+        raise UsageError(
+            "{compare} and {baseline} need {period} (the months to compare)",
+            params=("compare", "baseline", "period"),
+        )
     cmp_rng: PeriodRange | None = None
     if compare is not None and main is not None:
         cmp_rng = _prior(main) if compare == "prior" else as_range(compare)
         assert cmp_rng is not None
         if cmp_rng.months != main.months:
             raise UsageError(
-                f"--compare {cmp_rng} has {cmp_rng.months} months; --period {main} has "
-                f"{main.months}: compare equal lengths, or use 'prior'"
+                f"{{compare}} {cmp_rng} has {cmp_rng.months} months; {{period}} {main} has "
+                f"{main.months}: compare equal lengths, or use 'prior'",
+                params=("compare", "period"),
             )
     base_rng = as_range(baseline)
     ranges = [r for r in (main, cmp_rng, base_rng) if r is not None]
@@ -109,7 +115,9 @@ def flows(
     if cmp_rng is not None:
         offset = month_index(main.start) - month_index(cmp_rng.start)
         if sel.freq == "A" and offset % 12:
-            raise UsageError("annual data: --compare must be whole years earlier or later")
+            raise UsageError(
+                "annual data: {compare} must be whole years earlier or later", params=("compare",)
+            )
         src = [p.replace(year=p.year - offset // 12) if sel.freq == "A" else _shift(p, -offset)
                for p in main_periods]  # fmt: skip
         aligned = _align(t, dict(zip(src, main_periods, strict=True)))
@@ -117,7 +125,9 @@ def flows(
     if base_rng is not None:
         years = list(range(base_rng.start.year, base_rng.end.year + 1))
         if any(main.start <= p <= main.end for p in periods_in(base_rng, sel.freq)):
-            raise UsageError(f"--baseline {base_rng} overlaps --period {main}")
+            raise UsageError(
+                f"{{baseline}} {base_rng} overlaps {{period}} {main}", params=("baseline", "period")
+            )
         bt = t.filter((t.period >= base_rng.start) & (t.period <= base_rng.end))
         # each main period takes the baseline rows of its calendar month, in every year
         mapping = {p.replace(year=y): p for p in main_periods for y in years}

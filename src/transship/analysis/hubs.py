@@ -88,7 +88,10 @@ def hubs(
     assert pre is not None
     ev_month = dt.date(ev.date.year, ev.date.month, 1)
     if pre.end >= ev_month:
-        raise UsageError(f"--baseline {pre} must end before the event ({ev.id}, {ev.date})")
+        raise UsageError(
+            f"{{baseline}} {pre} must end before the event ({ev.id}, {ev.date})",
+            params=("baseline",),
+        )
     hub_set = countries(hubs)
     dest = sorted(set(countries(target)) | set(countries(neighbours)))
     coal = countries(coalition)
@@ -97,9 +100,14 @@ def hubs(
     )  # fmt: skip
     overlap = set(ctrl) & set(reference.parse_products(products))
     if overlap:
-        raise UsageError(f"--control overlaps --products: {', '.join(sorted(overlap))}")
+        raise UsageError(
+            f"{{control}} overlaps {{products}}: {', '.join(sorted(overlap))}",
+            params=("control", "products"),
+        )
     if not ctrl:
-        raise UsageError(f"no control codes for {products!r}; pass --control codes")
+        raise UsageError(
+            f"no control codes for {products!r}; pass {{control}} codes", params=("control",)
+        )
     notes: list[str] = []
 
     def mapper(revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -130,7 +138,9 @@ def hubs(
             raise UsageError(f"no data after {ev.id} ({ev.date}); nothing to compare")
         post_rng = PeriodRange(post_start, last)
     elif post_rng.start < post_start:
-        raise UsageError(f"--post {post_rng} must start after the event month ({ev.date})")
+        raise UsageError(
+            f"{{post}} {post_rng} must start after the event month ({ev.date})", params=("post",)
+        )
     n_post = _months(post_rng, sel.freq)
 
     leg = ibis.cases(

@@ -56,11 +56,13 @@ def mirror(
     import ibis
 
     if cif_factor <= 0:
-        raise UsageError("--cif-factor must be positive (1.06 = imports 6% above FOB)")
+        raise UsageError(
+            "{cif_factor} must be positive (1.06 = imports 6% above FOB)", params=("cif_factor",)
+        )
     if window is not None and window < 1:
-        raise UsageError("--window must be at least 1 period")
+        raise UsageError("{window} must be at least 1 period", params=("window",))
     if min_consecutive < 1:
-        raise UsageError("--min-consecutive must be at least 1")
+        raise UsageError("{min_consecutive} must be at least 1", params=("min_consecutive",))
     rng = as_range(period)
     ex, im = countries(exporters), countries(importers)
     periods = [rng] if rng else []

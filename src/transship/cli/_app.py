@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from transship import __version__
-from transship.errors import TransshipError
+from transship.errors import TransshipError, UsageError
 
 app = typer.Typer(
     help="Find sanctions-relevant dual-use goods reaching Russia through third countries.",
@@ -86,24 +86,17 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from transship.reference import ReferenceDataError
-
         try:
             return fn(*args, **kwargs)
-        except (TransshipError, ReferenceDataError) as e:
+        except TransshipError as e:
             from rich.console import Console
             from rich.markup import escape
 
-            from transship.errors import ParameterError
-
-            code = e.exit_code if isinstance(e, TransshipError) else 2
-            text = str(e)
-            if isinstance(e, ParameterError):  # the library names parameters, we show flags
-                text = e.message(flag_name(e.parameter))
+            text = e.render(flag_name) if isinstance(e, UsageError) else str(e)
             Console(stderr=True).print(
                 f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True
             )
-            raise typer.Exit(code) from None
+            raise typer.Exit(e.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 

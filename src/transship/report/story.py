@@ -102,12 +102,17 @@ def hub_story(
 
     hubs = sorted(reference.parse_countries(hub))
     if len(hubs) != 1:
-        raise UsageError(f"--hub {hub!r}: name one country (got {', '.join(hubs)})")
+        raise UsageError(
+            f"{{hub}} {hub!r}: name one country (got {', '.join(hubs)})", params=("hub",)
+        )
     hub_code = hubs[0]
     partners = sorted(reference.parse_countries(target) - {hub_code})
     rng = parse_period(period) if isinstance(period, str) else period
     if rng.months > 12:
-        raise UsageError(f"--period {rng}: at most 12 months, so it compares to the prior year")
+        raise UsageError(
+            f"{{period}} {rng}: at most 12 months, so it compares to the prior year",
+            params=("period",),
+        )
     base = parse_period(baseline)
     prior = shift_years(rng, -1)
     target_expr = "+".join(partners)

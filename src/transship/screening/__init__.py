@@ -87,8 +87,27 @@ def diff_lists(
         return versions.diff(wh.con, name, old, new)
 
 
+def _declarations(file: Any) -> tuple[Any, str]:
+    """Declarations and the audit channel from a path (str or Path) or a DataFrame / Arrow
+    table (the notebook habit); a frame gets the same column checks as a file."""
+    from transship.screening.declarations import conform, read_declarations
+
+    if isinstance(file, str | Path):
+        path = Path(file)
+        return read_declarations(path), f"batch:{path.name}"
+    import pyarrow as pa
+
+    if isinstance(file, pa.Table):
+        table = file
+    elif hasattr(file, "to_dict") and hasattr(file, "columns"):  # a pandas DataFrame
+        table = pa.Table.from_pandas(file, preserve_index=False)
+    else:
+        raise UsageError(f"declarations: a file path or a DataFrame, not {type(file).__name__}")
+    return conform(table, "<DataFrame>"), "batch:<DataFrame>"
+
+
 def screen_file(
-    file: Path,
+    file: str | Path | Any,
     policy: str | Path,
     lists: list[str] | None,
     warehouse: Path,
@@ -107,9 +126,7 @@ def screen_file(
     With `lists_as_of`, parties are screened against the list versions in force on that day
     (versions.in_force) instead of the current ones: last March's file, last March's answer.
     """
-    from transship.errors import UsageError
     from transship.screening import audit
-    from transship.screening.declarations import read_declarations
     from transship.screening.engine import screen_table
     from transship.screening.lists import loaded_lists
     from transship.screening.matcher import Matcher
@@ -120,7 +137,7 @@ def screen_file(
     if no_lists and lists is not None:
         raise UsageError("lists and no_lists exclude each other")
     pol = load_policy(policy)
-    declarations = read_declarations(file)
+    declarations, channel = _declarations(file)
     with open_warehouse(warehouse) as wh:
         wh.con.execute("SET enable_progress_bar = false")  # stdout may carry the decisions
         loaded = [r["list"] for r in loaded_lists(wh.con)]
@@ -140,7 +157,7 @@ def screen_file(
             matcher = Matcher.from_rows(versions.matcher_rows(wh.con, in_force), t)
             matcher.versions = versions.audit_entries(in_force)
         result = screen_table(declarations, pol, matcher, progress=progress)
-        audit.append(wh.con, result, declarations, f"batch:{file.name}")
+        audit.append(wh.con, result, declarations, channel)
     return result
 
 

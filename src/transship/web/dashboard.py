@@ -27,7 +27,6 @@ from fastapi.templating import Jinja2Templates
 
 from transship import __version__
 from transship.errors import TransshipError, UsageError, WarehouseError
-from transship.reference import ReferenceDataError
 from transship.safepath import safe_row
 from transship.settings import Settings
 
@@ -468,7 +467,7 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
         }
         try:
             data = compute(filters) if compute else dash.page(name, filters)
-        except (TransshipError, ReferenceDataError) as e:
+        except TransshipError as e:
             status = e.http_status if isinstance(e, TransshipError) else 400
             ctx.update(data=PageData(title=name.title()), error=str(e))
             return templates.TemplateResponse(request, "page.html.j2", ctx, status_code=status)
@@ -538,7 +537,7 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
                 check_token(tokens, token or bearer_token(request))
             # No list ticked: the server's list set (the form cannot mean "no lists").
             token = dash.screen_upload(request.app.state.screening, file, policy, lists or [])
-        except (TransshipError, ReferenceDataError) as e:
+        except TransshipError as e:
             error = e
 
             def fail(_: dict[str, str]) -> PageData:
