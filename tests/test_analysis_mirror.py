@@ -88,7 +88,7 @@ def test_whole_period_and_by_product(con: Any) -> None:
 
 
 def test_bad_options(con: Any) -> None:
-    with pytest.raises(UsageError, match="cif-factor"):
+    with pytest.raises(UsageError, match=r"^cif_factor must be positive"):
         mirror(con, exporters="TUR", importers="KAZ", cif_factor=0)
     with pytest.raises(UsageError, match="window"):
         mirror(con, exporters="TUR", importers="KAZ", window=0)
