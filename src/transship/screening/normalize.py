@@ -42,6 +42,7 @@ CONFUSABLES = "confusables folded"
 JOINED = "hyphenated or split parts joined"
 
 _WS = re.compile(r"\s+")
+_ODD_SPACE = re.compile(r"[^\S ]")  # white space other than a plain space
 # A hyphen between two letters (after dashes became "-"): the joined form drops it.
 _INNER_HYPHEN = re.compile(r"(?<=\w)-+(?=\w)")
 _MAX_JOINED = 4  # extra forms scored per name (each costs one more candidate search)
@@ -145,6 +146,9 @@ def _fold_word(word: str, counts: dict[str, int]) -> str:
 
 
 def _fold_confusables(text: str) -> str:
+    scripts_used = {_script(ch) for ch in text if ch.isalpha()} - {"Zyyy", "Zinh", "Zzzz"}
+    if len(scripts_used) < 2:
+        return text  # one script only (most names): nothing can be a look-alike of another
     words = text.split(" ")
     scripts = [_letter_scripts(w) for w in words]
     latin_letters = sum(c.get("Latn", 0) for c in scripts)
@@ -163,11 +167,31 @@ def _fold_confusables(text: str) -> str:
     return " ".join(out)
 
 
-def _is_ignorable(ch: str) -> bool:
+def _char_class(pattern: str) -> str:
+    """A regex character class of an ICU UnicodeSet pattern (ICU's Unicode data)."""
     import icu
 
-    return unicodedata.category(ch) == "Cf" or bool(
-        icu.Char.hasBinaryProperty(ch, icu.UProperty.DEFAULT_IGNORABLE_CODE_POINT)
+    uset = icu.UnicodeSet(pattern)
+    ranges = [
+        f"{re.escape(str(uset.getRangeStart(i)))}-{re.escape(str(uset.getRangeEnd(i)))}"
+        for i in range(uset.getRangeCount())
+    ]
+    return "[" + "".join(ranges) + "]"
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Format characters (Cf and every other default-ignorable code point), controls (Cc that
+    are not white space: all Cc lie below U+00A0) and dashes (Pd, and the minus sign)."""
+    controls = "".join(
+        re.escape(chr(c))
+        for c in range(0xA0)
+        if unicodedata.category(chr(c)) == "Cc" and not chr(c).isspace()
+    )
+    return (
+        re.compile(_char_class("[[:Cf:][:Default_Ignorable_Code_Point:]]") + "+"),
+        re.compile("[" + controls + "]+"),
+        re.compile(_char_class("[[:Pd:]\\u2212]")),
     )
 
 
@@ -176,37 +200,19 @@ def clean_name(name: str) -> Cleaned:
     """A party name without invisible characters, odd spaces or look-alike letters."""
     applied: list[str] = []
     text = name
-    if not text.isascii():
-        kept = []
-        removed_format = removed_control = False
-        for ch in text:
-            cat = unicodedata.category(ch)
-            if ch.isspace():
-                kept.append(ch)
-            elif cat == "Cc":
-                removed_control = True
-            elif _is_ignorable(ch):
-                removed_format = True
-            else:
-                kept.append(ch)
-        if removed_format:
-            applied.append(FORMAT_CHARS)
-        if removed_control:
-            applied.append(CONTROL_CHARS)
-        text = "".join(kept)
-    else:
-        stripped = "".join(ch for ch in text if ch.isspace() or ch.isprintable())
-        if stripped != text:
-            applied.append(CONTROL_CHARS)
-            text = stripped
+    formats, controls, dashes = _patterns()
+    text, n = formats.subn("", text)
+    if n:
+        applied.append(FORMAT_CHARS)
+    text, n = controls.subn("", text)
+    if n:
+        applied.append(CONTROL_CHARS)
     spaced = _WS.sub(" ", text).strip()
-    if any(ch.isspace() and ch != " " for ch in text):
+    if _ODD_SPACE.search(text):
         applied.append(SPACES)
     text = spaced
     if not text.isascii():
-        dashed = "".join(
-            "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212" else ch for ch in text
-        )
+        dashed = dashes.sub("-", text)
         if dashed != text:
             applied.append(DASHES)
             text = dashed
