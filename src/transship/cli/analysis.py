@@ -498,7 +498,14 @@ def detect(
         f"{k} {v}" for k, v in result.timings.items())]  # fmt: skip
     result.notes = notes
     if table.num_rows == 0:
-        typer.echo("No findings: no detector's evidence survived its false-discovery control.")
+        why = "No findings: no detector's evidence survived its false-discovery control."
+        if format is OutFormat.table and out is None:  # no columns to select from
+            typer.echo(why)
+            print_notes(result.notes, synthetic=result.synthetic)
+            return
+        from transship.output import message
+
+        message(why)  # stdout carries the JSON / CSV
     if format is OutFormat.table and out is None:  # evidence is prose: below the table
         narrow = table.select(["rank", "kind", "where", "since", "size_usd", "detector",
                                "score"])  # fmt: skip
