@@ -458,6 +458,11 @@ def report(
             f"  latency from scheduled send, ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  "
             f"max {max(lat):.1f}  (p99 ratio vs {TARGET_P99_MS:g} ms: {p99 / TARGET_P99_MS:.2f})"
         )
+    cpu = run["server_cpu_s"]
+    print(
+        f"  server CPU during the load: {cpu:.1f} s, {cpu * 1000 / max(ok, 1):.1f} ms per answered "
+        f"request (2 cores give {2 * max(ok, 1) / max(cpu, 1e-9):.0f} requests/s at this cost)"
+    )
     print(
         f"  distinct audit seqs returned: {len(set(run['seqs']))} (== answered: "
         f"{len(set(run['seqs'])) == ok})"

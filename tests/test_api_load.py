@@ -298,3 +298,20 @@ def _shedder(app: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _no_env_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRANSSHIP_API_TOKENS", raising=False)
+
+
+def test_audit_declaration_json_is_duckdbs_to_json() -> None:
+    """The audit writes each declaration as DuckDB's to_json would, without the query."""
+    import duckdb
+    import pyarrow as pa
+
+    from transship.screening.audit import json_doc
+
+    values = ['a"b', "back\\slash", "\\u001f", "\\\\u00ab", "new\nline", "tab\t", "cr\r"]
+    values += ["\x00nul", "\x01\x1f", "\x7f", "é ş Ромашка", "\u2028\u2029", "/s/", "😀", ""]
+    values += ["\b\f", None, "<script>", "'q'", "\\\x01"]
+    t = pa.table({"id": values, "x y": values[::-1], 'k"e\\y': values})
+    con = duckdb.connect()
+    con.register("d", t)
+    duck = [r[0] for r in con.execute("SELECT to_json(d) FROM d d").fetchall()]
+    assert [json_doc(r) for r in t.to_pylist()] == duck

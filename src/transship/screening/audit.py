@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -130,6 +132,7 @@ def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int,
 # copy of the .duckdb alone holds them (DuckDB checkpoints by itself only past 16 MB of WAL).
 CHECKPOINT_RECORDS = 10_000
 _mem: Any = None  # the private in-memory connection, reused (opening one costs milliseconds)
+_ensured: weakref.WeakSet[Any] = weakref.WeakSet()  # connections whose tables were created
 
 
 def _records(result: Any, declarations: Any, channel: str, at: datetime, first: int) -> Any:
@@ -157,16 +160,31 @@ def _records(result: Any, declarations: Any, channel: str, at: datetime, first: 
             "list_versions": pa.array([versions] * n, pa.string()),
         }
     )
-    # The declaration as given: the readers' internal columns are not part of it. A private
-    # in-memory connection keeps row order (the warehouse's may not).
-    _mem.register(
-        "_decl", declarations.select([c for c in declarations.column_names if not is_internal(c)])
-    )
+    # The declaration as given: the readers' internal columns are not part of it.
+    decl = declarations.select([c for c in declarations.column_names if not is_internal(c)])
+    if all(pa.types.is_string(f.type) for f in decl.schema):  # conformed: text or null
+        docs = pa.array([json_doc(r) for r in decl.to_pylist()], pa.string())
+        return records.append_column("declaration", docs)
+    # A private in-memory connection keeps row order (the warehouse's may not).
+    _mem.register("_decl", decl)
     try:
-        docs = _mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
+        table = _mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
     finally:
         _mem.unregister("_decl")
-    return records.append_column("declaration", docs.column(0))
+    return records.append_column("declaration", table.column(0))
+
+
+_ESCAPE = re.compile(r"\\(?:\\|u([0-9a-f]{4}))")
+
+
+def json_doc(row: dict[str, str | None]) -> str:
+    """A row of text fields as DuckDB's to_json writes it (compact, UTF-8, control
+    characters as upper-case \\u00XX), without a DuckDB query per screening."""
+    text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    if "\\u" not in text:
+        return text
+    # Escapes are read left to right so an escaped backslash before "u" stays as it is.
+    return _ESCAPE.sub(lambda m: "\\u" + m[1].upper() if m[1] else m[0], text)
 
 
 def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, int]]:
@@ -185,7 +203,9 @@ def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, 
         if _mem is None:
             _mem = duckdb.connect()
             _mem.execute("SET enable_progress_bar = false")
-        ensure_tables(con)
+        if con not in _ensured:  # DDL on every append cost a catalog write each time
+            ensure_tables(con)
+            _ensured.add(con)
         con.begin()
         try:
             last, prev = _head(con)
