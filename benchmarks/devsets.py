@@ -515,7 +515,9 @@ def perturb(e: dict[str, str], rnd: random.Random) -> tuple[str, str] | None:
 def _key(name: str) -> frozenset[str]:
     words = name.upper().replace(",", " ").split()
     legal = _legal_spans(words)
-    return frozenset(w.strip(".,\"'") for i, w in enumerate(words) if i not in legal)
+    return frozenset(
+        w.strip(".,\"'") for i, w in enumerate(words) if i not in legal and w not in _GENERIC
+    )
 
 
 def near_miss(
@@ -570,9 +572,30 @@ def near_miss(
                 i = rnd.choice(core)
                 w[i] = rnd.choice(vocab)
                 out = (" ".join(w), "one word differs")
-    if out is None or _key(out[0]) in listed or out[0].upper() == name.upper():
+    if out is None or out[0].upper() == name.upper() or _contains_listed(_key(out[0]), listed):
         return None
     return out
+
+
+def _contains_listed(words: frozenset[str], listed: set[frozenset[str]]) -> bool:
+    """Whether `words` hold every distinctive word of some listed name: then the variant
+    names that entity (OPLOT TRADING SRO contains the listed OPLOT), not a near miss."""
+    core = frozenset(w for w in words if w not in _GENERIC)
+    return any(k <= core for k in _by_word(listed, core))
+
+
+def _by_word(listed: set[frozenset[str]], core: frozenset[str]) -> list[frozenset[str]]:
+    index = _LISTED_INDEX.get(id(listed))
+    if index is None:
+        index = {}
+        for k in listed:
+            for w in k:
+                index.setdefault(w, []).append(k)
+        _LISTED_INDEX[id(listed)] = index
+    return [k for w in core for k in index.get(w, []) if k]
+
+
+_LISTED_INDEX: dict[int, dict[str, list[frozenset[str]]]] = {}
 
 
 def list_sets(sl: Path, seed: int, n: int = 1500) -> dict[str, list[dict[str, Any]]]:

@@ -145,7 +145,7 @@ def part_similarity(
     s = OSA.normalized_similarity(a, b)
     if s < 0.95:
         s = max(s, 0.95 * OSA.normalized_similarity(fold(a), fold(b)))
-    if s < 0.88 and pa and pa == pb:
+    if s < 0.88 and pa and pa == pb and min(len(a), len(b)) >= 4:
         s = 0.88
     if s < 0.85 and abjad:
         # Arabic/Hebrew romanized without short vowels: mhmwd = mahmud, dwd = david
@@ -426,7 +426,7 @@ def _split_parts(
                     sim, _ = part_similarity(
                         joined, target, "name", "name", "", "", "", "", person, abjad
                     )
-                    if sim >= 0.8:
+                    if sim >= (0.85 if abjad else 0.9):
                         for k in span:
                             ua.add(k)
                             aligned.append((j, k, sim) if flip else (k, j, sim))
