@@ -18,7 +18,8 @@ from transship.cli import app
 from transship.errors import InputError
 from transship.reference import DATA_DIR
 from transship.reference.eurostat import comext_country, usd_per_eur
-from transship.sources.comext import _period, _xlsx_rows, comext_source
+from transship.sources.comext import _code, _period, comext_source
+from transship.sources.comext_xlsx import xlsx_rows
 from transship.warehouse import Warehouse
 
 RV = "eurostat-relational-views"
@@ -120,22 +121,30 @@ def test_both_relational_view_variants_read_the_same(shared_data: Path) -> None:
 
 def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: Warehouse) -> None:
     files = sorted((shared_data / RV / "kazakhstan_export_eurostat").glob("*.csv"))
-    src, summary = comext_source(files)
-    assert src.to_pylist() == []  # product TOTAL only: no HS6 row to store by default
-    total_rows = summary.skipped["aggregate product rows (TOTAL) left out"]
-    aggregates = summary.skipped["rows of country aggregates (EU, euro area, extra-EU) left out"]
-    assert total_rows > 1000 and aggregates > 0
+    # product TOTAL only: nothing at HS6 to store; the error says so and how to keep them
+    with pytest.raises(InputError, match=r"every product row is an aggregate.*--all-levels"):
+        comext_source(files)
 
     src, summary = comext_source(files, all_levels=True)
-    assert len(src.to_pylist()) == total_rows
-    wh.ingest(src)
+    aggregates = summary.skipped["rows of country aggregates (EU, euro area, extra-EU) left out"]
+    total_rows = len(src.to_pylist())
+    assert total_rows > 1000 and aggregates > 0
+    result = wh.ingest(src)
+    # stored by level in trade_levels, never as a fake hs code in trade_flows
+    assert wh.count() == 0 and result.rows_written == 0
+    assert result.notes == [f"aggregate rows stored in table trade_levels, by level: "
+                            f"{total_rows:,} TOTAL"]  # fmt: skip
     # Cyprus -> Kazakhstan, Aug. 2024: 11421 EUR in the file, at the ECB Aug. 2024 average.
     got = wh.con.execute(
-        "SELECT value_usd, valuation, hs, freq FROM trade_flows WHERE reporter = 'CYP' "
+        "SELECT value_usd, valuation, level, code, freq FROM trade_levels WHERE reporter = 'CYP' "
         "AND partner = 'KAZ' AND period = '2024-08-01' AND flow = 'export'"
     ).fetchall()
-    assert got == [(pytest.approx(11421 * rates()["2024-08"][0]), "FOB", "TOTAL", "M")]
-    assert wh.count("reporter IN ('EUU', 'EU27')") == 0
+    assert got == [(pytest.approx(11421 * rates()["2024-08"][0]), "FOB", "TOTAL", "TOTAL", "M")]
+    assert wh.con.execute(
+        "SELECT count(*) FROM trade_levels WHERE reporter IN ('EUU', 'EU27')"
+    ).fetchone() == (0,)
+    wh.ingest(comext_source(files, all_levels=True)[0])  # re-ingest replaces, never duplicates
+    assert wh.con.execute("SELECT count(*) FROM trade_levels").fetchone() == (total_rows,)
 
 
 def test_import_variant_and_duplicate_extracts(shared_data: Path, wh: Warehouse) -> None:
@@ -190,7 +199,7 @@ def test_cn8_long_file_sums_to_hs6_and_leaves_headings_out(
 @pytest.mark.slow
 def test_xlsx_workbook_matches_the_long_file(shared_data: Path, wh: Warehouse) -> None:
     book = shared_data / CN8 / "raw-xlsx" / "22_4624885_spreadsheet.xlsx"
-    cells = list(_xlsx_rows(book))
+    cells = list(xlsx_rows(book, _code))
     assert len(cells) > 5000 and {c[5] for c in cells} == {"EXPORT"}
     wanted = {(c[4], c[2], c[3], c[6]): float(c[7]) for c in cells}
     assert all(len(k[0]) == 8 for k in wanted)
@@ -306,6 +315,19 @@ def test_cli_ingest_and_sources(shared_data: Path, tmp_path: Path) -> None:
     rows = {r["source"]: r for r in csv.DictReader(res.stdout.splitlines())}
     assert set(rows) >= {"comtrade", "comext", "baci", "synthetic"}
     with Warehouse(w, read_only=True) as wh:
-        n = wh.count("source = 'comext'")
-    assert int(rows["comext"]["rows"]) == n > 0 and rows["comext"]["batches"] == "1"
+        n = wh.con.execute("SELECT count(*) FROM trade_levels WHERE source = 'comext'").fetchone()
+    # product TOTAL views: the rows are aggregates, counted apart from HS6 rows
+    assert int(rows["comext"]["level rows"]) == n[0] > 0 and rows["comext"]["rows"] == "0"
+    assert rows["comext"]["batches"] == "1"
     assert rows["comtrade"]["rows"] == "0"
+
+
+@pytest.mark.slow
+def test_workbooks_read_in_worker_processes_match_one_by_one(shared_data: Path) -> None:
+    books = [shared_data / CN8 / "raw-xlsx" / n
+             for n in ("22_4624885_spreadsheet.xlsx", "13_4593146_spreadsheet.xlsx")]  # fmt: skip
+    together, _ = comext_source(books)  # two workbooks: read by the worker pool
+    apart = [comext_source([b])[0] for b in books]  # one: read in this process
+    assert sorted(together.to_pylist(), key=str) == sorted(
+        [r for src in apart for r in src.to_pylist()], key=str
+    )

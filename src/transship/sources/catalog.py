@@ -34,6 +34,14 @@ def sources_status(
             "SELECT source, count(*), min(period), max(period) FROM trade_flows GROUP BY source"
         ).fetchall():
             held[source] = {"rows": rows, "periods": f"{lo:%Y-%m}..{hi:%Y-%m}"}
+        levels = warehouse.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trade_levels'"
+        ).fetchone()
+        if levels and levels[0]:
+            for source, rows in warehouse.con.execute(
+                "SELECT source, count(*) FROM trade_levels GROUP BY source"
+            ).fetchall():
+                held.setdefault(source, {"rows": 0, "periods": ""})["level_rows"] = rows
         for source, batch, finished, n in warehouse.con.execute(
             "SELECT source, arg_max(batch_id, started), max(finished), count(*) "
             "FROM ingest_batches WHERE status = 'ok' GROUP BY source"
@@ -60,6 +68,7 @@ def sources_status(
                 "key set": ("yes" if key_set else "no") if name == "comtrade" else "",
                 "cached": cached,
                 "rows": h.get("rows", 0),
+                "level rows": h.get("level_rows", 0),
                 "periods": h.get("periods", ""),
                 "batches": h.get("batches", 0),
                 "last batch": h.get("last_batch", ""),

@@ -5,8 +5,8 @@ Formats read (the kind is told by the file, not its name):
   VALUE_IN_EUR, in its two real variants: quoted codes with labels (`"2-EXPORT"`,
   `"TOTAL-Total"`, `"202208-Aug. 2022"`, `"201952-Jan.-Dec. 2019"`) or labels alone (`EXPORT`,
   `Total`, `Aug. 2024`);
-- web xlsx workbooks: one sheet per product ("PRODUCT [PRODUCT]" ... "[2106]"), periods across,
-  REPORTER x PARTNER down, `:` for no data;
+- web xlsx workbooks (read with python-calamine): one sheet per product ("PRODUCT [PRODUCT]"
+  ... "[2106]"), periods across, REPORTER x PARTNER down, `:` for no data;
 - bulk files (`full_YYYYMM.dat`, csv): DECLARANT_ISO, PARTNER_ISO, PRODUCT_NC, FLOW (1 import,
   2 export), PERIOD (YYYYMM, YYYY52 annual), VALUE_IN_EUROS, QUANTITY_IN_KG, one row per
   statistical regime (summed);
@@ -15,8 +15,10 @@ Formats read (the kind is told by the file, not its name):
 Rules: CN8 codes are summed to their HS6 (the first six digits; CN of year Y is built on the HS
 revision in force in Y). A six-digit row, where a file has one, is Eurostat's own total and is
 used instead of its CN8 children, never added to them. Headings, chapters and TOTAL are
-aggregates: left out (counted), or with `all_levels` stored under their own code, never summed
-into HS6 rows. Values in EUR become USD at the ECB monthly average rate (reference data
+aggregates: left out (counted), or with `all_levels` stored by level in table trade_levels
+(warehouse.staging), never summed into HS6 rows nor stored as a fake `hs` code. A file whose
+rows are all aggregates (a relational view of product TOTAL) is refused without
+`all_levels`, saying so. Values in EUR become USD at the ECB monthly average rate (reference data
 eur_usd_monthly.csv); a period without a rate stops the ingest with the file and line.
 Exports are FOB, imports CIF (Eurostat's valuation).
 """
@@ -29,7 +31,7 @@ import gzip
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -181,13 +183,14 @@ class _Reader:
             + ")"
         )
 
-    def add(self, path: Path) -> None:
+    def add(self, path: Path, sheets: Any = None) -> None:
+        """Load one file; `sheets` are its workbook's tables when read ahead (xlsx_pool)."""
         if _head(path)[:2] == b"PK":
             if path.suffix.lower() not in (".xlsx", ".xlsm"):
                 raise InputError(
                     "zip archives are not read; unpack the Comext file first", file=str(path)
                 )
-            self._xlsx(path)
+            self._xlsx(path, sheets)
         else:
             self._csv(path)
 
@@ -245,97 +248,27 @@ class _Reader:
             first = str(e).splitlines()[0]
             raise InputError(f"cannot read as CSV: {first}", file=name) from None
 
-    def _xlsx(self, path: Path) -> None:
+    def _xlsx(self, path: Path, sheets: Any = None) -> None:
         import pyarrow as pa
 
-        rows: dict[str, list[Any]] = {c: [] for c in ("f", "line", *RAW_FIELDS)}
-        for label, line, rep, par, prod, flow, period, value in _xlsx_rows(path):
+        from transship.sources.comext_xlsx import xlsx_tables
+
+        parts = []
+        for label, sheet in sheets if sheets is not None else xlsx_tables(path, _code):
             f = len(self.files)
-            if not self.files or self.files[-1][0] != label:
-                self.files.append((label, dict(XLSX)))
-                f = len(self.files) - 1
-            else:
-                f -= 1
-            for c, v in zip(
-                ("f", "line", "reporter", "partner", "product", "flow", "period", "value"),
-                (f, line, rep, par, prod, flow, period, value),
-                strict=True,
-            ):
-                rows[c].append(v)
-        n = len(rows["f"])
+            self.files.append((label, dict(XLSX)))
+            parts.append(sheet.add_column(0, "f", pa.array([f] * sheet.num_rows, pa.int64())))
+        if not parts:
+            return
+        table = pa.concat_tables(parts)  # one insert a workbook: a DuckDB call per sheet costs
+        n = table.num_rows
         for c in ("kg", "part", "proc"):
-            rows[c] = [None] * n
-        table = pa.table(
-            {
-                c: pa.array(v, pa.int64() if c in ("f", "line") else pa.string())
-                for c, v in rows.items()
-            }
-        )
-        self.con.register("_xlsx", table)
+            table = table.append_column(c, pa.nulls(n, pa.string()))
+        self.con.register("_xlsx", table.select(["f", "line", *RAW_FIELDS]))
         try:
             self.con.execute("INSERT INTO raw SELECT * FROM _xlsx")
         finally:
             self.con.unregister("_xlsx")
-
-
-XlsxRow = tuple[str, int, str, str, str, str, str, str]
-
-
-def _xlsx_rows(path: Path) -> Iterator[XlsxRow]:
-    """(sheet label, row, reporter, partner, product, flow, period, value) of every data cell."""
-    import warnings
-
-    import openpyxl
-
-    name = str(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Workbook contains no default style"
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        for ws in wb.worksheets:
-            if ws.title in ("Summary", "Structure"):
-                continue
-            ws.reset_dimensions()  # Comext workbooks declare a wrong used range
-            yield from _sheet(ws.iter_rows(values_only=True), f"{name} [{ws.title}]")
-    finally:
-        wb.close()
-
-
-def _sheet(rows: Iterator[tuple[Any, ...]], name: str) -> Iterator[XlsxRow]:
-    """A Comext sheet: PRODUCT, FLOW, INDICATORS rows, a TIME row, then REPORTER x PARTNER."""
-    product = flow = None
-    periods: list[tuple[int, str]] = []
-    data = False
-    for line, row in enumerate(rows, start=1):
-        cells = ["" if c is None else c for c in row]
-        head = str(cells[0]).strip() if cells else ""
-        if not data:
-            value = str(cells[2]) if len(cells) > 2 else ""
-            if head.startswith("PRODUCT"):
-                product = _code(value)
-            elif head == "FLOW":
-                flow = value
-            elif head == "INDICATORS" and "EURO" not in value.upper():
-                raise InputError(
-                    "only VALUE_IN_EUROS sheets are read", file=name, line=line, value=value
-                )
-            elif head == "TIME":
-                periods = [(j, str(c)) for j, c in enumerate(cells[2:], start=2) if str(c).strip()]
-            elif head.startswith("REPORTER"):
-                if product is None or flow is None or not periods:
-                    raise InputError(
-                        "sheet lacks its PRODUCT, FLOW or TIME rows", file=name, line=line
-                    )
-                data = True
-            continue
-        if head == "" or len(cells) < 2 or str(cells[1]).strip() == "":
-            break  # the data block ends at the first blank row (footnotes follow)
-        assert product is not None and flow is not None
-        for j, period in periods:
-            cell = cells[j] if j < len(cells) else ""
-            if str(cell).strip() in _MISSING:
-                continue
-            yield name, line, head, str(cells[1]), product, flow, period, str(cell)
 
 
 # -- resolving and aggregating -------------------------------------------------------------------
@@ -364,21 +297,27 @@ def comext_source(
         raise UsageError(f"--flow {flow!r}: expected export or import")
     summary = ComextSummary()
     digest = hashlib.sha256()
-    con = duckdb.connect()
-    try:
-        reader = _Reader(con, flow)
-        for path in paths:
-            p = Path(path)
-            if not p.is_file():
-                raise UsageError(f"no such file: {p}")
-            summary.files.append(str(p))
-            with p.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            reader.add(p)
-        src = _resolve(con, reader.files, summary, all_levels)
-    finally:
-        con.close()
+    from transship.sources.comext_xlsx import xlsx_pool
+
+    for path in paths:
+        if not Path(path).is_file():
+            raise UsageError(f"no such file: {path}")
+    books = [Path(p) for p in paths if Path(p).suffix.lower() in (".xlsx", ".xlsm")]
+    # the workers start before this process opens its own DuckDB connection
+    with xlsx_pool(books) as ahead:
+        con = duckdb.connect()
+        try:
+            reader = _Reader(con, flow)
+            for path in paths:
+                p = Path(path)
+                summary.files.append(str(p))
+                with p.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+                reader.add(p, ahead(p))
+            src = _resolve(con, reader.files, summary, all_levels)
+        finally:
+            con.close()
     names = [Path(p).name for p in paths]
     src.input_name = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
     src.sha256 = digest.hexdigest()
@@ -398,11 +337,19 @@ def _first(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | 
 
 
 def _lookup(con: Any, table: str, mapping: dict[str, Any], types: str) -> None:
-    """A temp table (text, mapped values...) from a Python dict."""
+    """A temp table (text, mapped values...) from a Python dict (through Arrow: one call)."""
+    import pyarrow as pa
+
     con.execute(f"CREATE TEMP TABLE {table} (text VARCHAR, {types})")
-    rows = [(k, *v) for k, v in mapping.items()]
-    if rows:
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    if not mapping:
+        return
+    n = len(next(iter(mapping.values())))
+    cols = {"text": list(mapping)} | {f"c{i}": [v[i] for v in mapping.values()] for i in range(n)}
+    con.register("_map", pa.table(cols))
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _map")
+    finally:
+        con.unregister("_map")
 
 
 def _resolve(
@@ -524,6 +471,14 @@ def _resolve(
         if not all_levels:
             summary.skipped[f"aggregate product rows ({level}) left out"] = int(n)
     counts = dict(con.execute("SELECT level, count(*) FROM w GROUP BY level").fetchall())
+    if not all_levels and counts and not counts.get("cn8") and not counts.get("hs6"):
+        levels = ", ".join(sorted(str(k) for k in counts))
+        raise InputError(
+            f"every product row is an aggregate ({levels}; a relational view of product TOTAL?)"
+            ": there is nothing at HS6 to store. Pass --all-levels to keep them, by level, in "
+            "table trade_levels",
+            file=files[0][0] if len(files) == 1 else f"{files[0][0]} and {len(files) - 1} more",
+        )
     summary.cn8_rows, summary.hs6_rows = int(counts.get("cn8", 0)), int(counts.get("hs6", 0))
     keys = "rep, par, flow, hs, period, freq"
     sums = f"SELECT {keys}, sum(eur) AS eur, sum(kgs) AS kg, min(f * {_POS} + line) AS pos FROM w"
@@ -562,9 +517,11 @@ def _resolve(
         "CASE WHEN o.flow = 'export' THEN 'FOB' ELSE 'CIF' END AS valuation "
         "FROM out o JOIN rmap r ON r.text = strftime(o.period, '%Y-%m-%d') || o.freq"
     ).to_arrow_table()
-    return RowsSource.from_arrow(
+    src = RowsSource.from_arrow(
         "comext", "", table, parameters={}, keys_unique=True, rows_read=read[0] if read else 0
     )
+    src.has_levels = all_levels  # TOTAL, chapter and heading rows go to trade_levels
+    return src
 
 
 __all__ = ["ComextSummary", "comext_source"]

@@ -655,6 +655,7 @@ def fetch_comtrade(
             src = RowsSource(
                 "comtrade", name[:500], rows, parameters=params, sha256=digest.hexdigest()
             )
+            src.has_levels = all_levels  # TOTAL/chapter/heading rows go to trade_levels
             ingested = warehouse.ingest(src)
             result.groups.append(
                 GroupResult(

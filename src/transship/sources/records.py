@@ -47,6 +47,7 @@ class RowsSource:
         self.bytes_total: int | None = n or None  # progress counts rows here
         self.sha256 = sha256
         self.keys_unique = keys_unique  # True: the warehouse may skip its duplicate-key check
+        self.has_levels = False  # True: some rows are aggregates (TOTAL, HS2, HS4), see staging
         self._batch_rows = batch_rows
         self._table: Any = None
 

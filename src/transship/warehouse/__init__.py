@@ -29,6 +29,7 @@ from transship import __version__
 from transship.errors import InputError, ParameterError, WarehouseError
 from transship.safepath import check_target, protect_warehouse, write_directory
 from transship.schema import ENUMS, NATURAL_KEY, SOURCE_COLUMNS, TRADE_FLOWS, BatchSource
+from transship.warehouse.staging import LEVELS_DDL, NATIONAL_DDL, insert_staged, move_levels
 
 SCHEMA_VERSION = 1
 
@@ -66,27 +67,6 @@ CREATE TABLE IF NOT EXISTS scenario_labels (
     period_start DATE NOT NULL,  -- first and last changed month
     period_end DATE NOT NULL,
     cells INTEGER NOT NULL  -- changed monthly cells between them
-)"""
-
-
-# National codes (6-12 digits) of a batch that sums them to HS6 (sources with
-# `sums_to_hs6` and `keep_national`): the detail behind each summed trade_flows row.
-_NATIONAL_DDL = """
-CREATE TABLE IF NOT EXISTS hs_national (
-    batch_id VARCHAR NOT NULL,
-    source VARCHAR NOT NULL,
-    reporter VARCHAR NOT NULL,
-    partner VARCHAR NOT NULL,
-    flow VARCHAR NOT NULL,
-    hs VARCHAR NOT NULL,  -- the HS6 row of trade_flows it was summed into
-    hs_rev VARCHAR NOT NULL,
-    period DATE NOT NULL,
-    freq VARCHAR NOT NULL,
-    hs_national VARCHAR NOT NULL,  -- the code as reported (7-12 digits)
-    value_usd DOUBLE NOT NULL,
-    net_kg DOUBLE,
-    qty DOUBLE,
-    qty_unit VARCHAR
 )"""
 
 
@@ -175,7 +155,8 @@ class Warehouse:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS trade_flows (\n    {cols}\n)")
         self.con.execute(_BATCHES_DDL)
         self.con.execute(_LABELS_DDL)
-        self.con.execute(_NATIONAL_DDL)
+        self.con.execute(NATIONAL_DDL)
+        self.con.execute(LEVELS_DDL)
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS transship_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
@@ -219,6 +200,8 @@ class Warehouse:
         )
         columns = ", ".join(SOURCE_COLUMNS)
         summing = bool(getattr(src, "sums_to_hs6", False))
+        levels = bool(getattr(src, "has_levels", False))
+        staging = summing or levels  # rows go through a temp table, then where they belong
         insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
         written = 0
         notes: list[str] = []
@@ -229,7 +212,7 @@ class Warehouse:
             for batch in _prefetch(src.batches()):
                 self.con.register("_incoming", batch)
                 try:
-                    if not summing:
+                    if not staging:
                         self.con.execute(insert, [batch_id])
                     elif not staged:
                         self.con.execute(
@@ -244,11 +227,18 @@ class Warehouse:
                 lo, hi = _widen(lo, hi, batch)
                 if progress:
                     progress(src, written)
-            if summing and staged:
-                written, notes = self._sum_national(
-                    batch_id, src.input_name, bool(getattr(src, "keep_national", False))
+            if staged:
+                if levels:
+                    notes += move_levels(self.con, batch_id, src.input_name)
+                n, more = insert_staged(
+                    self.con,
+                    batch_id,
+                    src.input_name,
+                    sum_codes=summing,
+                    keep=bool(getattr(src, "keep_national", False)),
                 )
-            elif not getattr(src, "keys_unique", False):
+                written, notes = n, notes + more
+            if not summing and not getattr(src, "keys_unique", False):
                 self._check_unique(batch_id, src.input_name)
             replaced = self._replace_older(batch_id, src.source, lo, hi)
             labels = getattr(src, "labels", None)
@@ -302,74 +292,6 @@ class Warehouse:
             status="ok",
             notes=notes,
         )
-
-    def _sum_national(self, batch_id: str, input_name: str, keep: bool) -> tuple[int, list[str]]:
-        """Sum the staged rows of each natural key (national codes -> HS6) into trade_flows.
-
-        A key's own six-digit row, where the file has one, is its total: used instead of
-        its longer codes, never added to them (as Comext's HS6 rows). Weights and quantities
-        are summed only when every part has one (and quantities share one unit); a partial
-        sum would look complete.
-        """
-        key = ", ".join(NATURAL_KEY)
-        row = self.con.execute(
-            f"SELECT {key}, hs_national, count(*), max(_line) FROM _stage "
-            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-        ).fetchone()
-        if row:
-            shown = ", ".join(f"{k}={v}" for k, v in zip(NATURAL_KEY, row, strict=False))
-            code = f", code {row[-3]}" if len(row[-3]) > 6 else ""
-            raise InputError(
-                f"the same natural key appears {row[-2]} times ({shown}{code}); "
-                "one input may hold each key once",
-                file=input_name,
-                line=int(row[-1]) if row[-1] is not None else None,
-            )
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _parts AS SELECT * FROM _stage s WHERE "
-            "length(hs_national) = 6 OR NOT EXISTS (SELECT 1 FROM _stage t WHERE "
-            "length(t.hs_national) = 6 AND "
-            + " AND ".join(f"t.{k} = s.{k}" for k in NATURAL_KEY)
-            + ")"
-        )
-        both = self.con.execute(
-            "SELECT (SELECT count(*) FROM _stage) - (SELECT count(*) FROM _parts)"
-        ).fetchone()
-        self.con.execute("DROP TABLE _stage")
-        cols = ", ".join(c.name for c in TRADE_FLOWS)
-        got = self.con.execute(
-            f"INSERT INTO trade_flows ({cols}) SELECT {key}, sum(value_usd), "
-            "CASE WHEN count(net_kg) = count(*) THEN sum(net_kg) END, "
-            "CASE WHEN count(qty) = count(*) AND count(DISTINCT qty_unit) <= 1 THEN sum(qty) END, "
-            "CASE WHEN count(DISTINCT qty_unit) = 1 THEN min(qty_unit) END, "
-            f"min(valuation), ? FROM _parts GROUP BY {key}",
-            [batch_id],
-        ).fetchone()
-        written = int(got[0]) if got else 0
-        n_codes, n_keys = self.con.execute(
-            "SELECT count(*), count(DISTINCT ("
-            + key
-            + ")) FROM _parts WHERE length(hs_national) > 6"
-        ).fetchone() or (0, 0)
-        notes = []
-        if both and both[0]:
-            notes.append(
-                f"{both[0]:,} national codes left out: their HS6 row in the file is the total "
-                "(used instead, not added)"
-            )
-        if n_codes:
-            notes.append(
-                f"{n_codes:,} national codes (7-12 digits) summed into {n_keys:,} HS6 rows"
-            )
-        if keep and n_codes:
-            self.con.execute(
-                f"INSERT INTO hs_national SELECT ?, {key}, hs_national, value_usd, net_kg, qty, "
-                "qty_unit FROM _parts WHERE length(hs_national) > 6",
-                [batch_id],
-            )
-            notes.append(f"{n_codes:,} national codes kept in table hs_national")
-        self.con.execute("DROP TABLE _parts")
-        return written, notes
 
     def _check_unique(self, batch_id: str, input_name: str) -> None:
         key = ", ".join(NATURAL_KEY)
