@@ -180,7 +180,8 @@ PAIR_ROLES = frozenset({"phantom", "declared_from", "declared_to"})
 @dataclass
 class FindingsDetector:
     """A registered `detect` detector, its findings mapped onto the evaluation's units:
-    hubs -> the country; pair detectors -> (exporter, importer)."""
+    hubs -> the country; pair detectors -> (exporter, importer), whose truth is the pairs a
+    scheme added trade to (surges) or misreported (mirror, code_mismatch)."""
 
     detector: str
     name: str = ""
@@ -191,6 +192,8 @@ class FindingsDetector:
         self.name = self.name or f"detect:{self.detector}"
         if self.detector == "hubs":
             self.roles = HubsDetector().roles
+        elif self.detector == "surges":  # more trade on a pair: a scheme's flows
+            self.roles = INCREASES
 
     def unit(self, label: Label) -> Unit | None:
         if self.detector == "hubs":
@@ -212,8 +215,9 @@ def finding_prediction(f: Any) -> Prediction:
 
 
 def default_detectors() -> list[Detector]:
+    new = ("hubs", "surges", "mirror", "code_mismatch")
     return [MirrorDetector(), HubsDetector(), AnomaliesDetector(),
-            *(FindingsDetector(n) for n in ("hubs", "mirror", "code_mismatch"))]  # fmt: skip
+            *(FindingsDetector(n) for n in new)]  # fmt: skip
 
 
 def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class Finding:
     importer: str | None = None
     country: str | None = None
     hs: str | None = None
+    key: tuple[str, ...] = ()  # the detector's own key for the candidate (not shown)
 
     def row(self) -> dict[str, Any]:
         return {

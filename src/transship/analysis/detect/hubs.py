@@ -42,7 +42,7 @@ from transship.analysis.detect.base import (
     norm_sf,
     register,
 )
-from transship.analysis.detect.panel import leg_panel
+from transship.analysis.detect.panel import leg_panel, pair_quarters
 
 LEG_TEXT = {
     "imports_from_coalition": "CHPL imports from the coalition",
@@ -77,7 +77,7 @@ class HubDetector(Detector):
         import pandas as pd
 
         p = self.params
-        df = leg_panel(ctx)
+        df = self.panel(ctx)
         if df.empty:
             return []
         pre_lo = _q(ctx.baseline[0])
@@ -150,26 +150,84 @@ class HubDetector(Detector):
             excess = rows.v.sum() / n_post * 4 - chpl_pre.get((hub, leg), 0.0) * math.exp(
                 st["ctrl"])
             st["excess"] = excess
-            since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0])
-            if since is None:
-                since = _q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
-            label = "known hub" if hub in known else "not in any hub group"
-            ev = (
-                f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
-                f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
-                f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
-                f"{st['dshare']:+.2f}; strongest test: {st['which']}, "
-                f"from {_q_start(st['s']):%Y-%m}; "
-                f"excess {money(excess)}/yr; {label}"
-            )
-            out.append(Finding(
-                kind=self.kind, where=f"{hub} ({leg})", since=since, size_usd=excess,
-                evidence=ev, detector=self.name, p_value=st["p"], country=hub,
-                link=f"/hub?hub={hub}",
-            ))  # fmt: skip
+            since = _q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
+            f = self.finding(hub, leg, st, excess, since, known)
+            f.key = (hub, leg)
+            out.append(f)
         # the size filter applies after the FDR step: it depends on the outcome
         kept = apply_fdr(out, p["fdr"], n_tests=len(best))
-        return [f for f in kept if f.size_usd >= p["min_excess_usd"]]
+        kept = [f for f in kept if f.size_usd >= p["min_excess_usd"]]
+        for f in kept:  # since when: the break in the CHPL/control ratio, where there is one
+            hub, leg = f.key
+            f.since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0]) or f.since
+        return kept
+
+    def panel(self, ctx: Context) -> Any:
+        """pandas: hub, leg, hs2022, grp, q, v."""
+        return leg_panel(ctx)
+
+    def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
+                known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
+        p = self.params
+        label = "known hub" if hub in known else "not in any hub group"
+        ev = (
+            f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
+            f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
+            f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
+            f"{st['dshare']:+.2f}; strongest test: {st['which']}, "
+            f"from {_q_start(st['s']):%Y-%m}; "
+            f"excess {money(excess)}/yr; {label}"
+        )
+        return Finding(
+            kind=self.kind, where=f"{hub} ({leg})", since=since, size_usd=excess,
+            evidence=ev, detector=self.name, p_value=st["p"], country=hub,
+            link=f"/hub?hub={hub}",
+        )  # fmt: skip
+
+
+@register
+class SurgeDetector(HubDetector):
+    """Surges of one exporter's CHPL exports to one destination (the target or a neighbour),
+    with the same tests as `hubs` on the pair: product growth against the control goods of
+    the same headings (pooled across the pair's products, so a lumpy small product cannot
+    carry it alone), upper-tail counts, and the pair's share of everything the destination
+    receives per product (seasonality and the destination's own swings cancel out); FDR
+    across every pair."""
+
+    name: ClassVar[str] = "surges"
+    kind: ClassVar[str] = "surge"
+    description: ClassVar[str] = (
+        "One exporter's CHPL exports to the target or a neighbour grew beyond its control goods."
+    )
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("fdr", 0.05, "false-discovery rate across all exporter->destination pairs"),
+        Parameter("min_pre_usd", 250_000.0, "leave out pairs with less CHPL trade a year in the "
+                  "baseline"),
+        Parameter("min_excess_usd", 1_000_000.0, "leave out pairs whose CHPL excess is below "
+                  "this many USD a year"),
+        Parameter("min_products", 5, "fewest CHPL and control products traded in both windows"),
+        Parameter("tail_quantile", 0.9, "control growth quantile the tail test counts above"),
+        Parameter("hubs_group", "hubs", "named group used only to label known hubs"),
+    )  # fmt: skip
+
+    def panel(self, ctx: Context) -> Any:
+        return pair_quarters(ctx)
+
+    def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
+                known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
+        p = self.params
+        ev = (
+            f"{hub}'s CHPL exports to {leg}: growth minus control growth {st['did']:+.2f} log "
+            f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
+            f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
+            f"{st['dshare']:+.2f}; strongest test: {st['which']}, "
+            f"from {_q_start(st['s']):%Y-%m}; excess {money(excess)}/yr"
+        )
+        return Finding(
+            kind=self.kind, where=f"{hub}->{leg}", since=since, size_usd=excess, evidence=ev,
+            detector=self.name, p_value=st["p"], exporter=hub, importer=leg,
+            link=f"/hub?hub={hub}&target={leg}",
+        )  # fmt: skip
 
 
 def _change_quarter(

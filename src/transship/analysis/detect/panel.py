@@ -127,3 +127,24 @@ def heading_table(ctx: Any) -> Any:
             return h
 
     return ctx.memo("heading_table", make)
+
+
+def pair_quarters(ctx: Any) -> Any:
+    """pandas: hub (the exporter), leg (the destination: target or a neighbour), hs2022,
+    grp, q, v -- each exporter's reported exports, quarterly, in the shape of `leg_panel`."""
+
+    def make() -> Any:
+        dest = sorted(set(countries(ctx.target)) | set(countries(ctx.neighbours)))
+        sel = select(ctx.con, partner=dest, flow="export",
+                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
+                     mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        t = t.filter(t.partner != t.reporter)
+        t = t.mutate(q=quarter_index(t.period))
+        g = t.group_by(hub=t.reporter, leg=t.partner, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
+            v=t.value_usd.sum()
+        )
+        return g.to_pandas()
+
+    return ctx.memo("pair_quarters", make)
