@@ -184,11 +184,8 @@ def emit(
         w = csv.writer(buf, lineterminator="\r\n")
         if table is not None:  # column-wise: no dict per row; text neutralised in Arrow
             table = safepath.safe_table(table)
-            w.writerow(table.column_names)
-            w.writerows(
-                [_plain(v) for v in row]
-                for row in zip(*(c.to_pylist() for c in table.columns), strict=True)
-            )
+            w.writerow(safepath.safe_row(table.column_names))
+            w.writerows(zip(*(_csv_column(c) for c in table.columns), strict=True))
         elif records:
             columns = list(records[0])
             w.writerow(safepath.safe_row(columns))
@@ -211,6 +208,17 @@ def emit(
         safepath.write_bytes(
             out, buf.getvalue().encode("utf-8"), parameter=parameter, inputs=inputs
         )
+
+
+def _csv_column(column: Any) -> list[Any]:
+    """A column's Python values for a CSV writer: nested values as (neutralised) JSON."""
+    import pyarrow as pa
+
+    values = column.to_pylist()
+    t = column.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t):
+        return [safepath.safe_cell(_plain(v)) for v in values]
+    return list(values)
 
 
 def _columns_values(table: Any, records: list[dict[str, Any]] | None) -> tuple[list[str], Any]:
@@ -259,18 +267,28 @@ def _write_xlsx(path: Path, columns: list[str], rows: Iterable[Sequence[Any]], t
     for r in data:
         out_row: list[Any] = []
         for i, v in enumerate(r):
+            if isinstance(v, str):  # the common case, without a styled cell object
+                out_row.append(safepath.safe_cell(v))
+                continue
             v = _plain(v)
             if isinstance(v, float) and not math.isfinite(v):
                 v = None
             elif isinstance(v, datetime) and v.tzinfo is not None:
                 v = v.replace(tzinfo=None)  # xlsx has no time zones; values are UTC
-            cell = WriteOnlyCell(ws, value=safepath.safe_cell(v))
-            if _numeric(v) and formats[i]:
-                cell.number_format = formats[i]
-            elif isinstance(v, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            elif isinstance(v, date):
-                cell.number_format = "yyyy-mm-dd"
+            fmt = (
+                formats[i]
+                if _numeric(v)
+                else "yyyy-mm-dd hh:mm:ss"
+                if isinstance(v, datetime)
+                else "yyyy-mm-dd"
+                if isinstance(v, date)
+                else None
+            )
+            if fmt is None:
+                out_row.append(safepath.safe_cell(v))
+                continue
+            cell = WriteOnlyCell(ws, value=v)
+            cell.number_format = fmt
             out_row.append(cell)
         ws.append(out_row)
     wb.save(path)
