@@ -71,6 +71,21 @@ def test_screen_decisions_csv_neutralises_party_names(tmp_path: Path) -> None:
     assert rows[1]["exporter_name"] == "'@Acme"
     for row in rows:  # no field of any row starts a formula
         assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
+    import openpyxl
+
+    xlsx = tmp_path / "decisions.xlsx"
+    result = runner.invoke(
+        app,
+        ["-w", str(tmp_path / "w.duckdb"), "screen", str(decl), "--no-lists", "--out", str(xlsx)],
+    )
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(xlsx).active
+    assert ws is not None and ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    cells = list(ws.iter_rows(min_row=2, values_only=True))
+    col = header.index("exporter_name")
+    assert [r[col] for r in cells] == ["'=HYPERLINK(\"http://evil/\")", "'@Acme"]
+    assert all(not str(v).startswith(("=", "+", "-", "@")) for r in cells for v in r if v)
 
 
 def test_reject_file_neutralises_the_raw_row(tmp_path: Path) -> None:
