@@ -47,6 +47,35 @@ def quarter_index(period: Any) -> Any:
     return period.year() * 4 + (period.month() - 1) // 3
 
 
+def quarterly_base(ctx: Any) -> Any:
+    """Ibis table (a temporary table where the backend allows): reporter, partner, flow,
+    hs2022, grp, q, v -- CHPL and control goods, quarterly from the baseline's start, for
+    imports from the coalition and exports to the target and its neighbours. One scan of the
+    warehouse feeds both `leg_panel` and `pair_quarters`."""
+
+    def make() -> Any:
+        dest = sorted(set(countries(ctx.target)) | set(countries(ctx.neighbours)))
+        coal = countries(ctx.coalition)
+        sel = select(ctx.con, partner=sorted(set(dest) | set(coal)), flow=["import", "export"],
+                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
+                     mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        keep = ((t.flow == "import") & t.partner.isin(coal)) | (
+            (t.flow == "export") & t.partner.isin(dest)
+        )
+        t = t.filter(keep, t.partner != t.reporter).mutate(q=quarter_index(t.period))
+        g = t.group_by("reporter", "partner", "flow", "hs2022", "grp", "q").agg(
+            v=t.value_usd.sum()
+        )
+        try:
+            return ctx.con.create_table(f"_transship_quarters_{id(ctx)}", g, temp=True)
+        except Exception:  # no temporary tables on this backend: recompute
+            return g
+
+    return ctx.memo("quarterly_base", make)
+
+
 def leg_panel(ctx: Any) -> Any:
     """pandas: hub, leg, hs2022, grp, q (quarter index), v (USD) for every reporter.
 
@@ -56,26 +85,29 @@ def leg_panel(ctx: Any) -> Any:
     def make() -> Any:
         import ibis
 
-        dest = sorted(set(countries(ctx.target)) | set(countries(ctx.neighbours)))
-        coal = countries(ctx.coalition)
-        sel = select(ctx.con, partner=sorted(set(dest) | set(coal)), flow=["import", "export"],
-                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
-                     mapper=mapper_with_control())  # fmt: skip
-        ctx.synthetic |= sel.synthetic
-        t = sel.table
-        leg = ibis.cases(
-            ((t.flow == "import") & t.partner.isin(coal), "imports_from_coalition"),
-            ((t.flow == "export") & t.partner.isin(dest), "exports_to_target"),
-            else_=ibis.null().cast("string"),
-        )
-        t = t.mutate(leg=leg, q=quarter_index(t.period))
-        t = t.filter(t.leg.notnull(), t.partner != t.reporter)
-        g = t.group_by(hub=t.reporter, leg=t.leg, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
-            v=t.value_usd.sum()
+        t = quarterly_base(ctx)
+        leg = ibis.ifelse(t.flow == "import", "imports_from_coalition", "exports_to_target")
+        g = t.group_by(hub=t.reporter, leg=leg, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
+            v=t.v.sum()
         )
         return g.to_pandas()
 
     return ctx.memo("leg_panel", make)
+
+
+def pair_quarters(ctx: Any) -> Any:
+    """pandas: hub (the exporter), leg (the destination: target or a neighbour), hs2022,
+    grp, q, v -- each exporter's reported exports, quarterly, in the shape of `leg_panel`."""
+
+    def make() -> Any:
+        t = quarterly_base(ctx)
+        t = t.filter(t.flow == "export")
+        g = t.group_by(hub=t.reporter, leg=t.partner, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
+            v=t.v.sum()
+        )
+        return g.to_pandas()
+
+    return ctx.memo("pair_quarters", make)
 
 
 def pair_panel(ctx: Any, flow: str, partners: str | None, key: str = "pair_panel") -> Any:
@@ -128,23 +160,3 @@ def heading_table(ctx: Any) -> Any:
 
     return ctx.memo("heading_table", make)
 
-
-def pair_quarters(ctx: Any) -> Any:
-    """pandas: hub (the exporter), leg (the destination: target or a neighbour), hs2022,
-    grp, q, v -- each exporter's reported exports, quarterly, in the shape of `leg_panel`."""
-
-    def make() -> Any:
-        dest = sorted(set(countries(ctx.target)) | set(countries(ctx.neighbours)))
-        sel = select(ctx.con, partner=dest, flow="export",
-                     periods=[PeriodRange(ctx.baseline[0], FAR)], freq="M", source=ctx.source,
-                     mapper=mapper_with_control())  # fmt: skip
-        ctx.synthetic |= sel.synthetic
-        t = sel.table
-        t = t.filter(t.partner != t.reporter)
-        t = t.mutate(q=quarter_index(t.period))
-        g = t.group_by(hub=t.reporter, leg=t.partner, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
-            v=t.value_usd.sum()
-        )
-        return g.to_pandas()
-
-    return ctx.memo("pair_quarters", make)
