@@ -58,7 +58,11 @@ class BatchSource(Protocol):
     """What the warehouse ingests: a stream of canonical Arrow batches with provenance.
 
     Sources implement it; the warehouse consumes it; neither imports the other.
-    Counters are updated while `batches()` runs.
+    Counters are updated while `batches()` runs. Optional capabilities, read with getattr
+    and declared per connector in `sources.registry`: `keys_unique` (bool, set once read),
+    `labels` (a pyarrow Table for scenario_labels), `sums_to_hs6` (batches carry
+    `hs_national` and `_line`; rows of one key are summed) with `keep_national`, and
+    `has_levels` (aggregate rows go to trade_levels; see warehouse.staging).
     """
 
     source: str

@@ -210,3 +210,50 @@ def sources(
         keep = ("source", "needs", "key set", "cached", "rows", "periods", "last finished (UTC)")
         rows = [{k: r[k] for k in keep} for r in rows]
     emit(rows, format.value, title="sources", caption=f"warehouse {path}")
+
+
+# -- ingest commands generated from the connector registry -----------------------------------
+def _generated_command(connector: Any) -> Any:
+    """`transship ingest NAME FILE [--param ...]` for a registered file connector."""
+    import inspect
+
+    def command(ctx: typer.Context, file: Path, **params: Any) -> None:
+        from transship.cli.data import _run_ingest
+
+        _run_ingest(ctx, connector.open(file, **params))
+
+    parameters = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+        inspect.Parameter(
+            "file",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Annotated[Path, typer.Argument(help=connector.file_help)],
+        ),
+    ]
+    annotations: dict[str, Any] = {"ctx": typer.Context, "file": parameters[1].annotation}
+    for p in connector.params:
+        ann = Annotated[p.type, typer.Option(help=p.help)]  # type: ignore[name-defined]
+        parameters.append(
+            inspect.Parameter(
+                p.name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=p.default
+            )
+        )
+        annotations[p.name] = ann
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {**annotations, "return": None}
+    command.__doc__ = f"Ingest {connector.what}. Capabilities: " + (
+        ", ".join(sorted(connector.capabilities)) or "none"
+    )
+    return handle_errors(command)
+
+
+def _register_generated() -> None:
+    from transship.sources.registry import connectors
+
+    built_in = {c.name for c in ingest_app.registered_commands if c.name}
+    for name, connector in connectors().items():
+        if connector.open_file is not None and name not in built_in:
+            ingest_app.command(name)(_generated_command(connector))
+
+
+_register_generated()

@@ -5,20 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# source -> (what it is, what it needs)
-SOURCES: dict[str, tuple[str, str]] = {
-    "comtrade": (
-        "UN Comtrade v1 API (transship fetch comtrade)",
-        "network; a key (TRANSSHIP_COMTRADE_KEY) or the 500-record preview",
-    ),
-    "comext": (
-        "Eurostat Comext files: bulk, relational-view CSV, xlsx (transship ingest comext)",
-        "Comext files (web export or bulk); no key",
-    ),
-    "baci": ("CEPII BACI (transship ingest baci)", "the BACI zip from CEPII; no key"),
-    "synthetic": ("generated sample (transship demo)", "nothing (SYNTHETIC, not real)"),
-}
-
 
 def sources_status(
     warehouse: Any | None, *, cache_dir: str | Path, key_set: bool
@@ -50,11 +36,19 @@ def sources_status(
             held[source].update(
                 last_batch=batch, last_finished=f"{finished:%Y-%m-%d %H:%M}", batches=n
             )
+    from transship.sources.registry import connectors
+
+    registry = connectors()
     cache = Path(cache_dir) / "comtrade"
     files = list(cache.glob("*.json")) if cache.is_dir() else []
     out = []
-    for name in [*SOURCES, *sorted(set(held) - set(SOURCES))]:
-        what, needs = SOURCES.get(name, ("delimited file (transship ingest csv)", "the file"))
+    for name in [*registry, *sorted(set(held) - set(registry))]:
+        c = registry.get(name)
+        what, needs = (
+            (f"{c.what} (transship {c.command})", c.needs)
+            if c
+            else ("a generic file (transship ingest csv --source)", "the file")
+        )
         h = held.get(name, {})
         cached = ""
         if name == "comtrade":
@@ -65,6 +59,7 @@ def sources_status(
                 "source": name,
                 "what": what,
                 "needs": needs,
+                "capabilities": ",".join(sorted(c.capabilities)) if c else "",
                 "key set": ("yes" if key_set else "no") if name == "comtrade" else "",
                 "cached": cached,
                 "rows": h.get("rows", 0),

@@ -802,6 +802,8 @@ def _period(
         ok = pc.and_(pc.equal(pc.utf8_length(s), 4), pc.utf8_is_decimal(s))
         digits = s
     else:  # YYYY, YYYYMM, YYYY-MM, YYYY-MM-01
+        # YYYY/MM as national tables write it (TurkStat) reads as YYYY-MM
+        s = pc.replace_substring_regex(s, r"^(\d{4})/(\d{2})$", r"\1-\2")
         ok = pc.match_substring_regex(s, r"^\d{4}(-?(0[1-9]|1[0-2])(-?01)?)?$")
         digits = pc.replace_substring(s, "-", "")
     ok_np = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -816,7 +818,7 @@ def _period(
     year_ok = (year >= 1950) & (year <= 2100)
     bad = ~ok_np | ~year_ok
     if bad.any():
-        reason = "not a period (YYYY, YYYYMM, YYYY-MM or YYYY-MM-01 between 1950 and 2100)"
+        reason = "not a period (YYYY, YYYYMM, YYYY-MM, YYYY/MM or YYYY-MM-01, 1950-2100)"
         checks.append(_Check(column, bad, reason, a))
     months = ((year.astype(np.int64) - 1970) * 12 + (month - 1)).astype("datetime64[M]")
     dates = pa.array(months.astype("datetime64[D]"), pa.date32())
