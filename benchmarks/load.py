@@ -188,7 +188,10 @@ class Pool:
             except BaseException:
                 conn.close()  # a timed-out or broken connection is never reused
                 raise
-            self.idle.append(conn)
+            if out[1].get("connection", "").lower() == "close":
+                conn.close()  # the server will not read another request on it
+            else:
+                self.idle.append(conn)
             return out
 
     def close(self) -> None:
@@ -355,7 +358,8 @@ def main() -> None:
             **os.environ,
             "PYTHONPATH": str(args.src.resolve()),
             "TRANSSHIP_API_TOKENS": TOKEN,
-            "TRANSSHIP_API_LISTS": "ofac-sdn",
+            "TRANSSHIP_API_LISTS": "ofac-sdn",  # the setting before issue 12
+            "TRANSSHIP_SCREENING_LISTS": "ofac-sdn",
             "TRANSSHIP_API_MAX_BATCH": str(max(1000, args.batch)),
             "TRANSSHIP_API_MAX_REQUEST_BYTES": str(max(1_000_000, *map(len, batch_bodies)) + 1),
             **{"TRANSSHIP_" + k.upper(): v for k, v in (x.split("=", 1) for x in args.set)},

@@ -143,13 +143,13 @@ def test_tiny_queue_sheds_with_503_and_retry_after(tmp_path: Path) -> None:
         _settings(wh, api_max_pending=2, api_workers=1, api_retry_after_s=3, api_queue_timeout_s=60)
     ) as (url, app):
         svc = app.state.screening
-        original = svc.screen
+        original = svc.decide
 
         def slow(req: Any) -> Any:
             release.wait(30)
             return original(req)
 
-        svc.screen = slow
+        svc.decide = slow
         with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
             with ThreadPoolExecutor(2) as pool:
                 first = [pool.submit(c.post, "/v1/screen", json=_decl(i)) for i in range(2)]
@@ -172,7 +172,7 @@ def test_waiting_too_long_for_a_worker_is_503(tmp_path: Path) -> None:
     release = threading.Event()
     with serve(_settings(wh, api_workers=1, api_queue_timeout_s=0.2)) as (url, app):
         svc = app.state.screening
-        original = svc.screen
+        original = svc.decide
         working = threading.Event()
 
         def slow(req: Any) -> Any:
@@ -180,7 +180,7 @@ def test_waiting_too_long_for_a_worker_is_503(tmp_path: Path) -> None:
             release.wait(30)
             return original(req)
 
-        svc.screen = slow
+        svc.decide = slow
         c = httpx.Client(base_url=url, headers=AUTH, timeout=60)
         with ThreadPoolExecutor(1) as pool:
             busy = pool.submit(c.post, "/v1/screen", json=_decl(1))
@@ -199,14 +199,14 @@ def test_a_client_that_left_is_not_screened(tmp_path: Path) -> None:
     calls: list[str] = []
     with serve(_settings(wh, api_workers=1, api_queue_timeout_s=60)) as (url, app):
         svc = app.state.screening
-        original = svc.screen
+        original = svc.decide
 
         def counted(req: Any) -> Any:
             calls.append(req.declaration.id)
             release.wait(30)
             return original(req)
 
-        svc.screen = counted
+        svc.decide = counted
         host, port = url.removeprefix("http://").split(":")
         with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
             with ThreadPoolExecutor(1) as pool:

@@ -194,13 +194,17 @@ class ScreeningService:
         """Screen conformed declarations and append the decisions to the audit trail under
         `channel`; the API and the dashboard's upload page share this (one audit chain).
         Returns once the records are committed."""
+        result = self._screen(table, policy, lists)
+        self._warehouse()
+        return result, self._audit.append(result, table, channel)
+
+    def _screen(self, table: Any, policy: Any, lists: list[str] | None) -> Any:
+        """The Python path up to `api_fast_max` declarations, the vectorised engine above."""
         from transship.screening import engine, single
 
         matcher = self.matcher(self._lists(lists))
         fast = table.num_rows <= self.settings.api_fast_max
-        result = (single if fast else engine).screen_table(table, policy, matcher)
-        self._warehouse()
-        return result, self._audit.append(result, table, channel)
+        return (single if fast else engine).screen_table(table, policy, matcher)
 
     def close(self) -> None:
         """Checkpoint the WAL into the database file and close (on `serve` shutdown), so a
@@ -214,6 +218,14 @@ class ScreeningService:
                 self._wh = None
 
     def screen(self, req: ScreenRequest) -> ScreenResponse:
+        """Screen a request, audit it and answer (all in the calling thread)."""
+        return self.answer(*self.decide(req))
+
+    def decide(self, req: ScreenRequest) -> tuple[Any, Any, Any]:
+        """Screen a request without auditing it yet: (result, declarations, policy). The API
+        runs this on a screening worker and `answer` on a commit thread, so a worker is free
+        again while the audit commits (groups then gather every request that finished
+        meanwhile, not only the workers' few)."""
         from transship.screening.declarations import from_records
 
         items = req.declarations if req.declarations is not None else [req.declaration]
@@ -223,7 +235,14 @@ class ScreeningService:
             )
         policy = self.policy(req.policy)
         records = [d.model_dump(mode="json", exclude_none=True) for d in items if d is not None]
-        result, (first, last) = self.screen_table(from_records(records), policy, req.lists, "api")
+        table = from_records(records)
+        return self._screen(table, policy, req.lists), table, policy
+
+    def answer(self, result: Any, table: Any, policy: Any) -> ScreenResponse:
+        """Append the decisions to the audit (group commit) and build the response, which is
+        sent only once they are committed."""
+        self._warehouse()
+        first, last = self._audit.append(result, table, "api")
         rows = result.table.to_pylist()
         decisions = []
         for i, row in enumerate(rows):
@@ -298,9 +317,10 @@ async def screen(
     no sanctions list is loaded, or when the server is busy (with Retry-After: too many
     requests in progress, or no worker free in time; see web/load.py).
     """
-    from transship.web.load import in_worker
+    from transship.web.load import in_committer, in_worker
 
-    return await in_worker(request, svc.screen, body)
+    decided = await in_worker(request, svc.decide, body)
+    return await in_committer(request, svc.answer, *decided)
 
 
 @router.get("/policies", dependencies=[Depends(require_token)])

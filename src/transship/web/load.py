@@ -76,16 +76,28 @@ class Workers:
         # The default thread limiter (40 tokens) is shared with the dashboard's pages; ours
         # already bounds the screening threads, so they run under one that never waits.
         self._threads: anyio.CapacityLimiter | None = None
+        # Threads waiting for the audit commit use no CPU; many may wait at once.
+        self._committers: anyio.CapacityLimiter | None = None
         self.timed_out = 0
         self.gone = 0
 
     def limiters(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+        self._check_loop()
+        assert self._limiter is not None and self._threads is not None
+        return self._limiter, self._threads
+
+    def committers(self) -> anyio.CapacityLimiter:
+        self._check_loop()
+        assert self._committers is not None
+        return self._committers
+
+    def _check_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._limiter is None or self._threads is None or self._loop is not loop:
+        if self._loop is not loop:
             self._loop = loop
             self._limiter = anyio.CapacityLimiter(self.settings.api_workers)
             self._threads = anyio.CapacityLimiter(self.settings.api_workers + 1)
-        return self._limiter, self._threads
+            self._committers = anyio.CapacityLimiter(self.settings.api_max_pending)
 
 
 async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
@@ -111,3 +123,10 @@ async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=threads)
     finally:
         limiter.release()
+
+
+async def in_committer(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` on a thread that may wait for the audit commit (no screening worker held).
+    Admitted requests are bounded by the Shedder, so at most `api_max_pending` wait here."""
+    workers: Workers = request.app.state.workers
+    return await anyio.to_thread.run_sync(fn, *args, limiter=workers.committers())
