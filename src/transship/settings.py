@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     api_tokens: str = Field(
         "",
         description="Comma-separated bearer tokens accepted by the screening API "
-        "(TRANSSHIP_API_TOKENS). With none set, every API call except /v1/health is refused.",
+        "(TRANSSHIP_API_TOKENS). With none set, every API call except /v1/health is refused. "
+        "An entry `name:token` also names the reviewer the token acts for (alerts API), "
+        "e.g. alice:tok1,bob:tok2; the token is what follows the first colon.",
     )
     api_max_request_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body the API accepts (413 above)."
@@ -176,8 +178,32 @@ class Settings(BaseSettings):
     def list_names(self) -> list[str]:
         return list(dict.fromkeys(x.strip() for x in self.screening_lists.split(",") if x.strip()))
 
+    suppression_days: int = Field(
+        180,
+        ge=1,
+        le=3650,
+        description="Days a cleared (party name, list entity) pair stays a good-guy "
+        "suppression: the same hit on the same name is shown as suppressed, not re-alerted, "
+        "until then or until the entity changes in a new list version.",
+    )
+
+    def _token_entries(self) -> list[tuple[str | None, str]]:
+        # `name:token` names the reviewer a token acts for; a bare token has no reviewer.
+        out: list[tuple[str | None, str]] = []
+        for entry in self.api_tokens.split(","):
+            entry = entry.strip()
+            if not entry:
+                continue
+            name, sep, token = entry.partition(":")
+            out.append((name.strip(), token.strip()) if sep else (None, entry))
+        return [(n, t) for n, t in out if t]
+
     def tokens(self) -> frozenset[str]:
-        return frozenset(t.strip() for t in self.api_tokens.split(",") if t.strip())
+        return frozenset(t for _, t in self._token_entries())
+
+    def reviewers(self) -> dict[str, str]:
+        """token -> reviewer name, for the tokens given as `name:token` (alert review)."""
+        return {t: n for n, t in self._token_entries() if n}
 
 
 def _which_chromium() -> Path | None:

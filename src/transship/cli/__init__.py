@@ -3,6 +3,7 @@ library function, and prints. Heavy libraries are imported inside commands so `-
 stays fast. Each area's commands live in their own module and register on `app`."""
 
 from transship.cli import (  # noqa: F401  (registers the commands)
+    alerts,
     analysis,
     data,
     demo,

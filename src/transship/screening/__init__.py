@@ -158,6 +158,9 @@ def screen_file(
             matcher.versions = versions.audit_entries(in_force)
         result = screen_table(declarations, pol, matcher, progress=progress)
         audit.append(wh.con, result, declarations, channel)
+        from transship.screening import alerts
+
+        alerts.sync(wh.con)  # every FLAG/BLOCK just audited opens an alert
     return result
 
 

@@ -117,9 +117,12 @@ def ensure_tables(con: Any) -> None:
 
 
 def _table_exists(con: Any, name: str) -> bool:
-    (n,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
-    ).fetchone()
+    (n,) = (
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[
+            :1
+        ]
+        or [None]
+    )[0]
     return bool(n)
 
 
@@ -166,9 +169,12 @@ def record(
     """Store `names` (the Arrow table load_list writes to screening_names) as the next version
     of list `name`. Runs inside the caller's transaction: a failed load records no version."""
     ensure_tables(con)
-    (last,) = con.execute(
-        "SELECT coalesce(max(version), 0) FROM screening_list_versions WHERE list = ?", [name]
-    ).fetchone()
+    (last,) = (
+        con.execute(
+            "SELECT coalesce(max(version), 0) FROM screening_list_versions WHERE list = ?", [name]
+        ).fetchall()[:1]
+        or [None]
+    )[0]
     version = int(last) + 1
     loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     published = published_date(kind, paths)
@@ -312,9 +318,7 @@ def labels_of(entries: list[dict[str, Any]] | str | None) -> list[str]:
     if isinstance(entries, str):
         entries = json.loads(entries)
     assert not isinstance(entries, str)
-    return [
-        f"{e['list']}@{e['version']}" if e.get("version") else str(e["list"]) for e in entries
-    ]
+    return [f"{e['list']}@{e['version']}" if e.get("version") else str(e["list"]) for e in entries]
 
 
 def matcher_rows(con: Any, versions: list[ListVersion]) -> list[tuple[Any, ...]]:

@@ -19,7 +19,7 @@ from transship.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
-    from transship.web import api, load, search
+    from transship.web import alerts, api, load, search
     from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.body import RequestBodyGuard
     from transship.web.dashboard import mount_dashboard
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(search.router)  # GET /v1/search
+    app.include_router(alerts.router)  # /v1/alerts, /v1/rescreen and the /alerts page
     mount_dashboard(app, settings)
     # Whole body read first: 413 over the limit (streamed too), 422 for non-strict JSON.
     app.add_middleware(RequestBodyGuard, limit=settings.api_max_request_bytes)

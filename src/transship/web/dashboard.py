@@ -259,6 +259,7 @@ NAV = (
     ("mirror", "/mirror"),
     ("detect", "/detect"),
     ("screening", "/screening"),
+    ("alerts", "/alerts"),
 )
 SCREENED_KEPT = 32  # screening results kept for viewing and CSV download
 

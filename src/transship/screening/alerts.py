@@ -1,0 +1,501 @@
+"""Alerts and review: every FLAG/BLOCK in the audit trail opens an alert for a named reviewer.
+
+Alerts are read from the audit chain (`sync`), so every entry point that audits a decision
+(batch, API, dashboard upload, rescreen) opens them without a hook of its own. Statuses:
+
+  open       -> cleared (false positive) | confirmed | escalated
+  open       -> clearing  (a BLOCK cleared by one reviewer waits for a second, different one:
+                           four eyes) -> cleared
+  escalated  -> cleared | confirmed      (a BLOCK again needs two different reviewers)
+  suppressed                             (opened already covered by a good-guy suppression)
+
+Every transition is an audit record in the same hash chain (channel `review`, decision the
+action, the reviewer and note in the record's JSON). Clearing turns each (party name, list
+entity) pair of the alert into a good-guy suppression that expires after
+TRANSSHIP_SUPPRESSION_DAYS: a later alert whose every hit is suppressed, and that no rule
+decided, opens as `suppressed`, until the suppression expires or the entity changes in a new
+list version (its fingerprint, versions.py, differs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from transship.errors import UsageError
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS screening_alerts (
+    alert_id BIGINT PRIMARY KEY,
+    opened_at TIMESTAMP NOT NULL,   -- UTC, when the decision was audited
+    audit_seq BIGINT NOT NULL,      -- the decision's audit record
+    origin VARCHAR NOT NULL,        -- screening | rescreen
+    channel VARCHAR NOT NULL,
+    declaration_id VARCHAR,
+    severity VARCHAR NOT NULL,      -- BLOCK | FLAG
+    policy VARCHAR NOT NULL,
+    list_versions VARCHAR,          -- list@version, ';'-separated
+    exporter_name VARCHAR,
+    consignee_name VARCHAR,
+    rules VARCHAR,
+    hits VARCHAR,
+    status VARCHAR NOT NULL,        -- open clearing cleared confirmed escalated suppressed
+    updated_at TIMESTAMP NOT NULL,
+    first_reviewer VARCHAR,         -- who cleared a BLOCK first (four eyes)
+    suppression_id BIGINT           -- the suppression an alert opened under
+)""",
+    """CREATE TABLE IF NOT EXISTS screening_alert_hits (
+    alert_id BIGINT NOT NULL,
+    role VARCHAR NOT NULL,          -- exporter | consignee
+    party_name VARCHAR NOT NULL,
+    party_norm VARCHAR NOT NULL,
+    list VARCHAR NOT NULL,
+    version INTEGER,
+    entity_id VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    fingerprint VARCHAR             -- of the entity in that version (versions.py)
+)""",
+    """CREATE TABLE IF NOT EXISTS screening_reviews (
+    alert_id BIGINT NOT NULL,
+    reviewed_at TIMESTAMP NOT NULL,
+    reviewer VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,        -- clear | confirm | escalate
+    note VARCHAR NOT NULL,
+    status_from VARCHAR NOT NULL,
+    status_to VARCHAR NOT NULL,
+    audit_seq BIGINT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS screening_suppressions (
+    suppression_id BIGINT PRIMARY KEY,
+    party_norm VARCHAR NOT NULL,
+    party_name VARCHAR NOT NULL,
+    list VARCHAR NOT NULL,
+    entity_id VARCHAR NOT NULL,
+    fingerprint VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    alert_id BIGINT NOT NULL,
+    reviewers VARCHAR NOT NULL
+)""",
+    "CREATE TABLE IF NOT EXISTS screening_workflow_state (key VARCHAR PRIMARY KEY, value BIGINT)",
+)
+SEVERITY = {"FLAG": 1, "BLOCK": 2}
+ACTIONS = ("clear", "confirm", "escalate")
+FINAL = ("cleared", "confirmed", "suppressed")
+# One hit as engine.py writes it: "<role> <LEVEL> <list>:<entity_id> '<caption>' ...".
+_HIT = re.compile(r"^(exporter|consignee) (BLOCK|FLAG) ([A-Za-z0-9._-]+):(\S+) ")
+
+
+class ReviewError(UsageError):
+    """A review the alert's state does not allow (four eyes, already decided)."""
+
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class HitPair:
+    role: str
+    party_name: str
+    list: str
+    entity_id: str
+    level: str
+
+
+def parse_hits(hits: str | None, declaration: dict[str, Any]) -> list[HitPair]:
+    """The (party, entity) pairs of an audit record's hits text."""
+    out: list[HitPair] = []
+    for part in (hits or "").split(" | "):
+        m = _HIT.match(part.strip())
+        if not m:
+            continue
+        role, level, lst, eid = m.groups()
+        name = declaration.get(f"{role}_name")
+        if name is None and isinstance(declaration.get(role), dict):
+            name = declaration[role].get("name")
+        if name:
+            out.append(HitPair(role, str(name), lst, eid, level))
+    return out
+
+
+def party_norm(name: str) -> str:
+    from transship.screening.names import normalize_name
+
+    return normalize_name(name) or " ".join(name.casefold().split())
+
+
+def ensure_tables(con: Any) -> None:
+    for ddl in DDL:
+        con.execute(ddl)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _state(con: Any, key: str) -> int:
+    row = (
+        con.execute("SELECT value FROM screening_workflow_state WHERE key = ?", [key]).fetchall()[
+            :1
+        ]
+        or [None]
+    )[0]
+    return int(row[0]) if row else 0
+
+
+def _set_state(con: Any, key: str, value: int) -> None:
+    con.execute("INSERT OR REPLACE INTO screening_workflow_state VALUES (?, ?)", [key, value])
+
+
+def _rule_severity(policy: str, rules: str | None) -> int:
+    """Severity the rules alone gave (highest precedence, most severe); 2 (not suppressible)
+    when the policy cannot be read back."""
+    if not rules:
+        return 0
+    from transship.screening.policies import SEVERITY as RULE_SEVERITY
+    from transship.screening.policies import load_policy
+
+    try:
+        pol = load_policy(policy)
+    except Exception:  # a policy file moved away: a rule may have decided, stay cautious
+        return 2
+    by_id = {r.id: r for r in pol.rules}
+    matched = [by_id[r] for r in rules.split(";") if r in by_id]
+    if len(matched) != len(rules.split(";")):
+        return 2
+    top = max(r.spec.precedence for r in matched)
+    return max(RULE_SEVERITY[r.action] for r in matched if r.spec.precedence == top)
+
+
+def _versions_of(list_versions: str | None) -> dict[str, int]:
+    if not list_versions:
+        return {}
+    try:
+        entries = json.loads(list_versions)
+    except ValueError:
+        return {}
+    return {e["list"]: int(e["version"]) for e in entries if e.get("version")}
+
+
+def _fingerprint(con: Any, lst: str, version: int | None, eid: str) -> str | None:
+    if version is None:
+        row = (
+            con.execute(
+                "SELECT max(version) FROM screening_list_versions WHERE list = ? AND current", [lst]
+            ).fetchall()[:1]
+            or [None]
+        )[0]
+        version = row[0] if row else None
+    row = (
+        con.execute(
+            "SELECT fingerprint FROM screening_version_entities "
+            "WHERE list = ? AND version = ? AND entity_id = ?",
+            [lst, version, eid],
+        ).fetchall()[:1]
+        or [None]
+    )[0]
+    return str(row[0]) if row else None
+
+
+def _active_suppression(
+    con: Any, norm: str, lst: str, eid: str, fingerprint: str | None, at: datetime
+) -> int | None:
+    row = (
+        con.execute(
+            "SELECT suppression_id FROM screening_suppressions WHERE party_norm = ? AND list = ? "
+            "AND entity_id = ? AND fingerprint IS NOT DISTINCT FROM ? AND expires_at > ? "
+            "ORDER BY expires_at DESC LIMIT 1",
+            [norm, lst, eid, fingerprint, at],
+        ).fetchall()[:1]
+        or [None]
+    )[0]
+    return int(row[0]) if row else None
+
+
+def sync(con: Any) -> int:
+    """Open an alert for every FLAG/BLOCK audit record not yet seen; returns how many."""
+    from transship.screening import versions as lv
+    from transship.screening.audit import ensure_tables as ensure_audit
+
+    ensure_audit(con)
+    ensure_tables(con)
+    lv.ensure_tables(con)
+    con.begin()
+    try:
+        last = _state(con, "alerts_seq")
+        records = con.execute(
+            "SELECT seq, screened_at, channel, policy, list_versions, declaration_id, decision, "
+            "rules, hits, declaration FROM screening_audit WHERE seq > ? ORDER BY seq",
+            [last],
+        ).fetchall()
+        (next_id,) = (
+            con.execute("SELECT coalesce(max(alert_id), 0) + 1 FROM screening_alerts").fetchall()[
+                :1
+            ]
+            or [None]
+        )[0]
+        opened = 0
+        for seq, at, channel, policy, lvs, did, decision, rules, hits, doc in records:
+            last = seq
+            if decision not in SEVERITY:
+                continue
+            declaration = json.loads(doc) if doc else {}
+            pairs = parse_hits(hits, declaration)
+            used = _versions_of(lvs)
+            status, suppression = "open", None
+            rows = []
+            found: list[int | None] = []
+            for p in pairs:
+                norm = party_norm(p.party_name)
+                fp = _fingerprint(con, p.list, used.get(p.list), p.entity_id)
+                rows.append((p, norm, fp))
+                found.append(_active_suppression(con, norm, p.list, p.entity_id, fp, at))
+            if pairs and all(found) and _rule_severity(policy, rules) == 0:
+                status, suppression = "suppressed", found[0]
+            con.execute(
+                "INSERT INTO screening_alerts VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                [
+                    next_id,
+                    at,
+                    seq,
+                    "rescreen" if channel.startswith("rescreen") else "screening",
+                    channel,
+                    did,
+                    decision,
+                    policy,
+                    ";".join(lv.labels_of(lvs)),
+                    _party(declaration, "exporter"),
+                    _party(declaration, "consignee"),
+                    rules,
+                    hits,
+                    status,
+                    at,
+                    suppression,
+                ],
+            )
+            for p, norm, fp in rows:
+                con.execute(
+                    "INSERT INTO screening_alert_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [next_id, p.role, p.party_name, norm, p.list, used.get(p.list),
+                     p.entity_id, p.level, fp],
+                )  # fmt: skip
+            next_id += 1
+            opened += 1
+        _set_state(con, "alerts_seq", last)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return opened
+
+
+def _party(declaration: dict[str, Any], role: str) -> str | None:
+    v = declaration.get(f"{role}_name")
+    if v is None and isinstance(declaration.get(role), dict):
+        v = declaration[role].get("name")
+    return None if v is None else str(v)
+
+
+# -- reading ---------------------------------------------------------------------------------
+_ALERT_COLS = (
+    "alert_id, opened_at, audit_seq, origin, channel, declaration_id, severity, policy, "
+    "list_versions, exporter_name, consignee_name, rules, hits, status, updated_at, "
+    "first_reviewer, suppression_id"
+)
+
+
+def _dicts(cur: Any) -> list[dict[str, Any]]:
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def queue(
+    con: Any, *, status: str | None = "pending", limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Alerts, BLOCK before FLAG and oldest first. `status`: a status, `pending` (open,
+    clearing, escalated: what needs a reviewer) or None for all."""
+    sync(con)
+    where, params = "", []
+    if status == "pending":
+        where = "WHERE status IN ('open', 'clearing', 'escalated')"
+    elif status:
+        where, params = "WHERE status = ?", [status]
+    sql = (
+        f"SELECT {_ALERT_COLS} FROM screening_alerts {where} "
+        "ORDER BY CASE severity WHEN 'BLOCK' THEN 0 ELSE 1 END, opened_at, alert_id"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return _dicts(con.execute(sql, params))
+
+
+def show(con: Any, alert_id: int) -> dict[str, Any]:
+    """One alert with its hits and its review history."""
+    sync(con)
+    rows = _dicts(con.execute(f"SELECT {_ALERT_COLS} FROM screening_alerts WHERE alert_id = ?",
+                              [alert_id]))  # fmt: skip
+    if not rows:
+        raise UsageError(f"no alert {alert_id}")
+    alert = rows[0]
+    alert["hit_pairs"] = _dicts(
+        con.execute(
+            "SELECT role, party_name, list, version, entity_id, level FROM screening_alert_hits "
+            "WHERE alert_id = ? ORDER BY role, list, entity_id",
+            [alert_id],
+        )
+    )
+    alert["reviews"] = _dicts(
+        con.execute(
+            "SELECT reviewed_at, reviewer, action, note, status_from, status_to, audit_seq "
+            "FROM screening_reviews WHERE alert_id = ? ORDER BY reviewed_at, audit_seq",
+            [alert_id],
+        )
+    )
+    return alert
+
+
+# -- review ----------------------------------------------------------------------------------
+@dataclass
+class _Event:
+    """A review as audit.append_many takes a screening: one record, its JSON the review."""
+
+    table: Any
+    policy: str
+    lists: list[str]
+    list_versions: list[dict[str, Any]]
+    policy_sha256: str
+
+
+def _next_status(alert: dict[str, Any], action: str, reviewer: str) -> str:
+    status, severity = alert["status"], alert["severity"]
+    if status in FINAL:
+        raise ReviewError(f"alert {alert['alert_id']} is {status}; it takes no further review")
+    if action == "confirm":
+        return "confirmed"
+    if action == "escalate":
+        if status == "escalated":
+            raise ReviewError(f"alert {alert['alert_id']} is already escalated")
+        return "escalated"
+    if severity != "BLOCK":
+        return "cleared"
+    if status == "clearing":
+        if alert["first_reviewer"] == reviewer:
+            raise ReviewError(
+                f"four eyes: alert {alert['alert_id']} (BLOCK) was cleared by {reviewer} "
+                "already; a second, different reviewer must clear it"
+            )
+        return "cleared"
+    return "clearing"
+
+
+def review(
+    con: Any,
+    alert_id: int,
+    action: str,
+    reviewer: str,
+    note: str,
+    *,
+    suppression_days: int | None = None,
+) -> dict[str, Any]:
+    """Apply `action` (clear, confirm, escalate) by `reviewer` with `note`; audited."""
+    import pyarrow as pa
+
+    from transship.screening import audit
+
+    if action not in ACTIONS:
+        raise UsageError(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+    reviewer = " ".join((reviewer or "").split())
+    if not reviewer:
+        raise UsageError("reviewer: a review needs the reviewer's name")
+    note = (note or "").strip()
+    if not note:
+        raise UsageError("note: say why (the note is kept in the audit trail)")
+    alert = show(con, alert_id)
+    new = _next_status(alert, action, reviewer)
+    doc = {
+        "alert": alert_id,
+        "action": action,
+        "reviewer": reviewer,
+        "note": note,
+        "status_from": alert["status"],
+        "status_to": new,
+        "decision_seq": alert["audit_seq"],
+    }
+    event = _Event(
+        pa.table(
+            {
+                "id": pa.array([alert["declaration_id"]], pa.string()),
+                "decision": pa.array([f"REVIEW:{new}"], pa.string()),
+                "rules": pa.array([alert["rules"]], pa.string()),
+                "hits": pa.array([alert["hits"]], pa.string()),
+                "error": pa.array([None], pa.string()),
+            }
+        ),
+        alert["policy"],
+        [p.split("@")[0] for p in (alert["list_versions"] or "").split(";") if p],
+        [],
+        "",
+    )
+    record = pa.table({k: pa.array([str(v)], pa.string()) for k, v in doc.items()})
+    ((seq, _),) = audit.append_many(con, [(event, record, f"review:{reviewer}")])
+    at = _now()
+    con.begin()
+    try:
+        con.execute(
+            "UPDATE screening_alerts SET status = ?, updated_at = ?, first_reviewer = ? "
+            "WHERE alert_id = ?",
+            [new, at, reviewer if new == "clearing" else alert["first_reviewer"]
+             if new == "cleared" else None, alert_id],
+        )  # fmt: skip
+        con.execute(
+            "INSERT INTO screening_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [alert_id, at, reviewer, action, note, alert["status"], new, seq],
+        )
+        if new == "cleared":
+            _suppress(con, alert, reviewer, at, suppression_days)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return show(con, alert_id)
+
+
+def _suppress(
+    con: Any, alert: dict[str, Any], reviewer: str, at: datetime, days: int | None
+) -> None:
+    if days is None:
+        from transship.settings import get_settings
+
+        days = get_settings().suppression_days
+    reviewers = ",".join(r for r in (alert["first_reviewer"], reviewer) if r)
+    (next_id,) = (
+        con.execute(
+            "SELECT coalesce(max(suppression_id), 0) + 1 FROM screening_suppressions"
+        ).fetchall()[:1]
+        or [None]
+    )[0]
+    for h in con.execute(
+        "SELECT party_norm, party_name, list, entity_id, fingerprint FROM screening_alert_hits "
+        "WHERE alert_id = ?",
+        [alert["alert_id"]],
+    ).fetchall():
+        con.execute(
+            "INSERT INTO screening_suppressions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [next_id, *h, at, at + timedelta(days=days), alert["alert_id"], reviewers],
+        )
+        next_id += 1
+
+
+def suppressions(con: Any) -> list[dict[str, Any]]:
+    ensure_tables(con)
+    return _dicts(
+        con.execute(
+            "SELECT suppression_id, party_name, list, entity_id, created_at, expires_at, "
+            "alert_id, reviewers, expires_at > ? AS active FROM screening_suppressions "
+            "ORDER BY suppression_id",
+            [_now()],
+        )
+    )
