@@ -98,7 +98,8 @@ TABLE_COMMANDS = [
 # Table commands checked in test_screen_and_lists_tables_at_80_columns (they need lists), or
 # left out here with the reason; a new table command must be added to one of these.
 LIST_COMMANDS = {"lists load", "lists list", "lists diff", "lists search", "lists evaluate",
-                 "audit head", "screen"}  # fmt: skip
+                 "audit head", "screen", "alerts list", "alerts show", "alerts suppressions",
+                 "rescreen"}  # fmt: skip
 NOT_HERE = {"evaluate": "needs a SYNTHETIC warehouse with scenario labels (test_evaluate)"}
 
 
@@ -150,7 +151,9 @@ def test_screen_and_lists_tables_at_80_columns(db: str, decl: Path, tmp_path: Pa
     for args in (["lists", "load", "hand", str(v1)], ["lists", "load", "hand", str(v2)],
                  ["lists", "list"], ["lists", "diff", "hand"], ["lists", "search", "Romashka"],
                  ["lists", "evaluate", str(pairs)], ["audit", "head"],
-                 ["screen", str(decl), "--lists", "hand"]):  # fmt: skip
+                 ["screen", str(decl), "--lists", "hand"], ["alerts", "list"],
+                 ["alerts", "show", "1"], ["rescreen", "--from-version", "1"],
+                 ["alerts", "suppressions"]):  # fmt: skip
         out = invoke(db, *args).stdout
         assert out.strip(), args
         assert "…" not in out and max(len(x) for x in out.splitlines()) <= 80, out
