@@ -427,6 +427,8 @@ def headline(
             "by_partner": h.by_partner.to_pyarrow(),
             "series": h.series.to_pyarrow(),
         }
+        empty = why(con, tables["series"], reporter=reporter, partner=partner, flow=flow,
+                    source=source, products=products)  # fmt: skip
     if format is OutFormat.json or out is not None:  # a file gets the one JSON object
         doc: dict[str, Any] = {k: v.to_pylist() for k, v in tables.items()}
         doc["peak"] = h.peak
@@ -445,9 +447,9 @@ def headline(
 
     label = "SYNTHETIC DATA: " if h.synthetic else ""
     what = f"{products} {flow}s {reporter} -> {partner}"
-    emit(tables["total"], "table", title=f"{what}, {period}", caption=f"{label}USD")
-    emit(tables["by_partner"], "table", title="by partner", caption=f"{label}USD")
-    emit(tables["series"], "table", title="monthly series", caption=f"{label}USD")
+    emit(tables["total"], "table", title=f"{what}, {period}", caption=f"{label}USD", empty=empty)
+    emit(tables["by_partner"], "table", title="by partner", caption=f"{label}USD", empty=empty)
+    emit(tables["series"], "table", title="monthly series", caption=f"{label}USD", empty=empty)
     print_notes(h.notes, synthetic=h.synthetic, full=notes)
 
 
