@@ -4,7 +4,9 @@ Generates BACI-shaped files (t,i,j,k,v,q; sorted by year, exporter, importer, pr
 CEPII ships them; BACI country codes; 10% NA quantities) and prints, from one run:
 - throughput ratio: `transship ingest baci` vs a bare DuckDB read_csv of the same file into a
   table (target >= 0.8);
-- peak RSS of `transship ingest baci` on 1M vs 10M rows (target: within 1.5x).
+- peak RSS of `transship ingest baci` on 1M vs 10M rows (target: within 1.5x);
+- with `--xlsx`: reading the 22 real Comext workbooks (../shared/data) into canonical rows
+  vs a bare python-calamine read of every sheet of the same files (target >= 0.67).
 Each measurement runs in a fresh process. Usage: python benchmarks/ingest.py [--rows 10000000]
 """
 
@@ -76,11 +78,48 @@ TRANSSHIP = (
 )
 
 
+XLSX_DIR = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared/data/eurostat-eu27-cn8-exports-2020-2022/raw-xlsx"
+)
+BARE_XLSX = (
+    "import sys, glob\nfrom python_calamine import CalamineWorkbook\n"
+    "for f in sorted(glob.glob(sys.argv[1] + '/*.xlsx')):\n"
+    "    wb = CalamineWorkbook.from_path(f)\n"
+    "    for n in wb.sheet_names:\n"
+    "        wb.get_sheet_by_name(n).to_python(skip_empty_area=False)"
+)
+TRANSSHIP_XLSX = (
+    "import sys, glob\nfrom transship.sources.comext import comext_source\n"
+    "if __name__ == '__main__':\n"
+    "    src, _ = comext_source(sorted(glob.glob(sys.argv[1] + '/*.xlsx')))\n"
+    "    print('ROWS', src.num_rows)"
+)
+
+
+def xlsx() -> None:
+    if not XLSX_DIR.is_dir():
+        print(f"--xlsx: {XLSX_DIR} not found (../shared/data); skipped")
+        return
+    bare_s, _ = run(BARE_XLSX, str(XLSX_DIR))
+    ts_s, rss = run(TRANSSHIP_XLSX, str(XLSX_DIR))
+    print(
+        f"22 Comext workbooks: bare calamine read {bare_s:6.1f}s | transship comext "
+        f"{ts_s:6.1f}s (RSS {rss / 1024:,.0f} MiB) | ratio {bare_s / ts_s:.2f} (target >= 0.67)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--small", type=int, default=1_000_000)
+    ap.add_argument("--xlsx", action="store_true", help="also the Comext workbook ratio")
+    ap.add_argument("--xlsx-only", action="store_true", help="only the Comext workbook ratio")
     args = ap.parse_args()
+    if args.xlsx or args.xlsx_only:
+        xlsx()
+        if args.xlsx_only:
+            return
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         results = {}
