@@ -82,6 +82,20 @@ def test_triage_finds_the_injected_schemes(labelled: Warehouse) -> None:
 
 
 @pytest.mark.slow
+def test_report_lists_the_hubs_findings(labelled: Warehouse, tmp_path: Path) -> None:
+    from transship.report.html import build_report
+
+    r = build_report(labelled.ibis(), hub="TUR", target="russia+ft_five",
+                     period="2023-01..2023-09", baseline="2019..2021",
+                     out=tmp_path / "r.html", detect=True)  # fmt: skip
+    text = r.out.read_text(encoding="utf-8")
+    assert "What the detectors single out" in text and "TUR-&gt;KAZ" in text
+    plain = build_report(labelled.ibis(), hub="TUR", period="2023-01..2023-09",
+                         baseline="2019..2021", out=tmp_path / "p.html")  # fmt: skip
+    assert "What the detectors single out" not in plain.out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
 def test_cli_detect_json_and_list(labelled: Warehouse, tmp_path: Path) -> None:
     db = str(labelled.path)
     labelled.close()

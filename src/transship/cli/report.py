@@ -67,6 +67,9 @@ def report(
     pdf: Annotated[
         bool, typer.Option(help="Also print it to PDF (same name, .pdf) with headless Chromium.")
     ] = False,
+    detect: Annotated[
+        bool, typer.Option(help="Add the `transship detect` findings that concern the hub.")
+    ] = False,
 ) -> None:
     """A self-contained HTML report on a hub: findings, charts, tables, provenance, methods."""
     from rich.console import Console
@@ -84,6 +87,7 @@ def report(
             products=products,
             baseline=baseline,
             pdf=pdf,
+            detect=detect,
         )
     console = Console()
     if not options().quiet:

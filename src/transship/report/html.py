@@ -207,8 +207,11 @@ def _env() -> Any:
     return env
 
 
-def render_report(story: HubStory, batches: list[dict[str, Any]]) -> str:
-    """The report as one HTML string with the Vega bundle inlined."""
+def render_report(
+    story: HubStory, batches: list[dict[str, Any]], findings: list[dict[str, Any]] | None = None
+) -> str:
+    """The report as one HTML string with the Vega bundle inlined; `findings` (rows of
+    `transship detect` that concern the hub) add a triage section."""
     charts = {k: spec(c) for k, c in story_charts(story).items()}
     sources = reference.data_sources()
     versions = reference.chpl_versions()
@@ -227,12 +230,26 @@ def render_report(story: HubStory, batches: list[dict[str, Any]]) -> str:
             chpl_version=versions[-1] if versions else None,
             events=[e for e in reference.events() if e.date.year >= 2022],
             mp=story.mirror_params,
+            findings=findings,
             exp=math.exp,
             bundle=vega_bundle(),
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             version=__version__,
         )
     )
+
+
+def hub_findings(con: Any, hub: str) -> list[dict[str, Any]]:
+    """The triage rows of `transship detect` in which `hub` is the country, the exporter or
+    the importer, in their triage order."""
+    from transship.analysis.detect import detect
+
+    r = detect(con)
+    rows = r.rows()
+    return [
+        row for f, row in zip(r.findings, rows, strict=True)
+        if hub in (f.country, f.exporter, f.importer)
+    ]  # fmt: skip
 
 
 def build_report(
@@ -245,8 +262,10 @@ def build_report(
     products: str = "chpl",
     baseline: str = "2015..2021",
     pdf: bool = False,
+    detect: bool = False,
 ) -> ReportResult:
-    """Compute the story, write `out` (HTML) atomically, and `out` with .pdf if asked."""
+    """Compute the story, write `out` (HTML) atomically, and `out` with .pdf if asked.
+    With `detect`, the findings of `transship detect` that concern the hub are added."""
     if out.suffix.lower() not in (".html", ".htm"):
         raise ParameterError("out", f"{out}: the report is HTML; name it .html (pdf adds a PDF)")
     check_target(out, parameter="out")  # before minutes of work, not after
@@ -256,7 +275,8 @@ def build_report(
     story = hub_story(
         con, hub=hub, target=target, period=period, products=products, baseline=baseline
     )
-    text = render_report(story, provenance(con, story))
+    findings = hub_findings(con, story.hub) if detect else None
+    text = render_report(story, provenance(con, story), findings)
     write_text(out, text, parameter="out")  # checked (never the warehouse), nothing half-written
     pdf_path = html_to_pdf(out, out.with_suffix(".pdf")) if pdf else None
     return ReportResult(
