@@ -235,3 +235,44 @@ def test_alerts_api_with_per_token_reviewers(screened: Path) -> None:
     entry = c.get("/alerts/entry?list=hand&id=e1")
     assert entry.status_code == 200 and "ООО Ромашка" in entry.text
     assert c.get("/alerts/entry?list=hand&id=nope").status_code == 404
+
+
+def test_audit_export_for_examiners(screened: Path, tmp_path: Path) -> None:
+    import json
+
+    from openpyxl import load_workbook
+
+    evil = write(tmp_path / "e.csv", HEADER + 'd9,2024-03-01,"=HYPERLINK(""x"")",TR,Romashka '
+                 "OOO,RU,CN,RU,940540,1,USD\n")  # fmt: skip
+    screen_file(evil, "tr-customs-2024", ["hand"], screened)
+    _review(screened, 1, "clear", "alice", "=cmd|' /C calc'!A0")
+    _review(screened, 1, "clear", "bob", "agree")
+    base = ["-w", str(screened), "audit", "export"]
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "x.json"), "--from", "2000-01-01"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
+    assert [d["declaration_id"] for d in doc["decisions"]] == ["d1", "d2", "d3", "d9"]
+    assert {d["list_versions"] for d in doc["decisions"]} == {"hand@1"}
+    assert [(x["reviewer"], x["status_to"]) for x in doc["reviews"]] == [
+        ("alice", "clearing"), ("bob", "cleared"),
+    ]  # fmt: skip
+    assert [v["label"] for v in doc["list_versions"]] == ["hand@1"]
+    (pol,) = doc["policies"]
+    assert pol["policy"] == "tr-customs-2024" and len(pol["policy_sha256"]) == 64
+    assert doc["audit_head"]["seq"] == 6  # 4 decisions + 2 reviews
+    # a period with nothing in it
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "y.json"), "--to", "2001-01-01"])
+    assert r.exit_code == 0 and json.loads((tmp_path / "y.json").read_text())["decisions"] == []
+    # CSV: one file per section, formulas neutralised; xlsx: one sheet per section
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "x.csv")]).exit_code == 0
+    reviews = (tmp_path / "x-reviews.csv").read_text(encoding="utf-8")
+    assert "'=cmd" in reviews and "\n=cmd" not in reviews and ",=cmd" not in reviews
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "x.xlsx")]).exit_code == 0
+    wb = load_workbook(tmp_path / "x.xlsx")
+    assert wb.sheetnames == ["export", "decisions", "alerts", "reviews", "list_versions",
+                             "policies"]  # fmt: skip
+    names = [c.value for c in wb["alerts"]["J"]]  # exporter_name
+    assert "'=HYPERLINK(\"x\")" in names
+    # never over the warehouse
+    r = runner.invoke(app, [*base, "--out", str(screened), "--format", "json"])
+    assert r.exit_code != 0 and "refusing to write there" in r.output
