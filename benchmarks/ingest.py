@@ -27,9 +27,13 @@ K_PER_PAIR = 5000  # products per exporter-importer pair
 
 
 def generate(path: Path, rows: int) -> None:
-    codes = sorted(int(c) for c in reference.country_lookup("baci") if c.isdigit() and c != "0")[
-        :150
-    ]
+    # one code per country: BACI's 276 and 280 are both DEU, and a file using both would hold
+    # the same natural key twice (refused, as it should be)
+    first: dict[str, int] = {}
+    for code, iso in sorted(reference.country_lookup("baci").items(), key=lambda x: int(x[0])):
+        if code.isdigit() and code != "0":
+            first.setdefault(iso, int(code))
+    codes = sorted(first.values())[:150]
     pairs = [(i, j) for i in codes for j in codes if i != j]
     con = duckdb.connect()
     con.execute(

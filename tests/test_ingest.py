@@ -295,3 +295,12 @@ def test_parquet_export_is_hive_partitioned(wh: Warehouse, tmp_path: Path) -> No
     table = ds.dataset(out, format="parquet", partitioning="hive").to_table()
     assert table.num_rows == 4
     assert sum(table.column("value_usd").to_pylist()) == pytest.approx(1500 + 12345 + 1 + 100000)
+
+
+def test_baci_codes_naming_one_country_are_not_proven_unique(wh: Warehouse, tmp_path: Path) -> None:
+    """276 and 280 are both Germany in BACI: sorted raw codes do not prove unique ISO keys."""
+    f = write(tmp_path / "BACI_HS17_Y2020_V1.csv",
+              "t,i,j,k,v,q\n2020,276,643,854231,1,1\n2020,280,643,854231,2,1\n")  # fmt: skip
+    with pytest.raises(InputError, match="appears 2 times"):
+        wh.ingest(baci_file(f))
+    assert wh.count() == 0
