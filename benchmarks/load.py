@@ -44,6 +44,7 @@ ROOT = HERE.parent
 HOST = "127.0.0.1"  # the only address this benchmark ever talks to
 TOKEN = "load-benchmark-token"
 TARGET_RATE, TARGET_P99_MS, TARGET_BATCH_MS = 200.0, 50.0, 300.0
+KEEP_ALIVE_S = 4.0  # uvicorn closes a keep-alive connection idle for 5 s
 
 
 def find_sdn(data: Path) -> Path | None:
@@ -177,12 +178,18 @@ class Conn:
 
 class Pool:
     def __init__(self, port: int, limit: int) -> None:
-        self.port, self.idle = port, list[Conn]()
+        self.port, self.idle = port, list[tuple[Conn, float]]()
         self.slots = asyncio.Semaphore(limit)
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, Any, bytes]:
         async with self.slots:
-            conn = self.idle.pop() if self.idle else await Conn.open(self.port)
+            conn = None
+            while self.idle and conn is None:
+                conn, used = self.idle.pop()
+                if time.monotonic() - used > KEEP_ALIVE_S:  # the server may have closed it
+                    conn.close()
+                    conn = None
+            conn = conn or await Conn.open(self.port)
             try:
                 out = await conn.request(method, path, body)
             except BaseException:
@@ -191,11 +198,11 @@ class Pool:
             if out[1].get("connection", "").lower() == "close":
                 conn.close()  # the server will not read another request on it
             else:
-                self.idle.append(conn)
+                self.idle.append((conn, time.monotonic()))
             return out
 
     def close(self) -> None:
-        for c in self.idle:
+        for c, _ in self.idle:
             c.close()
 
 
@@ -224,7 +231,7 @@ async def open_loop(
         except TimeoutError:
             status["timeout"] = status.get("timeout", 0) + 1
             return
-        except OSError as e:
+        except (OSError, asyncio.IncompleteReadError) as e:
             status[type(e).__name__] = status.get(type(e).__name__, 0) + 1
             return
         lat.append((loop.time() - due) * 1000)
