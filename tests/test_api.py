@@ -108,7 +108,7 @@ def test_api_decisions_are_in_the_audit_chain(client: TestClient, tmp_path: Path
     for i in range(3):
         r = client.post("/v1/screen", json={"declaration": {**DECL, "id": f"a{i}"}}, headers=AUTH)
         assert r.status_code == 200
-    client.app.state.screening._wh.close()  # type: ignore[attr-defined]
+    client.app.state.lease.close()  # type: ignore[attr-defined]
     v = verify_audit(tmp_path / "w.duckdb")
     assert v.ok and v.records == 3
 

@@ -103,9 +103,9 @@ class ReferenceDataError(TransshipError, ValueError):
     """Invalid reference data, or a lookup/expression that names nothing known.
 
     Also a ValueError, as it was before it joined the hierarchy (callers catching ValueError
-    keep working)."""
+    keep working). Mostly a name the user gave that names nothing known: a bad request."""
 
-    http_status = 422
+    http_status = 400
     exit_code = 2
 
 

@@ -25,6 +25,19 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         None, ge=1, description="DuckDB worker threads (default: one per core)."
     )
+    lock_wait_s: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds a command waits for the warehouse while another process (an "
+        "ingest, `transship serve` mid-request) holds DuckDB's file lock, before it fails "
+        "saying which process holds it.",
+    )
+    serve_idle_s: float = Field(
+        0.2,
+        ge=0,
+        description="`transship serve` closes the warehouse this many seconds after its last "
+        "request, so CLI commands can use the file beside the server (0: after each request).",
+    )
     read_block_mb: int = Field(
         16,
         ge=1,

@@ -29,6 +29,7 @@ from transship import __version__
 from transship.errors import InputError, ParameterError, WarehouseError
 from transship.safepath import check_target, protect_warehouse, write_directory
 from transship.schema import ENUMS, NATURAL_KEY, SOURCE_COLUMNS, TRADE_FLOWS, BatchSource
+from transship.warehouse.lease import connect_waiting
 from transship.warehouse.staging import LEVELS_DDL, NATIONAL_DDL, insert_staged, move_levels
 
 SCHEMA_VERSION = 1
@@ -98,7 +99,10 @@ class Warehouse:
         read_only: bool = False,
         memory_limit: str | None = None,
         threads: int | None = None,
+        lock_wait: float | None = None,
     ) -> None:
+        """`lock_wait`: seconds to wait while another process holds the file (default
+        TRANSSHIP_LOCK_WAIT_S); see warehouse/lease.py."""
         self.path = Path(path)
         # No output of this process may write over the warehouse or its WAL (safepath).
         protect_warehouse(self.path)
@@ -112,10 +116,11 @@ class Warehouse:
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        except duckdb.IOException as e:
-            raise WarehouseError(f"cannot open warehouse {self.path}: {e}") from e
+        if lock_wait is None:
+            from transship.settings import get_settings
+
+            lock_wait = get_settings().lock_wait_s
+        self.con = connect_waiting(self.path, read_only=read_only, config=config, wait=lock_wait)
         # Large loads need not keep file order; this lets DuckDB stream them in less memory.
         self.con.execute("SET preserve_insertion_order = false")
         self.read_only = read_only

@@ -112,31 +112,35 @@ class ScreenResponse(BaseModel):
 
 
 class ScreeningService:
-    """Holds the warehouse connection, the list indexes and the audit group commit of the
-    API process. Requests screen concurrently (the matcher and policies are read-only); the
-    warehouse connection is used by one thread at a time (`_db`)."""
+    """Holds the list indexes and the audit group commit of the API process, over a lease on
+    the warehouse (warehouse/lease.py): the file is open only while requests use it, so CLI
+    commands (flows, ingests, `lists load`) run beside the server. Requests screen
+    concurrently (the matcher and policies are read-only); the warehouse connection is used
+    by one thread at a time (`_db`), and the lease never closes the file while `_db` is held.
+    """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lease: Any = None) -> None:
         from transship.screening.cache import LRUCache
 
         self.settings = settings
         self._db = threading.RLock()
-        self._wh: Any = None
+        self.lease = lease or make_lease(settings, busy=self._db)
         self._audit: Any = None
         self._matchers: LRUCache[Any] = LRUCache(settings.api_matcher_cache)
         self._lists_seen: tuple[float, list[dict[str, Any]]] | None = None
 
     def _warehouse(self) -> Any:
+        """The leased Warehouse, opened if the lease had let it go. Use it while holding
+        `_db` (or inside `lease.warehouse()`): then the lease keeps it open."""
         with self._db:
-            if self._wh is None:
+            wh = self.lease.current()
+            if self._audit is None:
                 from transship.screening.groupcommit import GroupCommit
-                from transship.warehouse import Warehouse
 
-                s = self.settings
-                self._wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
-                self._wh.con.execute("SET enable_progress_bar = false")
-                self._audit = GroupCommit(self._wh.con, self._db)
-            return self._wh
+                self._audit = GroupCommit(wh.con, self._db)
+            elif self._audit.con is not wh.con:  # reopened: no append is pending (no user)
+                self._audit.con = wh.con
+            return wh
 
     def _loaded(self) -> list[dict[str, Any]]:
         """The loaded lists with their versions, read again after `api_lists_refresh_s`
@@ -194,9 +198,10 @@ class ScreeningService:
         """Screen conformed declarations and append the decisions to the audit trail under
         `channel`; the API and the dashboard's upload page share this (one audit chain).
         Returns once the records are committed."""
-        result = self._screen(table, policy, lists)
-        self._warehouse()
-        return result, self._audit.append(result, table, channel)
+        with self.lease.warehouse():  # the file stays open for this request's audit append
+            result = self._screen(table, policy, lists)
+            self._warehouse()
+            return result, self._audit.append(result, table, channel)
 
     def _screen(self, table: Any, policy: Any, lists: list[str] | None) -> Any:
         """The Python path up to `api_fast_max` declarations, the vectorised engine above."""
@@ -212,10 +217,9 @@ class ScreeningService:
         from transship.screening.audit import checkpoint
 
         with self._db:
-            if self._wh is not None:
-                checkpoint(self._wh.con)
-                self._wh.close()
-                self._wh = None
+            if self.lease.is_open:
+                checkpoint(self._warehouse().con)
+            self.lease.close()
 
     def screen(self, req: ScreenRequest) -> ScreenResponse:
         """Screen a request, audit it and answer (all in the calling thread)."""
@@ -241,8 +245,9 @@ class ScreeningService:
     def answer(self, result: Any, table: Any, policy: Any) -> ScreenResponse:
         """Append the decisions to the audit (group commit) and build the response, which is
         sent only once they are committed."""
-        self._warehouse()
-        first, last = self._audit.append(result, table, "api")
+        with self.lease.warehouse():  # the file stays open until the records are committed
+            self._warehouse()
+            first, last = self._audit.append(result, table, "api")
         rows = result.table.to_pylist()
         decisions = []
         for i, row in enumerate(rows):
@@ -283,6 +288,21 @@ class ScreeningService:
             "audit_head": {"seq": head[0], "hash": head[1]} if head else None,
             "auth": "configured" if self.settings.tokens() else "no tokens configured",
         }
+
+
+def make_lease(settings: Settings, busy: Any = None) -> Any:
+    """The server's lease on its warehouse (read-write: the audit trail is appended); it is
+    not closed while `busy` (a lock) is held."""
+    from transship.warehouse import Warehouse
+    from transship.warehouse.lease import Lease
+
+    def open_() -> Any:
+        s = settings
+        wh = Warehouse(s.warehouse, memory_limit=s.memory_limit, threads=s.threads)
+        wh.con.execute("SET enable_progress_bar = false")
+        return wh
+
+    return Lease(open_, idle=settings.serve_idle_s, busy=busy)
 
 
 def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:

@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.screening = api.ScreeningService(settings)
+    # One lease on the warehouse for the API and the pages: the file is open only while
+    # requests use it, so CLI commands work beside the server (warehouse/lease.py).
+    app.state.lease = app.state.screening.lease
     app.state.workers = load.Workers(settings)
 
     @app.exception_handler(TransshipError)
@@ -53,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(search.router)  # GET /v1/search
     app.include_router(alerts.router)  # /v1/alerts, /v1/rescreen and the /alerts page
-    mount_dashboard(app, settings)
+    mount_dashboard(app, settings, app.state.lease)
     # Whole body read first: 413 over the limit (streamed too), 422 for non-strict JSON.
     app.add_middleware(RequestBodyGuard, limit=settings.api_max_request_bytes)
     # Next to outermost: an overloaded server refuses before reading the body (web/load.py).

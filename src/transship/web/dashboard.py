@@ -280,44 +280,50 @@ def _upload_form(dash: Dashboard) -> dict[str, Any]:
 
 # -- the server side ----------------------------------------------------------------------
 class Dashboard:
-    """One read-only warehouse connection, a lock (DuckDB connections are not shared across
-    threads), and a bounded cache of computed pages."""
+    """Pages over the server's warehouse lease (one DuckDB cursor per page computed), a lock
+    (pages are computed one at a time), and a bounded cache of computed pages. The cache is
+    dropped when another process changes the warehouse (an ingest, a list load): the lease
+    closes the file between requests, so that can happen while the server runs."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lease: Any = None) -> None:
+        from transship.web.api import make_lease
+
         self.settings = settings
         self.warehouse = Path(settings.warehouse)
-        self._wh: Any = None
+        self.lease = lease or make_lease(settings)
         self.screened: OrderedDict[str, PageData] = OrderedDict()
         self._closed = False
         self._warmer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], PageData] = OrderedDict()
+        self._version: Any = None
 
-    def con(self) -> Any:
+    def _check(self) -> None:
         if self._closed:
             raise WarehouseError("the dashboard is shutting down")
-        if self._wh is None:
-            from transship.warehouse import Warehouse
-
-            if not self.warehouse.exists():
-                raise WarehouseError(
-                    f"no warehouse at {self.warehouse}; run `transship demo` or ingest data"
-                )
-            # The same configuration as the screening service's connection: DuckDB shares
-            # one database instance between connections of one process only if they match.
-            s = self.settings
-            self._wh = Warehouse(self.warehouse, memory_limit=s.memory_limit, threads=s.threads)
-            self._ibis = self._wh.ibis()
-        return self._ibis
+        if not self.warehouse.exists():
+            raise WarehouseError(
+                f"no warehouse at {self.warehouse}; run `transship demo` or ingest data"
+            )
 
     def page(self, name: str, filters: dict[str, str]) -> PageData:
+        import ibis
+
+        from transship.warehouse.lease import data_version
+
         key = (name, tuple(sorted(filters.items())))
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-            data = PAGES[name][0](self.con(), filters)
+            self._check()
+            with self.lease.connection() as cur:
+                version = data_version(cur)
+                if version != self._version:  # another process changed the data
+                    self._cache.clear()
+                    self._version = version
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit
+                data = PAGES[name][0](ibis.duckdb.from_connection(cur), filters)
             self._cache[key] = data
             if len(self._cache) > CACHE_PAGES:
                 self._cache.popitem(last=False)
@@ -329,8 +335,9 @@ class Dashboard:
 
         try:
             with self._lock:
-                self.con()
-                return [r["list"] for r in loaded_lists(self._wh.con)]
+                self._check()
+                with self.lease.connection() as cur:
+                    return [r["list"] for r in loaded_lists(cur)]
         except WarehouseError:
             return []
 
@@ -386,9 +393,13 @@ class Dashboard:
     def warm(self) -> None:
         """Compute every page with its default filters, so the first visit is served from
         the cache. Errors are left for the request that shows them."""
-        for name, (_, fields) in PAGES.items():
+        import time
+
+        for i, (name, (_, fields)) in enumerate(PAGES.items()):
             if self._closed:
                 return
+            if i:  # let go of the warehouse between pages: a CLI command may be waiting
+                time.sleep(self.lease.idle + 0.3)
             try:
                 self.page(name, {k: DEFAULTS[k] for k in fields})
             except Exception:  # shown on the page when a user opens it
@@ -399,10 +410,7 @@ class Dashboard:
         self._closed = True
         if self._warmer is not None:  # let a page being computed finish, then stop
             self._warmer.join(60)
-        with self._lock:
-            if self._wh is not None:
-                self._wh.close()
-                self._wh = None
+        self.lease.close()
 
 
 def _fmt(column: str, value: Any) -> str:
@@ -431,11 +439,11 @@ def _csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
     return buf.getvalue()
 
 
-def mount_dashboard(app: FastAPI, settings: Settings) -> Dashboard:
+def mount_dashboard(app: FastAPI, settings: Settings, lease: Any = None) -> Dashboard:
     """Add the dashboard pages, /static and /static/vega.js to `app`; the app's lifespan
     may call the returned Dashboard's start_warming() at startup and must call close() at
     shutdown."""
-    dash = Dashboard(settings)
+    dash = Dashboard(settings, lease)
     import jinja2
 
     env = jinja2.Environment(
