@@ -135,3 +135,12 @@ def test_library_errors_name_parameters_and_the_cli_names_flags(tmp_path: Path) 
     assert "--compare and --baseline need --period" in result.output
     with pytest.raises(transship.Error, match=r"^mad_floor must be positive$"):
         transship.open(db).anomalies(mad_floor=0)
+
+
+def test_detect_is_a_method_too(tmp_path: Path) -> None:
+    wh = transship.open(_db(tmp_path, "synthetic"))
+    r = wh.detect(detectors="mirror")
+    assert r.name == "detect" and r.synthetic and r.to_pandas().attrs["synthetic"] is True
+    assert "SYNTHETIC" in repr(r).splitlines()[0]
+    with pytest.raises(transship.Error, match="unknown detector"):
+        wh.detect(detectors=["nope"])

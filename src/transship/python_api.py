@@ -63,9 +63,10 @@ def _target(name: str) -> Callable[..., Any]:
 def _normalise(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Python habits onto the library's expression strings: `by="partner"` and lists."""
     out = dict(kwargs)
-    by = out.get("by")
-    if isinstance(by, str):  # a str is a Sequence of characters: split it instead
-        out["by"] = [b.strip() for b in by.split(",") if b.strip()]
+    for key in ("by", "detectors"):
+        value = out.get(key)
+        if isinstance(value, str):  # a str is a Sequence of characters: split it instead
+            out[key] = [b.strip() for b in value.split(",") if b.strip()]
     for name, sep in [(n, "+") for n in _COUNTRY_PARAMS] + [(n, ",") for n in _LIST_PARAMS]:
         value = out.get(name)
         if isinstance(value, list | tuple | set | frozenset):
@@ -86,7 +87,8 @@ class Result:
 
     @classmethod
     def fetch(cls, name: str, result: Any) -> Result:
-        return cls(name, result.to_pyarrow(), result.notes, result.synthetic, result.params)
+        params = getattr(result, "params", None)  # a detect run records none
+        return cls(name, result.to_pyarrow(), result.notes, result.synthetic, params)
 
     def __len__(self) -> int:
         return int(self.arrow.num_rows)
