@@ -315,3 +315,24 @@ def test_audit_declaration_json_is_duckdbs_to_json() -> None:
     con.register("d", t)
     duck = [r[0] for r in con.execute("SELECT to_json(d) FROM d d").fetchall()]
     assert [json_doc(r) for r in t.to_pylist()] == duck
+
+
+def test_group_commit_checkpoints_a_running_server_every_n_records(tmp_path: Path) -> None:
+    from transship.screening.audit import verify
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.groupcommit import GroupCommit
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    w = Warehouse(tmp_path / "c.duckdb")
+    gc = GroupCommit(w.con, threading.RLock(), checkpoint_every=5)
+    table = from_records([{**DECL, "id": f"C{i}"} for i in range(3)])
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    for _ in range(2):  # 6 records: one checkpoint after the second group
+        gc.append(result, table, "api")
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(tmp_path / "c.duckdb", copy)  # while the connection is still open
+    w.close()
+    with Warehouse(copy) as c:
+        assert verify(c.con).records == 6

@@ -33,10 +33,20 @@ class GroupCommit:
     only while a group is written.
     """
 
-    def __init__(self, con: Any, db_lock: threading.RLock | threading.Lock, max_group: int = 512):
+    def __init__(
+        self,
+        con: Any,
+        db_lock: threading.RLock | threading.Lock,
+        max_group: int = 512,
+        checkpoint_every: int = audit.CHECKPOINT_RECORDS,
+    ):
         self.con = con
         self.db_lock = db_lock
         self.max_group = max_group
+        # A long-running server checkpoints every this many records, so a copy of the
+        # .duckdb file taken while it runs misses at most the last few.
+        self.checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
         self._cond = threading.Condition()
         self._queue: list[_Job] = []
         self._busy = False
@@ -61,6 +71,10 @@ class GroupCommit:
             try:
                 with self.db_lock:
                     ranges = audit.append_many(self.con, [j.item for j in group])
+                    self._since_checkpoint += sum(j.item[0].table.num_rows for j in group)
+                    if self._since_checkpoint >= self.checkpoint_every:
+                        audit.checkpoint(self.con)
+                        self._since_checkpoint = 0
                 for j, r in zip(group, ranges, strict=True):
                     j.seqs = r
             except BaseException as e:  # the transaction rolled back: every job in it failed
