@@ -25,20 +25,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from transship.errors import UsageError
+from transship.sources.scenarios import base as role
 
 Unit = tuple[str, ...]
 Label = Mapping[str, Any]
 
-INCREASES = frozenset(
-    {
-        "origin_to_hub",
-        "hub_to_target",
-        "phantom",
-        "hub_to_neighbour",
-        "neighbour_to_target",
-        "declared_to",
-    }
-)
+# one role vocabulary with the generator (transship.sources.scenarios.base)
+INCREASES = role.INCREASES
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ class MirrorDetector:
     parameters: dict[str, object] = field(
         default_factory=lambda: {"products": "chpl", "period": "2022-01..2025-12", "window": 3}
     )
-    roles: frozenset[str] = frozenset({"phantom", "declared_from", "declared_to"})
+    roles: frozenset[str] = frozenset({role.PHANTOM, role.DECLARED_FROM, role.DECLARED_TO})
 
     def unit(self, label: Label) -> Unit | None:
         return (label["exporter"], label["importer"])
@@ -118,14 +111,15 @@ class HubsDetector:
     name: str = "hubs"
     parameters: dict[str, object] = field(default_factory=dict)
     roles: frozenset[str] = frozenset(
-        {"origin_to_hub", "hub_to_target", "hub_to_neighbour", "neighbour_to_target"}
+        {role.ORIGIN_TO_HUB, role.HUB_TO_TARGET, role.HUB_TO_NEIGHBOUR, role.NEIGHBOUR_TO_TARGET}
     )
 
     def unit(self, label: Label) -> Unit | None:
-        role = label["role"]
-        if role == "origin_to_hub":
+        kind = label["role"]
+        if kind == role.ORIGIN_TO_HUB:
             return (label["importer"],)
-        if role in ("hub_to_target", "hub_to_neighbour", "neighbour_to_target", "phantom"):
+        if kind in (role.HUB_TO_TARGET, role.HUB_TO_NEIGHBOUR, role.NEIGHBOUR_TO_TARGET,
+                    role.PHANTOM):
             return (label["exporter"],)
         return None
 
@@ -174,7 +168,7 @@ class AnomaliesDetector:
 
 
 # -- the `detect` detectors (transship.analysis.detect), scored on their own units ------------
-PAIR_ROLES = frozenset({"phantom", "declared_from", "declared_to"})
+PAIR_ROLES = frozenset({role.PHANTOM, role.DECLARED_FROM, role.DECLARED_TO})
 
 
 @dataclass
@@ -235,7 +229,7 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
     for lab in labels:
         sid = lab["scenario"]
         starts[sid] = min(starts.get(sid, lab["period_start"]), lab["period_start"])
-        if lab["role"] == "direct_cut":  # the origin's lost direct trade: not a scheme's trace
+        if lab["role"] == role.DIRECT_CUT:  # the origin's lost direct trade: not a scheme's trace
             continue
         by_unit.setdefault((lab["exporter"], lab["importer"]), set()).add(sid)
         h = HubsDetector().unit(lab)

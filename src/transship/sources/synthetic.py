@@ -37,15 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transship import reference
 from transship.reference import ReferenceDataError
-from transship.sources.scenarios import (
-    Block,
-    Misdeclare,
-    PhantomExports,
-    Reroute,
-    ScenarioSet,
-    load_scenarios,
-    parse_month,
-)
+from transship.sources.scenarios import Scenario, ScenarioSet, load_scenarios, parse_month, shift
 
 SEED = 20231101
 START = "2015-01"
@@ -404,123 +396,20 @@ class SyntheticTrade:
         codes = reference.parse_products(expr).codes
         return [k for k, c in enumerate(self.products) if c in codes]
 
-    def _touched(
-        self, sc: Reroute | PhantomExports | Misdeclare | Block
-    ) -> Iterator[tuple[int, int, int]]:
+    def _touched(self, sc: Scenario) -> Iterator[tuple[int, int, int]]:
         """Every series a scenario may change (so it exists even without baseline trade)."""
-        if isinstance(sc, Misdeclare):
-            idx = {c: k for k, c in enumerate(self.products)}
-            ps = sorted({idx[c] for pair in sc.codes.items() for c in pair})
-            pairs = [
-                (a, b) for a in self._countries(sc.exporters) for b in self._countries(sc.importers)
-            ]
-        elif isinstance(sc, PhantomExports):
-            ps = self._product_indices(sc.products)
-            pairs = [(self._countries(sc.exporter)[0], self._countries(sc.importer)[0])]
-        else:
-            ps = self._product_indices(sc.products)
-            (h,) = self._countries(sc.hub)
-            targets = self._countries(sc.targets)
-            others = self._countries(sc.origins if isinstance(sc, Reroute) else sc.neighbours)
-            if isinstance(sc, Reroute):
-                pairs = [(o, r) for o in others for r in targets] + [(o, h) for o in others]
-            else:
-                pairs = [(nb, r) for nb in others for r in targets] + [(h, nb) for nb in others]
-            pairs += [(h, r) for r in targets]
-        for i, j in pairs:
-            if i != j:
-                for p in ps:
-                    yield i, j, p
+        return sc.touched(self)
 
     # -- scenarios ----------------------------------------------------------------------
-    def _apply(self, panel: Panel, sc: Reroute | PhantomExports | Misdeclare | Block) -> None:
+    def _apply(self, panel: Panel, sc: Scenario) -> None:
         roles: dict[int, str] = {}
         # snapshot only the series this scenario may change, to find the cells it did change
         rows = sorted({panel.index[k] for k in self._touched(sc) if k in panel.index})
         at = {s: k for k, s in enumerate(rows)}
         before_x, before_m = panel.exports[rows], panel.imports[rows]
-        x, mm, f = panel.exports, panel.imports, self._mirror
-        if isinstance(sc, PhantomExports):
-            (i,) = self._countries(sc.exporter)
-            (j,) = self._countries(sc.importer)
-            on = self._window(sc.start, sc.end)
-            for p in self._product_indices(sc.products):
-                s = panel.series(i, j, p)
-                if s is not None:
-                    x[s] += (sc.multiple - 1.0) * x[s] * on
-                    roles[s] = "phantom"
-        elif isinstance(sc, Misdeclare):
-            share = np.array(sc.shares(panel.months))
-            idx = {c: k for k, c in enumerate(self.products)}
-            for a in self._countries(sc.exporters):
-                for b in self._countries(sc.importers):
-                    for c_from, c_to in sc.codes.items():
-                        s1, s2 = panel.series(a, b, idx[c_from]), panel.series(a, b, idx[c_to])
-                        if s1 is None or s2 is None:
-                            continue
-                        if sc.side in ("export", "both"):
-                            moved = share * x[s1]
-                            x[s1] -= moved
-                            x[s2] += moved
-                        if sc.side in ("import", "both"):
-                            moved = share * mm[s1]
-                            mm[s1] -= moved
-                            mm[s2] += moved
-                        roles[s1], roles[s2] = "declared_from", "declared_to"
-        else:
-            share = np.array(sc.shares(panel.months))
-            (h,) = self._countries(sc.hub)
-            targets = self._countries(sc.targets)
-            for p in self._product_indices(sc.products):
-                if isinstance(sc, Reroute):
-                    for o in self._countries(sc.origins):
-                        via = panel.series(o, h, p)
-                        for r in targets:
-                            direct, onward = panel.series(o, r, p), panel.series(h, r, p)
-                            if direct is None or via is None or onward is None:
-                                continue
-                            moved = share * x[direct]
-                            if not moved.any():
-                                continue
-                            x[direct] -= moved
-                            mm[direct] -= share * mm[direct]
-                            x[via] += moved
-                            mm[via] += moved * f[via]
-                            later = _shift(moved, sc.lag) * sc.markup
-                            x[onward] += later
-                            mm[onward] += later * f[onward]
-                            roles[direct] = "direct_cut"
-                            roles[via] = "origin_to_hub"
-                            roles[onward] = "hub_to_target"
-                else:
-                    neighbours = self._countries(sc.neighbours)
-                    for r in targets:
-                        direct = panel.series(h, r, p)
-                        if direct is None:
-                            continue
-                        moved = share * x[direct]
-                        if not moved.any():
-                            continue
-                        x[direct] -= moved
-                        mm[direct] -= share * mm[direct]
-                        roles[direct] = "blocked_direct"
-                        for nb in neighbours:
-                            via, onward = panel.series(h, nb, p), panel.series(nb, r, p)
-                            if via is None or onward is None:
-                                continue
-                            part = moved / len(neighbours)
-                            x[via] += part
-                            mm[via] += part * f[via]
-                            later = _shift(part, sc.lag) * sc.markup
-                            x[onward] += later
-                            mm[onward] += later * f[onward]
-                            roles[via] = "hub_to_neighbour"
-                            roles[onward] = "neighbour_to_target"
-        hub = None
-        if isinstance(sc, Reroute | Block):
-            hub = sc.hub
-        elif isinstance(sc, PhantomExports):
-            hub = sc.exporter
+        x, mm = panel.exports, panel.imports
+        sc.apply(self, panel, roles)
+        hub = sc.label_hub()
         for s, role in sorted(roles.items()):
             for side, now, then, seen in (
                 ("export", x[s], before_x[at[s]], panel.export_seen[s]),
@@ -581,12 +470,7 @@ class SyntheticTrade:
             yield batch
 
 
-def _shift(v: np.ndarray, lag: int) -> np.ndarray:
-    if lag == 0:
-        return v
-    out = np.zeros_like(v)
-    out[lag:] = v[:-lag]
-    return out
+_shift = shift  # kept for callers of the old name
 
 
 def label_schema() -> Any:

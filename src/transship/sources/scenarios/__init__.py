@@ -4,151 +4,45 @@ A scenario file has a `scenarios` list (and, for packaged files, provenance keys
 error names the file, the line and the field, e.g.
 `my.yaml:14, column 'share': share must be in (0, 1]`.
 The packaged default (`reference/data/synthetic_scenarios.yaml`) tells the FT's Turkey story.
+
+Each kind is a class in its own module (`reroute`, `phantom`, `misdeclare`, `block`): it
+validates its fields, lists the series it may change (`touched`) and changes them (`apply`),
+recording each series' role from the one vocabulary in `base` that the evaluation also uses.
+A new kind is a new module plus its name in `Scenario` below.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError
 
 from transship import reference
 from transship.errors import InputError
 from transship.reference import ReferenceDataError
 from transship.reference._load import yaml_line
+from transship.sources.scenarios.base import (
+    INCREASES,
+    Cell,
+    _Shared,
+    parse_month,
+    shift,
+)
+from transship.sources.scenarios.block import Block
+from transship.sources.scenarios.misdeclare import Misdeclare
+from transship.sources.scenarios.phantom import PhantomExports
+from transship.sources.scenarios.reroute import Reroute
 
 DEFAULT_FILE = reference.DATA_DIR / "synthetic_scenarios.yaml"
 # Labels are HS2022 cells; the generator writes HS2022 codes from 2022 on.
 FIRST_MONTH = date(2022, 1, 1)
-
-
-def parse_month(value: object) -> date:
-    """`2022-03` (or a date) -> the first day of that month."""
-    if isinstance(value, date):
-        return date(value.year, value.month, 1)
-    text = str(value).strip()
-    try:
-        year, month = text.split("-")[:2]
-        return date(int(year), int(month), 1)
-    except ValueError:
-        raise ValueError(f"expected a month YYYY-MM, got {text!r}") from None
-
-
-class _Scenario(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    description: str = ""
-    products: str = "chpl"
-    start: date
-    end: date | None = None
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _month(cls, v: object) -> date | None:
-        return None if v is None else parse_month(v)
-
-
-def _check_share(v: float) -> float:
-    if not 0 < v <= 1:
-        raise ValueError(f"share must be in (0, 1], got {v}")
-    return v
-
-
-class _Shared(_Scenario):
-    share: float | dict[str, float] = Field(
-        description="fraction moved: a number or {YYYY-MM: fraction} points"
-    )
-
-    @field_validator("share")
-    @classmethod
-    def _shares(cls, v: float | dict[str, float]) -> float | dict[str, float]:
-        if isinstance(v, dict):
-            if not v:
-                raise ValueError("share points must not be empty")
-            for k, s in v.items():
-                parse_month(k)
-                _check_share(s)
-            return dict(sorted(v.items(), key=lambda kv: parse_month(kv[0])))
-        return _check_share(v)
-
-    def shares(self, months: Sequence[date]) -> list[float]:
-        """The share in each month: 0 before start and after end, points interpolated."""
-        end = self.end or date.max
-        if isinstance(self.share, float | int):
-            return [float(self.share) if self.start <= m <= end else 0.0 for m in months]
-        points = [(_ordinal(parse_month(k)), s) for k, s in self.share.items()]
-        out: list[float] = []
-        for m in months:
-            if not self.start <= m <= end:
-                out.append(0.0)
-                continue
-            x = _ordinal(m)
-            if x <= points[0][0]:
-                out.append(points[0][1])
-            elif x >= points[-1][0]:
-                out.append(points[-1][1])
-            else:
-                for (x0, y0), (x1, y1) in itertools.pairwise(points):
-                    if x0 <= x <= x1:
-                        out.append(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
-                        break
-        return out
-
-
-class Reroute(_Shared):
-    kind: Literal["reroute"]
-    hub: str
-    origins: str
-    targets: str = "russia"
-    lag: int = Field(1, ge=0, le=12)
-    markup: float = Field(1.0, ge=1.0, le=3.0)
-
-
-class PhantomExports(_Scenario):
-    kind: Literal["phantom_exports"]
-    exporter: str
-    importer: str
-    multiple: float = Field(gt=1.0, le=100.0)
-
-
-class Misdeclare(_Shared):
-    kind: Literal["misdeclare"]
-    exporters: str
-    importers: str
-    codes: dict[str, str] = Field(min_length=1)
-    side: Literal["export", "import", "both"] = "export"
-    products: str = ""  # the `codes` keys are the products
-
-    @field_validator("codes")
-    @classmethod
-    def _neighbours(cls, v: dict[str, str]) -> dict[str, str]:
-        for a, b in v.items():
-            a, b = str(a), str(b)
-            if len(a) != 6 or len(b) != 6 or not (a + b).isdigit():
-                raise ValueError(f"{a} -> {b}: codes must be six-digit HS2022 codes")
-            if a[:4] != b[:4] or a == b:
-                raise ValueError(
-                    f"{a} -> {b}: a neighbouring code is another code of the same heading"
-                )
-        return {str(a): str(b) for a, b in v.items()}
-
-
-class Block(_Shared):
-    kind: Literal["block"]
-    hub: str
-    targets: str = "russia"
-    neighbours: str
-    lag: int = Field(1, ge=0, le=12)
-    markup: float = Field(1.0, ge=1.0, le=3.0)
 
 
 Scenario = Annotated[Reroute | PhantomExports | Misdeclare | Block, Field(discriminator="kind")]
@@ -166,10 +60,6 @@ class ScenarioSet:
 
     def __len__(self) -> int:
         return len(self.scenarios)
-
-
-def _ordinal(m: date) -> int:
-    return m.year * 12 + m.month - 1
 
 
 def load_scenarios(
@@ -273,3 +163,19 @@ def load_scenarios(
                 raise bad("hub", f"the hub may not be among the targets or {others}")
         out.append(sc)
     return ScenarioSet(tuple(out), name, hashlib.sha256(raw).hexdigest())
+
+
+__all__ = [
+    "INCREASES",
+    "KINDS",
+    "Block",
+    "Cell",
+    "Misdeclare",
+    "PhantomExports",
+    "Reroute",
+    "Scenario",
+    "ScenarioSet",
+    "load_scenarios",
+    "parse_month",
+    "shift",
+]
