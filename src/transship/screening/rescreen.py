@@ -13,10 +13,10 @@ party (each word of the normalised name; for words of 5+ letters their first and
 letters, so a typo at either end still meets; the name's first six letters written together,
 for joined names), skipping keys shared by more than `max(50, 0.5 %)` of the parties unless a
 changed name has no other; each (party, changed name) pair so found gets a quick rapidfuzz
-pre-score (word order free, subsets, joined forms; PRESCORE), and only the parties passing it
-are screened by the matcher. A pair the matcher would score as a hit while sharing none of
-these keys, or failing the pre-score, is missed: a test compares the result with screening
-every party on the real OFAC SDN 2021 -> 2024 change.
+pre-score (word order free, subsets, joined forms; TRANSSHIP_RESCREEN_PRESCORE), and only
+the parties passing it are screened by the matcher. A pair the matcher would score as a hit
+while sharing none of these keys, or failing the pre-score, is missed: a test compares the
+result with screening every party on the real OFAC SDN 2021 -> 2024 change.
 
 Each party with a new hit (a (party, entity) pair with no alert yet for that entity's
 fingerprint) gets one audit record (channel `rescreen:<list>@<from>-><to>`, decision the hit
@@ -190,6 +190,7 @@ def rescreen(
     lists: list[str] | None = None,
     from_version: int | None = None,
     thresholds: Any = None,
+    prescore: float | None = None,
 ) -> RescreenReport:
     """Re-screen past parties against each list's changes since it was last re-screened."""
     from transship.screening import alerts, versions
@@ -204,6 +205,10 @@ def rescreen(
         from transship.screening import thresholds_from_settings
 
         thresholds = thresholds_from_settings()
+    if prescore is None:
+        from transship.settings import get_settings
+
+        prescore = get_settings().rescreen_prescore
     report = RescreenReport()
     names = lists or sorted({v.list for v in versions.all_versions(con)})
     for name, cur in sorted(versions.current(con, names).items()):
@@ -220,7 +225,8 @@ def rescreen(
             for r in versions.matcher_rows(con, [cur])
             if r[1] in set(delta)
         ] if delta else []  # fmt: skip
-        result = _screen_delta(con, name, cur, old, rows, Matcher.from_rows(rows, thresholds))
+        matcher = Matcher.from_rows(rows, thresholds)
+        result = _screen_delta(con, name, cur, old, rows, matcher, prescore)
         result.entities = len(delta)
         report.lists.append(result)
         con.execute(
@@ -232,22 +238,27 @@ def rescreen(
     return report
 
 
-PRESCORE = 60.0  # a party is screened when a changed name scores this on the quick test
+# A listed person is compared at most at this pre-score (the matcher accepts a person named
+# by fewer parts); others at TRANSSHIP_RESCREEN_PRESCORE.
+PRESCORE_PERSON = 60.0
 
 
-def _prescore(a: str, b: str) -> float:
+def _prescore(a: str, b: str, person: bool = True) -> float:
     """Quick similarity of two normalised names, generous by design: word order does not
-    count, a name inside a longer one scores high, and joined forms are compared joined."""
+    count, a name inside a longer one scores high (fully for a listed person, who may be named
+    by fewer parts), and joined forms are compared joined."""
     from rapidfuzz import fuzz
 
     return max(
         fuzz.token_sort_ratio(a, b),
-        fuzz.token_set_ratio(a, b),
+        fuzz.token_set_ratio(a, b) * (1.0 if person else 0.9),
         fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")),
     )
 
 
-def _candidates(con: Any, name: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _candidates(
+    con: Any, name: str, rows: list[tuple[Any, ...]], prescore: float
+) -> list[tuple[Any, ...]]:
     """Parties screened with list `name` that share a useful blocking key with a changed name
     and pass the quick pre-score against it."""
     import pyarrow as pa
@@ -288,7 +299,9 @@ def _candidates(con: Any, name: str, rows: list[tuple[Any, ...]]) -> list[tuple[
         keep: set[tuple[str, str]] = set()
         for pname, country, i in pairs:
             key = (pname, country)
-            if key not in keep and _prescore(norms[key], rows[i][4]) >= PRESCORE:
+            person = len(rows[i]) > 7 and rows[i][7] == "Person"
+            cut = min(prescore, PRESCORE_PERSON) if person else prescore
+            if key not in keep and _prescore(norms[key], rows[i][4], person) >= cut:
                 keep.add(key)
         con.register(
             "_keep",
@@ -314,7 +327,13 @@ def _candidates(con: Any, name: str, rows: list[tuple[Any, ...]]) -> list[tuple[
 
 
 def _screen_delta(
-    con: Any, name: str, cur: Any, old: int, rows: list[tuple[Any, ...]], matcher: Any
+    con: Any,
+    name: str,
+    cur: Any,
+    old: int,
+    rows: list[tuple[Any, ...]],
+    matcher: Any,
+    prescore: float,
 ) -> ListRescreen:
     import pyarrow as pa
 
@@ -332,7 +351,7 @@ def _screen_delta(
     out = ListRescreen(name, old, cur.version, 0, int(parties), 0, 0, 0)
     if not rows:
         return out
-    cands = _candidates(con, name, rows)
+    cands = _candidates(con, name, rows, prescore)
     out.candidates = len(cands)
     fps = versions.fingerprints(con, name, cur.version)
     seen = {
