@@ -17,6 +17,30 @@ from transship.errors import TransshipError
 from transship.settings import Settings, get_settings
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI from the swagger-ui-bundle package's files, no CDN."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(
+        "/docs-assets",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="docs-assets",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="transship API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
     from transship.web import alerts, api, load, search
@@ -39,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="transship",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served below from bundled assets: the docs page works offline
+        redoc_url=None,  # ReDoc would load its script from a CDN
         description="Screen customs declarations against sanctions policies and lists, "
         "with the reason for every decision. Authenticate with `Authorization: Bearer <token>`.",
     )
@@ -57,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)  # GET /v1/search
     app.include_router(alerts.router)  # /v1/alerts, /v1/rescreen and the /alerts page
     mount_dashboard(app, settings, app.state.lease)
+    _offline_docs(app)
     # Whole body read first: 413 over the limit (streamed too), 422 for non-strict JSON.
     app.add_middleware(RequestBodyGuard, limit=settings.api_max_request_bytes)
     # Next to outermost: an overloaded server refuses before reading the body (web/load.py).
