@@ -277,6 +277,8 @@ def test_screening_page_upload(hand: Warehouse, tmp_path: Path) -> None:
         # Germany is allowed; a bad date and a 2-digit code are a per-row error
         assert "3 declarations screened against policy tr-customs-2024" in r.text
         assert "1 BLOCK" in r.text and "1 ALLOW" in r.text and "1 ERROR" in r.text
+        # the BLOCK declaration and the BLOCK line of the summary stand out, nothing else
+        assert r.text.count('<tr class="flagged">') == 2
         decisions = client.get(f"{r.url}&download=decisions").text.splitlines()
         by_id = {line.split(",")[1]: line.split(",")[2] for line in decisions[1:]}
         assert by_id == {"D1": "BLOCK", "D2": "ALLOW", "D3": "ERROR"}
