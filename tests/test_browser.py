@@ -111,9 +111,29 @@ def charts_drawn(page: Any) -> int:
     return int(page.locator(".chart svg").count())
 
 
-def new_page(browser: Any, origin: str) -> tuple[Any, Watch]:
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+def new_page(browser: Any, origin: str, width: int = 1366) -> tuple[Any, Watch]:
+    page = browser.new_page(viewport={"width": width, "height": 900}, accept_downloads=True)
     return page, Watch(page, origin)
+
+
+@pytest.mark.parametrize("path", ["/", "/hub", "/mirror"])
+def test_phone_width_charts_fit_and_nav_wraps(browser: Any, server: str, path: str) -> None:
+    page, watch = new_page(browser, server, width=390)
+    page.goto(server + path)
+    assert charts_drawn(page) >= 1
+    # nothing wider than the phone: the page does not scroll sideways, each chart fits
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widths = page.evaluate(
+        "Array.from(document.querySelectorAll('.chart svg'))"
+        ".map(s => s.getBoundingClientRect().right)"
+    )
+    assert widths and max(widths) <= 390, widths
+    nav = page.evaluate("document.querySelector('nav').getBoundingClientRect().height")
+    assert nav > 40  # the links wrapped onto a second line instead of running off the screen
+    name = path.strip("/") or "overview"
+    page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=False)
+    assert watch.errors == [] and watch.outside == []
+    page.close()
 
 
 @pytest.mark.parametrize("path", PAGES)
