@@ -129,6 +129,9 @@ class Feature:
         raise NotImplementedError
 
 
+# Kept: the parts of one query meet the same list parts again in the aliases of an entity
+# and in the next declaration naming the same party.
+@functools.lru_cache(maxsize=200_000)
 def part_similarity(
     a: str, b: str, ka: str, kb: str, pa: str, pb: str, sa: str, sb: str, person: bool,
     abjad: bool = False,
@@ -411,14 +414,18 @@ def _split_parts(
         (q, c, wq, wc, used_q, used_c, False),
         (c, q, wc, wq, used_c, used_q, True),
     ):
+        na = len(a.parts)
+        free = [k not in ua and wa[k] > 0 for k in range(na)]
+        if not any(free[k] and free[k + 1] for k in range(na - 1)):
+            continue  # no two adjacent parts left to join on this side
         for j in range(len(b.parts)):
             if j in ub or wb[j] <= 0 or len(b.parts[j]) < 4:
                 continue
             target = b.parts[j]
             for n in (2, 3):
-                for i in range(len(a.parts) - n + 1):
+                for i in range(na - n + 1):
                     span = range(i, i + n)
-                    if any(k in ua or wa[k] <= 0 for k in span):
+                    if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
                         continue
                     joined = "".join(a.parts[k] for k in span)
                     if 2 * min(len(joined), len(target)) < max(len(joined), len(target)):
@@ -429,6 +436,7 @@ def _split_parts(
                     if sim >= (0.85 if abjad else 0.9):
                         for k in span:
                             ua.add(k)
+                            free[k] = False
                             aligned.append((j, k, sim) if flip else (k, j, sim))
                         ub.add(j)
                         merged = True
@@ -449,12 +457,14 @@ def compare(
     country_match: bool | None = None,
     schema_mismatch: bool = False,
     c_weights: tuple[list[float], bool] | None = None,
+    q_weights: tuple[list[float], bool] | None = None,
 ) -> Pair:
     """Score query `q` against candidate `c`; returns the Pair with its contributions.
 
-    `c_weights`: the candidate's part weights from `part_weights`, when kept by the caller.
+    `c_weights`, `q_weights`: the candidate's and the query's part weights from
+    `part_weights` (same `person` and `rarity`), when kept by the caller; never modified.
     """
-    wq, gq = _weights(q, person, rarity)
+    wq, gq = q_weights or _weights(q, person, rarity)
     wc, gc = c_weights or _weights(c, person, rarity)
     used_q: set[int] = set()
     used_c: set[int] = set()

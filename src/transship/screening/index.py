@@ -33,6 +33,9 @@ _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "p
 _KIND_CODE = {"name": "n", "generic": "g", "legal": "l", "stop": "s", "connector": "c",
               "number": "d"}  # fmt: skip
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
+# Lists up to this many names sum retrieval scores over an array of all names (one pass, no
+# sort); larger ones sort the postings found (np.unique), cheaper than a pass over millions.
+_DENSE_UP_TO = 300_000
 
 DDL = """CREATE TABLE IF NOT EXISTS screening_index (
     list VARCHAR PRIMARY KEY,
@@ -99,6 +102,7 @@ class NameIndex:
         self._countries: dict[int, frozenset[str]] = {}
         self._rarity: dict[str, float] = {}
         self._weights: dict[int, tuple[list[float], bool]] = {}
+        self._ptr_list: list[int] | None = None
 
     # -- build ---------------------------------------------------------------------------
     @classmethod
@@ -209,12 +213,24 @@ class NameIndex:
         return w
 
     def retrieve(
-        self, q: Parsed, top_k: int = 40, posting_budget: int = 5_000, min_cosine: float = 0.05
+        self,
+        q: Parsed,
+        top_k: int = 40,
+        posting_budget: int = 5_000,
+        min_cosine: float = 0.05,
+        *,
+        qkeys: set[str] | None = None,
     ) -> list[int]:
         """Indices of the names sharing the most (idf-weighted) retrieval keys with `q`,
-        best first, at most `top_k`, with a key cosine of at least `min_cosine`."""
-        found = [(int(self.ptr[k + 1] - self.ptr[k]), k) for key in retrieval_keys(q)
-                 if (k := self.keys.get(key)) is not None]  # fmt: skip
+        best first, at most `top_k`, with a key cosine of at least `min_cosine`.
+
+        `qkeys`: `retrieval_keys(q)` when the caller has them (one query, several lists)."""
+        ptr = self._ptr_list
+        if ptr is None:  # Python ints: slicing and arithmetic without numpy scalars
+            ptr = self._ptr_list = self.ptr.tolist()
+        keys = self.keys
+        found = [(ptr[k + 1] - ptr[k], k) for key in (retrieval_keys(q) if qkeys is None else qkeys)
+                 if (k := keys.get(key)) is not None]  # fmt: skip
         if not found or self.n == 0:
             return []
         found.sort()
@@ -229,19 +245,28 @@ class NameIndex:
             if used + df > posting_budget and len(slices) >= 3:
                 continue  # a common key: the rarer ones already rank the names
             used += df
-            slices.append(self.post[self.ptr[k] : self.ptr[k + 1]])
+            slices.append(self.post[ptr[k] : ptr[k + 1]])
             weights.append(idf * idf)
             lengths.append(df)
         ids = np.concatenate(slices)
         w = np.repeat(np.array(weights), lengths)
-        uniq, inv = np.unique(ids, return_inverse=True)
-        scores = np.bincount(inv, weights=w) / (self.norms[uniq] * math.sqrt(q_norm))
+        if self.n <= _DENSE_UP_TO:
+            # Summed per name over an array of all names (bincount adds in input order, as
+            # over np.unique's inverse: the same floats); every weight is > 0, so the names
+            # found are the non-zero sums, in ascending order as np.unique gives them.
+            acc = np.bincount(ids, weights=w)
+            uniq = np.flatnonzero(acc > 0)  # a bool mask: much faster than on the floats
+            summed = acc[uniq]
+        else:
+            uniq, inv = np.unique(ids, return_inverse=True)
+            summed = np.bincount(inv, weights=w)
+        scores = summed / (self.norms[uniq] * math.sqrt(q_norm))
         if len(uniq) > top_k:
             best = np.argpartition(-scores, top_k)[:top_k]
         else:
             best = np.arange(len(uniq))
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [int(uniq[b]) for b in best if scores[b] >= min_cosine]
+        return uniq[best[scores[best] >= min_cosine]].tolist()  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=300_000)

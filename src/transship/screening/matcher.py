@@ -24,8 +24,9 @@ from transship.screening.features import (
     compare,
     final_score,
     parse,
+    part_weights,
 )
-from transship.screening.index import NameIndex, core_text, open_index
+from transship.screening.index import NameIndex, core_text, open_index, retrieval_keys
 from transship.screening.normalize import JOINED, Cleaned, clean_name
 
 
@@ -212,15 +213,18 @@ class Matcher:
         The name is cleaned first (screening.normalize: invisible characters, confusables);
         a hit says which normalisation it needed.
         """
-        flag = self.thresholds.flag
-        return [h for h in self.search(name, country, limit=limit) if h.score >= flag]
+        # min_score=flag: the same hits as filtering afterwards (best per entity, best first),
+        # without building a Hit for every candidate that scores below the FLAG threshold.
+        return self.search(name, country, limit=limit, min_score=self.thresholds.flag)
 
-    def _prescreen(self, ix: NameIndex, q: Parsed, qcore: str) -> list[int]:
+    def _prescreen(
+        self, ix: NameIndex, q: Parsed, qcore: str, qkeys: set[str] | None = None
+    ) -> list[int]:
         """Retrieved names worth the features: the `keep` best by key cosine, and those whose
         distinctive parts resemble the query's (rapidfuzz token_set_ratio >= `prescore`)."""
         from rapidfuzz import fuzz, process
 
-        cands = ix.retrieve(q, self.top_k, min_cosine=self.min_cosine)
+        cands = ix.retrieve(q, self.top_k, min_cosine=self.min_cosine, qkeys=qkeys)
         if len(cands) <= self.keep:
             return cands
         core = ix.cols["core"]
@@ -254,9 +258,12 @@ class Matcher:
             return []
         t = self.thresholds
         qcore = core_text(q)
+        qkeys = retrieval_keys(q)  # the same for every list
         best: dict[tuple[str, str], Hit] = {}
         for ix in self.indexes:
-            for i in self._prescreen(ix, q, qcore):
+            # the query's part weights depend on the list (rarity) and on person or not only
+            q_weights = {p: part_weights(q, p, ix.rarity) for p in (False, True)}
+            for i in self._prescreen(ix, q, qcore, qkeys):
                 schema = ix.cols["schema"][i]
                 person = _is_person(schema)
                 ents = ix.countries(i)
@@ -265,6 +272,7 @@ class Matcher:
                     q, ix.parsed(i), person=person, rarity=ix.rarity, thresholds=self._t01,
                     country=self._country, country_match=match,
                     schema_mismatch=person and q.has_legal, c_weights=ix.weights(i, person),
+                    q_weights=q_weights[person],
                 )  # fmt: skip
                 score = round(100 * final_score(p), 1)
                 if score < min_score:
