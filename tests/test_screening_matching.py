@@ -181,3 +181,33 @@ def test_search_endpoint_needs_a_token_and_explains(tmp_path: Path) -> None:
     assert c.get("/v1/search", params={"name": "x" * 301}, headers=auth).status_code == 422
     assert c.get("/v1/search", params={"name": "X", "country": "Atlantis"},
                  headers=auth).status_code == 422  # fmt: skip
+
+
+_QUERIES = ("Gasprom", "Schell Trading", "RamiMakhlouf", "PolPot", "V. Putin", "PLA",
+            "AO Tekhnosfera", "Zavod No 7", "Muhammad bin Salman", "Ku Ja Hyong")  # fmt: skip
+
+
+def test_both_retrieval_paths_rank_the_same(
+    m: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small lists sum retrieval scores over an array of every name, large ones over the
+    # sorted postings (np.unique): the candidates, their order and so every hit must agree.
+    from transship.screening import index
+    from transship.screening.features import parse
+    from transship.screening.normalize import clean_name
+
+    ix = m.indexes[0]
+    parsed = [parse(clean_name(q).text) for q in _QUERIES]
+    dense = [ix.retrieve(p, 5, min_cosine=0.0) for p in parsed]
+    monkeypatch.setattr(index, "_DENSE_UP_TO", 0)
+    assert [ix.retrieve(p, 5, min_cosine=0.0) for p in parsed] == dense
+    assert all(dense) and len({tuple(d) for d in dense}) > 5  # real, differing candidates
+
+
+def test_screen_is_search_above_flag(m: Matcher) -> None:
+    # screen() asks search() for hits at or above FLAG only; that must be what filtering
+    # every scored hit afterwards gives (best name per entity, best first).
+    for q in _QUERIES:
+        wide = [h for h in m.search(q, limit=5) if h.score >= m.thresholds.flag]
+        assert m.screen(q) == wide, q
+    assert sum(bool(m.screen(q)) for q in _QUERIES) >= 6

@@ -62,9 +62,16 @@ def _org_forms(text: str) -> list[tuple[str, ...]]:
     return [tuple(m.split()) for m, _ in extract_org_types(text) if " " in m]
 
 
-def parse(name: str) -> Parsed:
+@functools.lru_cache(maxsize=300_000)
+def metaphone_key(t: str) -> str:
+    """A part's metaphone key ("" for numbers and parts under three letters), kept: the
+    same parts recur across names."""
     from rigour.text import metaphone
 
+    return metaphone(t) if len(t) >= 3 and t.isalpha() else ""
+
+
+def parse(name: str) -> Parsed:
     parts = name_parts(name)
     kinds = [part_kind(p) for p in parts]
     # Multi-word legal forms (limited liability company, obshchestvo s ogranichennoy
@@ -78,7 +85,7 @@ def parse(name: str) -> Parsed:
     for i in range(1, len(parts) - 1):
         if len(parts[i]) == 1 and kinds[i - 1] == "legal" and kinds[i + 1] == "legal":
             kinds[i] = "legal"
-    phon = tuple(metaphone(p) if len(p) >= 3 and p.isalpha() else "" for p in parts)
+    phon = tuple(metaphone_key(p) for p in parts)
     return Parsed(parts, tuple(kinds), phon, tuple(skeleton(p) for p in parts), is_abjad(name))
 
 

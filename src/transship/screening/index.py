@@ -15,7 +15,6 @@ without pickle), so screening opens it instead of re-parsing every list name.
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 from collections import Counter
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from transship.screening.features import Parsed, parse, rarity_weight
+from transship.screening.features import Parsed, metaphone_key, parse, rarity_weight
 
 FORMAT_VERSION = 5
 _SEP = "\x1f"
@@ -269,11 +268,7 @@ class NameIndex:
         return uniq[best[scores[best] >= min_cosine]].tolist()  # type: ignore[no-any-return]
 
 
-@functools.lru_cache(maxsize=300_000)
-def _metaphone(t: str) -> str:
-    from rigour.text import metaphone
-
-    return metaphone(t) if len(t) >= 3 and t.isalpha() else ""
+_metaphone = metaphone_key  # one cache for list and query parts
 
 
 def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:

@@ -239,10 +239,15 @@ class Matcher:
         )[0]  # joined and split names (RamiMakhlouf) score low as token sets
         qacr = "".join(w[0] for w in qcore.split())
 
+        q_one_word = " " not in qcore
+
         def acronym(c: str) -> bool:  # PLA / People's Liberation Army, either way round
-            return (" " not in c and c == qacr) or (
-                " " not in qcore and qcore == "".join(w[0] for w in c.split())
-            )
+            if " " not in c and c == qacr:
+                return True
+            if not q_one_word:
+                return False
+            words = c.split()  # one letter a word: only as many words as the query has letters
+            return len(words) == len(qcore) and qcore == "".join(w[0] for w in words)
 
         return [i for r, (i, a, b) in enumerate(zip(cands, quick, joined, strict=True))
                 if r < self.keep or a >= self.prescore or b >= self.prescore
