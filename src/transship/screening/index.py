@@ -102,6 +102,7 @@ class NameIndex:
         self._rarity: dict[str, float] = {}
         self._weights: dict[int, tuple[list[float], bool]] = {}
         self._ptr_list: list[int] | None = None
+        self._idf2: dict[int, float] = {}  # retrieval key -> its idf squared
 
     # -- build ---------------------------------------------------------------------------
     @classmethod
@@ -238,14 +239,18 @@ class NameIndex:
         weights: list[float] = []
         lengths: list[int] = []
         used = 0
+        idf2 = self._idf2
         for df, k in found:
-            idf = math.log(1 + self.n / df)
-            q_norm += idf * idf
+            sq = idf2.get(k)
+            if sq is None:  # kept per key: the same float as computing it each time
+                idf = math.log(1 + self.n / df)
+                sq = idf2[k] = idf * idf
+            q_norm += sq
             if used + df > posting_budget and len(slices) >= 3:
                 continue  # a common key: the rarer ones already rank the names
             used += df
             slices.append(self.post[ptr[k] : ptr[k + 1]])
-            weights.append(idf * idf)
+            weights.append(sq)
             lengths.append(df)
         ids = np.concatenate(slices)
         w = np.repeat(np.array(weights), lengths)

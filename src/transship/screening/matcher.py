@@ -249,9 +249,10 @@ class Matcher:
             words = c.split()  # one letter a word: only as many words as the query has letters
             return len(words) == len(qcore) and qcore == "".join(w[0] for w in words)
 
-        return [i for r, (i, a, b) in enumerate(zip(cands, quick, joined, strict=True))
-                if r < self.keep or a >= self.prescore or b >= self.prescore
-                or acronym(core[i])]  # fmt: skip
+        # compared as arrays (float32, as the scalars would be), not one numpy scalar a time
+        close = ((quick >= self.prescore) | (joined >= self.prescore)).tolist()
+        return [i for r, (i, ok) in enumerate(zip(cands, close, strict=True))
+                if r < self.keep or ok or acronym(core[i])]  # fmt: skip
 
     def search(
         self, name: str, country: str | None = None, *, limit: int = 5, min_score: float = 0.0
