@@ -123,8 +123,6 @@ class _Shared(_Scenario):
         return out
 
 
-
-
 def _ordinal(m: date) -> int:
     return m.year * 12 + m.month - 1
 
@@ -138,9 +136,21 @@ def shift(v: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
+def carry(
+    panel: Panel, f: np.ndarray, via: int, onward: int, amount: np.ndarray, lag: int, markup: float
+) -> None:
+    """Goods moved off a direct route: `amount` on the first leg (`via`) now, and `lag` months
+    later, marked up, on the onward leg; both sides of each leg (importer's at its CIF factor)."""
+    x, mm = panel.exports, panel.imports
+    x[via] += amount
+    mm[via] += amount * f[via]
+    later = shift(amount, lag) * markup
+    x[onward] += later
+    mm[onward] += later * f[onward]
+
+
 def pairs_cells(pairs: Sequence[tuple[int, int]], ps: Sequence[int]) -> Iterator[Cell]:
     for i, j in pairs:
         if i != j:
             for p in ps:
                 yield i, j, p
-

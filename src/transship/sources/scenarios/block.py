@@ -15,8 +15,8 @@ from transship.sources.scenarios.base import (
     NEIGHBOUR_TO_TARGET,
     Cell,
     _Shared,
+    carry,
     pairs_cells,
-    shift,
 )
 
 if TYPE_CHECKING:
@@ -64,12 +64,7 @@ class Block(_Shared):
                     via, onward = panel.series(h, nb, p), panel.series(nb, r, p)
                     if via is None or onward is None:
                         continue
-                    part = moved / len(neighbours)
-                    x[via] += part
-                    mm[via] += part * f[via]
-                    later = shift(part, self.lag) * self.markup
-                    x[onward] += later
-                    mm[onward] += later * f[onward]
+                    carry(panel, f, via, onward, moved / len(neighbours), self.lag, self.markup)
                     roles[via] = HUB_TO_NEIGHBOUR
                     roles[onward] = NEIGHBOUR_TO_TARGET
 

@@ -15,8 +15,8 @@ from transship.sources.scenarios.base import (
     ORIGIN_TO_HUB,
     Cell,
     _Shared,
+    carry,
     pairs_cells,
-    shift,
 )
 
 if TYPE_CHECKING:
@@ -58,11 +58,7 @@ class Reroute(_Shared):
                         continue
                     x[direct] -= moved
                     mm[direct] -= share * mm[direct]
-                    x[via] += moved
-                    mm[via] += moved * f[via]
-                    later = shift(moved, self.lag) * self.markup
-                    x[onward] += later
-                    mm[onward] += later * f[onward]
+                    carry(panel, f, via, onward, moved, self.lag, self.markup)
                     roles[direct] = DIRECT_CUT
                     roles[via] = ORIGIN_TO_HUB
                     roles[onward] = HUB_TO_TARGET
