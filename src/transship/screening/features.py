@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -126,14 +127,15 @@ class Pair:
     contributions: list[tuple[str, float]] = field(default_factory=list)
 
 
-class Feature:
+class Feature(ABC):
     """A feature: `name`, `description`, parameters as attributes; `__call__` adds to a score."""
 
     name: ClassVar[str]
     description: ClassVar[str]
 
+    @abstractmethod
     def __call__(self, p: Pair) -> float:
-        raise NotImplementedError
+        """Points this feature adds to (or takes from) the pair's score."""
 
 
 # Kept: the parts of one query meet the same list parts again in the aliases of an entity

@@ -35,7 +35,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadJSON(ValueError):
-    pass
+    """A request body that is not strict JSON (the message says why)."""
 
 
 def _finite(text: str) -> float:

@@ -14,6 +14,7 @@ new detector is one class in one module.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -66,7 +67,7 @@ class Finding:
         }
 
 
-class Detector:
+class Detector(ABC):
     """Base class: subclasses set `name`, `kind`, `description`, `PARAMETERS`, and `run`."""
 
     name: ClassVar[str] = ""
@@ -90,9 +91,9 @@ class Detector:
     def parameters(self) -> Mapping[str, object]:
         return dict(self.params)
 
+    @abstractmethod
     def run(self, ctx: Context) -> list[Finding]:
         """Candidates with p-values (before FDR)."""
-        raise NotImplementedError
 
     def explain(self, finding: Finding) -> str:
         """Why this finding is in the table, in one sentence."""

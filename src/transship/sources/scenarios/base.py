@@ -8,6 +8,7 @@ constants.
 from __future__ import annotations
 
 import itertools
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -66,11 +67,13 @@ class _Scenario(BaseModel):
     def _month(cls, v: object) -> date | None:
         return None if v is None else parse_month(v)
 
+    @abstractmethod
     def touched(self, gen: SyntheticTrade) -> Iterator[Cell]:
-        raise NotImplementedError
+        """The (exporter, importer, product) cells this scenario may change."""
 
+    @abstractmethod
     def apply(self, gen: SyntheticTrade, panel: Panel, roles: dict[int, str]) -> None:
-        raise NotImplementedError
+        """Change the panel in place; record each changed series' role in `roles`."""
 
     def label_hub(self) -> str | None:
         return None
