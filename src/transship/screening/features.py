@@ -126,6 +126,10 @@ class Pair:
     name_total: float = 0.0
     contributions: list[tuple[str, float]] = field(default_factory=list)
 
+    def flag_at_most(self) -> None:
+        """Cap the score just below BLOCK: this evidence may raise a FLAG, never a BLOCK."""
+        self.cap = min(self.cap, self.thresholds.block - 0.001)
+
 
 class Feature(ABC):
     """A feature: `name`, `description`, parameters as attributes; `__call__` adds to a score."""
@@ -202,7 +206,7 @@ class MissingParts(Feature):
         num = sum(s * (p.wq[i] + p.wc[j]) for i, j, s in p.aligned)
         den = sum(p.wq) + sum(p.wc)
         lifted = num / (den - (1 - self.factor) * sum(rest))
-        p.cap = min(p.cap, p.thresholds.block - 0.001)
+        p.flag_at_most()
         return max(0.0, lifted - p.base)
 
 
@@ -272,7 +276,7 @@ class Acronym(Feature):
                 and len(long_) == len(short[0])
                 and "".join(t[0] for t in long_) == short[0]
             ):
-                p.cap = min(p.cap, p.thresholds.block - 0.001)
+                p.flag_at_most()
                 p.joined = True  # the parts are reshaped, not different
                 return max(0.0, self.floor - p.base)
         return 0.0
@@ -284,7 +288,7 @@ class Initials(Feature):
 
     def __call__(self, p: Pair) -> float:
         if p.initials:
-            p.cap = min(p.cap, p.thresholds.block - 0.001)
+            p.flag_at_most()
         return 0.0
 
 
@@ -332,7 +336,7 @@ class GenericOnly(Feature):
 
     def __call__(self, p: Pair) -> float:
         if p.generic_only:
-            p.cap = min(p.cap, p.thresholds.block - 0.001)
+            p.flag_at_most()
         return 0.0
 
 
