@@ -11,20 +11,17 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from tests._serve import serve
 from tests.conftest import write
 from transship.screening import load_lists, verify_audit
 from transship.settings import Settings
-from transship.web.app import create_app
 
 TOKEN = "load-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -48,31 +45,6 @@ def _warehouse(tmp_path: Path) -> Path:
     lst = write(tmp_path / "l.csv", "id,name,country\ne1,Romashka LLC,RU\ne2,Tekhnosfera,RU\n")
     load_lists(wh, "hand", [lst])
     return wh
-
-
-@contextmanager
-def serve(settings: Settings) -> Iterator[tuple[str, Any]]:
-    """The app on a free 127.0.0.1 port; stopped (lifespan shutdown included) on exit."""
-    app = create_app(settings)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def _settings(wh: Path, **kw: Any) -> Settings:

@@ -8,15 +8,14 @@ Skips, with the reason, only when Playwright or Chromium is missing (.ci/run ins
 from __future__ import annotations
 
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests._serve import serve
 from tests.conftest import REPO, copy_warehouse
 from transship.settings import get_settings
 from transship.warehouse import Warehouse, open_warehouse
@@ -59,26 +58,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, small_synthetic: Path) -> 
 
 @pytest.fixture(scope="module")
 def server(demo_db: Path) -> Iterator[str]:
-    import uvicorn
-
-    from transship.web.app import create_app
-
     settings = get_settings().model_copy(update={"warehouse": demo_db})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the dashboard server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
+    with serve(settings, check_stopped=False) as (url, _):
+        yield url
 
 
 class Watch:

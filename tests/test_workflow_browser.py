@@ -4,14 +4,12 @@ Screenshots: test-artifacts/browser/alerts-*.png and /tmp/transship-alerts-*.png
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests._serve import serve
 from tests.conftest import write
 from tests.test_browser import ARTIFACTS, Watch, browser  # noqa: F401  (the fixture)
 from transship.screening import load_lists, screen_file
@@ -26,10 +24,6 @@ HEADER = (
 
 @pytest.fixture(scope="module")
 def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from transship.web.app import create_app
-
     d = tmp_path_factory.mktemp("alerts")
     wh = d / "w.duckdb"
     load_lists(wh, "hand", [write(d / "l.csv", "id,name,aliases,country\n"
@@ -40,21 +34,8 @@ def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     block = HEADER + "B-1,2024-11-05,Anka Elektronik,TR,Romashka OOO,RU,CN,RU,940540,10,USD\n"
     screen_file(write(d / "b.csv", block), "tr-customs-2024", ["hand"], wh)
     settings = get_settings().model_copy(update={"warehouse": wh})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
+    with serve(settings, check_stopped=False) as (url, _):
+        yield url
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -65,9 +46,7 @@ def test_alert_queue(browser: Any, alerts_server: str, width: int) -> None:  # n
     cards = page.locator("article.alert")
     assert cards.count() == 2
     assert [cards.nth(i).get_attribute("data-severity") for i in range(2)] == ["BLOCK", "FLAG"]
-    border = [
-        cards.nth(i).evaluate("e => getComputedStyle(e).borderLeftColor") for i in range(2)
-    ]
+    border = [cards.nth(i).evaluate("e => getComputedStyle(e).borderLeftColor") for i in range(2)]
     assert border == ["rgb(198, 40, 40)", "rgb(249, 168, 37)"]  # red, amber
     first = cards.nth(0)
     assert first.locator("details").get_attribute("open") is None  # reasons collapsed
