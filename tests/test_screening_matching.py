@@ -211,3 +211,21 @@ def test_screen_is_search_above_flag(m: Matcher) -> None:
         wide = [h for h in m.search(q, limit=5) if h.score >= m.thresholds.flag]
         assert m.screen(q) == wide, q
     assert sum(bool(m.screen(q)) for q in _QUERIES) >= 6
+
+
+def test_screen_many_in_workers_is_screen_in_order(
+    m: Matcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forked workers share the parties out in chunks; the hits must come back as one
+    # process finds them, in the parties' order, with progress up to the total.
+    from transship.screening import matcher
+
+    parties = [(q, c) for q in _QUERIES for c in (None, "RUS", "KHM")] * 4
+    one = [m.screen(n, c) for n, c in parties]
+    seen: list[int] = []
+    monkeypatch.setattr(matcher, "PARALLEL_FROM", 10)
+    many = m.screen_many(parties, workers=2, progress=lambda k, _t: seen.append(k))
+    assert many == one
+    assert seen[-1] == len(parties) and seen == sorted(seen)
+    assert sum(map(bool, many)) >= 6 * 3 * 4
+    assert matcher._workers(None, 1) == 1  # a handful of names: no fork

@@ -248,9 +248,13 @@ def _screen_parties(
     ).fetchall()
     cols: dict[str, list[Any]] = {k: [] for k in ("name", "country", "sev", "text", "key")}
     by_key: dict[int, list[Hit]] = {}
-    total = len(parties)
-    for n, (name, country) in enumerate(parties, 1):
-        hits = matcher.screen(name, country)
+
+    def done(k: int, total: int) -> None:
+        if progress:
+            progress("parties", k, total)
+
+    found = matcher.screen_many(parties, progress=done)
+    for n, ((name, country), hits) in enumerate(zip(parties, found, strict=True), 1):
         if hits:
             by_key[n] = hits
         for h in hits:
@@ -259,8 +263,6 @@ def _screen_parties(
             cols["sev"].append(SEVERITY[h.level])
             cols["text"].append(h.describe())
             cols["key"].append(n)
-        if progress and (n % 500 == 0 or n == total):
-            progress("parties", n, total)
     table = pa.table(
         {
             "name": pa.array(cols["name"], pa.string()),

@@ -103,6 +103,14 @@ class NameIndex:
         self._weights: dict[int, tuple[list[float], bool]] = {}
         self._ptr_list: list[int] | None = None
         self._idf2: dict[int, float] = {}  # retrieval key -> its idf squared
+        self._joined: list[str] | None = None
+
+    @property
+    def joined_core(self) -> list[str]:
+        """Each name's core with its spaces removed (the pre-score of joined names), kept."""
+        if self._joined is None:
+            self._joined = [c.replace(" ", "") for c in self.cols["core"]]
+        return self._joined
 
     # -- build ---------------------------------------------------------------------------
     @classmethod

@@ -12,6 +12,8 @@ documents the defaults and why); every Hit lists the features that contributed a
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -217,6 +219,48 @@ class Matcher:
         # without building a Hit for every candidate that scores below the FLAG threshold.
         return self.search(name, country, limit=limit, min_score=self.thresholds.flag)
 
+    def screen_many(
+        self,
+        parties: Sequence[tuple[str, str | None]],
+        *,
+        limit: int = 5,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[list[Hit]]:
+        """`screen` of each (name, country) in `parties`, in order.
+
+        `workers` processes share the work (forked, so each has this index without reading
+        it again; default: one per CPU this process may use, at most 8); below
+        `PARALLEL_FROM` names, or where fork is unavailable, one process does it all.
+        `progress(done, total)` is called as names are done.
+        """
+        total = len(parties)
+        n = _workers(workers, total)
+        if n <= 1:
+            out = []
+            for k, (name, country) in enumerate(parties, 1):
+                out.append(self.screen(name, country, limit=limit))
+                if progress and (k % 500 == 0 or k == total):
+                    progress(k, total)
+            return out
+        import multiprocessing
+
+        global _FORKED
+        _FORKED = (self, limit)  # inherited by the forked workers, never pickled
+        # chunks small enough that a slow one does not leave the other workers idle
+        size = max(50, min(1000, total // (8 * n) or 1))
+        chunks = [parties[i : i + size] for i in range(0, total, size)]
+        done: list[list[Hit]] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(n) as pool:
+                for part in pool.imap(_screen_chunk, chunks):
+                    done.extend(part)
+                    if progress:
+                        progress(len(done), total)
+        finally:
+            _FORKED = None
+        return done
+
     def _prescreen(
         self, ix: NameIndex, q: Parsed, qcore: str, qkeys: set[str] | None = None
     ) -> list[int]:
@@ -233,7 +277,7 @@ class Matcher:
         )[0]
         joined = process.cdist(
             [qcore.replace(" ", "")],
-            [core[i].replace(" ", "") for i in cands],
+            [ix.joined_core[i] for i in cands],
             scorer=fuzz.ratio,
             workers=1,
         )[0]  # joined and split names (RamiMakhlouf) score low as token sets
@@ -301,3 +345,24 @@ class Matcher:
                 )
         hits = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entity_id))
         return hits[:limit]
+
+
+# `screen_many` in parallel: below this many names forking costs more than it saves.
+PARALLEL_FROM = 2_000
+_FORKED: tuple[Matcher, int] | None = None
+
+
+def _workers(asked: int | None, names: int) -> int:
+    import multiprocessing
+
+    if names < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if asked is not None:
+        return max(1, asked)
+    return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _screen_chunk(parties: Sequence[tuple[str, str | None]]) -> list[list[Hit]]:
+    assert _FORKED is not None, "screen_many's workers are forked from the process that set it"
+    m, limit = _FORKED
+    return [m.screen(name, country, limit=limit) for name, country in parties]
