@@ -229,3 +229,17 @@ def test_screen_many_in_workers_is_screen_in_order(
     assert seen[-1] == len(parties) and seen == sorted(seen)
     assert sum(map(bool, many)) >= 6 * 3 * 4
     assert matcher._workers(None, 1) == 1  # a handful of names: no fork
+
+
+def test_one_sided_word_and_list_initials_cost_a_flag() -> None:
+    # Near misses on the real lists: a company name with a distinctive word more is often a
+    # sister company (extra_parts takes 4 points a word), a misspelt legal form is not a word
+    # more; a list name of three initials is the initials of too many long names.
+    m = Matcher([])
+    score, why = m.compare("GALLION NAVIGATION ZULIANA", "GALLION NAVIGATION INC")
+    assert dict(why)["extra_parts"] == -4.0 and score == 76.0
+    score, why = m.compare("RECIFIBRAS SECUNDARIAS LTDAS.", "RECIFIBRAS SECUNDARIAS LTDA.")
+    assert "extra_parts" not in dict(why) and score == 80.0
+    assert m.compare("PEOPLES LIBERATION ARMY LTD", "PLA LTD")[0] < 80  # was acronym 86
+    assert m.compare("PLA", "PEOPLES LIBERATION ARMY") == (86.0, (("acronym", 86.0),))
+    assert m.compare("PEOPLES LIBERATION ARMY NAVY LTD", "PLAN LTD")[0] == 86.0

@@ -230,6 +230,37 @@ class DifferingParts(Feature):
         return -min(self.most, self.penalty * min(nq, nc))
 
 
+class ExtraParts(Feature):
+    name = "extra_parts"
+    description = (
+        "Organisations: distinctive parts on one side only that match nothing on the other "
+        "(GALLION NAVIGATION ZULIANA / GALLION NAVIGATION INC) cost `penalty` each, at most "
+        "`most`: a name with a word more is as often a sister company as the same one."
+    )
+    penalty = 0.04
+    most = 0.08
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.merged:
+            return 0.0
+        qa = {i for i, _, _ in p.aligned}
+        ca = {j for _, j, _ in p.aligned}
+        q_rest = [t for i, (t, w) in enumerate(zip(p.q.parts, p.wq, strict=True))
+                  if i not in qa and w >= 0.3]  # fmt: skip
+        c_rest = [t for j, (t, w) in enumerate(zip(p.c.parts, p.wc, strict=True))
+                  if j not in ca and w >= 0.3]  # fmt: skip
+        if q_rest and c_rest:
+            return 0.0  # a part differs on both sides: differing_parts
+        rest, other = (q_rest, p.c.parts) if q_rest else (c_rest, p.q.parts)
+        # a misspelt legal form or generic word (LTDAS, KCOMPANY) is no word more
+        n = sum(1 for t in rest if not any(_similar(t, o) for o in other))
+        return -min(self.most, self.penalty * n)
+
+
+def _similar(a: str, b: str) -> bool:
+    return OSA.normalized_similarity(a, b) >= 0.75
+
+
 class JoinedParts(Feature):
     name = "joined_parts"
     description = (
@@ -256,9 +287,11 @@ class Acronym(Feature):
     name = "acronym"
     description = (
         "One name is the initials of the other's parts (PLA / People's Liberation Army): "
-        "raised to `floor`, a FLAG for a human to confirm, never a BLOCK."
+        "raised to `floor`, a FLAG for a human to confirm, never a BLOCK. A list name that "
+        "is the initials needs `list_shortest` letters or more."
     )
     floor = 0.86
+    list_shortest = 4
 
     def __call__(self, p: Pair) -> float:
         if p.person:
@@ -270,9 +303,12 @@ class Acronym(Feature):
             if len(short) != 1:
                 continue
             long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
+            # A list name that is only initials (CEC, IEM) against a long query: three letters
+            # are initials of too many names, and the entity's long name is listed beside them.
+            shortest = 3 if a is p.q else self.list_shortest
             if (
                 len(short) == 1
-                and 3 <= len(short[0]) <= 6
+                and shortest <= len(short[0]) <= 6
                 and len(long_) == len(short[0])
                 and "".join(t[0] for t in long_) == short[0]
             ):
@@ -374,6 +410,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     JoinedParts(),
     Acronym(),
     DifferingParts(),
+    ExtraParts(),
     Initials(),
     PatronymicOrder(),
     NumbersDiffer(),
