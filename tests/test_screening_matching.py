@@ -193,8 +193,8 @@ def test_both_retrieval_paths_rank_the_same(
     # Small lists sum retrieval scores over an array of every name, large ones over the
     # sorted postings (np.unique): the candidates, their order and so every hit must agree.
     from transship.screening import index
-    from transship.screening.features import parse
     from transship.screening.normalize import clean_name
+    from transship.screening.parsed import parse
 
     ix = m.indexes[0]
     parsed = [parse(clean_name(q).text) for q in _QUERIES]

@@ -1,100 +1,20 @@
 """Name comparison as small declared features, each explaining what it adds to a score.
 
-Two names are first cut into parts (screening.names.name_parts: Latin, legal forms kept) and
-each part gets a kind (name, generic, legal, stop, connector, number) and a weight: rarity in
-the loaded list for name parts (a part in 1 name in 1,000 or rarer weighs 1, one in every
-name 0.3), a fixed small weight for generic words, nothing for legal forms when comparing
-organisations (so AO = JSC = AKTSIONERNOYE OBSHCHESTVO). Persons are compared part by part
-with every kind counting as a name part, so KU Ja Hyong keeps its "ku".
-
-The base is `name_alignment`: parts are aligned one to one, best pairs first, by per-part
-similarity (OSA edit distance: a transposition is one edit; equal metaphone keys or, for
-vowel-less abjad romanizations such as mhmd, equal consonant skeletons lift a pair), and
-the score is the weight-averaged similarity over both names' parts, unaligned parts scoring
-0. Every other feature adds to or caps it; the Hit lists what each contributed. Scores are
-0-1 here and 0-100 on a Hit.
+The base is `name_alignment` (screening.scoring aligns the parts of two names parsed by
+screening.parsed one to one, best pairs first, and averages their similarity by weight over
+both names' parts, unaligned parts scoring 0). Every other feature adds to or caps it; the
+Hit lists what each contributed. Scores are 0-1 here and 0-100 on a Hit.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rapidfuzz.distance import OSA
 
-from transship.screening.names import (
-    abjad_skeleton,
-    fold,
-    is_abjad,
-    name_parts,
-    part_kind,
-    skeleton,
-)
-
-_VOWELS = frozenset("aeiouy")
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A name cut into parts with their kinds and phonetic keys."""
-
-    parts: tuple[str, ...]
-    kinds: tuple[str, ...]
-    phon: tuple[str, ...]
-    skel: tuple[str, ...]
-    abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
-
-    @property
-    def has_legal(self) -> bool:
-        # two-letter forms (ku, ao, as) are also name parts of persons: not evidence here
-        return any(
-            k == "legal" and len(t) >= 3 for t, k in zip(self.parts, self.kinds, strict=True)
-        )
-
-
-@functools.lru_cache(maxsize=100_000)
-def _org_forms(text: str) -> list[tuple[str, ...]]:
-    from rigour.names import extract_org_types
-
-    return [tuple(m.split()) for m, _ in extract_org_types(text) if " " in m]
-
-
-@functools.lru_cache(maxsize=300_000)
-def metaphone_key(t: str) -> str:
-    """A part's metaphone key ("" for numbers and parts under three letters), kept: the
-    same parts recur across names."""
-    from rigour.text import metaphone
-
-    return metaphone(t) if len(t) >= 3 and t.isalpha() else ""
-
-
-def parse(name: str) -> Parsed:
-    parts = name_parts(name)
-    kinds = [part_kind(p) for p in parts]
-    # Multi-word legal forms (limited liability company, obshchestvo s ogranichennoy
-    # otvetstvennostyu) are rigour's: every part of one is a legal part.
-    for form in _org_forms(" ".join(parts)):
-        n = len(form)
-        for i in range(len(parts) - n + 1):
-            if parts[i : i + n] == form:
-                kinds[i : i + n] = ["legal"] * n
-    # A single letter between legal-form words is part of the form (obshchestvo s ...).
-    for i in range(1, len(parts) - 1):
-        if len(parts[i]) == 1 and kinds[i - 1] == "legal" and kinds[i + 1] == "legal":
-            kinds[i] = "legal"
-    phon = tuple(metaphone_key(p) for p in parts)
-    return Parsed(parts, tuple(kinds), phon, tuple(skeleton(p) for p in parts), is_abjad(name))
-
-
-def rarity_weight(df: int, n: int) -> float:
-    """Weight of a name part found in `df` of `n` names: 1 at 1 in 1,000 or rarer, 0.3 floor."""
-    if df <= 0 or n <= 0:
-        return 1.0
-    return max(0.3, min(1.0, -math.log10(df / n) / 3))
+from transship.screening.parsed import Parsed
 
 
 @dataclass(frozen=True)
@@ -140,35 +60,6 @@ class Feature(ABC):
     @abstractmethod
     def __call__(self, p: Pair) -> float:
         """Points this feature adds to (or takes from) the pair's score."""
-
-
-# Kept: the parts of one query meet the same list parts again in the aliases of an entity
-# and in the next declaration naming the same party.
-@functools.lru_cache(maxsize=200_000)
-def part_similarity(
-    a: str, b: str, ka: str, kb: str, pa: str, pb: str, sa: str, sb: str, person: bool,
-    abjad: bool = False,
-) -> tuple[float, bool]:  # fmt: skip
-    """Similarity 0-1 of two name parts and whether it was an initial's match."""
-    if a == b:
-        return 1.0, False
-    if ka == "number" or kb == "number":
-        return 0.0, False  # digits compare exactly: Zavod 1 is not Zavod 7
-    if len(a) == 1 or len(b) == 1:
-        if person and (b.startswith(a) or a.startswith(b)):
-            return 0.9, True
-        return 0.0, False
-    s = OSA.normalized_similarity(a, b)
-    if s < 0.95:
-        s = max(s, 0.95 * OSA.normalized_similarity(fold(a), fold(b)))
-    if s < 0.88 and pa and pa == pb and min(len(a), len(b)) >= 4:
-        s = 0.88
-    if s < 0.85 and abjad:
-        # Arabic/Hebrew romanized without short vowels: mhmwd = mahmud, dwd = david
-        ka_, kb_ = abjad_skeleton(a), abjad_skeleton(b)
-        if ka_ == kb_ and (len(ka_) >= 2 or min(len(a), len(b)) <= 3):
-            s = 0.85
-    return s, False
 
 
 class NameAlignment(Feature):
@@ -417,195 +308,6 @@ NAME_FEATURES: tuple[Feature, ...] = (
     GenericOnly(),
     SchemaMismatch(),
 )
-
-
-def part_weights(
-    x: Parsed, person: bool, rarity: Callable[[str], float]
-) -> tuple[list[float], bool]:
-    """Each part's weight and whether the name is generic words and legal forms only."""
-    return _weights(x, person, rarity)
-
-
-def _weights(x: Parsed, person: bool, rarity: Callable[[str], float]) -> tuple[list[float], bool]:
-    out: list[float] = []
-    for t, k in zip(x.parts, x.kinds, strict=True):
-        if k == "stop":
-            out.append(0.05)
-        elif k == "connector":
-            out.append(0.2 if person else 0.05)
-        elif person or k in ("name", "number"):
-            out.append(0.5 if len(t) == 1 else rarity(t))
-        elif k == "generic":
-            out.append(0.2)
-        else:
-            out.append(0.0)
-    if person or any(k in ("name", "number") for k in x.kinds):
-        return out, False
-    # Nothing but generic words and legal forms: they are all this name has.
-    return [0.05 if k == "stop" else 1.0 for k in x.kinds], True
-
-
-def _split_parts(
-    q: Parsed,
-    c: Parsed,
-    wq: list[float],
-    wc: list[float],
-    used_q: set[int],
-    used_c: set[int],
-    aligned: list[tuple[int, int, float]],
-    abjad: bool,
-    person: bool,
-) -> bool:
-    """Align two or three adjacent unaligned parts of one name with one part of the other
-    when written together they match it (ABD ALLAH / ABDALLAH, ANDISHEH SAZ / ANDISHEHSAZ).
-    Returns whether any were."""
-    merged = False
-    for a, b, wa, wb, ua, ub, flip in (
-        (q, c, wq, wc, used_q, used_c, False),
-        (c, q, wc, wq, used_c, used_q, True),
-    ):
-        na = len(a.parts)
-        free = [k not in ua and wa[k] > 0 for k in range(na)]
-        if not any(free[k] and free[k + 1] for k in range(na - 1)):
-            continue  # no two adjacent parts left to join on this side
-        for j in range(len(b.parts)):
-            if j in ub or wb[j] <= 0 or len(b.parts[j]) < 4:
-                continue
-            target = b.parts[j]
-            for n in (2, 3):
-                for i in range(na - n + 1):
-                    span = range(i, i + n)
-                    if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
-                        continue
-                    joined = "".join(a.parts[k] for k in span)
-                    if 2 * min(len(joined), len(target)) < max(len(joined), len(target)):
-                        continue
-                    sim, _ = part_similarity(
-                        joined, target, "name", "name", "", "", "", "", person, abjad
-                    )
-                    if sim >= (0.85 if abjad else 0.9):
-                        for k in span:
-                            ua.add(k)
-                            free[k] = False
-                            aligned.append((j, k, sim) if flip else (k, j, sim))
-                        ub.add(j)
-                        merged = True
-                        break
-                if j in ub:
-                    break
-    return merged
-
-
-def compare(
-    q: Parsed,
-    c: Parsed,
-    *,
-    person: bool,
-    rarity: Callable[[str], float],
-    thresholds: Thresholds01,
-    country: CountryQualifier | None = None,
-    country_match: bool | None = None,
-    schema_mismatch: bool = False,
-    c_weights: tuple[list[float], bool] | None = None,
-    q_weights: tuple[list[float], bool] | None = None,
-) -> Pair:
-    """Score query `q` against candidate `c`; returns the Pair with its contributions.
-
-    `c_weights`, `q_weights`: the candidate's and the query's part weights from
-    `part_weights` (same `person` and `rarity`), when kept by the caller; never modified.
-    """
-    wq, gq = q_weights or _weights(q, person, rarity)
-    wc, gc = c_weights or _weights(c, person, rarity)
-    used_q: set[int] = set()
-    used_c: set[int] = set()
-    aligned: list[tuple[int, int, float]] = []
-    # Equal parts first (most parts of a true match are): no edit distance needed for them.
-    where: dict[str, list[int]] = {}
-    for j, b in enumerate(c.parts):
-        if wc[j] > 0:
-            where.setdefault(b, []).append(j)
-    for i, a in enumerate(q.parts):
-        js = where.get(a) if wq[i] > 0 else None
-        if js:
-            j = js.pop(0)
-            used_q.add(i)
-            used_c.add(j)
-            aligned.append((i, j, 1.0))
-    cands: list[tuple[float, int, int, bool]] = []
-    abjad = q.abjad or c.abjad
-    rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
-    for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
-        if wq[i] <= 0 or i in used_q:
-            continue
-        for j in rest_c:
-            b = c.parts[j]
-            if (
-                not abjad
-                and len(a) > 1
-                and len(b) > 1
-                and 2 * min(len(a), len(b)) < max(len(a), len(b))
-            ):
-                continue  # lengths too far apart for any similarity that aligns
-            s, init = part_similarity(
-                a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad
-            )
-            if s >= 0.6:
-                cands.append((s, i, j, init))
-    cands.sort(key=lambda x: (-x[0], x[1], x[2]))
-    initials = 0
-    for s, i, j, init in cands:
-        if i in used_q or j in used_c:
-            continue
-        used_q.add(i)
-        used_c.add(j)
-        aligned.append((i, j, s))
-        initials += init
-    merged = False
-    # Only worth trying when joining the leftover parts could lift the pair to a match.
-    left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
-        w for j, w in enumerate(wc) if j not in used_c
-    )
-    so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
-    den0 = sum(wq) + sum(wc)
-    if (
-        den0 > 0
-        and (so_far + left) / den0 >= 0.6
-        and used_q != set(range(len(q.parts)))
-        and used_c != set(range(len(c.parts)))
-    ):
-        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
-    den = sum(wq) + sum(wc)
-    side_c: dict[int, float] = {}
-    side_q: dict[int, float] = {}
-    for i, j, s in aligned:
-        side_q[i] = max(side_q.get(i, 0.0), s)
-        side_c[j] = max(side_c.get(j, 0.0), s)
-    num = sum(s * wq[i] for i, s in side_q.items()) + sum(s * wc[j] for j, s in side_c.items())
-    base = num / den if den > 0 else 0.0
-    p = Pair(
-        q, c, person, wq, wc, aligned, initials, base, gq or gc, thresholds,
-        country_match, schema_mismatch,
-    )  # fmt: skip
-    p.merged = merged
-    total = 0.0
-    for f in NAME_FEATURES:
-        v = f(p)
-        if v:
-            p.contributions.append((f.name, v))
-            total += v
-    p.name_total = total
-    if country is not None:
-        v = country(p)
-        if v:
-            p.contributions.append((country.name, v))
-            total += v
-    p.total = total
-    return p
-
-
-def final_score(p: Pair) -> float:
-    """The comparison's score 0-1 after caps."""
-    return max(0.0, min(1.0, p.total, p.cap))
 
 
 def describe_features() -> list[dict[str, str]]:

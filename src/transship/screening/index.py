@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from transship.screening.features import Parsed, metaphone_key, parse, rarity_weight
+from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
 
 FORMAT_VERSION = 5
 _SEP = "\x1f"
@@ -196,10 +196,10 @@ class NameIndex:
         return p
 
     def weights(self, i: int, person: bool) -> tuple[list[float], bool]:
-        """Name `i`'s part weights (features.part_weights), kept once computed."""
+        """Name `i`'s part weights (parsed.part_weights), kept once computed."""
         w = self._weights.get(i)
         if w is None:
-            from transship.screening.features import part_weights
+            from transship.screening.parsed import part_weights
 
             if len(self._weights) > 200_000:
                 self._weights.clear()

@@ -18,18 +18,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from transship.errors import UsageError
-from transship.screening.features import (
-    CountryQualifier,
-    Pair,
-    Parsed,
-    Thresholds01,
-    compare,
-    final_score,
-    parse,
-    part_weights,
-)
+from transship.screening.features import CountryQualifier, Pair, Thresholds01
 from transship.screening.index import NameIndex, core_text, open_index, retrieval_keys
 from transship.screening.normalize import JOINED, Cleaned, clean_name
+from transship.screening.parsed import Parsed, parse, part_weights
+from transship.screening.scoring import compare, final_score
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""Names cut into parts for comparison: kinds, phonetic keys, weights, part similarity.
+
+A name is cut into parts (screening.names.name_parts: Latin, legal forms kept) and each
+part gets a kind (name, generic, legal, stop, connector, number) and a weight: rarity in the
+loaded list for name parts (a part in 1 name in 1,000 or rarer weighs 1, one in every name
+0.3), a fixed small weight for generic words, nothing for legal forms when comparing
+organisations (so AO = JSC = AKTSIONERNOYE OBSHCHESTVO). Persons are compared part by part
+with every kind counting as a name part, so KU Ja Hyong keeps its "ku". Two parts compare by
+OSA edit distance (a transposition is one edit); equal metaphone keys or, for vowel-less
+abjad romanizations such as mhmd, equal consonant skeletons lift a pair.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from transship.screening.names import (
+    abjad_skeleton,
+    fold,
+    is_abjad,
+    name_parts,
+    part_kind,
+    skeleton,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A name cut into parts with their kinds and phonetic keys."""
+
+    parts: tuple[str, ...]
+    kinds: tuple[str, ...]
+    phon: tuple[str, ...]
+    skel: tuple[str, ...]
+    abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
+
+    @property
+    def has_legal(self) -> bool:
+        # two-letter forms (ku, ao, as) are also name parts of persons: not evidence here
+        return any(
+            k == "legal" and len(t) >= 3 for t, k in zip(self.parts, self.kinds, strict=True)
+        )
+
+
+@functools.lru_cache(maxsize=100_000)
+def _org_forms(text: str) -> list[tuple[str, ...]]:
+    from rigour.names import extract_org_types
+
+    return [tuple(m.split()) for m, _ in extract_org_types(text) if " " in m]
+
+
+@functools.lru_cache(maxsize=300_000)
+def metaphone_key(t: str) -> str:
+    """A part's metaphone key ("" for numbers and parts under three letters), kept: the
+    same parts recur across names."""
+    from rigour.text import metaphone
+
+    return metaphone(t) if len(t) >= 3 and t.isalpha() else ""
+
+
+def parse(name: str) -> Parsed:
+    parts = name_parts(name)
+    kinds = [part_kind(p) for p in parts]
+    # Multi-word legal forms (limited liability company, obshchestvo s ogranichennoy
+    # otvetstvennostyu) are rigour's: every part of one is a legal part.
+    for form in _org_forms(" ".join(parts)):
+        n = len(form)
+        for i in range(len(parts) - n + 1):
+            if parts[i : i + n] == form:
+                kinds[i : i + n] = ["legal"] * n
+    # A single letter between legal-form words is part of the form (obshchestvo s ...).
+    for i in range(1, len(parts) - 1):
+        if len(parts[i]) == 1 and kinds[i - 1] == "legal" and kinds[i + 1] == "legal":
+            kinds[i] = "legal"
+    phon = tuple(metaphone_key(p) for p in parts)
+    return Parsed(parts, tuple(kinds), phon, tuple(skeleton(p) for p in parts), is_abjad(name))
+
+
+def rarity_weight(df: int, n: int) -> float:
+    """Weight of a name part found in `df` of `n` names: 1 at 1 in 1,000 or rarer, 0.3 floor."""
+    if df <= 0 or n <= 0:
+        return 1.0
+    return max(0.3, min(1.0, -math.log10(df / n) / 3))
+
+
+# Kept: the parts of one query meet the same list parts again in the aliases of an entity
+# and in the next declaration naming the same party.
+@functools.lru_cache(maxsize=200_000)
+def part_similarity(
+    a: str, b: str, ka: str, kb: str, pa: str, pb: str, sa: str, sb: str, person: bool,
+    abjad: bool = False,
+) -> tuple[float, bool]:  # fmt: skip
+    """Similarity 0-1 of two name parts and whether it was an initial's match."""
+    if a == b:
+        return 1.0, False
+    if ka == "number" or kb == "number":
+        return 0.0, False  # digits compare exactly: Zavod 1 is not Zavod 7
+    if len(a) == 1 or len(b) == 1:
+        if person and (b.startswith(a) or a.startswith(b)):
+            return 0.9, True
+        return 0.0, False
+    s = OSA.normalized_similarity(a, b)
+    if s < 0.95:
+        s = max(s, 0.95 * OSA.normalized_similarity(fold(a), fold(b)))
+    if s < 0.88 and pa and pa == pb and min(len(a), len(b)) >= 4:
+        s = 0.88
+    if s < 0.85 and abjad:
+        # Arabic/Hebrew romanized without short vowels: mhmwd = mahmud, dwd = david
+        ka_, kb_ = abjad_skeleton(a), abjad_skeleton(b)
+        if ka_ == kb_ and (len(ka_) >= 2 or min(len(a), len(b)) <= 3):
+            s = 0.85
+    return s, False
+
+
+def part_weights(
+    x: Parsed, person: bool, rarity: Callable[[str], float]
+) -> tuple[list[float], bool]:
+    """Each part's weight and whether the name is generic words and legal forms only."""
+    out: list[float] = []
+    for t, k in zip(x.parts, x.kinds, strict=True):
+        if k == "stop":
+            out.append(0.05)
+        elif k == "connector":
+            out.append(0.2 if person else 0.05)
+        elif person or k in ("name", "number"):
+            out.append(0.5 if len(t) == 1 else rarity(t))
+        elif k == "generic":
+            out.append(0.2)
+        else:
+            out.append(0.0)
+    if person or any(k in ("name", "number") for k in x.kinds):
+        return out, False
+    # Nothing but generic words and legal forms: they are all this name has.
+    return [0.05 if k == "stop" else 1.0 for k in x.kinds], True

@@ -1,0 +1,171 @@
+"""One comparison: align two parsed names' parts, then let every feature explain the score."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from transship.screening.features import NAME_FEATURES, CountryQualifier, Pair, Thresholds01
+from transship.screening.parsed import Parsed, part_similarity, part_weights
+
+
+def _split_parts(
+    q: Parsed,
+    c: Parsed,
+    wq: list[float],
+    wc: list[float],
+    used_q: set[int],
+    used_c: set[int],
+    aligned: list[tuple[int, int, float]],
+    abjad: bool,
+    person: bool,
+) -> bool:
+    """Align two or three adjacent unaligned parts of one name with one part of the other
+    when written together they match it (ABD ALLAH / ABDALLAH, ANDISHEH SAZ / ANDISHEHSAZ).
+    Returns whether any were."""
+    merged = False
+    for a, b, wa, wb, ua, ub, flip in (
+        (q, c, wq, wc, used_q, used_c, False),
+        (c, q, wc, wq, used_c, used_q, True),
+    ):
+        na = len(a.parts)
+        free = [k not in ua and wa[k] > 0 for k in range(na)]
+        if not any(free[k] and free[k + 1] for k in range(na - 1)):
+            continue  # no two adjacent parts left to join on this side
+        for j in range(len(b.parts)):
+            if j in ub or wb[j] <= 0 or len(b.parts[j]) < 4:
+                continue
+            target = b.parts[j]
+            for n in (2, 3):
+                for i in range(na - n + 1):
+                    span = range(i, i + n)
+                    if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
+                        continue
+                    joined = "".join(a.parts[k] for k in span)
+                    if 2 * min(len(joined), len(target)) < max(len(joined), len(target)):
+                        continue
+                    sim, _ = part_similarity(
+                        joined, target, "name", "name", "", "", "", "", person, abjad
+                    )
+                    if sim >= (0.85 if abjad else 0.9):
+                        for k in span:
+                            ua.add(k)
+                            free[k] = False
+                            aligned.append((j, k, sim) if flip else (k, j, sim))
+                        ub.add(j)
+                        merged = True
+                        break
+                if j in ub:
+                    break
+    return merged
+
+
+def compare(
+    q: Parsed,
+    c: Parsed,
+    *,
+    person: bool,
+    rarity: Callable[[str], float],
+    thresholds: Thresholds01,
+    country: CountryQualifier | None = None,
+    country_match: bool | None = None,
+    schema_mismatch: bool = False,
+    c_weights: tuple[list[float], bool] | None = None,
+    q_weights: tuple[list[float], bool] | None = None,
+) -> Pair:
+    """Score query `q` against candidate `c`; returns the Pair with its contributions.
+
+    `c_weights`, `q_weights`: the candidate's and the query's part weights from
+    `part_weights` (same `person` and `rarity`), when kept by the caller; never modified.
+    """
+    wq, gq = q_weights or part_weights(q, person, rarity)
+    wc, gc = c_weights or part_weights(c, person, rarity)
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    aligned: list[tuple[int, int, float]] = []
+    # Equal parts first (most parts of a true match are): no edit distance needed for them.
+    where: dict[str, list[int]] = {}
+    for j, b in enumerate(c.parts):
+        if wc[j] > 0:
+            where.setdefault(b, []).append(j)
+    for i, a in enumerate(q.parts):
+        js = where.get(a) if wq[i] > 0 else None
+        if js:
+            j = js.pop(0)
+            used_q.add(i)
+            used_c.add(j)
+            aligned.append((i, j, 1.0))
+    cands: list[tuple[float, int, int, bool]] = []
+    abjad = q.abjad or c.abjad
+    rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
+    for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
+        if wq[i] <= 0 or i in used_q:
+            continue
+        for j in rest_c:
+            b = c.parts[j]
+            if (
+                not abjad
+                and len(a) > 1
+                and len(b) > 1
+                and 2 * min(len(a), len(b)) < max(len(a), len(b))
+            ):
+                continue  # lengths too far apart for any similarity that aligns
+            s, init = part_similarity(
+                a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad
+            )
+            if s >= 0.6:
+                cands.append((s, i, j, init))
+    cands.sort(key=lambda x: (-x[0], x[1], x[2]))
+    initials = 0
+    for s, i, j, init in cands:
+        if i in used_q or j in used_c:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        aligned.append((i, j, s))
+        initials += init
+    merged = False
+    # Only worth trying when joining the leftover parts could lift the pair to a match.
+    left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
+        w for j, w in enumerate(wc) if j not in used_c
+    )
+    so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
+    den0 = sum(wq) + sum(wc)
+    if (
+        den0 > 0
+        and (so_far + left) / den0 >= 0.6
+        and used_q != set(range(len(q.parts)))
+        and used_c != set(range(len(c.parts)))
+    ):
+        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
+    den = sum(wq) + sum(wc)
+    side_c: dict[int, float] = {}
+    side_q: dict[int, float] = {}
+    for i, j, s in aligned:
+        side_q[i] = max(side_q.get(i, 0.0), s)
+        side_c[j] = max(side_c.get(j, 0.0), s)
+    num = sum(s * wq[i] for i, s in side_q.items()) + sum(s * wc[j] for j, s in side_c.items())
+    base = num / den if den > 0 else 0.0
+    p = Pair(
+        q, c, person, wq, wc, aligned, initials, base, gq or gc, thresholds,
+        country_match, schema_mismatch,
+    )  # fmt: skip
+    p.merged = merged
+    total = 0.0
+    for f in NAME_FEATURES:
+        v = f(p)
+        if v:
+            p.contributions.append((f.name, v))
+            total += v
+    p.name_total = total
+    if country is not None:
+        v = country(p)
+        if v:
+            p.contributions.append((country.name, v))
+            total += v
+    p.total = total
+    return p
+
+
+def final_score(p: Pair) -> float:
+    """The comparison's score 0-1 after caps."""
+    return max(0.0, min(1.0, p.total, p.cap))
