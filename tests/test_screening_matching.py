@@ -243,3 +243,13 @@ def test_one_sided_word_and_list_initials_cost_a_flag() -> None:
     assert m.compare("PEOPLES LIBERATION ARMY LTD", "PLA LTD")[0] < 80  # was acronym 86
     assert m.compare("PLA", "PEOPLES LIBERATION ARMY") == (86.0, (("acronym", 86.0),))
     assert m.compare("PEOPLES LIBERATION ARMY NAVY LTD", "PLAN LTD")[0] == 86.0
+
+
+def test_arabic_ain_stays_inside_its_part() -> None:
+    # ICU writes ain as ʿ, which became a separator (معروف: "m rwf"); the Latin spellings
+    # drop it (MA'RUF), so the part stays whole and its consonants match.
+    from transship.screening.names import name_parts
+
+    assert name_parts("معروف") == ("mrwf",)
+    assert name_parts("ظاهرعويس") == ("zahrwys",)
+    assert Matcher([]).compare("عمر معروف", "UMAR MA'RUF", schema="Person")[0] >= 85  # was 80.1

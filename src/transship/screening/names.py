@@ -207,6 +207,9 @@ def name_parts(name: str) -> tuple[str, ...]:
     arabic = bool(_ARABIC.search(text))
     if arabic:
         text = text.replace("\u0629", "a")  # ta marbuta ends a word in -a (حمزة: hamza)
+        # ain: ICU writes ʿ, which ascii_text makes a separator (معروف: "m rwf"); the Latin
+        # spellings drop it or write an apostrophe (MA'RUF), so it goes as one.
+        text = text.replace("\u0639", "'")
     text = ascii_text(text.translate(_translit_table())).lower()
 
     def dotted(m: re.Match[str]) -> str:
