@@ -210,6 +210,8 @@ def name_parts(name: str) -> tuple[str, ...]:
         # ain: ICU writes ʿ, which ascii_text makes a separator (معروف: "m rwf"); the Latin
         # spellings drop it or write an apostrophe (MA'RUF), so it goes as one.
         text = text.replace("\u0639", "'")
+        # ت or ط then ه are two letters (طه: Taha), not the th ICU also writes for ث
+        text = _T_H.sub("\\1\u0627\u0647", text)
     text = ascii_text(text.translate(_translit_table())).lower()
 
     def dotted(m: re.Match[str]) -> str:
@@ -229,6 +231,7 @@ def name_parts(name: str) -> tuple[str, ...]:
 
 
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
+_T_H = re.compile("([\u062a\u0637])\u0647")
 
 
 def is_abjad(name: str) -> bool:
