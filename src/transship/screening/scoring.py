@@ -96,6 +96,11 @@ def compare(
             aligned.append((i, j, 1.0))
     cands: list[tuple[float, int, int, bool]] = []
     abjad = q.abjad or c.abjad
+    merged = False
+    if abjad:
+        # Arabic compounds (عبد الله: bd allh / ABDULLAH) are joined before parts align one
+        # to one: else one half (allh) takes the whole (abdullah) and the other is left over.
+        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
     rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
     for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
         if wq[i] <= 0 or i in used_q:
@@ -123,7 +128,6 @@ def compare(
         used_c.add(j)
         aligned.append((i, j, s))
         initials += init
-    merged = False
     # Only worth trying when joining the leftover parts could lift the pair to a match.
     left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
         w for j, w in enumerate(wc) if j not in used_c
@@ -136,7 +140,7 @@ def compare(
         and used_q != set(range(len(q.parts)))
         and used_c != set(range(len(c.parts)))
     ):
-        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
+        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person) or merged
     den = sum(wq) + sum(wc)
     side_c: dict[int, float] = {}
     side_q: dict[int, float] = {}
