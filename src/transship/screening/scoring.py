@@ -46,6 +46,13 @@ def _split_parts(
                     sim, _ = part_similarity(
                         joined, target, "name", "name", "", "", "", "", person, abjad
                     )
+                    if abjad and sim < 0.85 and n == 3 and a.parts[i + 1] == "al":
+                        # the article's l is assimilated in Latin spellings (nwr al dyn /
+                        # NOUREDDINE, sraj al dyn / SIRAJUDDIN)
+                        sim, _ = part_similarity(
+                            a.parts[i] + a.parts[i + 2], target, "name", "name", "", "", "",
+                            "", person, abjad,
+                        )  # fmt: skip
                     if sim >= (0.85 if abjad else 0.9):
                         for k in span:
                             ua.add(k)
