@@ -229,6 +229,13 @@ def test_screen_many_in_workers_is_screen_in_order(
     assert seen[-1] == len(parties) and seen == sorted(seen)
     assert sum(map(bool, many)) >= 6 * 3 * 4
     assert matcher._workers(None, 1) == 1  # a handful of names: no fork
+    import threading
+
+    off_main: list[int] = []  # a server's request thread: never fork
+    t = threading.Thread(target=lambda: off_main.append(matcher._workers(2, 10_000)))
+    t.start()
+    t.join()
+    assert off_main == [1] and matcher._workers(2, 10_000) == 2
 
 
 def test_one_sided_word_and_list_initials_cost_a_flag() -> None:

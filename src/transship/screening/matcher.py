@@ -224,7 +224,8 @@ class Matcher:
 
         `workers` processes share the work (forked, so each has this index without reading
         it again; default: one per CPU this process may use, at most 8); below
-        `PARALLEL_FROM` names, or where fork is unavailable, one process does it all.
+        `PARALLEL_FROM` names, where fork is unavailable or off the main thread (a web
+        server's request), one process does it all.
         `progress(done, total)` is called as names are done.
         """
         total = len(parties)
@@ -347,9 +348,12 @@ _FORKED: tuple[Matcher, int] | None = None
 
 def _workers(asked: int | None, names: int) -> int:
     import multiprocessing
+    import threading
 
     if names < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         return 1
+    if threading.current_thread() is not threading.main_thread():
+        return 1  # a server's request thread: its other threads may hold locks a fork keeps
     if asked is not None:
         return max(1, asked)
     return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
