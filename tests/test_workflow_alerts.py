@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from tests.conftest import write
 from transship.cli import app
 from transship.errors import UsageError
-from transship.screening import alerts, load_lists, screen_file, verify_audit
-from transship.screening.alerts import ReviewError
+from transship.screening import alerts, load_lists, review, screen_file, verify_audit
 from transship.screening.rescreen import rescreen
+from transship.screening.review import ReviewError
 from transship.settings import Settings
 from transship.warehouse import Warehouse
 
@@ -50,7 +50,7 @@ def _queue(wh: Path, status: str | None = "pending") -> list[dict[str, object]]:
 
 def _review(wh: Path, alert_id: int, action: str, who: str, note: str = "checked") -> str:
     with Warehouse(wh) as w:
-        return str(alerts.review(w.con, alert_id, action, who, note)["status"])
+        return str(review.review(w.con, alert_id, action, who, note)["status"])
 
 
 def test_declaration_from_screening_to_suppression(screened: Path, tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_declaration_from_screening_to_suppression(screened: Path, tmp_path: Pat
         _review(screened, 1, "confirm", "carol")
     with Warehouse(screened) as w:
         shown = alerts.show(w.con, 1)
-        (s,) = alerts.suppressions(w.con)
+        (s,) = review.suppressions(w.con)
         rec = w.con.execute(
             "SELECT channel, decision, declaration FROM screening_audit "
             "WHERE starts_with(channel, 'review') ORDER BY seq"
@@ -113,13 +113,13 @@ def test_declaration_from_screening_to_suppression(screened: Path, tmp_path: Pat
 
 def test_confirm_escalate_and_flag_transitions() -> None:
     flag = {"alert_id": 9, "status": "open", "severity": "FLAG", "first_reviewer": None}
-    assert alerts._next_status(flag, "clear", "alice") == "cleared"  # one reviewer for a FLAG
-    assert alerts._next_status(flag, "escalate", "alice") == "escalated"
-    assert alerts._next_status({**flag, "status": "escalated"}, "confirm", "bob") == "confirmed"
+    assert review._next_status(flag, "clear", "alice") == "cleared"  # one reviewer for a FLAG
+    assert review._next_status(flag, "escalate", "alice") == "escalated"
+    assert review._next_status({**flag, "status": "escalated"}, "confirm", "bob") == "confirmed"
     with pytest.raises(ReviewError, match="already escalated"):
-        alerts._next_status({**flag, "status": "escalated"}, "escalate", "bob")
+        review._next_status({**flag, "status": "escalated"}, "escalate", "bob")
     block = {**flag, "severity": "BLOCK", "status": "escalated"}
-    assert alerts._next_status(block, "clear", "alice") == "clearing"
+    assert review._next_status(block, "clear", "alice") == "clearing"
 
 
 def test_new_list_version_raises_exactly_the_new_alerts(screened: Path, tmp_path: Path) -> None:
@@ -272,7 +272,7 @@ def test_audit_export_for_examiners(screened: Path, tmp_path: Path) -> None:
     assert wb.sheetnames == ["export", "decisions", "alerts", "reviews", "list_versions",
                              "policies"]  # fmt: skip
     names = [c.value for c in wb["alerts"]["J"]]  # exporter_name
-    assert "'=HYPERLINK(\"x\")" in names
+    assert '\'=HYPERLINK("x")' in names
     # never over the warehouse
     r = runner.invoke(app, [*base, "--out", str(screened), "--format", "json"])
     assert r.exit_code != 0 and "refusing to write there" in r.output

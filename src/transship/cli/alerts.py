@@ -86,9 +86,9 @@ def alerts_show(
 def _review(ctx: typer.Context, alert_id: int, action: str, reviewer: str, note: str) -> None:
     from rich.console import Console
 
-    from transship.screening import alerts
+    from transship.screening import review
 
-    a = _with_con(ctx, lambda con: alerts.review(con, alert_id, action, reviewer, note))
+    a = _with_con(ctx, lambda con: review.review(con, alert_id, action, reviewer, note))
     extra = ""
     if a["status"] == "clearing":
         extra = " (BLOCK: a second, different reviewer must clear it too)"
@@ -131,10 +131,10 @@ def alerts_escalate(
 def alerts_suppressions(ctx: typer.Context, format: FormatOpt = OutFormat.table) -> None:
     """Good-guy suppressions: cleared (party name, list entry) pairs and their expiry."""
     from transship.output import emit
-    from transship.screening import alerts
+    from transship.screening import review
 
     emit(
-        _with_con(ctx, alerts.suppressions),
+        _with_con(ctx, review.suppressions),
         format.value,
         title="suppressions",
         empty="no suppression (clear an alert to make one)",

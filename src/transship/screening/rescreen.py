@@ -337,7 +337,7 @@ def _screen_delta(
 ) -> ListRescreen:
     import pyarrow as pa
 
-    from transship.screening import alerts, audit, versions
+    from transship.screening import alerts, audit, review, versions
     from transship.screening.lists import _iso3
 
     (parties,) = (
@@ -390,7 +390,7 @@ def _screen_delta(
     entry = versions.audit_entries([cur])
     items = []
     for (policy, psha), recs in records.items():
-        event = alerts._Event(
+        event = review._Event(
             pa.table(
                 {
                     "id": pa.array([r["id"] for r in recs], pa.string()),

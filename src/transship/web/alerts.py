@@ -99,10 +99,10 @@ def review_alert(
 ) -> dict[str, Any]:
     """Clear (false positive), confirm or escalate, as the token's reviewer; audited. A BLOCK
     is cleared only by two different reviewers (409 for the same one twice)."""
-    from transship.screening import alerts
+    from transship.screening import review
 
     who = reviewer_of(request)
-    return _run(request, lambda con: alerts.review(con, alert_id, action, who, body.note))  # type: ignore[no-any-return]
+    return _run(request, lambda con: review.review(con, alert_id, action, who, body.note))  # type: ignore[no-any-return]
 
 
 @router.post("/v1/rescreen", dependencies=[Depends(require_token)])
@@ -134,9 +134,7 @@ def _nav() -> Any:
 
 
 @router.get("/alerts", response_class=HTMLResponse, summary="Alert review queue")
-def alerts_page(
-    request: Request, status: Annotated[Status, Query()] = "pending"
-) -> Response:
+def alerts_page(request: Request, status: Annotated[Status, Query()] = "pending") -> Response:
     from transship.screening import alerts
 
     error = None
