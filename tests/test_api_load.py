@@ -308,3 +308,35 @@ def test_group_commit_checkpoints_a_running_server_every_n_records(tmp_path: Pat
     w.close()
     with Warehouse(copy) as c:
         assert verify(c.con).records == 6
+
+
+def test_audit_payload_in_python_is_the_sql_payload() -> None:
+    """Group commit hashes payloads built in Python; verify rebuilds them with PAYLOAD_SQL.
+    The two must agree on awkward text, nulls and both record forms."""
+    from datetime import datetime
+
+    import duckdb
+    import pyarrow as pa
+
+    from transship.screening.audit import PAYLOAD_SQL, payload
+
+    values = ['a"b', "back\\slash", "\\u001f", "new\nline", "tab\t", "\x00\x01\x1f\x7f"]
+    values += ["é ş Ромашка", "\u2028", "😀", "", None, '{"k":"v\\n"}', "\\\x01"]
+    n = len(values)
+    cols: dict[str, Any] = {
+        "seq": pa.array(range(7, 7 + n), pa.int64()),
+        "screened_at": pa.array([datetime(2024, 11, 5, 9, 8, 7)] * n, pa.timestamp("us")),
+    }
+    names = "channel policy lists declaration_id decision rules hits error declaration"
+    for i, c in enumerate([*names.split(), "policy_sha256", "list_versions"]):
+        cols[c] = pa.array(values[i:] + values[:i], pa.string())
+    t = pa.table(cols)
+    con = duckdb.connect()
+    con.register("r", t)
+    duck = [r[0] for r in con.execute(f"SELECT {PAYLOAD_SQL} FROM r").fetchall()]
+    rows = t.to_pylist()
+    assert [payload(r) for r in rows] == duck
+    old = [{**r, "policy_sha256": None, "list_versions": None} for r in rows]  # pre-issue-12
+    con.register("o", pa.Table.from_pylist(old, t.schema))
+    duck_old = [x[0] for x in con.execute(f"SELECT {PAYLOAD_SQL} FROM o").fetchall()]
+    assert [payload(r) for r in old] == duck_old
