@@ -12,6 +12,7 @@ from pathlib import Path
 
 from transship.errors import UsageError
 from transship.schema import HS_REVISIONS
+from transship.sources.baci_sql import BaciFile
 from transship.sources.tabular import TableSpec, TabularFile
 
 HEADER = ("t", "i", "j", "k", "v", "q")
@@ -69,7 +70,9 @@ def baci_file(
             "k",
         ),  # BACI files are sorted by year, exporter, importer, product
     )
-    return TabularFile(
+    # DuckDB loads it unless rejected rows are to be kept (the streaming reader does that)
+    cls = TabularFile if reject_file else BaciFile
+    return cls(
         path,
         spec,
         delimiter=",",
