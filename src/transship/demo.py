@@ -78,7 +78,7 @@ def next_steps(path: Path, report: Path | None) -> list[str]:
         "  export TRANSSHIP_COMTRADE_KEY=...",
         "  transship fetch comtrade --reporters TUR --partners russia+ft_five \\",
         "      --products chpl --period 2015-01..2024-12 --freq M \\",
-        "      --flows export,import --mirror",
+        "      --flow export,import --mirror",
         "  # CEPII BACI (annual), from",
         "  # https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
         "  transship ingest baci BACI_HS17_V202401.zip",

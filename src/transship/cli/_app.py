@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.core
 
 from transship import __version__
 from transship.errors import TransshipError, UsageError
@@ -63,6 +64,30 @@ ConcordanceOpt = Annotated[
 NotesOpt = Annotated[
     bool, typer.Option("--notes", help="Show every note (default: a one-line summary).")
 ]
+
+
+# The trade vocabulary, declared once (see `renamed` below for the old names).
+_COUNTRIES = "Countries (expression): TUR, russia+ft_five, g7-JPN."
+ReporterOpt = Annotated[str | None, typer.Option(help="Reporting " + _COUNTRIES.lower())]
+PartnerOpt = Annotated[str | None, typer.Option(help="Partner " + _COUNTRIES.lower())]
+ReporterReq = Annotated[str, typer.Option(help="Reporting " + _COUNTRIES.lower())]
+PartnerReq = Annotated[str, typer.Option(help="Partner " + _COUNTRIES.lower())]
+ProductsOpt = Annotated[
+    str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes: 8542,851762.")
+]
+FlowOpt = Annotated[str, typer.Option(help="export, import, re-export or re-import.")]
+SourceOpt = Annotated[str | None, typer.Option(help="Only rows from this source.")]
+BaselineOpt = Annotated[
+    str, typer.Option(help="Reference years, e.g. 2015..2021 (mean of the same months).")
+]
+HubOpt = Annotated[str, typer.Option(help="Hub countries (expression): TUR, hubs.")]
+TargetOpt = Annotated[
+    str, typer.Option(help="Where the goods end up (expression): russia, russia+ft_five.")
+]
+NeighboursOpt = Annotated[
+    str, typer.Option(help="The target's neighbours (exports to them count too).")
+]
+CoalitionOpt = Annotated[str, typer.Option(help="Where the goods come from.")]
 
 
 class RefKind(StrEnum):
@@ -136,12 +161,73 @@ def root(
         protect_warehouse(warehouse)
 
 
+# -- one option vocabulary ---------------------------------------------------------------
+# Trade rows: --reporter/--partner/--flow/--period; the reference period is --baseline, the
+# period scored --post; commands about transit hubs: --hub/--target. Names that differed
+# before (mirror --exporters/--importers, hubs --hubs, anomalies --pre, fetch comtrade
+# --reporters/--partners/--flows) stay one release as hidden aliases: `renamed` records them
+# on the command, `VocabularyCommand` rewrites them to the new name before click parses, so
+# they work but no help lists them.
+def renamed(**old_to_param: str) -> Callable[[F], F]:
+    """Keep old option names (keyword: old name with _ for -) as hidden aliases of the
+    command's parameter named by the value; the old name is also how the library calls
+    that parameter, so a library error about {old} names the new flag."""
+
+    def mark(fn: F) -> F:
+        fn._transship_renamed = dict(old_to_param)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _renamed_of(command: Any) -> dict[str, str]:
+    return dict(getattr(getattr(command, "callback", None), "_transship_renamed", {}))
+
+
+class VocabularyCommand(typer.core.TyperCommand):
+    """A command that accepts the old names `renamed` records (and says they changed)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        aliases = {
+            "--" + old.replace("_", "-"): self._long(new) for old, new in _renamed_of(self).items()
+        }
+        if aliases:
+            args = self._rewrite(args, aliases)
+        return super().parse_args(ctx, args)
+
+    def _long(self, name: str) -> str:
+        for p in self.params:
+            if p.name == name and isinstance(p, typer.core.TyperOption):
+                return max(p.opts, key=len)
+        raise LookupError(f"renamed alias points at no option {name!r}")  # a coding error
+
+    @staticmethod
+    def _rewrite(args: list[str], aliases: dict[str, str]) -> list[str]:
+        out: list[str] = []
+        used: list[str] = []
+        for i, a in enumerate(args):
+            if a == "--":
+                out += args[i:]
+                break
+            old, eq, value = a.partition("=")
+            if old in aliases:
+                used.append(f"{old} is now {aliases[old]}")
+                a = aliases[old] + eq + value
+            out.append(a)
+        if used and not {"-q", "--quiet"} & set(out):
+            typer.echo(
+                "note: " + "; ".join(used) + " (the old name goes in the next release)", err=True
+            )
+        return out
+
+
 def flag_name(parameter: str) -> str:
     """How the running command spells a library parameter: reject_file -> --reject-file,
-    an argument `directory` -> DIRECTORY."""
+    an argument `directory` -> DIRECTORY, a renamed one (exporters) -> its new flag."""
     import click
 
     ctx = click.get_current_context(silent=True)
+    parameter = _renamed_of(ctx.command).get(parameter, parameter) if ctx else parameter
     for p in ctx.command.params if ctx else ():
         if p.name == parameter:
             if isinstance(p, click.Option):
@@ -229,6 +315,8 @@ def add_common_options(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
         if info.callback is not None:
             info.callback = _with_common_options(info.callback)
+            if info.cls in (None, typer.core.TyperCommand) and _renamed_of(info):
+                info.cls = VocabularyCommand
     for group in typer_app.registered_groups:
         if group.typer_instance is not None:
             add_common_options(group.typer_instance)

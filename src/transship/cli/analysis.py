@@ -12,15 +12,28 @@ from typing import Annotated, Any
 import typer
 
 from transship.cli._app import (
+    BaselineOpt,
+    CoalitionOpt,
     Concordance,
     ConcordanceOpt,
+    FlowOpt,
     FormatOpt,
+    HubOpt,
+    NeighboursOpt,
     NotesOpt,
     OutFormat,
     OutOpt,
+    PartnerOpt,
+    PartnerReq,
+    ProductsOpt,
+    ReporterOpt,
+    ReporterReq,
+    SourceOpt,
+    TargetOpt,
     app,
     handle_errors,
     print_notes,
+    renamed,
     warehouse_path,
 )
 
@@ -90,28 +103,24 @@ EngineOpt = Annotated[Engine, typer.Option(help="Run on duckdb or spark.")]
 @handle_errors
 def flows(
     ctx: typer.Context,
-    reporter: Annotated[
-        str | None, typer.Option(help="Countries: TUR, russia+ft_five, g7-JPN.")
-    ] = None,
-    partner: Annotated[str | None, typer.Option(help="Partner countries (same syntax).")] = None,
-    products: Annotated[
-        str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes: 8542,851762.")
-    ] = "chpl",
+    reporter: ReporterOpt = None,
+    partner: PartnerOpt = None,
+    products: ProductsOpt = "chpl",
     period: Annotated[
         str | None, typer.Option(help="2023-01..2023-09, 2015..2021 or 2023.")
     ] = None,
-    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    flow: FlowOpt = "export",
     by: Annotated[
         str, typer.Option(help="Group by: reporter,partner,flow,hs,hs2022,tier,period,year,source.")
     ] = "reporter,partner",
     freq: Annotated[str, typer.Option(help="M, A, or auto (monthly if any).")] = "auto",
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    source: SourceOpt = None,
     compare: Annotated[
         str | None,
         typer.Option(help="Compare with 'prior' (same months a year earlier) or a period."),
     ] = None,
     baseline: Annotated[
-        str | None, typer.Option(help="Baseline years, e.g. 2015..2021: mean of the same months.")
+        str | None, typer.Option(help="Reference years, e.g. 2015..2021 (mean of the same months).")
     ] = None,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
@@ -147,13 +156,12 @@ def flows(
 
 @app.command()
 @handle_errors
+@renamed(exporters="reporter", importers="partner")
 def mirror(
     ctx: typer.Context,
-    exporters: Annotated[str, typer.Option(help="Exporting countries: TUR, eu, g7.")],
-    importers: Annotated[str, typer.Option(help="Importing countries: KAZ, ft_five.")],
-    products: Annotated[
-        str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes.")
-    ] = "chpl",
+    reporter: ReporterReq,
+    partner: PartnerReq,
+    products: ProductsOpt = "chpl",
     period: Annotated[
         str | None, typer.Option(help="2022-01..2023-09 (default: all data).")
     ] = None,
@@ -176,21 +184,22 @@ def mirror(
         int, typer.Option(help="Flag runs of at least this many breaching windows.")
     ] = 2,
     by_product: Annotated[bool, typer.Option("--by-product", help="One row per HS code.")] = False,
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    source: SourceOpt = None,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
     format: FormatOpt = OutFormat.table,
     out: OutOpt = None,
 ) -> None:
-    """Mirror gaps: exporter-reported X vs importer-reported M (CIF->FOB), with flags."""
+    """Mirror gaps: X as the reporter exports to the partner vs M as the partner imports it
+    (CIF->FOB), with flags."""
     from transship.analysis.mirror import mirror as run
 
     with connect_ctx(ctx, engine) as con:
         result = run(
             con,
-            exporters=exporters,
-            importers=importers,
+            exporters=reporter,
+            importers=partner,
             products=products,
             period=period,
             cif_factor=cif_factor,
@@ -203,34 +212,33 @@ def mirror(
             concordance=concordance.value,
         )
         table = result.to_pyarrow()
-        empty = why(con, table, reporter=exporters, partner=importers, period=period,
+        empty = why(con, table, reporter=reporter, partner=partner, period=period,
                     source=source, products=products)  # fmt: skip
-    show(result, table, format, out, f"{products}: {exporters} -> {importers}", "USD",
+    show(result, table, format, out, f"{products}: {reporter} -> {partner}", "USD",
          notes=notes, empty=empty)  # fmt: skip
 
 
 @app.command()
 @handle_errors
+@renamed(hubs="hub")
 def hubs(
     ctx: typer.Context,
-    hubs: Annotated[str, typer.Option(help="Candidate hub countries.")] = "hubs",
-    target: Annotated[str, typer.Option(help="Target of the sanctions.")] = "russia",
-    neighbours: Annotated[
-        str, typer.Option(help="The target's neighbours (exports to them count too).")
-    ] = "caucasus_central_asia",
-    coalition: Annotated[str, typer.Option(help="Where the goods come from.")] = "coalition",
-    products: Annotated[str, typer.Option(help="Treated products.")] = "chpl",
+    hub: HubOpt = "hubs",
+    target: TargetOpt = "russia",
+    neighbours: NeighboursOpt = "caucasus_central_asia",
+    coalition: CoalitionOpt = "coalition",
+    products: ProductsOpt = "chpl",
     event: Annotated[str, typer.Option(help="Timeline event that splits pre and post.")] = (
         "invasion"
     ),
-    baseline: Annotated[str, typer.Option(help="Pre-event years.")] = "2015..2021",
+    baseline: BaselineOpt = "2015..2021",
     post: Annotated[
         str | None, typer.Option(help="Post period (default: month after event to last data).")
     ] = None,
     control: Annotated[
         str, typer.Option(help="Control products: auto (same HS4 headings) or codes.")
     ] = "auto",
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    source: SourceOpt = None,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
@@ -243,7 +251,7 @@ def hubs(
     with connect_ctx(ctx, engine) as con:
         result = run(
             con,
-            hubs=hubs,
+            hubs=hub,
             target=target,
             neighbours=neighbours,
             coalition=coalition,
@@ -271,21 +279,25 @@ def hubs(
 
 @app.command()
 @handle_errors
+@renamed(pre="baseline")
 def anomalies(
     ctx: typer.Context,
-    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
-    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
-    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
-    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
-    pre: Annotated[str, typer.Option(help="Each series' own reference period.")] = "2015..2021",
+    reporter: ReporterOpt = None,
+    partner: PartnerOpt = None,
+    products: ProductsOpt = "chpl",
+    flow: FlowOpt = "export",
+    baseline: Annotated[
+        str, typer.Option(help="Each series' own reference years, e.g. 2015..2021.")
+    ] = "2015..2021",
     post: Annotated[
-        str | None, typer.Option(help="Period to score (default: after --pre to last data).")
+        str | None,
+        typer.Option(help="Period to score (default: after --baseline to last data)."),
     ] = None,
     threshold: Annotated[float, typer.Option(help="Robust score that counts as a surge.")] = 3.5,
     min_pre_months: Annotated[
         int, typer.Option(help="Leave out series with fewer positive pre months.")
     ] = 12,
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    source: SourceOpt = None,
     limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
@@ -303,7 +315,7 @@ def anomalies(
             partner=partner,
             products=products,
             flow=flow,
-            pre=pre,
+            pre=baseline,
             post=post,
             threshold=threshold,
             min_pre_months=min_pre_months,
@@ -333,13 +345,13 @@ def event_study(
     event: Annotated[str, typer.Option(help="Timeline event id (transship reference events).")] = (
         "eo14114"
     ),
-    reporter: Annotated[str | None, typer.Option(help="Reporting countries.")] = None,
-    partner: Annotated[str | None, typer.Option(help="Partner countries.")] = None,
-    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
-    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
+    reporter: ReporterOpt = None,
+    partner: PartnerOpt = None,
+    products: ProductsOpt = "chpl",
+    flow: FlowOpt = "export",
     before: Annotated[int, typer.Option(help="Months before the event.")] = 12,
     after: Annotated[int, typer.Option(help="Months after the event.")] = 12,
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    source: SourceOpt = None,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
@@ -373,19 +385,17 @@ def event_study(
 @handle_errors
 def headline(
     ctx: typer.Context,
-    reporter: Annotated[str, typer.Option(help="The hub: TUR.")],
-    partner: Annotated[str, typer.Option(help="Destinations: russia+ft_five.")],
+    reporter: ReporterReq,
+    partner: PartnerReq,
     period: Annotated[str, typer.Option(help="The months reported: 2023-01..2023-09.")],
-    products: Annotated[str, typer.Option(help="Product expression.")] = "chpl",
+    products: ProductsOpt = "chpl",
     compare: Annotated[str, typer.Option(help="'prior' (a year earlier) or a period.")] = "prior",
-    baseline: Annotated[str, typer.Option(help="Baseline years (mean of same months).")] = (
-        "2015..2021"
-    ),
+    baseline: BaselineOpt = "2015..2021",
     series: Annotated[
         str | None, typer.Option(help="Monthly series period (default: compare start to end).")
     ] = None,
-    flow: Annotated[str, typer.Option(help="export, import, re-export or re-import.")] = "export",
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    flow: FlowOpt = "export",
+    source: SourceOpt = None,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
@@ -461,12 +471,10 @@ def detect(
         list[str] | None,
         typer.Option(help="Detectors to run (repeatable; default: the default set; --list)."),
     ] = None,
-    target: Annotated[str, typer.Option(help="Target of the sanctions.")] = "russia",
-    neighbours: Annotated[
-        str, typer.Option(help="The target's neighbours (exports to them count too).")
-    ] = "caucasus_central_asia",
-    coalition: Annotated[str, typer.Option(help="Where the goods come from.")] = "coalition",
-    source: Annotated[str | None, typer.Option(help="Only rows from this source.")] = None,
+    target: TargetOpt = "russia",
+    neighbours: NeighboursOpt = "caucasus_central_asia",
+    coalition: CoalitionOpt = "coalition",
+    source: SourceOpt = None,
     limit: Annotated[int, typer.Option(help="Show the top N findings (0: all).")] = 50,
     list_: Annotated[
         bool, typer.Option("--list", help="List the detectors and their parameters.")

@@ -50,8 +50,12 @@ def ingest_synthetic(
         int | None, typer.Option(help="Generator seed (default: the demo seed).")
     ] = None,
     scenarios: Annotated[str, typer.Option(help=SCENARIOS_HELP)] = "default",
-    start: Annotated[str, typer.Option(help="First month, YYYY-MM (2012 or later).")] = "2015-01",
-    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")] = "2025-12",
+    period: Annotated[
+        str, typer.Option(help="Months to generate, YYYY-MM..YYYY-MM (from 2012-01).")
+    ] = "2015-01..2025-12",
+    # --start/--end: the names before --period, kept one release (hidden)
+    start: Annotated[str | None, typer.Option(hidden=True)] = None,
+    end: Annotated[str | None, typer.Option(hidden=True)] = None,
     min_usd: Annotated[
         float | None,
         typer.Option(help="USD a month below which a series trades some months only (95000)."),
@@ -61,13 +65,17 @@ def ingest_synthetic(
     from rich.console import Console
 
     from transship.cli.data import _run_ingest
+    from transship.errors import ParameterError
     from transship.sources.synthetic import MIN_USD, SEED, SyntheticTrade
 
+    first, sep, last = period.partition("..")
+    if not sep or not first or not last:
+        raise ParameterError("period", f"{period!r}: expected YYYY-MM..YYYY-MM")
     src = SyntheticTrade(
         seed=SEED if seed is None else seed,
         scenarios=scenarios,
-        start=start,
-        end=end,
+        start=start or first,
+        end=end or last,
         min_usd=MIN_USD if min_usd is None else min_usd,
     )
     _run_ingest(ctx, src)

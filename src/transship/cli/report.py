@@ -7,16 +7,14 @@ from typing import Annotated
 
 import typer
 
+from transship.cli._app import BaselineOpt as Baseline
+from transship.cli._app import ProductsOpt as Products
+from transship.cli._app import TargetOpt as Target
 from transship.cli._app import app, handle_errors, print_notes, warehouse_path
 from transship.output import message, options
 
 Hub = Annotated[str, typer.Option(help="The hub country: TUR, ARE, KAZ ...")]
-Target = Annotated[
-    str, typer.Option(help="Destination countries (expression): russia+ft_five, RUS.")
-]
 Period = Annotated[str, typer.Option(help="Up to 12 months: 2023-01..2023-09.")]
-Products = Annotated[str, typer.Option(help="chpl, chpl:tier1,tier2, or HS codes/prefixes.")]
-Baseline = Annotated[str, typer.Option(help="Baseline years, averaged over the same months.")]
 
 
 @app.command()

@@ -342,9 +342,7 @@ def lists_evaluate(
     ctx: typer.Context,
     pairs: Annotated[
         Path,
-        typer.Argument(
-            help="Labelled pairs CSV: name1,name2,is_match[,schema,country1,country2]."
-        ),
+        typer.Argument(help="Labelled pairs CSV: name1,name2,is_match[,schema,country1,country2]."),
     ],
     lists: Annotated[
         list[str] | None,

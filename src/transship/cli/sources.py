@@ -10,10 +10,13 @@ import typer
 from transship.cli._app import (
     FormatOpt,
     OutFormat,
+    PartnerReq,
+    ReporterReq,
     app,
     handle_errors,
     ingest_app,
     print_notes,
+    renamed,
     warehouse_path,
 )
 
@@ -30,16 +33,17 @@ def _key() -> str | None:
 
 @fetch_app.command("comtrade")
 @handle_errors
+@renamed(reporters="reporter", partners="partner", flows="flow")
 def fetch_comtrade(
     ctx: typer.Context,
-    reporters: Annotated[str, typer.Option(help="Reporting countries, e.g. TUR or g7.")],
-    partners: Annotated[str, typer.Option(help="Partners, e.g. russia+ft_five.")],
+    reporter: ReporterReq,
+    partner: PartnerReq,
     period: Annotated[str, typer.Option(help="Months or years, e.g. 2015-01..2024-12.")],
     products: Annotated[
         str, typer.Option(help="Product expression: chpl, chpl:tier1, 8542,851762.")
     ] = "chpl",
     freq: Annotated[str, typer.Option(help="M (monthly) or A (annual).")] = "M",
-    flows: Annotated[
+    flow: Annotated[
         str, typer.Option(help="Comma-separated: export, import, re-export, re-import.")
     ] = "export,import",
     mirror: Annotated[
@@ -88,12 +92,12 @@ def fetch_comtrade(
 
     def plan_for(t: Tier) -> Any:
         return plan_comtrade(
-            reporters=reporters,
-            partners=partners,
+            reporters=reporter,
+            partners=partner,
             products=products,
             period=period,
             freq=freq,
-            flows=[f.strip() for f in flows.split(",") if f.strip()],
+            flows=[f.strip() for f in flow.split(",") if f.strip()],
             mirror=mirror,
             tier=t,
         )
