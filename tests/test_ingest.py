@@ -57,7 +57,7 @@ def test_revision_from_file_name() -> None:
     assert revision_from_name("BACI_HS17_V202401.zip") == "HS2017"
     assert revision_from_name("BACI_HS92_Y1995_V202401.csv") == "HS1992"
     assert revision_from_name("exports.csv") is None
-    with pytest.raises(UsageError, match="--hs-rev"):
+    with pytest.raises(UsageError, match="hs_rev"):
         baci_file(Path(__file__))
 
 

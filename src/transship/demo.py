@@ -76,7 +76,7 @@ def next_steps(path: Path, report: Path | None) -> list[str]:
         "Real data (needs the network):",
         "  # a free key at comtradedeveloper.un.org",
         "  export TRANSSHIP_COMTRADE_KEY=...",
-        "  transship fetch comtrade --reporters TUR --partners russia+ft_five \\",
+        "  transship fetch comtrade --reporter TUR --partner russia+ft_five \\",
         "      --products chpl --period 2015-01..2024-12 --freq M \\",
         "      --flow export,import --mirror",
         "  # CEPII BACI (annual), from",

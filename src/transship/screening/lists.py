@@ -328,7 +328,10 @@ def detect_format(path: Path) -> str:
         return "ofac"
     if "id" in cols and "name" in cols:
         return "csv"
-    raise UsageError(f"cannot tell the list format of {path}; pass --format ({', '.join(FORMATS)})")
+    raise UsageError(
+        f"cannot tell the list format of {path}; give " + "{format} " + f"({', '.join(FORMATS)})",
+        params=("format",),
+    )
 
 
 def parse_list(paths: list[Path], fmt: ListFormat = "auto") -> tuple[str, list[Entity], list[str]]:
@@ -464,8 +467,7 @@ def loaded_lists(con: Any) -> list[dict[str, Any]]:
     ).fetchall()[0]
     # The current version number (versions.py), NULL for a list loaded before versions.
     version = (
-        "(SELECT max(v.version) FROM screening_list_versions v WHERE v.list = l.list "
-        "AND v.current)"
+        "(SELECT max(v.version) FROM screening_list_versions v WHERE v.list = l.list AND v.current)"
         if versioned
         else "NULL::INTEGER"
     )

@@ -42,7 +42,8 @@ def baci_file(
     if rev is None:
         raise UsageError(
             f"cannot tell the HS revision from the file name {Path(path).name!r} "
-            "(BACI names carry HS92..HS22); give --hs-rev"
+            "(BACI names carry HS92..HS22); give {hs_rev}",
+            params=("hs_rev",),
         )
     if rev not in HS_REVISIONS:
         raise UsageError(f"unknown HS revision {rev!r}; expected one of {HS_REVISIONS}")

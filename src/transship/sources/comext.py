@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from transship import reference
-from transship.errors import InputError, UsageError
+from transship.errors import InputError, ParameterError, UsageError
 from transship.reference.eurostat import comext_country, usd_per_eur
 from transship.sources.records import RowsSource
 
@@ -212,7 +212,10 @@ class _Reader:
             if "flow" in header:
                 cols["flow"] = "flow"
             elif self.flow is None:
-                raise UsageError(f"{name} has no flow column: give --flow export or --flow import")
+                raise UsageError(
+                    f"{name} has no flow column: give " + "{flow} export or import",
+                    params=("flow",),
+                )
             extra = {}
         else:
             raise InputError(
@@ -294,7 +297,7 @@ def comext_source(
     import duckdb
 
     if flow is not None and flow not in ("export", "import"):
-        raise UsageError(f"--flow {flow!r}: expected export or import")
+        raise ParameterError("flow", f"{flow!r}: expected export or import")
     summary = ComextSummary()
     digest = hashlib.sha256()
     from transship.sources.comext_xlsx import xlsx_pool

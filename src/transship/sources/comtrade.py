@@ -33,7 +33,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from transship import reference
-from transship.errors import ComtradeError, InputError, UsageError
+from transship.errors import ComtradeError, InputError, ParameterError, UsageError
 from transship.periods import PeriodRange, parse_period
 from transship.sources.records import RowsSource
 
@@ -172,7 +172,9 @@ def _comtrade_codes(expr: str, option: str) -> tuple[tuple[str, ...], tuple[str,
     for iso in isos:
         code = reference.country(iso).comtrade
         if code is None:
-            raise UsageError(f"{option} {expr!r}: {iso} has no UN Comtrade code")
+            raise UsageError(
+                "{" + option + "}" + f" {expr!r}: {iso} has no UN Comtrade code", params=(option,)
+            )
         codes.append(code)
     return tuple(isos), tuple(codes)
 
@@ -227,18 +229,20 @@ def plan_comtrade(
 ) -> Plan:
     """The requests that fetch these flows (and, with `mirror`, the partners' side of them)."""
     if freq not in ("M", "A"):
-        raise UsageError(f"--freq {freq!r}: expected M or A")
+        raise ParameterError("freq", f"{freq!r}: expected M or A")
     if tier not in RECORD_CAP:
         raise UsageError(f"unknown tier {tier!r}; expected preview, free or premium")
     bad = [f for f in flows if f not in FLOW_CODES]
     if bad or not flows:
-        raise UsageError(f"--flows {','.join(flows)!r}: expected some of {', '.join(FLOW_CODES)}")
+        raise ParameterError(
+            "flows", f"{','.join(flows)!r}: expected some of {', '.join(FLOW_CODES)}"
+        )
     rng = period if isinstance(period, PeriodRange) else parse_period(period)
-    rep_iso, rep_codes = _comtrade_codes(reporters, "--reporters")
-    par_iso, par_codes = _comtrade_codes(partners, "--partners")
+    rep_iso, rep_codes = _comtrade_codes(reporters, "reporters")
+    par_iso, par_codes = _comtrade_codes(partners, "partners")
     cmds = tuple(product_codes(products))
     if not cmds:
-        raise UsageError(f"--products {products!r} selects no HS6 code")
+        raise ParameterError("products", f"{products!r} selects no HS6 code")
     chunks = _periods(rng, freq)
     cap = RECORD_CAP[tier]
 

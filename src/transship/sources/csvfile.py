@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from transship.errors import InputError, UsageError
+from transship.errors import InputError, ParameterError, UsageError
 from transship.sources.tabular import FIELDS, CountryScheme, TableSpec, TabularFile
 
 
@@ -34,9 +34,11 @@ def parse_value_maps(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
         fld, sep, rest = pair.partition(":")
         raw, sep2, value = rest.partition("=")
         if not sep or not sep2 or not fld.strip() or not raw.strip() or not value.strip():
-            raise UsageError(f"--map-value {pair!r}: expected FIELD:VALUE=CANONICAL")
+            raise ParameterError("map_value", f"{pair!r}: expected FIELD:VALUE=CANONICAL")
         if fld.strip() not in FIELDS:
-            raise UsageError(f"--map-value {pair!r}: unknown field; fields are {', '.join(FIELDS)}")
+            raise ParameterError(
+                "map_value", f"{pair!r}: unknown field; fields are {', '.join(FIELDS)}"
+            )
         out.setdefault(fld.strip(), {})[raw.strip()] = value.strip()
     return out
 
