@@ -140,6 +140,7 @@ def test_bad_arguments(hand: Warehouse) -> None:
         make_chart(con, "pie", **ARGS)
 
 
+@pytest.mark.slow(reason="renders every chart of a full report (3 s)")
 def test_report_is_self_contained(hand: Warehouse, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     r = build_report(hand.ibis(), out=out, **ARGS)
@@ -174,6 +175,7 @@ def test_synthetic_report_is_watermarked(small_synthetic: Path, tmp_path: Path) 
         assert chart.to_dict()["title"]["text"].startswith("SYNTHETIC DATA")
 
 
+@pytest.mark.slow(reason="renders each chart format through vl-convert (1.8 s)")
 def test_chart_files(hand: Warehouse, tmp_path: Path) -> None:
     c = make_chart(hand.ibis(), "monthly", **ARGS)
     png = save_chart(c, tmp_path / "m.png").read_bytes()

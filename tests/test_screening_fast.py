@@ -210,6 +210,7 @@ def test_dates_python_cannot_hold_take_the_engine_path(date: str, tmp_path: Path
         )
 
 
+@pytest.mark.slow(reason="screens against the real OFAC SDN list both ways (4.2 s)")
 def test_real_ofac_sdn_hits_agree(shared_data: Path, tmp_path: Path) -> None:
     from transship.screening import load_lists
     from transship.warehouse import open_warehouse

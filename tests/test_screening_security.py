@@ -137,6 +137,7 @@ def ofac(request: pytest.FixtureRequest) -> Matcher:
     return Matcher.from_warehouse(con, ["ofac"])
 
 
+@pytest.mark.slow(reason="indexes the real 18k-entry OFAC SDN list (4.6 s setup)")
 @pytest.mark.parametrize("kind", sorted(SPOOFS))
 def test_spoofs_block_on_the_real_ofac_list(ofac: Matcher, kind: str) -> None:
     hits = ofac.screen(SPOOFS[kind], "RUS")

@@ -53,6 +53,7 @@ def _review(wh: Path, alert_id: int, action: str, who: str, note: str = "checked
         return str(review.review(w.con, alert_id, action, who, note)["status"])
 
 
+@pytest.mark.slow(reason="whole compliance workflow end to end (2.8 s)")
 def test_declaration_from_screening_to_suppression(screened: Path, tmp_path: Path) -> None:
     (a,) = _queue(screened)
     assert (a["declaration_id"], a["severity"], a["status"]) == ("d1", "BLOCK", "open")

@@ -114,6 +114,7 @@ def test_as_of_screening_reproduces_the_old_decision(two_versions: Path, tmp_pat
     assert "d1,BLOCK" in r.output and "lists as of 2024-03-01: hand@1" in r.output
 
 
+@pytest.mark.slow(reason="one CLI screening run per exit code (1.8 s)")
 def test_fail_on_exit_codes(two_versions: Path, tmp_path: Path) -> None:
     decls = write(tmp_path / "d.csv", DECLS)
     allow = write(tmp_path / "a.csv", HEADER + "a1,2024-03-01,X Co,TR,Y Co,KZ,CN,KZ,940540,1,USD\n")
