@@ -12,7 +12,6 @@ from pathlib import Path
 
 from transship.errors import UsageError
 from transship.schema import HS_REVISIONS
-from transship.sources.baci_sql import BaciFile
 from transship.sources.tabular import TableSpec, TabularFile
 
 HEADER = ("t", "i", "j", "k", "v", "q")
@@ -71,9 +70,7 @@ def baci_file(
             "k",
         ),  # BACI files are sorted by year, exporter, importer, product
     )
-    # DuckDB loads it unless rejected rows are to be kept (the streaming reader does that)
-    cls = TabularFile if reject_file else BaciFile
-    return cls(
+    return TabularFile(
         path,
         spec,
         delimiter=",",

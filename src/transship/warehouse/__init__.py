@@ -214,23 +214,7 @@ class Warehouse:
         try:
             self.con.begin()
             staged = False
-            sql_load = getattr(src, "sql_load", None)
-            if sql_load is not None and not staging:  # the source lets DuckDB read it
-
-                def write(sql: str, params: list[Any]) -> int:
-                    got = self.con.execute(
-                        f"INSERT INTO trade_flows SELECT {columns}, ? FROM ({sql})",
-                        [batch_id, *params],
-                    ).fetchone()
-                    return int(got[0]) if got else 0
-
-                sql_load(self.con, write)
-                written = src.rows_read
-                lo, hi = self.con.execute(
-                    "SELECT min(period), max(period) FROM trade_flows WHERE batch_id = ?",
-                    [batch_id],
-                ).fetchone() or (None, None)
-            for batch in () if sql_load is not None and not staging else _prefetch(src.batches()):
+            for batch in _prefetch(src.batches()):
                 self.con.register("_incoming", batch)
                 try:
                     if not staging:
