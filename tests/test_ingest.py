@@ -304,3 +304,22 @@ def test_baci_codes_naming_one_country_are_not_proven_unique(wh: Warehouse, tmp_
     with pytest.raises(InputError, match="appears 2 times"):
         wh.ingest(baci_file(f))
     assert wh.count() == 0
+
+
+def test_zip_member_error_names_member_line_column(wh: Warehouse, tmp_path: Path) -> None:
+    """A bad cell in a zip member is named by member, line and column; nothing is kept."""
+    z = tmp_path / "BACI_HS22_V202401.zip"
+    good = "t,i,j,k,v,q\n" + "".join(f"2022,251,643,{854200 + n},1,1\n" for n in range(50))
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("BACI_HS22_Y2022_V202401.csv", good + "2022,251,643,854299,1e308,1\n")
+    with pytest.raises(InputError) as info:
+        wh.ingest(baci_file(z))
+    err = info.value
+    assert (err.line, err.column) == (52, "v") and "not a finite number" in str(err)
+    assert err.file is not None and err.file.endswith("!BACI_HS22_Y2022_V202401.csv")
+    assert wh.count() == 0
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("BACI_HS22_Y2022_V202401.csv", good)
+    result = wh.ingest(baci_file(z))
+    assert (result.rows_read, result.rows_written) == (50, 50)
+    assert wh.count() == 50 and len(result.input_sha256 or "") == 64
