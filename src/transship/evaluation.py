@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from transship.errors import UsageError
+from transship.periods import months_between
 from transship.sources.scenarios import base as role
 
 Unit = tuple[str, ...]
@@ -248,7 +249,7 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
                 found[sid] = f.since if prev is None else min(prev, f.since)
             else:
                 found.setdefault(sid, None)
-    delays = [_months_between(starts[s], d) for s, d in found.items() if d is not None]
+    delays = [months_between(starts[s], d) for s, d in found.items() if d is not None]
     return {
         "top": top,
         "rows": len(rows),
@@ -341,10 +342,6 @@ class Evaluation:
         raise KeyError((detector, kind))
 
 
-def _months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
 def score(
     detector: Detector, predictions: Iterable[Prediction], labels: Sequence[Label]
 ) -> list[dict[str, Any]]:
@@ -385,7 +382,7 @@ def score(
             for sid in units[u]:
                 later = [p for p in first_seen[u] if p is not None and p >= starts[sid]]
                 if later:
-                    d = _months_between(starts[sid], min(later))
+                    d = months_between(starts[sid], min(later))
                     delays[sid] = min(delays.get(sid, d), d)
         detected = sorted({s for u in found for s in units[u]})
         rows.append(

@@ -11,6 +11,26 @@ from transship.errors import UsageError
 _MONTH = re.compile(r"^(\d{4})(?:-?(\d{2}))?$")
 
 
+# Month arithmetic, once: months counted from year 0, so consecutive months differ by 1.
+def month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def from_month_index(i: int) -> date:
+    """The first day of month number `i` (inverse of `month_index`)."""
+    return date(i // 12, i % 12 + 1, 1)
+
+
+def add_months(d: date, n: int) -> date:
+    """The first day of the month `n` months after `d`'s (n may be negative)."""
+    return from_month_index(month_index(d) + n)
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole months from `a`'s month to `b`'s (negative when b is earlier)."""
+    return month_index(b) - month_index(a)
+
+
 @dataclass(frozen=True)
 class PeriodRange:
     """Inclusive range of months; annual rows (1 Jan) fall inside when their year does."""
@@ -23,7 +43,7 @@ class PeriodRange:
 
     @property
     def months(self) -> int:
-        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        return months_between(self.start, self.end) + 1
 
 
 def _bound(text: str, *, end: bool) -> date:

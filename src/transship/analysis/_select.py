@@ -19,6 +19,8 @@ from typing import Any, Literal
 from transship import reference
 from transship.errors import UsageError
 from transship.periods import PeriodRange, parse_period
+from transship.periods import from_month_index as from_month_index
+from transship.periods import month_index as month_index
 
 Freq = Literal["M", "A", "auto"]
 
@@ -147,19 +149,11 @@ def as_range(period: str | PeriodRange | None) -> PeriodRange | None:
     return parse_period(period) if isinstance(period, str) else period
 
 
-def month_index(d: dt.date) -> int:
-    return d.year * 12 + d.month - 1
-
-
-def from_index(i: int) -> dt.date:
-    return dt.date(i // 12, i % 12 + 1, 1)
-
-
 def periods_in(rng: PeriodRange, freq: str) -> list[dt.date]:
     """The period dates of `rng` at `freq`: first days of months, or 1 January of years."""
     if freq == "A":
         return [dt.date(y, 1, 1) for y in range(rng.start.year, rng.end.year + 1)]
-    return [from_index(i) for i in range(month_index(rng.start), month_index(rng.end) + 1)]
+    return [from_month_index(i) for i in range(month_index(rng.start), month_index(rng.end) + 1)]
 
 
 def midx(period: Any) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 from transship import reference
 from transship.analysis._select import (
     as_range,
-    from_index,
+    from_month_index,
     month_index,
     periods_in,
     select,
@@ -59,7 +59,7 @@ def anomalies(
     pre_rng = as_range(pre)
     assert pre_rng is not None
     post_rng = as_range(post)
-    after = from_index(month_index(pre_rng.end) + 1)
+    after = from_month_index(month_index(pre_rng.end) + 1)
     if post_rng is not None and post_rng.start <= pre_rng.end:
         raise UsageError(
             f"{{post}} {post_rng} must start after {{pre}} {pre_rng}", params=("post", "pre")
@@ -140,7 +140,7 @@ def event_study(
         )
     ev = reference.event(event)
     e = month_index(ev.date)
-    rng = PeriodRange(from_index(e - before), from_index(e + after))
+    rng = PeriodRange(from_month_index(e - before), from_month_index(e + after))
     sel = select(con, reporter=reporter, partner=partner, products=products, flow=flow,
                  periods=[rng], freq="M", source=source, concordance=concordance)  # fmt: skip
     t = sel.table
@@ -166,7 +166,7 @@ def event_study(
     notes = [
         *sel.notes,
         f"event {ev.id}: {ev.title}, {ev.date}{exact[ev.date_precision]} ({ev.jurisdiction}); "
-        f"month 0 = {from_index(e):%Y-%m}; months without rows count as zero",
+        f"month 0 = {from_month_index(e):%Y-%m}; months without rows count as zero",
     ]
     params = {"event": ev.id, "event_date": ev.date.isoformat(), "reporter": reporter,
               "partner": partner, "products": products, "flow": flow, "before": before,

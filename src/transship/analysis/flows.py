@@ -24,7 +24,7 @@ from transship.analysis._select import (
     Freq,
     as_range,
     comparable_years,
-    from_index,
+    from_month_index,
     month_index,
     periods_in,
     product_map,
@@ -178,7 +178,7 @@ def flows(
 
 
 def _shift(p: Any, months: int) -> Any:
-    return from_index(month_index(p) + months)
+    return from_month_index(month_index(p) + months)
 
 
 def _align(t: Any, mapping: dict[Any, Any]) -> Any:

@@ -36,7 +36,7 @@ from transship import reference
 from transship.analysis._select import as_range, countries, month_index, product_map, select
 from transship.analysis.result import AnalysisResult
 from transship.errors import UsageError
-from transship.periods import PeriodRange
+from transship.periods import PeriodRange, add_months
 
 LEGS = ("imports_from_coalition", "exports_to_target")
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
@@ -208,7 +208,7 @@ def hubs(
 
 
 def _next_month(d: dt.date) -> dt.date:
-    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return add_months(d, 1)
 
 
 def _months(rng: PeriodRange, freq: str) -> int:

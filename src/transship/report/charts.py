@@ -297,7 +297,9 @@ def _iso(d: Any) -> str:
 def _next_month(d: Any) -> Any:
     import datetime as dt
 
-    return dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    from transship.periods import add_months
+
+    return add_months(dt.date(d.year, d.month, 1), 1)
 
 
 def story_mirror_chart(story: HubStory) -> Any:

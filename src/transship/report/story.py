@@ -17,7 +17,7 @@ from typing import Any
 from transship import reference
 from transship.analysis.flows import flows
 from transship.analysis.mirror import mirror
-from transship.periods import PeriodRange, parse_period
+from transship.periods import PeriodRange, add_months, parse_period
 
 TOP_HS = 10
 
@@ -69,11 +69,6 @@ def shift_years(rng: PeriodRange, years: int) -> PeriodRange:
     return PeriodRange(
         rng.start.replace(year=rng.start.year + years), rng.end.replace(year=rng.end.year + years)
     )
-
-
-def _month_add(d: date, months: int) -> date:
-    m = d.year * 12 + d.month - 1 + months
-    return date(m // 12, m % 12 + 1, 1)
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -171,7 +166,7 @@ def hub_story(
     shown = [
         e
         for e in reference.events()
-        if window.start <= e.date < _month_add(window.end, 1) and e.id in CHART_EVENTS
+        if window.start <= e.date < add_months(window.end, 1) and e.id in CHART_EVENTS
     ]
     # lane: labels of nearby events are stacked instead of overprinted
     events = [
@@ -294,7 +289,7 @@ def _band(
                     "high": max(vals),
                 }
             )
-        d = _month_add(d, 1)
+        d = add_months(d, 1)
     return out
 
 
