@@ -14,6 +14,8 @@ FLOWS = ("export", "import", "re-export", "re-import")
 HS_REVISIONS = ("HS1992", "HS1996", "HS2002", "HS2007", "HS2012", "HS2017", "HS2022")
 FREQS = ("M", "A")
 VALUATIONS = ("FOB", "CIF")
+# exporters report FOB, importers CIF (the default when a source does not say)
+VALUATION_BY_FLOW = {"export": "FOB", "re-export": "FOB", "import": "CIF", "re-import": "CIF"}
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "flow_t": FLOWS,

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 from transship import reference
 from transship.errors import ComtradeError, InputError, ParameterError, UsageError
 from transship.periods import PeriodRange, parse_period
+from transship.schema import VALUATION_BY_FLOW
 from transship.sources.records import RowsSource
 
 BASE = "https://comtradeapi.un.org"
@@ -523,7 +524,7 @@ def rows_from_body(
                 "net_kg": float(rec["netWgt"]) if rec.get("netWgt") is not None else None,
                 "qty": float(rec["qty"]) if has_qty else None,
                 "qty_unit": str(unit) if has_qty else None,
-                "valuation": "FOB" if flow in ("export", "re-export") else "CIF",
+                "valuation": VALUATION_BY_FLOW[flow],
             }
         )
     return out

@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 from transship import reference
 from transship.errors import InputError, UsageError
 from transship.safepath import AtomicFile, check_target, protect, safe_row
-from transship.schema import FLOWS, HS_REVISIONS, SOURCE_COLUMNS
+from transship.schema import FLOWS, HS_REVISIONS, SOURCE_COLUMNS, VALUATION_BY_FLOW
 
 CountryScheme = Literal["auto", "iso3", "iso2", "m49", "comtrade", "baci"]
 PeriodFormat = Literal["auto", "year"]
@@ -98,7 +98,6 @@ def _archive_errors(label: str) -> Iterator[None]:
         ) from None
 
 
-VALUATION_BY_FLOW = {"export": "FOB", "re-export": "FOB", "import": "CIF", "re-import": "CIF"}
 
 
 @dataclass(frozen=True)
