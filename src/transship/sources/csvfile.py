@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from transship.errors import InputError, ParameterError, UsageError
-from transship.sources.tabular import FIELDS, CountryScheme, TableSpec, TabularFile
+from transship.sources.convert import CountryScheme
+from transship.sources.tabular import FIELDS, TableSpec, TabularFile
 
 
 def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
