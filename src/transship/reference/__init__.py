@@ -20,6 +20,14 @@ from transship.reference._load import (
     file_meta,
     resolve_dir,
 )
+from transship.reference.concordance import (
+    CONCORDANCE_MODES,
+    CodeMapping,
+    ConcordanceMode,
+    ModeMapping,
+    RevisionMapping,
+    map_in_mode,
+)
 from transship.reference.countries import (
     Country,
     Group,
@@ -31,23 +39,15 @@ from transship.reference.countries import (
     parse_countries,
 )
 from transship.reference.events import Event, event, events
+from transship.reference.hs import REVISIONS, hs6_exists, hs_revision_in_force
 from transship.reference.products import (
-    CONCORDANCE_MODES,
-    REVISIONS,
     ChplItem,
     ChplVersion,
-    CodeMapping,
-    ConcordanceMode,
-    ModeMapping,
     ProductSet,
-    RevisionMapping,
     Tier,
     chpl,
     chpl_tiers,
     chpl_versions,
-    hs6_exists,
-    hs_revision_in_force,
-    map_in_mode,
     parse_products,
 )
 from transship.reference.records import records
