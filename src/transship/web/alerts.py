@@ -128,9 +128,9 @@ def _templates() -> Any:
 
 
 def _nav() -> Any:
-    from transship.web.dashboard import NAV
+    from transship.web.dashboard.pages import nav
 
-    return NAV
+    return nav()
 
 
 @router.get("/alerts", response_class=HTMLResponse, summary="Alert review queue")

@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app()` wires settings, limits, errors and the routers.
 
-Routers live in their own modules (api.py: the screening API under /v1; dashboard.py: the
-pages); add a new area by including its router in `create_app`.
+Routers live in their own modules (api.py: the screening API under /v1; dashboard/pages/: one
+module per page, found by the registry); add a new area by including its router in
+`create_app`, a new dashboard page by adding its module (dashboard/pages/__init__.py).
 """
 
 from __future__ import annotations

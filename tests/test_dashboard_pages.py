@@ -1,0 +1,72 @@
+"""The dashboard's page registry: one module per page in web/dashboard/pages, each found,
+routed, in the nav and warmed, with nothing else to edit."""
+
+from __future__ import annotations
+
+import pkgutil
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from transship.settings import Settings
+from transship.warehouse import Warehouse
+from transship.web.app import create_app
+from transship.web.dashboard import pages
+
+
+@pytest.fixture
+def fresh_registry() -> Iterator[None]:
+    pages.registry.cache_clear()
+    yield
+    sys.modules.pop(f"{pages.__name__}.countries", None)
+    pages.registry.cache_clear()
+
+
+def test_registry_has_every_page_module_in_nav_order() -> None:
+    modules = {m.name for m in pkgutil.iter_modules(pages.__path__) if not m.name.startswith("_")}
+    assert set(pages.registry()) == modules
+    assert [label for label, _ in pages.nav()] == [
+        "overview", "hub", "product", "mirror", "detect", "screening", "alerts",
+    ]  # fmt: skip
+
+
+def test_every_nav_link_is_served(tmp_path: Path) -> None:
+    client = TestClient(create_app(Settings(warehouse=tmp_path / "w.duckdb")))
+    served = set(client.get("/openapi.json").json()["paths"])  # the pages are in the schema
+    assert {href for _, href in pages.nav()} <= served
+
+
+def test_a_new_page_is_one_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_registry: None
+) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "countries.py").write_text(
+        textwrap.dedent(
+            """
+            from transship.web.dashboard.base import PageData, Table, filter_page
+
+            def compute(con, f):
+                n = con.table("trade_flows").count().execute()
+                rows = [{"target": f["target"], "rows": int(n)}]
+                return PageData(title="Countries", tables={"n": Table(rows, "Rows")})
+
+            PAGE = filter_page("countries", "/countries", order=55, fields=("target",),
+                               summary="Rows", compute=compute)
+            """
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(pages, "__path__", [*pages.__path__, str(extra)])
+    Warehouse(tmp_path / "w.duckdb").close()
+    client = TestClient(create_app(Settings(warehouse=tmp_path / "w.duckdb")))  # no warm-up
+    page = client.get("/countries?target=KAZ")
+    assert page.status_code == 200, page.text
+    assert 'href="/countries' in page.text and "KAZ" in page.text  # in the nav, filtered
+    csv = client.get("/countries?target=KAZ&download=n")
+    assert csv.text.splitlines() == ["target,rows", "KAZ,0"]
+    assert 'href="/countries' in client.get("/screening").text  # every page's nav
