@@ -340,3 +340,31 @@ def test_audit_payload_in_python_is_the_sql_payload() -> None:
     con.register("o", pa.Table.from_pylist(old, t.schema))
     duck_old = [x[0] for x in con.execute(f"SELECT {PAYLOAD_SQL} FROM o").fetchall()]
     assert [payload(r) for r in old] == duck_old
+
+
+def test_small_and_large_appends_store_the_same_records(tmp_path: Path) -> None:
+    """A few records go in as INSERT ... VALUES, more as an Arrow table: both store the same
+    fields (awkward text too), chain on, verify intact, and keep the head's copy current."""
+    from transship.screening import audit
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    awkward = ['a"b', "back\\slash", "new\nline", "\x01\x1f", "é ş Ромашка", "😀", "\\u00ab"]
+    recs = [{**DECL, "id": f"A{i}", "description": v} for i, v in enumerate(awkward)]
+    n = audit.SMALL_APPEND
+    small, large = from_records(recs[:n]), from_records((recs * 2)[: n + 1])
+    policy = load_policy("tr-customs-2024")
+    w = Warehouse(tmp_path / "s.duckdb")
+    assert audit.append(w.con, screen_table(small, policy), small, "api") == (1, n)
+    assert audit.append(w.con, screen_table(large, policy), large, "api") == (n + 1, 2 * n + 1)
+    w.con.execute("DELETE FROM transship_meta WHERE key = ?", [audit.META_KEY])  # older file
+    assert audit.append(w.con, screen_table(small, policy), small, "api")[1] == 3 * n + 1
+    cols = "declaration_id, decision, rules, hits, error, declaration, policy, lists"
+    rows = w.con.execute(f"SELECT {cols} FROM screening_audit ORDER BY seq").fetchall()
+    assert rows[:n] == rows[n : 2 * n] == rows[2 * n + 1 :]
+    v = audit.verify(w.con)
+    assert v.ok and v.records == 3 * n + 1, v.problems
+    assert audit._meta_head(w.con) == audit.head(w.con)
+    w.close()

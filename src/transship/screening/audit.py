@@ -24,12 +24,8 @@ no longer reaches that hash.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import threading
-import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -123,158 +119,6 @@ def head(con: Any) -> tuple[int, str]:
     return _head(con)
 
 
-def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
-    """Append one record per decision of `result` (engine.ScreenResult); returns seq range."""
-    return append_many(con, [(result, declarations, channel)])[0]
-
-
-# Above this many records in one append the WAL is checkpointed into the database file, so a
-# copy of the .duckdb alone holds them (DuckDB checkpoints by itself only past 16 MB of WAL).
-CHECKPOINT_RECORDS = 10_000
-_mem: Any = None  # the private in-memory connection, reused (opening one costs milliseconds)
-_ensured: weakref.WeakSet[Any] = weakref.WeakSet()  # connections whose tables were created
-
-
-def _records(result: Any, declarations: Any, channel: str, at: datetime, first: int) -> Any:
-    """One screening's records without their hashes (seq from `first`)."""
-    import pyarrow as pa
-
-    from transship.screening.declarations import is_internal
-
-    t = result.table
-    n = t.num_rows
-    versions = json.dumps(result.list_versions, sort_keys=True, separators=(",", ":"), default=str)
-    records = pa.table(
-        {
-            "seq": pa.array(range(first, first + n), pa.int64()),
-            "screened_at": pa.array([at] * n, pa.timestamp("us")),
-            "channel": pa.array([channel] * n, pa.string()),
-            "policy": pa.array([result.policy] * n, pa.string()),
-            "lists": pa.array([";".join(result.lists)] * n, pa.string()),
-            "declaration_id": t.column("id"),
-            "decision": t.column("decision"),
-            "rules": t.column("rules"),
-            "hits": t.column("hits"),
-            "error": t.column("error"),
-            "policy_sha256": pa.array([result.policy_sha256] * n, pa.string()),
-            "list_versions": pa.array([versions] * n, pa.string()),
-        }
-    )
-    # The declaration as given: the readers' internal columns are not part of it.
-    decl = declarations.select([c for c in declarations.column_names if not is_internal(c)])
-    if all(pa.types.is_string(f.type) for f in decl.schema):  # conformed: text or null
-        docs = pa.array([json_doc(r) for r in decl.to_pylist()], pa.string())
-        return records.append_column("declaration", docs)
-    # A private in-memory connection keeps row order (the warehouse's may not).
-    _mem.register("_decl", decl)
-    try:
-        table = _mem.sql("SELECT to_json(d) AS declaration FROM _decl d").to_arrow_table()
-    finally:
-        _mem.unregister("_decl")
-    return records.append_column("declaration", table.column(0))
-
-
-_ESCAPE = re.compile(r"\\(?:\\|u([0-9a-f]{4}))")
-
-
-def json_doc(row: dict[str, str | None] | list[str | None]) -> str:
-    """A row of text fields as DuckDB's to_json writes it (compact, UTF-8, control
-    characters as upper-case \\u00XX), without a DuckDB query per screening."""
-    text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-    if "\\u" not in text:
-        return text
-    # Escapes are read left to right so an escaped backslash before "u" stays as it is.
-    return _ESCAPE.sub(lambda m: "\\u" + m[1].upper() if m[1] else m[0], text)
-
-
-_PAYLOAD_FIELDS = (
-    "channel",
-    "policy",
-    "lists",
-    "declaration_id",
-    "decision",
-    "rules",
-    "hits",
-    "error",
-    "declaration",
-)
-
-
-def payload(r: dict[str, Any]) -> str:
-    """PAYLOAD_SQL for one record of text fields (seq an int, screened_at a datetime), as
-    DuckDB's to_json writes it (json_doc's rules); tests compare the two on awkward text."""
-    fields = [str(r["seq"]), r["screened_at"].strftime("%Y-%m-%d %H:%M:%S")]
-    fields += [r[f] for f in _PAYLOAD_FIELDS]
-    if r.get("policy_sha256") is not None or r.get("list_versions") is not None:
-        fields += [r.get("policy_sha256"), r.get("list_versions")]
-    return json_doc(fields)
-
-
-def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, int]]:
-    """Append the records of several screenings, each (result, declarations, channel), in
-    one transaction (group commit: concurrent API requests share one commit); returns each
-    one's seq range ((0, 0) for an empty one). All are committed, or none."""
-    global _mem
-    import duckdb
-    import pyarrow as pa
-
-    at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    total = sum(r.table.num_rows for r, _, _ in items)
-    if total == 0:
-        return [(0, 0)] * len(items)
-    with _LOCK:
-        if _mem is None:
-            _mem = duckdb.connect()
-            _mem.execute("SET enable_progress_bar = false")
-        if con not in _ensured:  # DDL on every append cost a catalog write each time
-            ensure_tables(con)
-            _ensured.add(con)
-        con.begin()
-        try:
-            last, prev = _head(con)
-            parts, ranges, seq = [], [], last + 1
-            for result, declarations, channel in items:
-                n = result.table.num_rows
-                ranges.append((seq, seq + n - 1) if n else (0, 0))
-                if n:
-                    parts.append(_records(result, declarations, channel, at, seq))
-                seq += n
-            records = pa.concat_tables(parts)
-            # The payloads in Python, as PAYLOAD_SQL writes them (verify recomputes them in
-            # SQL): a query on the private connection cost ~3 ms of each group commit.
-            hashes = chain([payload(r) for r in records.to_pylist()], prev)
-            records = (
-                records.drop_columns(["policy_sha256", "list_versions"])
-                .append_column("prev_hash", pa.array([prev, *hashes[:-1]], pa.string()))
-                .append_column("hash", pa.array(hashes, pa.string()))
-                .append_column("policy_sha256", records.column("policy_sha256"))
-                .append_column("list_versions", records.column("list_versions"))
-            )
-            con.register("_audit", records)
-            con.execute(f"INSERT INTO screening_audit ({COLUMNS}) SELECT {COLUMNS} FROM _audit")
-            con.unregister("_audit")
-            if last:  # one statement, not DELETE + INSERT (each costs ~0.5 ms)
-                con.execute(
-                    "UPDATE screening_audit_head SET seq = ?, hash = ?", [last + total, hashes[-1]]
-                )
-            else:
-                con.execute("DELETE FROM screening_audit_head")
-                con.execute(
-                    "INSERT INTO screening_audit_head VALUES (?, ?)", [last + total, hashes[-1]]
-                )
-            con.execute(
-                "INSERT OR REPLACE INTO transship_meta VALUES (?, ?)",
-                [META_KEY, f"{last + total}:{hashes[-1]}"],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        if total >= CHECKPOINT_RECORDS:
-            checkpoint(con)
-    return ranges
-
-
 def checkpoint(con: Any) -> bool:
     """Move the WAL into the database file (False if DuckDB refused: another transaction
     was open; it checkpoints again on close and past its own WAL threshold)."""
@@ -330,7 +174,7 @@ def verify(con: Any, *, expect_head: str | None = None, max_problems: int = 20) 
     prev, expected_seq, n = GENESIS, 1, 0
     reached = expect_head is None or expect_head == GENESIS
     while len(problems) < max_problems and (batch := cur.fetchmany(50_000)):
-        for seq, payload, prev_hash, stored in batch:
+        for seq, text, prev_hash, stored in batch:
             n += 1
             if seq != expected_seq:
                 kind = "missing (deleted)" if seq > expected_seq else "duplicated (inserted)"
@@ -339,7 +183,7 @@ def verify(con: Any, *, expect_head: str | None = None, max_problems: int = 20) 
                 problems.append(
                     f"seq {seq}: prev_hash does not match the hash of the record before"
                 )
-            if chain([payload], prev_hash)[0] != stored:
+            if chain([text], prev_hash)[0] != stored:
                 problems.append(f"seq {seq}: contents do not match its hash (edited)")
             if stored == expect_head:
                 reached = True
@@ -367,3 +211,31 @@ def _unreached(expected: str, seq: int, last: str) -> str:
         f"the chain no longer reaches the expected head {expected}: records were deleted or "
         f"rewritten (the chain now ends at seq {seq}, hash {last})"
     )
+
+
+# The writing side (records, payloads, the INSERT and the head's move) lives in auditwrite.py;
+# its names stay importable from here, where callers have always found them.
+from transship.screening.auditwrite import (  # noqa: E402
+    CHECKPOINT_RECORDS,
+    SMALL_APPEND,
+    append,
+    append_many,
+    json_doc,
+    payload,
+)
+
+__all__ = [
+    "CHECKPOINT_RECORDS",
+    "GENESIS",
+    "SMALL_APPEND",
+    "Verification",
+    "append",
+    "append_many",
+    "chain",
+    "checkpoint",
+    "ensure_tables",
+    "head",
+    "json_doc",
+    "payload",
+    "verify",
+]
