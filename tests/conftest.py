@@ -52,6 +52,21 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def cmp_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse of test_flows' CMP_ROWS (TUR to KAZ and RUS, 2019-2023), built once for
+    the CLI tests that only read it. Returns its path as the `-w` argument."""
+    from tests._engines import MAP
+    from tests.test_flows import CMP_ROWS  # imported here: test_flows imports this module
+    from transship.sources.csvfile import csv_file
+
+    tmp = tmp_path_factory.mktemp("cmp")
+    path = tmp / "w.duckdb"
+    with Warehouse(path) as w:
+        w.ingest(csv_file(write(tmp / "c.csv", CMP_ROWS), source="hand", mapping=MAP))
+    return str(path)
+
+
 # -- synthetic warehouses built once per test session ------------------------------------
 # Building the full demo (~8.9M rows) takes tens of seconds; several files need it, so it is
 # built once, by the real `transship demo` command, and shared. Tests must not write to a

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests._engines import MAP, spark_session  # noqa: F401
-from tests.conftest import write
-from tests.test_flows import CMP_ROWS
 from transship.cli import app
-from transship.sources.csvfile import csv_file
-from transship.warehouse import Warehouse
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    path = tmp_path / "w.duckdb"
-    with Warehouse(path) as wh:
-        wh.ingest(csv_file(write(tmp_path / "c.csv", CMP_ROWS), source="hand", mapping=MAP))
-    return str(path)
 
 
 def run(db: str, *args: str) -> object:
@@ -35,8 +22,8 @@ def run(db: str, *args: str) -> object:
                       text[: text.rindex("]") + 1])  # fmt: skip
 
 
-def test_headline_in_one_command(db: str) -> None:
-    doc = run(db, "headline", "--reporter", "TUR", "--partner", "russia+ft_five",
+def test_headline_in_one_command(cmp_db: str) -> None:
+    doc = run(cmp_db, "headline", "--reporter", "TUR", "--partner", "russia+ft_five",
               "--period", "2023-01..2023-02", "--baseline", "2019..2020")  # fmt: skip
     assert isinstance(doc, dict)
     (total,) = doc["total"]
@@ -53,19 +40,19 @@ def test_headline_in_one_command(db: str) -> None:
 
 
 @pytest.mark.slow
-def test_flows_compare_mirror_anomalies_event_study_hubs(db: str) -> None:
-    rows = run(db, "flows", "--reporter", "TUR", "--period", "2023-01..2023-02",
+def test_flows_compare_mirror_anomalies_event_study_hubs(cmp_db: str) -> None:
+    rows = run(cmp_db, "flows", "--reporter", "TUR", "--period", "2023-01..2023-02",
                "--by", "partner", "--compare", "prior")  # fmt: skip
     assert {r["partner"]: r["compare_usd"] for r in rows} == {"KAZ": 15, "RUS": 7}  # type: ignore[union-attr]
-    rows = run(db, "mirror", "--exporters", "TUR", "--importers", "KAZ", "--whole-period")
+    rows = run(cmp_db, "mirror", "--exporters", "TUR", "--importers", "KAZ", "--whole-period")
     assert rows[0]["m_missing"] is True  # type: ignore[index]  # KAZ reports no imports
-    rows = run(db, "event-study", "--event", "invasion", "--reporter", "TUR", "--before", "1",
+    rows = run(cmp_db, "event-study", "--event", "invasion", "--reporter", "TUR", "--before", "1",
                "--after", "0")  # fmt: skip
     assert [r["rel_month"] for r in rows] == [-1, 0]  # type: ignore[union-attr]
-    rows = run(db, "anomalies", "--reporter", "TUR", "--pre", "2019..2020",
+    rows = run(cmp_db, "anomalies", "--reporter", "TUR", "--pre", "2019..2020",
                "--min-pre-months", "1")  # fmt: skip
     assert rows and rows[0]["rank"] == 1  # type: ignore[index]
-    rows = run(db, "hubs", "--hubs", "TUR", "--baseline", "2019..2020")
+    rows = run(cmp_db, "hubs", "--hubs", "TUR", "--baseline", "2019..2020")
     (tur,) = [r for r in rows if r["leg"] == "exports_to_target"]  # type: ignore[union-attr, index]
     # CHPL 854800: 2019-2020 (as HS2017 854890) 6+2+100+8 over 24 months; after the invasion
     # month, 2022-03..2023-10 (20 months): 30+50+999. No control goods: no estimate.
@@ -73,7 +60,7 @@ def test_flows_compare_mirror_anomalies_event_study_hubs(db: str) -> None:
     assert tur["did"] is None
 
 
-def test_engine_spark_from_the_cli(db: str, spark_session: object) -> None:  # noqa: F811
-    rows = run(db, "flows", "--reporter", "TUR", "--period", "2023-01..2023-02",
+def test_engine_spark_from_the_cli(cmp_db: str, spark_session: object) -> None:  # noqa: F811
+    rows = run(cmp_db, "flows", "--reporter", "TUR", "--period", "2023-01..2023-02",
                "--by", "partner", "--compare", "prior", "--engine", "spark")  # fmt: skip
     assert {r["partner"]: r["value_usd"] for r in rows} == {"KAZ": 80, "RUS": 0}  # type: ignore[union-attr]

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests._engines import MAP
-from tests.conftest import write
-from tests.test_flows import CMP_ROWS
 from transship.cli import app
-from transship.sources.csvfile import csv_file
-from transship.warehouse import Warehouse
 
 runner = CliRunner()
 
@@ -39,40 +33,32 @@ def test_help_shows_the_new_name_only(command: list[str], old: str, new: str) ->
     assert new in flags and old not in flags
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    path = tmp_path / "w.duckdb"
-    with Warehouse(path) as wh:
-        wh.ingest(csv_file(write(tmp_path / "c.csv", CMP_ROWS), source="hand", mapping=MAP))
-    return str(path)
-
-
 def _rows(db: str, *args: str) -> tuple[list[dict[str, object]], str]:
     res = runner.invoke(app, ["-w", db, *args, "--format", "json"])
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout), res.stderr
 
 
-def test_mirror_old_and_new_names_give_the_same_rows(db: str) -> None:
-    new, quiet = _rows(db, "mirror", "--reporter", "TUR", "--partner", "KAZ", "--whole-period")
-    old, said = _rows(db, "mirror", "--exporters", "TUR", "--importers=KAZ", "--whole-period")
+def test_mirror_old_and_new_names_give_the_same_rows(cmp_db: str) -> None:
+    new, quiet = _rows(cmp_db, "mirror", "--reporter", "TUR", "--partner", "KAZ", "--whole-period")
+    old, said = _rows(cmp_db, "mirror", "--exporters", "TUR", "--importers=KAZ", "--whole-period")
     assert new == old and len(new) == 1 and new[0]["exporter"] == "TUR"
     assert "--exporters is now --reporter" in said and "--importers is now --partner" in said
     assert "is now" not in quiet
 
 
-def test_hubs_and_anomalies_old_names(db: str) -> None:
+def test_hubs_and_anomalies_old_names(cmp_db: str) -> None:
     assert (
-        _rows(db, "hubs", "--hubs", "TUR", "--baseline", "2019..2020")[0]
-        == _rows(db, "hubs", "--hub", "TUR", "--baseline", "2019..2020")[0]
+        _rows(cmp_db, "hubs", "--hubs", "TUR", "--baseline", "2019..2020")[0]
+        == _rows(cmp_db, "hubs", "--hub", "TUR", "--baseline", "2019..2020")[0]
     )
     args = ["--reporter", "TUR", "--threshold", "0", "--min-pre-months", "1"]
-    old = _rows(db, "anomalies", *args, "--pre", "2019..2020")[0]
-    assert old == _rows(db, "anomalies", *args, "--baseline", "2019..2020")[0]
+    old = _rows(cmp_db, "anomalies", *args, "--pre", "2019..2020")[0]
+    assert old == _rows(cmp_db, "anomalies", *args, "--baseline", "2019..2020")[0]
 
 
-def test_library_error_about_an_old_parameter_names_the_new_flag(db: str) -> None:
+def test_library_error_about_an_old_parameter_names_the_new_flag(cmp_db: str) -> None:
     # the library calls it `exporters`; the CLI says --reporter
-    res = runner.invoke(app, ["-w", db, "mirror", "--reporter", "", "--partner", "KAZ"])
+    res = runner.invoke(app, ["-w", cmp_db, "mirror", "--reporter", "", "--partner", "KAZ"])
     assert res.exit_code != 0
     assert "--exporters" not in res.output

@@ -122,8 +122,12 @@ def test_both_relational_view_variants_read_the_same(shared_data: Path) -> None:
 def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: Warehouse) -> None:
     files = sorted((shared_data / RV / "kazakhstan_export_eurostat").glob("*.csv"))
     # product TOTAL only: nothing at HS6 to store; the error says so and how to keep them
-    with pytest.raises(InputError, match=r"every product row is an aggregate.*--all-levels"):
+    # the library names its parameter, the CLI its flag
+    with pytest.raises(InputError, match=r"every product row is an aggregate.*Set all_levels"):
         comext_source(files)
+    cli = wh.path.with_name("cli.duckdb")
+    res = CliRunner().invoke(app, ["-w", str(cli), "ingest", "comext", *map(str, files)])
+    assert res.exit_code == 2 and "Set --all-levels to keep them" in res.output, res.output
 
     src, summary = comext_source(files, all_levels=True)
     aggregates = summary.skipped["rows of country aggregates (EU, euro area, extra-EU) left out"]

@@ -16,6 +16,10 @@ class TransshipError(Exception):
     http_status = 500
     exit_code = 1
 
+    def render(self, name: Callable[[str], str] | None = None) -> str:
+        """The message with its parameters spelt by `name` (the CLI: flags); see UsageError."""
+        return str(self)
+
 
 class InputError(TransshipError):
     """Bad input: names the file, line and column so the user can fix it."""
@@ -31,22 +35,30 @@ class InputError(TransshipError):
         line: int | None = None,
         column: str | None = None,
         value: str | None = None,
+        params: tuple[str, ...] = (),
     ) -> None:
         self.reason = message
         self.file = file
         self.line = line
         self.column = column
         self.value = value
+        self.params = params  # `{name}` tokens in the message, as in UsageError
         super().__init__(self._format())
 
-    def _format(self) -> str:
+    def render(self, name: Callable[[str], str] | None = None) -> str:
+        return self._format(name)
+
+    def _format(self, name: Callable[[str], str] | None = None) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
         parts = [where] if where else []
         if self.column is not None:
             parts.append(f"column {self.column!r}")
         text = ", ".join(parts)
+        reason = self.reason
+        for p in self.params:  # only the listed tokens: braces in a value stay as they are
+            reason = reason.replace("{" + p + "}", name(p) if name else p)
         value = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{text}: {self.reason}{value}" if text else f"{self.reason}{value}"
+        return f"{text}: {reason}{value}" if text else f"{reason}{value}"
 
 
 class UsageError(TransshipError):

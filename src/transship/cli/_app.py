@@ -12,7 +12,7 @@ import typer
 import typer.core
 
 from transship import __version__
-from transship.errors import TransshipError, UsageError
+from transship.errors import TransshipError
 
 app = typer.Typer(
     help="Find sanctions-relevant dual-use goods reaching Russia through third countries.",
@@ -117,7 +117,7 @@ def handle_errors(fn: F) -> F:
             from rich.console import Console
             from rich.markup import escape
 
-            text = e.render(flag_name) if isinstance(e, UsageError) else str(e)
+            text = e.render(flag_name)  # library parameters spelt as this command's flags
             Console(stderr=True).print(
                 f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True
             )

@@ -40,6 +40,7 @@ from typing import Any
 from transship import reference
 from transship.errors import InputError, ParameterError, UsageError
 from transship.reference.eurostat import comext_country, usd_per_eur
+from transship.schema import VALUATION_BY_FLOW
 from transship.sources.records import RowsSource
 
 # Canonical raw fields -> the column that holds them, per format (named in errors).
@@ -86,6 +87,12 @@ _FLOWS = {
 }
 _MISSING = ("", ":", "-", "NA")  # Eurostat's "not available"
 _POS = 10_000_000_000  # a row's position as one number: file index * _POS + line
+# exports FOB, imports CIF, as everywhere (schema.VALUATION_BY_FLOW), in SQL
+_VALUATION = (
+    "CASE o.flow "
+    + " ".join(f"WHEN '{f}' THEN '{v}'" for f, v in VALUATION_BY_FLOW.items())
+    + " END"
+)
 
 
 @dataclass
@@ -478,9 +485,10 @@ def _resolve(
         levels = ", ".join(sorted(str(k) for k in counts))
         raise InputError(
             f"every product row is an aggregate ({levels}; a relational view of product TOTAL?)"
-            ": there is nothing at HS6 to store. Pass --all-levels to keep them, by level, in "
+            ": there is nothing at HS6 to store. Set {all_levels} to keep them, by level, in "
             "table trade_levels",
             file=files[0][0] if len(files) == 1 else f"{files[0][0]} and {len(files) - 1} more",
+            params=("all_levels",),
         )
     summary.cn8_rows, summary.hs6_rows = int(counts.get("cn8", 0)), int(counts.get("hs6", 0))
     keys = "rep, par, flow, hs, period, freq"
@@ -517,7 +525,7 @@ def _resolve(
         "SELECT 'comext' AS source, rep AS reporter, par AS partner, o.flow, hs, "
         "r.hs_rev, o.period, o.freq, eur * r.rate AS value_usd, kg AS net_kg, "
         "NULL::DOUBLE AS qty, NULL::VARCHAR AS qty_unit, "
-        "CASE WHEN o.flow = 'export' THEN 'FOB' ELSE 'CIF' END AS valuation "
+        f"{_VALUATION} AS valuation "
         "FROM out o JOIN rmap r ON r.text = strftime(o.period, '%Y-%m-%d') || o.freq"
     ).to_arrow_table()
     src = RowsSource.from_arrow(

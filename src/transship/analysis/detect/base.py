@@ -195,15 +195,6 @@ def norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def month_add(d: date, n: int) -> date:
-    i = d.year * 12 + d.month - 1 + n
-    return date(i // 12, i % 12 + 1, 1)
-
-
-def months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
 def money(v: float | None) -> str:
     if v is None or not math.isfinite(v):
         return "n/a"

@@ -141,6 +141,6 @@ def _month(end: Any, w: int) -> date:
     """The first month of the window ending at `end`."""
     import pandas as pd
 
-    ts = pd.Timestamp(end)
-    i = ts.year * 12 + ts.month - 1 - (w - 1)
-    return date(i // 12, i % 12 + 1, 1)
+    from transship.periods import add_months
+
+    return add_months(pd.Timestamp(end).date(), -(w - 1))

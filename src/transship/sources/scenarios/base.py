@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from transship.periods import month_index
+
 if TYPE_CHECKING:
     from transship.sources.synthetic import Panel, SyntheticTrade
 
@@ -107,13 +109,13 @@ class _Shared(_Scenario):
         end = self.end or date.max
         if isinstance(self.share, float | int):
             return [float(self.share) if self.start <= m <= end else 0.0 for m in months]
-        points = [(_ordinal(parse_month(k)), s) for k, s in self.share.items()]
+        points = [(month_index(parse_month(k)), s) for k, s in self.share.items()]
         out: list[float] = []
         for m in months:
             if not self.start <= m <= end:
                 out.append(0.0)
                 continue
-            x = _ordinal(m)
+            x = month_index(m)
             if x <= points[0][0]:
                 out.append(points[0][1])
             elif x >= points[-1][0]:
@@ -124,10 +126,6 @@ class _Shared(_Scenario):
                         out.append(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
                         break
         return out
-
-
-def _ordinal(m: date) -> int:
-    return m.year * 12 + m.month - 1
 
 
 def shift(v: np.ndarray, lag: int) -> np.ndarray:
