@@ -35,6 +35,7 @@ _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
 # Lists up to this many names sum retrieval scores over an array of all names (one pass, no
 # sort); larger ones sort the postings found (np.unique), cheaper than a pass over millions.
 _DENSE_UP_TO = 300_000
+_UNSEEN = (-1, -1, -1.0)  # a retrieval key not looked up yet (None: looked up, no name has it)
 
 DDL = """CREATE TABLE IF NOT EXISTS screening_index (
     list VARCHAR PRIMARY KEY,
@@ -101,8 +102,10 @@ class NameIndex:
         self._countries: dict[int, frozenset[str]] = {}
         self._rarity: dict[str, float] = {}
         self._weights: dict[int, tuple[list[float], bool]] = {}
+        # retrieval key -> (postings, their offset, idf squared), or None when no name has
+        # it: kept as queries meet them (Python numbers, no numpy scalar per key)
+        self._key_info: dict[str, tuple[int, int, float] | None] = {}
         self._ptr_list: list[int] | None = None
-        self._idf2: dict[int, float] = {}  # retrieval key -> its idf squared
         self._joined: list[str] | None = None
 
     @property
@@ -220,6 +223,21 @@ class NameIndex:
             w = self._rarity[part] = rarity_weight(self.vocab_df.get(part, 0), self.n)
         return w
 
+    def _info(self, key: str) -> tuple[int, int, float] | None:
+        ptr = self._ptr_list
+        if ptr is None:
+            ptr = self._ptr_list = self.ptr.tolist()
+        k = self.keys.get(key)
+        e = None
+        if k is not None:
+            df = ptr[k + 1] - ptr[k]
+            idf = math.log(1 + self.n / df)
+            e = (df, ptr[k], idf * idf)
+        if len(self._key_info) > 1_000_000:
+            self._key_info.clear()  # unseen query keys are kept too: bounded
+        self._key_info[key] = e
+        return e
+
     def retrieve(
         self,
         q: Parsed,
@@ -233,41 +251,45 @@ class NameIndex:
         best first, at most `top_k`, with a key cosine of at least `min_cosine`.
 
         `qkeys`: `retrieval_keys(q)` when the caller has them (one query, several lists)."""
-        ptr = self._ptr_list
-        if ptr is None:  # Python ints: slicing and arithmetic without numpy scalars
-            ptr = self._ptr_list = self.ptr.tolist()
-        keys = self.keys
-        found = [(ptr[k + 1] - ptr[k], k) for key in (retrieval_keys(q) if qkeys is None else qkeys)
-                 if (k := keys.get(key)) is not None]  # fmt: skip
+        info = self._key_info
+        get = info.get
+        found = []
+        for key in retrieval_keys(q) if qkeys is None else qkeys:
+            e = get(key, _UNSEEN)
+            if e is _UNSEEN:
+                e = self._info(key)
+            if e is not None:
+                found.append(e)
         if not found or self.n == 0:
             return []
-        found.sort()
+        found.sort()  # rarest first (by df, then posting offset: the key order)
         q_norm = 0.0
         slices: list[np.ndarray] = []
         weights: list[float] = []
         lengths: list[int] = []
         used = 0
-        idf2 = self._idf2
-        for df, k in found:
-            sq = idf2.get(k)
-            if sq is None:  # kept per key: the same float as computing it each time
-                idf = math.log(1 + self.n / df)
-                sq = idf2[k] = idf * idf
+        post = self.post
+        for df, start, sq in found:
             q_norm += sq
             if used + df > posting_budget and len(slices) >= 3:
                 continue  # a common key: the rarer ones already rank the names
             used += df
-            slices.append(self.post[ptr[k] : ptr[k + 1]])
+            slices.append(post[start : start + df])
             weights.append(sq)
             lengths.append(df)
-        ids = np.concatenate(slices)
+        ids = np.concatenate(slices) if len(slices) > 1 else slices[0]
         w = np.repeat(np.array(weights), lengths)
         if self.n <= _DENSE_UP_TO:
             # Summed per name over an array of all names (bincount adds in input order, as
-            # over np.unique's inverse: the same floats); every weight is > 0, so the names
-            # found are the non-zero sums, in ascending order as np.unique gives them.
+            # over np.unique's inverse: the same floats). The names found are the distinct
+            # ids, ascending as np.unique gives them: sorting the few thousand postings is
+            # cheaper than a pass over every name's sum.
             acc = np.bincount(ids, weights=w)
-            uniq = np.flatnonzero(acc > 0)  # a bool mask: much faster than on the floats
+            srt = np.sort(ids)
+            first = np.empty(len(srt), dtype=bool)
+            first[0] = True
+            np.not_equal(srt[1:], srt[:-1], out=first[1:])
+            uniq = srt[first]
             summed = acc[uniq]
         else:
             uniq, inv = np.unique(ids, return_inverse=True)
