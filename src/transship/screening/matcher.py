@@ -266,31 +266,29 @@ class Matcher:
         if len(cands) <= self.keep:
             return cands
         core = ix.cols["core"]
+        jcore = ix.joined_core
         quick = process.cdist(
             [qcore], [core[i] for i in cands], scorer=fuzz.token_set_ratio, workers=1
         )[0]
         joined = process.cdist(
-            [qcore.replace(" ", "")],
-            [ix.joined_core[i] for i in cands],
-            scorer=fuzz.ratio,
-            workers=1,
+            [qcore.replace(" ", "")], [jcore[i] for i in cands], scorer=fuzz.ratio, workers=1
         )[0]  # joined and split names (RamiMakhlouf) score low as token sets
-        qacr = "".join(w[0] for w in qcore.split())
-
-        q_one_word = " " not in qcore
-
-        def acronym(c: str) -> bool:  # PLA / People's Liberation Army, either way round
-            if " " not in c and c == qacr:
-                return True
-            if not q_one_word:
-                return False
-            words = c.split()  # one letter a word: only as many words as the query has letters
-            return len(words) == len(qcore) and qcore == "".join(w[0] for w in words)
-
         # compared as arrays (float32, as the scalars would be), not one numpy scalar a time
         close = ((quick >= self.prescore) | (joined >= self.prescore)).tolist()
+        # acronyms, PLA / People's Liberation Army either way round: a list name that is the
+        # query's initials; for a one-word query also a list name of one-letter initials
+        qacr = "".join(w[0] for w in qcore.split())
+        if " " in qcore:
+            return [i for r, (i, ok) in enumerate(zip(cands, close, strict=True))
+                    if ok or r < self.keep or core[i] == qacr]  # fmt: skip
+        n = len(qcore)
+
+        def initials(c: str) -> bool:  # one letter a word, as many words as the query letters
+            words = c.split()
+            return len(words) == n and qcore == "".join(w[0] for w in words)
+
         return [i for r, (i, ok) in enumerate(zip(cands, close, strict=True))
-                if r < self.keep or ok or acronym(core[i])]  # fmt: skip
+                if ok or r < self.keep or core[i] == qacr or initials(core[i])]  # fmt: skip
 
     def search(
         self, name: str, country: str | None = None, *, limit: int = 5, min_score: float = 0.0

@@ -200,8 +200,6 @@ def name_parts(name: str) -> tuple[str, ...]:
     legal form (A.Ş. -> as) and split into initials otherwise (I.V. -> i v); number words
     become digits; the abbreviations of name_forms.yaml are expanded.
     """
-    from normality import ascii_text
-
     forms = name_forms()
     text = _HANGUL.sub(_hangul_syllables, _split_camel(clean_name(name).text)).casefold()
     arabic = bool(_ARABIC.search(text))
@@ -212,7 +210,7 @@ def name_parts(name: str) -> tuple[str, ...]:
         text = text.replace("\u0639", "'")
         # ت or ط then ه are two letters (طه: Taha), not the th ICU also writes for ث
         text = _T_H.sub("\\1\u0627\u0647", text)
-    text = ascii_text(text.translate(_translit_table())).lower()
+    text = _ascii(text.translate(_translit_table())).lower()
 
     def dotted(m: re.Match[str]) -> str:
         letters = m.group(0).replace(".", "")
@@ -231,6 +229,28 @@ def name_parts(name: str) -> tuple[str, ...]:
 
 
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
+_MAX_LATIN = 0x2E4  # below it: Latin letters, their marks and modifiers (normality's MAX_LATIN)
+
+
+def _ascii(text: str) -> str:
+    """normality's ascii_text, word by word for Latin text with accents (A.Ş., Şti.): the
+    same words recur in many names, and ICU costs tens of microseconds a call. Its Latin
+    rules look no further than a word (a mark after its letter), so the words come out as
+    the whole text would; other scripts go whole (their rules may look across words)."""
+    from normality import ascii_text
+
+    if text.isascii():
+        return text
+    if max(map(ord, text)) > _MAX_LATIN:
+        return ascii_text(text)
+    return " ".join(t if t.isascii() else _ascii_word(t) for t in text.split(" "))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _ascii_word(word: str) -> str:
+    from normality import ascii_text
+
+    return ascii_text(word)
 _T_H = re.compile("([\u062a\u0637])\u0647")
 
 
@@ -273,6 +293,13 @@ def _fuzzy_vocab() -> tuple[tuple[str, ...], dict[str, str]]:
     return tuple(sorted(w for w in kinds if len(w) >= 4)), kinds
 
 
+@functools.cache
+def _vocab_near(length: int, cutoff: int) -> tuple[str, ...]:
+    """The fuzzy vocabulary's words that `cutoff` edits can reach from a part of `length`
+    letters (an edit changes the length by one at most), in vocabulary order."""
+    return tuple(w for w in _fuzzy_vocab()[0] if abs(len(w) - length) <= cutoff)
+
+
 @functools.lru_cache(maxsize=500_000)
 def part_kind(part: str) -> str:
     """What a name part is: name, generic (trading), legal (llc), stop, connector, number.
@@ -292,14 +319,15 @@ def part_kind(part: str) -> str:
         return "connector"
     if part in _STOP or part in forms.titles:
         return "stop"
-    vocab, kinds = _fuzzy_vocab()
+    kinds = _fuzzy_vocab()[1]
     if part in kinds:
         return kinds[part]
     if len(part) > 1 and replace_org_types_compare(part, generic=True) != part:
         return "legal"
     if len(part) >= 5:
         cutoff = 2 if len(part) >= 9 else 1
-        found = process.extractOne(part, vocab, scorer=OSA.distance, score_cutoff=cutoff)
+        near = _vocab_near(len(part), cutoff)  # the same best word, in the same order
+        found = process.extractOne(part, near, scorer=OSA.distance, score_cutoff=cutoff)
         if found is not None and found[0][0] == part[0]:
             return kinds[found[0]]
     return "name"
