@@ -23,7 +23,7 @@ class Thresholds01:
     block: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """Everything the features of one comparison share (computed once by `compare`)."""
 
@@ -45,6 +45,9 @@ class Pair:
     merged: bool = False  # parts written apart on one side were aligned with one part
     name_total: float = 0.0
     contributions: list[tuple[str, float]] = field(default_factory=list)
+    # the query's and the candidate's aligned parts (indices), shared by the features
+    qa: set[int] = field(default_factory=set)
+    ca: set[int] = field(default_factory=set)
 
     def flag_at_most(self) -> None:
         """Cap the score just below BLOCK: this evidence may raise a FLAG, never a BLOCK."""
@@ -85,8 +88,7 @@ class MissingParts(Feature):
     def __call__(self, p: Pair) -> float:
         if not p.person or len(p.aligned) < 2:
             return 0.0
-        qa = {i for i, _, _ in p.aligned}
-        ca = {j for _, j, _ in p.aligned}
+        qa, ca = p.qa, p.ca
         q_rest = [i for i in range(len(p.wq)) if i not in qa and p.wq[i] > 0.1]
         c_rest = [j for j in range(len(p.wc)) if j not in ca and p.wc[j] > 0.1]
         if q_rest and c_rest:
@@ -114,8 +116,7 @@ class DifferingParts(Feature):
     def __call__(self, p: Pair) -> float:
         if p.person or p.joined:
             return 0.0
-        qa = {i for i, _, _ in p.aligned}
-        ca = {j for _, j, _ in p.aligned}
+        qa, ca = p.qa, p.ca
         nq = sum(1 for i, w in enumerate(p.wq) if i not in qa and w >= 0.3)
         nc = sum(1 for j, w in enumerate(p.wc) if j not in ca and w >= 0.3)
         return -min(self.most, self.penalty * min(nq, nc))
@@ -134,8 +135,7 @@ class ExtraParts(Feature):
     def __call__(self, p: Pair) -> float:
         if p.person or p.joined or p.merged:
             return 0.0
-        qa = {i for i, _, _ in p.aligned}
-        ca = {j for _, j, _ in p.aligned}
+        qa, ca = p.qa, p.ca
         q_rest = [t for i, (t, w) in enumerate(zip(p.q.parts, p.wq, strict=True))
                   if i not in qa and w >= 0.3]  # fmt: skip
         c_rest = [t for j, (t, w) in enumerate(zip(p.c.parts, p.wc, strict=True))
@@ -249,6 +249,8 @@ class NumbersDiffer(Feature):
     penalty = 0.25
 
     def __call__(self, p: Pair) -> float:
+        if "number" not in p.q.kinds or "number" not in p.c.kinds:
+            return 0.0
         qn = {t for t, k in zip(p.q.parts, p.q.kinds, strict=True) if k == "number"}
         cn = {t for t, k in zip(p.c.parts, p.c.kinds, strict=True) if k == "number"}
         return -self.penalty if qn and cn and qn != cn else 0.0

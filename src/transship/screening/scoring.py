@@ -31,37 +31,41 @@ def _split_parts(
         free = [k not in ua and wa[k] > 0 for k in range(na)]
         if not any(free[k] and free[k + 1] for k in range(na - 1)):
             continue  # no two adjacent parts left to join on this side
+        # the spans that could be joined, in the order they are tried (two parts, then three)
+        spans = [
+            (i, n, "".join(a.parts[i : i + n]))
+            for n in (2, 3)
+            for i in range(na - n + 1)
+            if free[i] and free[i + 1] and (n == 2 or free[i + 2])
+        ]
         for j in range(len(b.parts)):
             if j in ub or wb[j] <= 0 or len(b.parts[j]) < 4:
                 continue
             target = b.parts[j]
-            for n in (2, 3):
-                for i in range(na - n + 1):
-                    span = range(i, i + n)
-                    if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
-                        continue
-                    joined = "".join(a.parts[k] for k in span)
-                    if 2 * min(len(joined), len(target)) < max(len(joined), len(target)):
-                        continue
+            lt = len(target)
+            for i, n, joined in spans:
+                if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
+                    continue  # a part of it was joined to an earlier target
+                lj = len(joined)
+                if 2 * min(lj, lt) < max(lj, lt):
+                    continue
+                sim, _ = part_similarity(
+                    joined, target, "name", "name", "", "", "", "", person, abjad
+                )
+                if abjad and sim < 0.85 and n == 3 and a.parts[i + 1] == "al":
+                    # the article's l is assimilated in Latin spellings (nwr al dyn /
+                    # NOUREDDINE, sraj al dyn / SIRAJUDDIN)
                     sim, _ = part_similarity(
-                        joined, target, "name", "name", "", "", "", "", person, abjad
-                    )
-                    if abjad and sim < 0.85 and n == 3 and a.parts[i + 1] == "al":
-                        # the article's l is assimilated in Latin spellings (nwr al dyn /
-                        # NOUREDDINE, sraj al dyn / SIRAJUDDIN)
-                        sim, _ = part_similarity(
-                            a.parts[i] + a.parts[i + 2], target, "name", "name", "", "", "",
-                            "", person, abjad,
-                        )  # fmt: skip
-                    if sim >= (0.85 if abjad else 0.9):
-                        for k in span:
-                            ua.add(k)
-                            free[k] = False
-                            aligned.append((j, k, sim) if flip else (k, j, sim))
-                        ub.add(j)
-                        merged = True
-                        break
-                if j in ub:
+                        a.parts[i] + a.parts[i + 2], target, "name", "name", "", "", "",
+                        "", person, abjad,
+                    )  # fmt: skip
+                if sim >= (0.85 if abjad else 0.9):
+                    for k in range(i, i + n):
+                        ua.add(k)
+                        free[k] = False
+                        aligned.append((j, k, sim) if flip else (k, j, sim))
+                    ub.add(j)
+                    merged = True
                     break
     return merged
 
@@ -136,19 +140,15 @@ def compare(
         aligned.append((i, j, s))
         initials += init
     # Only worth trying when joining the leftover parts could lift the pair to a match.
-    left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
-        w for j, w in enumerate(wc) if j not in used_c
-    )
-    so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
-    den0 = sum(wq) + sum(wc)
-    if (
-        den0 > 0
-        and (so_far + left) / den0 >= 0.6
-        and used_q != set(range(len(q.parts)))
-        and used_c != set(range(len(c.parts)))
-    ):
-        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person) or merged
-    den = sum(wq) + sum(wc)
+    sq, sc = sum(wq), sum(wc)
+    den = sq + sc
+    if den > 0 and len(used_q) != len(q.parts) and len(used_c) != len(c.parts):
+        left = sum(w for i, w in enumerate(wq) if i not in used_q) + sum(
+            w for j, w in enumerate(wc) if j not in used_c
+        )
+        so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
+        if (so_far + left) / den >= 0.6:
+            merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person) or merged
     side_c: dict[int, float] = {}
     side_q: dict[int, float] = {}
     for i, j, s in aligned:
@@ -158,7 +158,7 @@ def compare(
     base = num / den if den > 0 else 0.0
     p = Pair(
         q, c, person, wq, wc, aligned, initials, base, gq or gc, thresholds,
-        country_match, schema_mismatch,
+        country_match, schema_mismatch, qa=used_q, ca=used_c,
     )  # fmt: skip
     p.merged = merged
     total = 0.0
