@@ -251,6 +251,8 @@ def _ascii_word(word: str) -> str:
     from normality import ascii_text
 
     return ascii_text(word)
+
+
 _T_H = re.compile("([\u062a\u0637])\u0647")
 
 
