@@ -190,19 +190,14 @@ class Acronym(Feature):
         for a, b in ((p.q, p.c), (p.c, p.q)):
             if b is p.q and not b.has_legal:
                 continue  # a long query that is not evidently a company: a person's initials
-            short = [t for t, k in zip(a.parts, a.kinds, strict=True) if k != "legal" or len(t) < 3]
-            if len(short) != 1:
-                continue
-            long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
             # A list name that is only initials (CEC, IEM) against a long query: three letters
             # are initials of too many names, and the entity's long name is listed beside them.
             shortest = 3 if a is p.q else self.list_shortest
-            if (
-                len(short) == 1
-                and shortest <= len(short[0]) <= 6
-                and len(long_) == len(short[0])
-                and "".join(t[0] for t in long_) == short[0]
-            ):
+            short = a.sole  # its one part, legal forms of three letters or more aside
+            if short is None or not shortest <= len(short) <= 6:
+                continue
+            long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
+            if len(long_) == len(short) and "".join(t[0] for t in long_) == short:
                 p.flag_at_most()
                 p.joined = True  # the parts are reshaped, not different
                 return max(0.0, self.floor - p.base)

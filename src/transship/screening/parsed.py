@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
@@ -38,13 +38,17 @@ class Parsed:
     phon: tuple[str, ...]
     skel: tuple[str, ...]
     abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
+    # Derived once (the features ask for them in every comparison): whether the name has a
+    # legal form of three letters or more (two-letter forms such as ku, ao, as are also name
+    # parts of persons: not evidence), and its one part that is no such legal form, if it
+    # has exactly one (a candidate acronym: PLA, IEM).
+    has_legal: bool = field(init=False, compare=False)
+    sole: str | None = field(init=False, compare=False)
 
-    @property
-    def has_legal(self) -> bool:
-        # two-letter forms (ku, ao, as) are also name parts of persons: not evidence here
-        return any(
-            k == "legal" and len(t) >= 3 for t, k in zip(self.parts, self.kinds, strict=True)
-        )
+    def __post_init__(self) -> None:
+        rest = [t for t, k in zip(self.parts, self.kinds, strict=True) if k != "legal" or len(t) < 3]
+        object.__setattr__(self, "has_legal", len(rest) < len(self.parts))
+        object.__setattr__(self, "sole", rest[0] if len(rest) == 1 else None)
 
 
 @functools.lru_cache(maxsize=100_000)
