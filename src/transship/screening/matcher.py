@@ -255,40 +255,55 @@ class Matcher:
             _FORKED = None
         return done
 
-    def _prescreen(
-        self, ix: NameIndex, q: Parsed, qcore: str, qkeys: set[str] | None = None
-    ) -> list[int]:
-        """Retrieved names worth the features: the `keep` best by key cosine, and those whose
-        distinctive parts resemble the query's (rapidfuzz token_set_ratio >= `prescore`)."""
+    def _prescreen(self, q: Parsed, qcore: str, qkeys: set[str]) -> list[list[int]]:
+        """Per index, the retrieved names worth the features: the `keep` best by key cosine,
+        and those whose distinctive parts resemble the query's (rapidfuzz token_set_ratio or,
+        written without spaces, ratio >= `prescore`), and acronyms of the query or its
+        initials. One pre-score call over every list's candidates."""
         from rapidfuzz import fuzz, process
 
-        cands = ix.retrieve(q, self.top_k, min_cosine=self.min_cosine, qkeys=qkeys)
-        if len(cands) <= self.keep:
-            return cands
-        core = ix.cols["core"]
-        jcore = ix.joined_core
-        quick = process.cdist(
-            [qcore], [core[i] for i in cands], scorer=fuzz.token_set_ratio, workers=1
-        )[0]
-        joined = process.cdist(
-            [qcore.replace(" ", "")], [jcore[i] for i in cands], scorer=fuzz.ratio, workers=1
-        )[0]  # joined and split names (RamiMakhlouf) score low as token sets
+        found = [ix.retrieve(q, self.top_k, min_cosine=self.min_cosine, qkeys=qkeys)
+                 for ix in self.indexes]  # fmt: skip
+        cores: list[str] = []
+        joined: list[str] = []
+        for ix, cands in zip(self.indexes, found, strict=True):
+            if len(cands) > self.keep:
+                core, jcore = ix.cols["core"], ix.joined_core
+                cores.extend(core[i] for i in cands)
+                joined.extend(jcore[i] for i in cands)
+        if not cores:
+            return found
+        quick = process.cdist([qcore], cores, scorer=fuzz.token_set_ratio, workers=1)[0]
+        # joined and split names (RamiMakhlouf) score low as token sets
+        whole = process.cdist([qcore.replace(" ", "")], joined, scorer=fuzz.ratio, workers=1)[0]
         # compared as arrays (float32, as the scalars would be), not one numpy scalar a time
-        close = ((quick >= self.prescore) | (joined >= self.prescore)).tolist()
+        close = ((quick >= self.prescore) | (whole >= self.prescore)).tolist()
         # acronyms, PLA / People's Liberation Army either way round: a list name that is the
         # query's initials; for a one-word query also a list name of one-letter initials
         qacr = "".join(w[0] for w in qcore.split())
-        if " " in qcore:
-            return [i for r, (i, ok) in enumerate(zip(cands, close, strict=True))
-                    if ok or r < self.keep or core[i] == qacr]  # fmt: skip
+        one_word = " " not in qcore
         n = len(qcore)
 
-        def initials(c: str) -> bool:  # one letter a word, as many words as the query letters
-            words = c.split()
+        def acronym(c: str) -> bool:
+            if c == qacr:
+                return True
+            if not one_word:
+                return False
+            words = c.split()  # one letter a word, as many words as the query has letters
             return len(words) == n and qcore == "".join(w[0] for w in words)
 
-        return [i for r, (i, ok) in enumerate(zip(cands, close, strict=True))
-                if ok or r < self.keep or core[i] == qacr or initials(core[i])]  # fmt: skip
+        out: list[list[int]] = []
+        at = 0
+        for ix, cands in zip(self.indexes, found, strict=True):
+            if len(cands) <= self.keep:
+                out.append(cands)
+                continue
+            core = ix.cols["core"]
+            ok = close[at : at + len(cands)]
+            at += len(cands)
+            out.append([i for r, (i, o) in enumerate(zip(cands, ok, strict=True))
+                        if o or r < self.keep or acronym(core[i])])  # fmt: skip
+        return out
 
     def search(
         self, name: str, country: str | None = None, *, limit: int = 5, min_score: float = 0.0
@@ -302,10 +317,10 @@ class Matcher:
         qcore = core_text(q)
         qkeys = retrieval_keys(q)  # the same for every list
         best: dict[tuple[str, str], Hit] = {}
-        for ix in self.indexes:
+        for ix, cands in zip(self.indexes, self._prescreen(q, qcore, qkeys), strict=True):
             # the query's part weights depend on the list (rarity) and on person or not only
             q_weights = {p: part_weights(q, p, ix.rarity) for p in (False, True)}
-            for i in self._prescreen(ix, q, qcore, qkeys):
+            for i in cands:
                 schema = ix.cols["schema"][i]
                 person = _is_person(schema)
                 ents = ix.countries(i)
