@@ -46,7 +46,8 @@ class Parsed:
     sole: str | None = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        rest = [t for t, k in zip(self.parts, self.kinds, strict=True) if k != "legal" or len(t) < 3]
+        pk = zip(self.parts, self.kinds, strict=True)
+        rest = [t for t, k in pk if k != "legal" or len(t) < 3]
         object.__setattr__(self, "has_legal", len(rest) < len(self.parts))
         object.__setattr__(self, "sole", rest[0] if len(rest) == 1 else None)
 
