@@ -122,6 +122,26 @@ class DifferingParts(Feature):
         return -min(self.most, self.penalty * min(nq, nc))
 
 
+class DifferingGeneric(Feature):
+    name = "differing_generic"
+    description = (
+        "Organisations: a generic word on each side that matches nothing on the other "
+        "(NANXIGU SHIPPING / NANXIGU TECHNOLOGY) costs `penalty` per such pair, at most "
+        "`most`: another line of business under the same name is as often a sister company "
+        "as the same one (the penalty of one word more, extra_parts)."
+    )
+    penalty = 0.04
+    most = 0.08
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.generic_only:
+            return 0.0  # a name of generic words only weighs them as names: differing_parts
+        qa, ca = p.qa, p.ca
+        nq = sum(1 for i, k in enumerate(p.q.kinds) if k == "generic" and i not in qa and p.wq[i])
+        nc = sum(1 for j, k in enumerate(p.c.kinds) if k == "generic" and j not in ca and p.wc[j])
+        return -min(self.most, self.penalty * min(nq, nc))
+
+
 class ExtraParts(Feature):
     name = "extra_parts"
     description = (
@@ -298,6 +318,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     JoinedParts(),
     Acronym(),
     DifferingParts(),
+    DifferingGeneric(),
     ExtraParts(),
     Initials(),
     PatronymicOrder(),
