@@ -61,6 +61,7 @@ def test_rolling_windows_gaps_and_flags(con: Any) -> None:
     assert uzb["breach"] is True and all(got["UZB", mo]["flag"] for mo in (3, 4, 5))
 
 
+@pytest.mark.slow(reason="four mirror runs, 2 s")
 def test_thresholds_and_run_length_are_options(con: Any) -> None:
     r = mirror(con, exporters="TUR", importers="KAZ", period="2023-01..2023-05",
                min_consecutive=3)  # fmt: skip

@@ -23,6 +23,8 @@ from transship.analysis.flows import flows
 from transship.sources.csvfile import csv_file
 from transship.warehouse import Warehouse
 
+# Reading and summing the real file takes ~3 s of setup: the full run's, not the quick loop's.
+pytestmark = pytest.mark.slow
 FILE = "eurostat-eu27-cn8-exports-2020-2022/eu27_exports_cn8_monthly_2020_2022.csv.gz"
 # CHPL codes found in the file whose HS2017 code is the same six digits (no concordance
 # needed, so the expected sums below are plain prefix sums of the raw CN8 rows)

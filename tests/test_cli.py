@@ -26,6 +26,7 @@ def test_every_command_has_help(name: str) -> None:
     assert "Usage" in result.output
 
 
+@pytest.mark.slow(reason="renders every command's help (2.7 s)")
 def test_docs_are_generated_from_help() -> None:
     docs = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     assert docs.strip() == clidocs.render().strip(), (
@@ -124,7 +125,9 @@ def test_missing_warehouse_is_explained(tmp_path: Path) -> None:
     assert "transship demo" in result.output
 
 
-@pytest.mark.parametrize("kind", ["chpl", "countries", "groups", "events"])
+@pytest.mark.parametrize(
+    "kind", ["chpl", pytest.param("countries", marks=pytest.mark.slow), "groups", "events"]
+)  # countries: every country in four formats (1.7 s)
 def test_reference_formats(kind: str) -> None:
     result = runner.invoke(app, ["reference", kind, "--format", "json"])
     assert result.exit_code == 0, result.output

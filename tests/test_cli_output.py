@@ -115,7 +115,22 @@ def _numbers(doc: Any, table: str) -> list[Any]:
     return []
 
 
-@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=lambda a: " ".join(a[:3]))
+# The analysis commands run twice each (table and JSON): 1-3 s a case here, so the quick loop
+# (-m "not slow") keeps the reference, listing and plain flows cases and the full run the rest.
+ANALYSES = {"headline", "mirror", "hubs", "anomalies", "event-study"}
+
+
+def _case(args: list[str]) -> Any:
+    heavy = (
+        args[0] in ANALYSES
+        or args == ["detect"]
+        or args[:2] == ["reference", "countries"]
+        or (args[0] == "flows" and len(args) > 1)
+    )
+    return pytest.param(args, marks=pytest.mark.slow) if heavy else args
+
+
+@pytest.mark.parametrize("args", [_case(a) for a in TABLE_COMMANDS], ids=lambda a: " ".join(a[:3]))
 def test_tables_at_80_columns_cut_no_number(db: str, args: list[str]) -> None:
     table = invoke(db, *args).stdout
     assert table.strip(), args
@@ -133,14 +148,14 @@ def test_every_table_command_is_checked_at_80_columns() -> None:
     table_commands = {
         name.removeprefix("transship ")
         for name, cmd in clidocs.commands()
-        if any(p.name == "limit" for p in getattr(cmd, "params", []))
-        or name.endswith("lists load")
+        if any(p.name == "limit" for p in getattr(cmd, "params", [])) or name.endswith("lists load")
     }
     checked = {" ".join(a[:2]) if a[0] in ("fetch",) else a[0] for a in TABLE_COMMANDS}
     missing = table_commands - checked - LIST_COMMANDS - set(NOT_HERE)
     assert not missing, f"add these commands to the 80-column test: {sorted(missing)}"
 
 
+@pytest.mark.slow(reason="twelve list, screen and alert commands (2-3 s)")
 def test_screen_and_lists_tables_at_80_columns(db: str, decl: Path, tmp_path: Path) -> None:
     v1 = write(tmp_path / "l.csv", "id,name,country\ne1,Romashka Trading Limited Liability,RU\n")
     v2 = write(tmp_path / "l2.csv", "id,name,country\ne1,Romashka Trading LLC,RU\ne2,Acme,TR\n")

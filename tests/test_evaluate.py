@@ -37,6 +37,7 @@ def labelled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     w.close()
 
 
+@pytest.mark.slow(reason="builds a labelled synthetic warehouse, 3.5 s (module fixture)")
 @pytest.mark.parametrize("spec", SPECS, ids=lambda d: d.name)
 def test_perfect_detector_scores_one_and_null_zero(labelled: Warehouse, spec: Any) -> None:
     labels = read_labels(labelled.ibis())
@@ -55,6 +56,7 @@ def test_perfect_detector_scores_one_and_null_zero(labelled: Warehouse, spec: An
     assert result.score("oracle")["truth_units"] > 0
 
 
+@pytest.mark.slow(reason="the labelled synthetic warehouse (module fixture)")
 def test_partial_detector_scores_from_first_principles(labelled: Warehouse) -> None:
     labels = read_labels(labelled.ibis())
     spec = AnomaliesDetector()

@@ -104,6 +104,7 @@ def test_story_numbers(hand: Warehouse) -> None:
     assert not s.synthetic
 
 
+@pytest.mark.slow(reason="a second hub story, 1.3 s (test_story_numbers checks the numbers)")
 def test_headlines_say_the_numbers(hand: Warehouse) -> None:
     lines = headlines(hub_story(hand.ibis(), **ARGS))
     assert lines[0] == (

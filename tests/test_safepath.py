@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import write
+from tests.conftest import copy_warehouse, write
 from transship import safepath
 from transship.cli import app
 from transship.safepath import UnsafeOutputError, check_target
@@ -44,8 +44,10 @@ DECLS = (
 )
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ROWS ingested by the CLI once; each test gets its own copy (`db`)."""
+    tmp_path = tmp_path_factory.mktemp("safepath")
     path = tmp_path / "w.duckdb"
     f = write(tmp_path / "first.csv", ROWS)
     result = runner.invoke(
@@ -63,6 +65,11 @@ def db(tmp_path: Path) -> Path:
     )
     assert result.exit_code == 0, result.output
     return path
+
+
+@pytest.fixture
+def db(ingested: Path, tmp_path: Path) -> Path:
+    return copy_warehouse(ingested, tmp_path / "w.duckdb")
 
 
 def rows_in(path: Path) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import write
+from tests.conftest import copy_warehouse, write
 from transship.cli import app
 from transship.screening import screen_file, verify_audit
 from transship.warehouse import Warehouse
@@ -25,15 +26,18 @@ DECLS = (
 LIST = "id,name,aliases,country\ne1,ООО Ромашка,,RU\n"
 
 
-@pytest.fixture
-def screened(tmp_path: Path) -> Path:
-    wh = tmp_path / "w.duckdb"
+@pytest.fixture(scope="module")
+def screened_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A list loaded and DECLS screened by the CLI, once for the module (tests tamper with
+    their own copy: `screened`)."""
+    tmp = tmp_path_factory.mktemp("audit")
+    wh = tmp / "w.duckdb"
     r = runner.invoke(
-        app, ["-w", str(wh), "lists", "load", "hand", str(write(tmp_path / "l.csv", LIST))]
+        app, ["-w", str(wh), "lists", "load", "hand", str(write(tmp / "l.csv", LIST))]
     )
     assert r.exit_code == 0, r.output
-    decls = write(tmp_path / "d.csv", DECLS)
-    out = tmp_path / "dec.csv"
+    decls = write(tmp / "d.csv", DECLS)
+    out = tmp / "dec.csv"
     r = runner.invoke(
         app, ["-w", str(wh), "screen", str(decls), "--lists", "hand", "--out", str(out)]
     )
@@ -41,6 +45,11 @@ def screened(tmp_path: Path) -> Path:
     text = out.read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("row,id,decision,rules,hits,reasons,error")
     return wh
+
+
+@pytest.fixture
+def screened(screened_once: Path, tmp_path: Path) -> Path:
+    return copy_warehouse(screened_once, tmp_path / "w.duckdb")
 
 
 def _con(wh: Path) -> Warehouse:
@@ -111,8 +120,6 @@ def test_screen_unknown_list_and_policy_are_usage_errors(screened: Path, tmp_pat
 
 # -- issue 12: what decided, the anchored head, dropped tables --------------------------------
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -132,7 +139,9 @@ def test_records_store_policy_hash_and_list_versions(screened: Path, tmp_path: P
     assert rows[0][2] == _sha256(POLICY_DIR / "tr-customs-2024.yaml")
     assert rows[-1][1] == "us-bis-chpl" and rows[-1][2] == _sha256(own)
     (version,) = json.loads(rows[0][3])
-    assert version["list"] == "hand" and version["sha256"] == _sha256(tmp_path / "l.csv")
+    assert (
+        version["list"] == "hand" and version["sha256"] == hashlib.sha256(LIST.encode()).hexdigest()
+    )
     assert version["loaded_at"].startswith("20")
     assert verify_audit(screened).ok  # the new fields are under the hash too
     with _con(screened) as w:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import write
+from tests.conftest import copy_warehouse, write
 from transship.cli import app
 from transship.errors import UsageError
 from transship.screening import alerts, load_lists, review, screen_file, verify_audit
@@ -35,12 +35,19 @@ V2 = V1 + "e4,Vostok Trade,,RU\n"  # one entity added
 V3 = "id,name,aliases,country\ne1,ООО Ромашка,Romashka Trading,RU\ne2,Sever Holding,,RU\n"
 
 
-@pytest.fixture
-def screened(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def screened_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """List version 1 loaded and DECLS screened, once; each test gets a copy (`screened`)."""
+    tmp_path = tmp_path_factory.mktemp("alerts")
     wh = tmp_path / "w.duckdb"
     load_lists(wh, "hand", [write(tmp_path / "v1.csv", V1)], as_of=date(2024, 1, 1))
     screen_file(write(tmp_path / "d.csv", DECLS), "tr-customs-2024", ["hand"], wh)
     return wh
+
+
+@pytest.fixture
+def screened(screened_once: Path, tmp_path: Path) -> Path:
+    return copy_warehouse(screened_once, tmp_path / "w.duckdb")
 
 
 def _queue(wh: Path, status: str | None = "pending") -> list[dict[str, object]]:
