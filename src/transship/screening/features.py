@@ -246,16 +246,34 @@ class PatronymicOrder(Feature):
         if "connector" not in p.q.kinds or "connector" not in p.c.kinds:
             return 0.0
         to_c = {i: j for i, j, _ in p.aligned}
-        ck = p.c.kinds
-        for k, kind in enumerate(p.q.kinds):
+        q, c = p.q, p.c
+        # the article is no part of its own (bn al hbyb / BEN HABIB): neighbours skip it
+        for k, kind in enumerate(q.kinds):
             if kind != "connector":
                 continue
-            after, before = to_c.get(k + 1), to_c.get(k - 1)
-            if after is not None and not (after > 0 and ck[after - 1] == "connector"):
+            after = to_c.get(_next_part(q.parts, k, 1))
+            before = to_c.get(_next_part(q.parts, k, -1))
+            if after is not None and not _connector(c, _next_part(c.parts, after, -1)):
                 return -self.penalty
-            if before is not None and not (before + 1 < len(ck) and ck[before + 1] == "connector"):
+            if before is not None and not _connector(c, _next_part(c.parts, before, 1)):
                 return -self.penalty
         return 0.0
+
+
+_ARTICLES = frozenset({"al", "el"})
+
+
+def _connector(x: Parsed, k: int) -> bool:
+    return k >= 0 and x.kinds[k] == "connector"
+
+
+def _next_part(parts: tuple[str, ...], k: int, step: int) -> int:
+    """The index of the first part from `k` in direction `step` that is no article, or -1
+    when there is none."""
+    k += step
+    while 0 <= k < len(parts) and parts[k] in _ARTICLES:
+        k += step
+    return k if 0 <= k < len(parts) else -1
 
 
 class NumbersDiffer(Feature):

@@ -205,6 +205,8 @@ def name_parts(name: str) -> tuple[str, ...]:
     arabic = bool(_ARABIC.search(text))
     if arabic:
         text = text.replace("\u0629", "a")  # ta marbuta ends a word in -a (حمزة: hamza)
+        # alif maqsura is a long a (يحيى: yahya, موسى: musa, مصطفى: mustafa), not the y of ي
+        text = text.replace("\u0649", "\u0627")
         # ain: ICU writes ʿ, which ascii_text makes a separator (معروف: "m rwf"); the Latin
         # spellings drop it or write an apostrophe (MA'RUF), so it goes as one.
         text = text.replace("\u0639", "'")
@@ -263,8 +265,11 @@ def is_abjad(name: str) -> bool:
 
 def abjad_skeleton(part: str) -> str:
     """Consonants an abjad spelling and a Latin one share (mhmwd / mahmud: mmd)."""
-    # ظ ذ come out as th / dh / z, ق as q / k / g: one consonant each side
-    for a, b in (("th", "z"), ("dh", "z"), ("gh", "g"), ("kh", "k"), ("q", "k"), ("c", "k")):
+    # ظ ذ come out as th / dh / z, ق as q / k / g: one consonant each side; ض and ظ are
+    # d in Arabic spellings, z in Persian and Urdu ones (فضل: FADL / FAZL, حافظ: HAFED /
+    # HAFEZ, ضیا: ZIA), so d and z are one consonant here
+    for a, b in (("th", "z"), ("dh", "z"), ("d", "z"), ("gh", "g"), ("kh", "k"), ("q", "k"),
+                 ("c", "k")):  # fmt: skip
         part = part.replace(a, b)
     t = re.sub(r"[aeiouywhv']+", "", part)
     return re.sub(r"(.)\1+", r"\1", t)

@@ -59,7 +59,15 @@ def _split_parts(
                         a.parts[i] + a.parts[i + 2], target, "name", "name", "", "", "",
                         "", person, abjad,
                     )  # fmt: skip
-                if sim >= (0.85 if abjad else 0.9):
+                if sim >= (0.85 if abjad else 0.9) and not any(
+                    # one of the parts alone is as close (صالح ال / SALEH): the join adds
+                    # nothing and would take the part the article belongs to (ال سيد / ELSSEID)
+                    part_similarity(
+                        a.parts[k], target, a.kinds[k], b.kinds[j], a.phon[k], b.phon[j],
+                        a.skel[k], b.skel[j], person, abjad,
+                    )[0] >= sim
+                    for k in range(i, i + n)
+                ):  # fmt: skip
                     for k in range(i, i + n):
                         ua.add(k)
                         free[k] = False
@@ -94,9 +102,11 @@ def compare(
     used_c: set[int] = set()
     aligned: list[tuple[int, int, float]] = []
     # Equal parts first (most parts of a true match are): no edit distance needed for them.
+    # Stop words wait for the one-to-one alignment (where equal parts still pair first): an
+    # Arabic article joined to its noun (عبداللطيف / ABD AL LATIF) is not the next "al".
     where: dict[str, list[int]] = {}
     for j, b in enumerate(c.parts):
-        if wc[j] > 0:
+        if wc[j] > 0 and c.kinds[j] != "stop":
             where.setdefault(b, []).append(j)
     for i, a in enumerate(q.parts):
         js = where.get(a) if wq[i] > 0 else None
