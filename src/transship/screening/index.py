@@ -102,6 +102,9 @@ class NameIndex:
         self._countries: dict[int, frozenset[str]] = {}
         self._rarity: dict[str, float] = {}
         self._weights: dict[int, tuple[list[float], bool]] = {}
+        self._entries: dict[
+            int, tuple[Parsed, bool, frozenset[str], tuple[list[float], bool]]
+        ] = {}
         # retrieval key -> (postings, their offset, idf squared), or None when no name has
         # it: kept as queries meet them (Python numbers, no numpy scalar per key)
         self._key_info: dict[str, tuple[int, int, float] | None] = {}
@@ -197,6 +200,18 @@ class NameIndex:
                 self._parsed.clear()
             self._parsed[i] = p
         return p
+
+    def entry(self, i: int) -> tuple[Parsed, bool, frozenset[str], tuple[list[float], bool]]:
+        """Name `i` as the matcher compares it: parsed, whether a person's, its entity's
+        countries and its part weights (as a person's name or not, by its schema); kept."""
+        e = self._entries.get(i)
+        if e is None:
+            person = self.cols["schema"][i] == "Person"
+            e = (self.parsed(i), person, self.countries(i), self.weights(i, person))
+            if len(self._entries) > 200_000:
+                self._entries.clear()
+            self._entries[i] = e
+        return e
 
     def weights(self, i: int, person: bool) -> tuple[list[float], bool]:
         """Name `i`'s part weights (parsed.part_weights), kept once computed."""

@@ -319,17 +319,17 @@ class Matcher:
         best: dict[tuple[str, str], Hit] = {}
         for ix, cands in zip(self.indexes, self._prescreen(q, qcore, qkeys), strict=True):
             # the query's part weights depend on the list (rarity) and on person or not only
-            q_weights = {p: part_weights(q, p, ix.rarity) for p in (False, True)}
+            q_weights: dict[bool, tuple[list[float], bool]] = {}
             for i in cands:
-                schema = ix.cols["schema"][i]
-                person = _is_person(schema)
-                ents = ix.countries(i)
+                c, person, ents, c_weights = ix.entry(i)
                 match = (country in ents) if country and ents else None
+                qw = q_weights.get(person)
+                if qw is None:
+                    qw = q_weights[person] = part_weights(q, person, ix.rarity)
                 p = compare(
-                    q, ix.parsed(i), person=person, rarity=ix.rarity, thresholds=self._t01,
+                    q, c, person=person, rarity=ix.rarity, thresholds=self._t01,
                     country=self._country, country_match=match,
-                    schema_mismatch=person and q.has_legal, c_weights=ix.weights(i, person),
-                    q_weights=q_weights[person],
+                    schema_mismatch=person and q.has_legal, c_weights=c_weights, q_weights=qw,
                 )  # fmt: skip
                 score = round(100 * final_score(p), 1)
                 if score < min_score:

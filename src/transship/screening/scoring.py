@@ -172,7 +172,7 @@ def compare(
     )  # fmt: skip
     p.merged = merged
     total = 0.0
-    for f in NAME_FEATURES:
+    for f in _PERSON_FEATURES if person else _ORG_FEATURES:
         v = f(p)
         if v:
             p.contributions.append((f.name, v))
@@ -185,6 +185,13 @@ def compare(
             total += v
     p.total = total
     return p
+
+
+# The features that can fire for a person's name and for any other (each returns 0 before
+# doing anything for the other kind), in NAME_FEATURES order: the same contributions.
+_PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in ("acronym", "differing_parts",
+                         "differing_generic", "extra_parts"))  # fmt: skip
+_ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
 
 
 def final_score(p: Pair) -> float:
