@@ -102,9 +102,7 @@ class NameIndex:
         self._countries: dict[int, frozenset[str]] = {}
         self._rarity: dict[str, float] = {}
         self._weights: dict[int, tuple[list[float], bool]] = {}
-        self._entries: dict[
-            int, tuple[Parsed, bool, frozenset[str], tuple[list[float], bool]]
-        ] = {}
+        self._entries: dict[int, tuple[Parsed, bool, frozenset[str], tuple[list[float], bool]]] = {}
         # retrieval key -> (postings, their offset, idf squared), or None when no name has
         # it: kept as queries meet them (Python numbers, no numpy scalar per key)
         self._key_info: dict[str, tuple[int, int, float] | None] = {}
