@@ -47,6 +47,7 @@ def test_mirror_old_and_new_names_give_the_same_rows(cmp_db: str) -> None:
     assert "is now" not in quiet
 
 
+@pytest.mark.slow(reason="hubs and anomalies twice each (1.6 s); mirror above covers the aliases")
 def test_hubs_and_anomalies_old_names(cmp_db: str) -> None:
     assert (
         _rows(cmp_db, "hubs", "--hubs", "TUR", "--baseline", "2019..2020")[0]

@@ -158,6 +158,7 @@ def test_concordance_facts() -> None:
         chpl.in_revision("HS2019")
 
 
+@pytest.mark.slow(reason="rebuilds the concordance from the UN tables (1.8 s)")
 def test_concordance_is_derived_from_un_correlation_tables(hs_dir: Path) -> None:
     pytest.importorskip("openpyxl")
     spec = importlib.util.spec_from_file_location(
