@@ -108,6 +108,7 @@ def test_group_commit_batches_waiting_appends(tmp_path: Path) -> None:
     w.close()
 
 
+@pytest.mark.slow(reason="a server, held workers and a 3 s Retry-After (2.5-3.6 s)")
 def test_tiny_queue_sheds_with_503_and_retry_after(tmp_path: Path) -> None:
     wh = _warehouse(tmp_path)
     release = threading.Event()
@@ -139,6 +140,7 @@ def test_tiny_queue_sheds_with_503_and_retry_after(tmp_path: Path) -> None:
     assert v.ok and v.records == 3  # the shed request wrote nothing
 
 
+@pytest.mark.slow(reason="a server and a held worker past the queue timeout (1.3-1.7 s)")
 def test_waiting_too_long_for_a_worker_is_503(tmp_path: Path) -> None:
     wh = _warehouse(tmp_path)
     release = threading.Event()
@@ -165,6 +167,7 @@ def test_waiting_too_long_for_a_worker_is_503(tmp_path: Path) -> None:
         assert app.state.workers.timed_out == 1
 
 
+@pytest.mark.slow(reason="a server and a client that disconnects (1.1-1.4 s)")
 def test_a_client_that_left_is_not_screened(tmp_path: Path) -> None:
     wh = _warehouse(tmp_path)
     release = threading.Event()
@@ -226,6 +229,7 @@ def test_shutdown_checkpoints_so_the_database_file_alone_holds_every_record(
     assert v.ok and v.records == 55 and v.head_seq == 55
 
 
+@pytest.mark.slow(reason="loads lists and rebuilds indexes past the cache bound (1.7-2.7 s)")
 def test_list_index_cache_is_bounded_and_follows_reloads(tmp_path: Path) -> None:
     from transship.screening.lists import load_list
 
