@@ -109,6 +109,7 @@ def test_index_is_stored_by_load_and_reopened(tmp_path: Path) -> None:
     load_list(con, "t", [write(tmp_path / "l.csv", LIST)], "csv")
     (n,) = con.execute("SELECT names FROM screening_index WHERE list = 't'").fetchone() or (0,)
     assert n == 13
+    from transship.screening.index import FORMAT_VERSION as FORMAT
     from transship.screening.index import open_index
 
     ix = open_index(con, "t")
@@ -117,7 +118,19 @@ def test_index_is_stored_by_load_and_reopened(tmp_path: Path) -> None:
     load_list(con, "t", [write(tmp_path / "l2.csv", LIST.replace("GAZPROM PAO", "ROSNEFT"))])
     assert "ROSNEFT" in open_index(con, "t").cols["name"]
     con.execute("UPDATE screening_index SET input_sha256 = 'x'")
-    assert open_index(con, "t").n == 13  # built from screening_names instead
+    assert open_index(con, "t").n == 13  # built from screening_names instead ...
+    # ... and kept for the next run, as one of an older index format is
+    (sha,) = con.execute("SELECT input_sha256 FROM screening_lists WHERE list = 't'").fetchone()
+    assert con.execute("SELECT input_sha256 FROM screening_index").fetchone() == (sha,)
+    con.execute("UPDATE screening_index SET format_version = format_version - 1")
+    assert open_index(con, "t").n == 13
+    assert con.execute("SELECT format_version FROM screening_index").fetchone() == (FORMAT,)
+    con.execute("UPDATE screening_index SET format_version = format_version - 1")
+    con.close()
+    ro = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert open_index(ro, "t").n == 13  # a read-only warehouse: built, nothing written
+    assert ro.execute("SELECT format_version FROM screening_index").fetchone() == (FORMAT - 1,)
+    ro.close()
 
 
 def test_read_pairs_names_bad_rows(tmp_path: Path) -> None:
