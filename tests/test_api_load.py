@@ -372,3 +372,31 @@ def test_small_and_large_appends_store_the_same_records(tmp_path: Path) -> None:
     assert v.ok and v.records == 3 * n + 1, v.problems
     assert audit._meta_head(w.con) == audit.head(w.con)
     w.close()
+
+
+def test_group_commit_lingers_for_announced_appends_only(tmp_path: Path) -> None:
+    """With requests announced as on their way (`incoming`), the committer waits for them and
+    commits them together; with none announced it commits at once (no linger when idle)."""
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.groupcommit import GroupCommit
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    w = Warehouse(tmp_path / "l.duckdb")
+    coming = [1]
+    gc = GroupCommit(w.con, threading.RLock(), incoming=lambda: coming[0], linger_s=30)
+    table = from_records([DECL])
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    out: list[tuple[int, int]] = []
+    first = threading.Thread(target=lambda: out.append(gc.append(result, table, "api")))
+    first.start()
+    while not gc._busy:  # the first caller commits, and lingers for the announced one
+        time.sleep(0.01)
+    coming[0] = 0
+    out.append(gc.append(result, table, "api"))
+    first.join(30)
+    assert sorted(out) == [(1, 1), (2, 2)] and gc.groups == 1
+    gc.append(result, table, "api")  # nothing announced: committed alone, at once
+    assert gc.groups == 2 and gc.records == 3
+    w.close()

@@ -167,3 +167,38 @@ def test_lock_conflict_names_the_holder_and_what_to_do(
         holder.kill()
         holder.wait()
         get_settings.cache_clear()
+
+
+def test_lease_closes_after_idle_with_one_reaper_thread() -> None:
+    """The file closes `idle` s after the last use, by one reaper thread (not a timer thread
+    per use), never while the `busy` lock is held, and reopens on the next use."""
+    import threading
+    import time
+
+    from transship.warehouse.lease import Lease
+
+    class Fake:
+        closed = 0
+
+        def close(self) -> None:
+            Fake.closed += 1
+
+    busy = threading.RLock()
+    lease = Lease(Fake, idle=0.05, busy=busy)
+    before = threading.active_count()
+    for _ in range(50):
+        with lease.warehouse():
+            pass
+    assert threading.active_count() <= before + 1  # the reaper, not a thread per use
+    with busy:
+        lease.current()
+        time.sleep(0.3)
+        assert lease.is_open  # its holder still uses the file
+    deadline = time.monotonic() + 10
+    while lease.is_open and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not lease.is_open and Fake.closed == 1
+    with lease.warehouse():
+        assert lease.is_open and lease.opens == 2
+    lease.close()
+    assert not lease.is_open and Fake.closed == 2

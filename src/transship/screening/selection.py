@@ -45,7 +45,11 @@ def configured_policies(policy_files: Sequence[Path] = ()) -> dict[str, Policy]:
 
 def policy_by_name(name: str, policy_files: Sequence[Path] = ()) -> Policy:
     """A configured policy by its id; anything else (a path included) is a SelectionError."""
-    known = configured_policies(policy_files)
+    return pick_policy(name, configured_policies(policy_files))
+
+
+def pick_policy(name: str, known: dict[str, Policy]) -> Policy:
+    """`policy_by_name` among `known` (configured_policies' answer, which a server keeps)."""
     if _NAME.match(name) and name in known:
         return known[name]
     # Never touch the file system with a caller's string, and answer alike for every

@@ -102,7 +102,7 @@ class Lease:
         self._wh: Any = None
         self._users = 0
         self._last = 0.0
-        self._timer: threading.Timer | None = None
+        self._reaper: threading.Thread | None = None
         self._closed = False
         self.opens = 0  # how often the file was opened (tests, diagnostics)
 
@@ -154,29 +154,38 @@ class Lease:
             finally:
                 cur.close()
 
-    def _schedule(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+    def _schedule(self) -> None:  # called with the condition held, when the last user left
         if self.idle <= 0 and self._busy is None:
             self._release()
             return
-        self._timer = threading.Timer(max(self.idle, 0.01), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        # One reaper thread per lease sleeps until the file has been idle long enough; a
+        # threading.Timer per request (the file idles between most requests under load)
+        # cost a thread start each time.
+        # It wakes by itself (no notify per request): _last only moves later.
+        if self._reaper is None or not self._reaper.is_alive():
+            self._reaper = threading.Thread(target=self._reap, name="lease-reaper", daemon=True)
+            self._reaper.start()
 
-    def _expire(self) -> None:
-        if self._busy is not None and not self._busy.acquire(blocking=False):
-            with self._cond:  # its holder is using the file: look again later
-                if not self._closed:
-                    self._schedule()
-            return
-        try:
-            with self._cond:
-                if self._users == 0 and time.monotonic() - self._last >= self.idle * 0.9:
+    def _reap(self) -> None:
+        """Close the file once no caller has used it for `idle` seconds (see _schedule)."""
+        poll = max(self.idle, 0.01)
+        with self._cond:
+            while not self._closed and self._wh is not None:
+                left = self._last + self.idle - time.monotonic()
+                if self._users or left > 0:
+                    self._cond.wait(poll if self._users else left)
+                    continue
+                # The `busy` lock's holder uses the file without taking a use: look again
+                # later. Never block on it here: it is taken before the condition elsewhere.
+                if self._busy is not None and not self._busy.acquire(blocking=False):
+                    self._cond.wait(poll)
+                    continue
+                try:
                     self._release()
-        finally:
-            if self._busy is not None:
-                self._busy.release()
+                finally:
+                    if self._busy is not None:
+                        self._busy.release()
+            self._reaper = None
 
     def _release(self) -> None:  # called with the condition held
         if self._wh is not None and self._users == 0:
@@ -186,8 +195,7 @@ class Lease:
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
+            self._cond.notify_all()
             if self._wh is not None:
                 self._wh.close()
                 self._wh = None

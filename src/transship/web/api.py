@@ -128,6 +128,9 @@ class ScreeningService:
         self._audit: Any = None
         self._matchers: LRUCache[Any] = LRUCache(settings.api_matcher_cache)
         self._lists_seen: tuple[float, list[dict[str, Any]]] | None = None
+        self._policies_seen: tuple[float, dict[str, Any]] | None = None
+        self._deciding = 0  # requests being screened now: their audit appends are coming
+        self._deciding_lock = threading.Lock()
 
     def _warehouse(self) -> Any:
         """The leased Warehouse, opened if the lease had let it go. Use it while holding
@@ -137,10 +140,25 @@ class ScreeningService:
             if self._audit is None:
                 from transship.screening.groupcommit import GroupCommit
 
-                self._audit = GroupCommit(wh.con, self._db)
+                self._audit = GroupCommit(
+                    wh.con,
+                    self._db,
+                    incoming=lambda: self._deciding,
+                    linger_s=self.settings.api_audit_linger_s,
+                )
             elif self._audit.con is not wh.con:  # reopened: no append is pending (no user)
                 self._audit.con = wh.con
             return wh
+
+    def _committer(self, wh: Any) -> Any:
+        """The group commit on `wh` (the Warehouse of a `lease.warehouse()` the caller is
+        inside). Takes `_db` only when the commit is missing or on an older connection: the
+        committing thread holds `_db` while it writes, and requests that waited for it here
+        then reached the queue one at a time, so every group carried a single request."""
+        audit = self._audit
+        if audit is None or audit.con is not wh.con:
+            self._warehouse()
+        return self._audit
 
     def _loaded(self) -> list[dict[str, Any]]:
         """The loaded lists with their versions, read again after `api_lists_refresh_s`
@@ -165,11 +183,17 @@ class ScreeningService:
         return resolve_lists(loaded, requested, s.list_names(), allow_none=s.screen_without_lists)
 
     def policy(self, name: str | None) -> Any:
-        """A policy the server offers, by id (never a path): screening.selection."""
-        from transship.screening.selection import policy_by_name
+        """A policy the server offers, by id (never a path): screening.selection. The
+        configured policies are looked up again after `api_lists_refresh_s` (listing and
+        stat-ing the policy files cost more per request than the rules themselves)."""
+        from transship.screening.selection import configured_policies, pick_policy
 
         s = self.settings
-        return policy_by_name(name or s.api_policy, s.policy_paths())
+        now = time.monotonic()
+        seen = self._policies_seen
+        if seen is None or now - seen[0] >= s.api_lists_refresh_s:
+            seen = self._policies_seen = (now, configured_policies(s.policy_paths()))
+        return pick_policy(name or s.api_policy, seen[1])
 
     def matcher(self, lists: list[str]) -> Any:
         """The list index for `lists` at their loaded versions (a small LRU cache)."""
@@ -198,10 +222,9 @@ class ScreeningService:
         """Screen conformed declarations and append the decisions to the audit trail under
         `channel`; the API and the dashboard's upload page share this (one audit chain).
         Returns once the records are committed."""
-        with self.lease.warehouse():  # the file stays open for this request's audit append
+        with self.lease.warehouse() as wh:  # the file stays open for this audit append
             result = self._screen(table, policy, lists)
-            self._warehouse()
-            return result, self._audit.append(result, table, channel)
+            return result, self._committer(wh).append(result, table, channel)
 
     def _screen(self, table: Any, policy: Any, lists: list[str] | None) -> Any:
         """The Python path up to `api_fast_max` declarations, the vectorised engine above."""
@@ -230,6 +253,15 @@ class ScreeningService:
         runs this on a screening worker and `answer` on a commit thread, so a worker is free
         again while the audit commits (groups then gather every request that finished
         meanwhile, not only the workers' few)."""
+        with self._deciding_lock:
+            self._deciding += 1
+        try:
+            return self._decide(req)
+        finally:
+            with self._deciding_lock:
+                self._deciding -= 1
+
+    def _decide(self, req: ScreenRequest) -> tuple[Any, Any, Any]:
         from transship.screening.declarations import from_records
 
         items = req.declarations if req.declarations is not None else [req.declaration]
@@ -245,9 +277,8 @@ class ScreeningService:
     def answer(self, result: Any, table: Any, policy: Any) -> ScreenResponse:
         """Append the decisions to the audit (group commit) and build the response, which is
         sent only once they are committed."""
-        with self.lease.warehouse():  # the file stays open until the records are committed
-            self._warehouse()
-            first, last = self._audit.append(result, table, "api")
+        with self.lease.warehouse() as wh:  # the file stays open until records are committed
+            first, last = self._committer(wh).append(result, table, "api")
         rows = result.table.to_pylist()
         decisions = []
         for i, row in enumerate(rows):
