@@ -61,6 +61,13 @@ def test_screen_one_declaration_with_reasons_and_hits(client: TestClient, tmp_pa
     assert hit["alias"] == "Romashka LLC" and hit["score"] == 100.0
     assert any("tr-us-chpl-russia" in x for x in d["reasons"])
     assert body["audit_seq"] == [1, 1]
+    # The route builds the response itself (no model round-trip): exactly the documented
+    # model's fields, in its order, and valid against it.
+    from transship.web.api import DecisionOut, HitOut, ScreenResponse
+
+    assert list(body) == list(ScreenResponse.model_fields)
+    assert list(d) == list(DecisionOut.model_fields) and list(hit) == list(HitOut.model_fields)
+    assert ScreenResponse.model_validate(body).model_dump(mode="json") == body
     health = client.get("/v1/health").json()
     assert health["audit_head"]["seq"] == 1 and health["lists"][0]["list"] == "hand"
 
