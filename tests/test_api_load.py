@@ -397,6 +397,7 @@ def test_group_commit_lingers_for_announced_appends_only(tmp_path: Path) -> None
     out.append(gc.append(result, table, "api"))
     first.join(30)
     assert sorted(out) == [(1, 1), (2, 2)] and gc.groups == 1
-    gc.append(result, table, "api")  # nothing announced: committed alone, at once
-    assert gc.groups == 2 and gc.records == 3
+    # Nothing announced and no recent appends (an idle server): committed alone, at once.
+    idle = GroupCommit(w.con, threading.RLock(), incoming=lambda: 0, linger_s=30)
+    assert idle.append(result, table, "api") == (3, 3) and idle.groups == 1
     w.close()

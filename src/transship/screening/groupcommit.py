@@ -8,10 +8,11 @@ commits each request at once: no timer, no background thread to stop. The chain 
 records are appended in queue order, each linked to the one before, by `audit.append_many`.
 
 Linger: a commit costs ~4 ms of CPU however few records it carries (five DuckDB statements,
-auditwrite.py), and at 200 requests/s requests arrive ~5 ms apart, so groups stayed at one or
-two records. When the caller says more records are on their way (`incoming()`: requests being
-screened right now), the committer waits for them, at most `linger_s`, before it commits: no
-wait when nothing is coming (an idle server), and never longer than `linger_s`.
+auditwrite.py), and at 150-200 requests/s requests arrive 5-7 ms apart, so groups stayed at one
+or two records. The committer therefore waits, at most `linger_s`, for more appends before it
+commits, but only when more are likely: the caller says some are on their way (`incoming()`:
+requests admitted and not yet screened), or appends have been arriving less than `linger_s`
+apart (a moving average). An idle server commits at once.
 """
 
 from __future__ import annotations
@@ -64,12 +65,17 @@ class GroupCommit:
         self._arrived = threading.Condition(lock)  # a job was queued (for the linger)
         self._queue: list[_Job] = []
         self._busy = False
+        self._gap = float("inf")  # moving average of the time between appends
+        self._arrival = 0.0
         self.groups = 0  # transactions committed (for tests and the health page)
         self.records = 0
 
     def append(self, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
         job = _Job((result, declarations, channel))
         with self._cond:
+            now = time.monotonic()
+            gap, self._arrival = now - self._arrival, now
+            self._gap = gap if self._gap == float("inf") else 0.8 * self._gap + 0.2 * gap
             self._queue.append(job)
             self._arrived.notify()  # a lingering committer counts this one
         while True:
@@ -106,11 +112,13 @@ class GroupCommit:
                     self._cond.notify_all()
 
     def _linger(self) -> None:
-        """Wait (the condition held) for appends that `incoming` announces, up to linger_s."""
-        if self.incoming is None or self.linger_s <= 0:
+        """Wait (the condition held) up to linger_s for more appends, while more are likely."""
+        if self.linger_s <= 0:
             return
         deadline = time.monotonic() + self.linger_s
-        while len(self._queue) < self.max_group and self.incoming() > 0:
+        while len(self._queue) < self.max_group and (
+            self._gap < self.linger_s or (self.incoming is not None and self.incoming() > 0)
+        ):
             left = deadline - time.monotonic()
             if left <= 0:
                 return

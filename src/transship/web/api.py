@@ -130,8 +130,9 @@ class ScreeningService:
         self._matchers: LRUCache[Any] = LRUCache(settings.api_matcher_cache)
         self._lists_seen: tuple[float, list[dict[str, Any]]] | None = None
         self._policies_seen: tuple[float, dict[str, Any]] | None = None
-        self._deciding = 0  # requests being screened now: their audit appends are coming
-        self._deciding_lock = threading.Lock()
+        # Requests on their way to the audit (admitted, waiting for a worker or screened
+        # now): the group commit lingers for them. Changed on the event loop only.
+        self.coming = 0
 
     def _warehouse(self) -> Any:
         """The leased Warehouse, opened if the lease had let it go. Use it while holding
@@ -144,7 +145,7 @@ class ScreeningService:
                 self._audit = GroupCommit(
                     wh.con,
                     self._db,
-                    incoming=lambda: self._deciding,
+                    incoming=lambda: self.coming,
                     linger_s=self.settings.api_audit_linger_s,
                 )
             elif self._audit.con is not wh.con:  # reopened: no append is pending (no user)
@@ -254,15 +255,6 @@ class ScreeningService:
         runs this on a screening worker and `answer` on a commit thread, so a worker is free
         again while the audit commits (groups then gather every request that finished
         meanwhile, not only the workers' few)."""
-        with self._deciding_lock:
-            self._deciding += 1
-        try:
-            return self._decide(req)
-        finally:
-            with self._deciding_lock:
-                self._deciding -= 1
-
-    def _decide(self, req: ScreenRequest) -> tuple[Any, Any, Any]:
         from transship.screening.declarations import from_records
 
         items = req.declarations if req.declarations is not None else [req.declaration]
@@ -390,7 +382,11 @@ async def screen(
     """
     from transship.web.load import in_committer, in_worker
 
-    decided = await in_worker(request, svc.decide, body)
+    svc.coming += 1
+    try:
+        decided = await in_worker(request, svc.decide, body)
+    finally:
+        svc.coming -= 1
     # Returned as a response: FastAPI then skips validating it against ScreenResponse again
     # (answer builds exactly its fields; tests/test_api.py checks them against the model).
     return JSONResponse(await in_committer(request, svc.answer, *decided))
