@@ -312,6 +312,11 @@ class ScreeningService:
             "version": __version__,
             "lists": [{"list": r["list"], "entities": r["entities"]} for r in lists],
             "audit_head": {"seq": head[0], "hash": head[1]} if head else None,
+            # Since start: records per commit tell how well the group commit batches.
+            "audit_commits": {
+                "commits": self._audit.groups if self._audit else 0,
+                "records": self._audit.records if self._audit else 0,
+            },
             "auth": "configured" if self.settings.tokens() else "no tokens configured",
         }
 
@@ -359,7 +364,7 @@ def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _service(request: Request) -> ScreeningService:
+async def _service(request: Request) -> ScreeningService:  # async: no thread hop (auth.py)
     svc: ScreeningService = request.app.state.screening
     return svc
 

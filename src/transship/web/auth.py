@@ -76,11 +76,13 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-def require_token(
+async def require_token(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    """401 without a bearer token, 403 with one that is not configured."""
+    """401 without a bearer token, 403 with one that is not configured. `async` only so
+    FastAPI calls it on the event loop: a plain `def` dependency runs on a worker thread,
+    a thread hop per request for a few comparisons."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     tokens: frozenset[str] = request.app.state.settings.tokens()
