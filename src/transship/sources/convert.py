@@ -41,6 +41,48 @@ def _add(
         checks.append(_Check(column, bad, reason, raw))
 
 
+# Fields whose values repeat (countries, codes, periods, vocabularies): converted once per
+# distinct value, not once per row. The converters are elementwise, so the result is the same.
+_FEW_DISTINCT = 4  # convert per value when distinct values <= rows / this
+
+
+def _per_value(
+    a: pa.Array,
+    convert: Callable[[pa.Array, list[_Check]], pa.Array],
+    checks: list[_Check],
+) -> pa.Array:
+    """`convert(a, checks)`, run on `a`'s distinct values and expanded back to its rows.
+
+    Checks refer to rows (their masks are taken back through the indices) and keep `a` as
+    the raw value. A column with nulls or with mostly distinct values is converted directly.
+    """
+    if isinstance(a, pa.DictionaryArray):
+        enc = a
+    elif a.null_count or len(a) < 2 * _FEW_DISTINCT:
+        return convert(a, checks)
+    else:
+        enc = a.dictionary_encode()
+        if len(enc.dictionary) * _FEW_DISTINCT > len(a):
+            return convert(a, checks)
+    if enc.indices.null_count:
+        return convert(a, checks)
+    index = enc.indices.to_numpy()
+    found: list[_Check] = []
+    values = convert(enc.dictionary, found)
+    for c in found:  # masks over distinct values -> masks over rows
+        checks.append(_Check(c.column, c.bad[index], c.reason, a))
+    return _expand(values, enc.indices)
+
+
+def _expand(values: pa.Array, indices: pa.Array) -> pa.Array:
+    """Per-value results back to rows: strings stay dictionary-encoded (no per-row copy)."""
+    if isinstance(values, pa.DictionaryArray):
+        return pa.DictionaryArray.from_arrays(values.indices.take(indices), values.dictionary)
+    if pa.types.is_string(values.type) or pa.types.is_binary(values.type):
+        return pa.DictionaryArray.from_arrays(indices, values)
+    return values.take(indices)
+
+
 def _const(value: object, n: int) -> pa.Array:
     """A constant column as a one-value dictionary array: no per-row strings."""
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
@@ -76,8 +118,11 @@ def _number(
     checks: list[_Check],
     seps: tuple[str | None, str] = (None, "."),
 ) -> pa.Array:
-    s = _empty_to_null(a)
     thousands, decimal = seps
+    num = _clean_numbers(a) if thousands is None and decimal == "." else None
+    if num is not None:
+        return _number_checks(num, a, column, scale, required, checks)
+    s = _empty_to_null(a)
     if thousands:  # "1.564.432" / "1,200" / "1 200": digits grouped by three
         grouped = rf"^[+-]?\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d*)?$"
         has = pc.fill_null(pc.match_substring(s, thousands), False)
@@ -106,6 +151,28 @@ def _number(
         not_number = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
         _add(checks, column, not_number, "not a number", a)
         num = pc.if_else(not_number, pa.scalar(None, pa.string()), s).cast(pa.float64())
+    return _number_checks(num, a, column, scale, required, checks)
+
+
+def _clean_numbers(a: pa.Array) -> pa.Array | None:
+    """`a` as numbers if every cell is a plain number (the common case), else None.
+
+    Arrow's cast refuses blanks, null tokens and surrounding spaces, so a column it accepts
+    needs none of `_empty_to_null`'s work; NaN is looked for because "NaN" is a null token.
+    """
+    if a.null_count:
+        return None
+    try:
+        a[:1024].cast(pa.float64())  # a failed cast costs a whole one: try a sample first
+        num = a.cast(pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    return None if pc.any(pc.is_nan(num)).as_py() else num
+
+
+def _number_checks(
+    num: pa.Array, a: pa.Array, column: str, scale: float, required: bool, checks: list[_Check]
+) -> pa.Array:
     if scale != 1.0:  # scale first: 1e308 x 1000 is inf, and must be refused as such
         num = pc.multiply(num, scale)
     _add(checks, column, pc.invert(pc.is_finite(num)), "not a finite number", a)
@@ -205,6 +272,36 @@ def _period(
         pa.array(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"])
     )
     return dates, freq, year
+
+
+def _period_per_value(
+    a: pa.Array | None,
+    constant: str | None,
+    n: int,
+    column: str,
+    fmt: PeriodFormat,
+    checks: list[_Check],
+) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """`_period` run on the distinct periods (a file holds a few) and expanded to rows."""
+    if a is None:  # a constant period: one value, repeated
+        a = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(n, dtype=np.int32)), pa.array([constant], pa.string())
+        )
+    if isinstance(a, pa.DictionaryArray):
+        enc = a
+    elif a.null_count:
+        return _period(a, None, n, column, fmt, checks)
+    else:
+        enc = a.dictionary_encode()
+        if len(enc.dictionary) * _FEW_DISTINCT > n:
+            return _period(a, None, n, column, fmt, checks)
+    found: list[_Check] = []
+    dates, freq, years = _period(enc.dictionary, None, len(enc.dictionary), column, fmt, found)
+    index = enc.indices.to_numpy()
+    for c in found:
+        checks.append(_Check(c.column, c.bad[index], c.reason, a))
+    freq_rows = pa.DictionaryArray.from_arrays(freq.indices.take(enc.indices), freq.dictionary)
+    return dates.take(enc.indices), freq_rows, years[index]
 
 
 def _by_year(years: np.ndarray, per_year: Callable[[int], str]) -> pa.Array:

@@ -42,7 +42,8 @@ from transship.sources.convert import (
     _empty_to_null,
     _hs,
     _number,
-    _period,
+    _per_value,
+    _period_per_value,
     _remap,
     _vocab,
 )
@@ -54,6 +55,8 @@ from transship.sources.sniff import (
 
 # Canonical fields a file column can be mapped onto (everything but source and batch_id).
 FIELDS = tuple(c for c in SOURCE_COLUMNS if c != "source")
+# Fields whose values are mostly distinct: converted row by row, not per distinct value.
+_NUMBERS = ("value_usd", "net_kg", "qty")
 
 FLOW_ALIASES = {
     **{f: f for f in FLOWS},
@@ -244,7 +247,10 @@ class TabularFile:
         # True once every batch was read in strictly increasing `spec.order_key` order.
         self.keys_unique = False
         self._last_key: int | None = None
-        self._sorted = bool(spec.order_key) and len(self._members) == 1
+        # Members are read in order and _last_key carries over, so a zip of yearly files
+        # in year order is proven as one stream.
+        self._sorted = bool(spec.order_key)
+        self._shared_seen: set[int] = set()
         if spec.auto_map and self.input_format != "xlsx":  # xlsx: resolved when read
             self._wanted(self._peek_header())
 
@@ -326,7 +332,7 @@ class TabularFile:
                 done_before += member.size
             if not whole_file_hash:
                 self.sha256 = hasher.hexdigest()
-            self.keys_unique = self._sorted
+            self.keys_unique = self._order_proves_unique()
             completed = True
         finally:
             if rejects:  # a read that failed or stopped leaves the old reject file as it was
@@ -405,10 +411,10 @@ class TabularFile:
             for code, iso in _country_lookup(self.spec.country_scheme).items():
                 if code.isdigit():
                     by_iso.setdefault(iso, []).append(int(code))
-            self._shared = np.array(
-                sorted(c for codes in by_iso.values() if len(codes) > 1 for c in codes),
-                dtype=np.int64,
-            )
+            self._shared_iso = {
+                c: iso for iso, codes in by_iso.items() if len(codes) > 1 for c in codes
+            }
+            self._shared = np.array(sorted(self._shared_iso), dtype=np.int64)
         return self._shared
 
     def _track_order(self, batch: pa.RecordBatch, raw: pa.RecordBatch) -> None:
@@ -419,14 +425,14 @@ class TabularFile:
         packed = np.zeros(raw.num_rows, dtype=np.int64)
         widths = {"t": 10_000, "i": 1_000, "j": 1_000, "k": 1_000_000}
         try:
+            by_column = {c: f for f, c in self.spec.columns.items()}
             for name in self.spec.order_key:
-                values = pc.utf8_trim_whitespace(raw.column(name).cast(pa.string()))
-                ints = values.cast(pa.int64()).to_numpy()
+                ints = _integers(self._text.get(by_column.get(name, ""), raw.column(name)))
                 width = widths[name]
-                # increasing raw codes prove unique keys only if no two codes name one
-                # country (BACI 276 and 280 are both DEU): then the warehouse checks
-                if name in ("i", "j") and np.isin(ints, self._shared_codes()).any():
-                    raise ValueError(name)
+                if name in ("i", "j"):  # codes naming a country another code also names
+                    shared = ints[np.isin(ints, self._shared_codes())]
+                    if len(shared):
+                        self._shared_seen.update(int(c) for c in np.unique(shared))
                 if ints.min() < 0 or ints.max() >= width:
                     raise ValueError(name)
                 packed = packed * width + ints
@@ -438,6 +444,14 @@ class TabularFile:
         ):
             self._sorted = False
         self._last_key = int(packed[-1].item())
+
+    def _order_proves_unique(self) -> bool:
+        """Strictly increasing raw keys are unique keys unless two codes seen in the file
+        name one country (BACI 276 and 280 are both DEU): then the warehouse checks."""
+        if not self._sorted:
+            return False
+        isos = [self._shared_iso[c] for c in self._shared_seen]
+        return len(isos) == len(set(isos))
 
     def _wanted(self, header: list[str]) -> list[str]:
         """Resolve same-named columns (auto_map) against `header`; the columns to read."""
@@ -496,9 +510,18 @@ class TabularFile:
         checks: list[_Check] = []
         text: dict[str, pa.Array] = {}
         for fld, name in spec.columns.items():
-            text[fld] = _decode(raw.column(name), name, checks)
+
+            def decode(a: pa.Array, k: list[_Check], name: str = name) -> pa.Array:
+                return _decode(a, name, k)
+
+            if fld in _NUMBERS:  # mostly distinct: decoded row by row
+                text[fld] = decode(raw.column(name), checks)
+            else:  # repeating: each distinct value decoded (and converted below) once
+                text[fld] = _per_value(raw.column(name), decode, checks)
             if fld in spec.value_maps:  # values as written -> canonical, others untouched
-                text[fld] = _remap(text[fld], spec.value_maps[fld])
+                mapping = spec.value_maps[fld]
+                text[fld] = _per_value(text[fld], lambda a, k, m=mapping: _remap(a, m), [])
+        self._text = text  # for _track_order, which reads the key columns' distinct values
 
         def col(fld: str) -> str:
             return spec.columns.get(fld, f"<{fld}>")
@@ -518,8 +541,11 @@ class TabularFile:
         full_hs = field(
             "hs", text, n, checks, lambda a, k: _hs(a, col("hs"), spec.zero_pad_hs, k, national)
         )
-        out["hs"] = pc.utf8_slice_codeunits(full_hs, 0, 6) if national else full_hs
-        period, inferred_freq, years = _period(
+        if national:
+            out["hs"] = _per_value(full_hs, lambda a, k: pc.utf8_slice_codeunits(a, 0, 6), [])
+        else:
+            out["hs"] = full_hs
+        period, inferred_freq, years = _period_per_value(
             text.get("period"),
             spec.constants.get("period"),
             n,
@@ -588,7 +614,9 @@ class TabularFile:
                 lambda a, k: _vocab(a, vals, col("valuation"), "valuation", k),
             )
         else:  # exporters report FOB, importers CIF
-            out["valuation"] = _vocab(out["flow"], VALUATION_BY_FLOW, col("flow"), "flow", [])
+            out["valuation"] = _per_value(
+                out["flow"], lambda a, k: _vocab(a, VALUATION_BY_FLOW, col("flow"), "flow", k), []
+            )
         names = list(SOURCE_COLUMNS)
         arrays = [out[c] for c in SOURCE_COLUMNS]
         if national:  # the code as written and its line, for the warehouse's sums and errors
@@ -637,9 +665,14 @@ class TabularFile:
         convert: Callable[[pa.Array, list[_Check]], pa.Array],
         null_type: pa.DataType | None = None,
     ) -> pa.Array:
-        """Convert a mapped column; a constant is converted once and repeated."""
+        """Convert a mapped column; a constant is converted once and repeated.
+
+        Columns whose values repeat (codes, countries, periods) are converted once per
+        distinct value; numbers (`_NUMBERS`), mostly distinct, row by row."""
         if fld in text:
-            return convert(text[fld], checks)
+            if fld in _NUMBERS:
+                return convert(text[fld], checks)
+            return _per_value(text[fld], convert, checks)
         if fld in self.spec.constants:
             value = self.spec.constants[fld]
             problems: list[_Check] = []
@@ -670,3 +703,11 @@ class TabularFile:
         what = "code or name" if scheme == "auto" else f"code ({scheme} codes)"
         _add(checks, column, pc.is_null(iso), f"unknown country {what}", a)
         return iso
+
+
+def _integers(a: pa.Array) -> np.ndarray:
+    """A text column as int64 per row (its distinct values parsed once when encoded)."""
+    if isinstance(a, pa.DictionaryArray):
+        values = pc.utf8_trim_whitespace(a.dictionary.cast(pa.string())).cast(pa.int64())
+        return np.asarray(values.to_numpy())[a.indices.to_numpy()]
+    return np.asarray(pc.utf8_trim_whitespace(a.cast(pa.string())).cast(pa.int64()).to_numpy())

@@ -13,8 +13,6 @@ Guarantees
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -28,7 +26,8 @@ import duckdb
 from transship import __version__
 from transship.errors import InputError, ParameterError, WarehouseError
 from transship.safepath import check_target, protect_warehouse, write_directory
-from transship.schema import ENUMS, NATURAL_KEY, SOURCE_COLUMNS, TRADE_FLOWS, BatchSource
+from transship.schema import ENUMS, NATURAL_KEY, TRADE_FLOWS, BatchSource
+from transship.warehouse.append import append_stream, prefetch, widen
 from transship.warehouse.lease import connect_waiting
 from transship.warehouse.staging import LEVELS_DDL, NATIONAL_DDL, insert_staged, move_levels
 
@@ -235,35 +234,42 @@ class Warehouse:
                 __version__,
             ],
         )
-        columns = ", ".join(SOURCE_COLUMNS)
         summing = bool(getattr(src, "sums_to_hs6", False))
         levels = bool(getattr(src, "has_levels", False))
         staging = summing or levels  # rows go through a temp table, then where they belong
-        insert = f"INSERT INTO trade_flows SELECT {columns}, ? FROM _incoming"
         written = 0
         notes: list[str] = []
         lo = hi = None
+
+        def seen(batch: Any) -> None:
+            nonlocal written, lo, hi
+            written += batch.num_rows
+            lo, hi = widen(lo, hi, batch)
+            if progress:
+                progress(src, written)
+
         try:
             self.con.begin()
             staged = False
-            for batch in _prefetch(src.batches()):
-                self.con.register("_incoming", batch)
-                try:
-                    if not staging:
-                        self.con.execute(insert, [batch_id])
-                    elif not staged:
-                        self.con.execute(
-                            "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _incoming"
-                        )
-                        staged = True
-                    else:
-                        self.con.execute("INSERT INTO _stage SELECT * FROM _incoming")
-                finally:
-                    self.con.unregister("_incoming")
-                written += batch.num_rows
-                lo, hi = _widen(lo, hi, batch)
-                if progress:
-                    progress(src, written)
+            batches = prefetch(src.batches())
+            try:
+                if not staging:  # one INSERT per run of alike batches, written in parallel
+                    append_stream(self.con, batches, batch_id, seen)
+                for batch in batches if staging else ():
+                    self.con.register("_incoming", batch)
+                    try:
+                        if not staged:
+                            self.con.execute(
+                                "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM _incoming"
+                            )
+                            staged = True
+                        else:
+                            self.con.execute("INSERT INTO _stage SELECT * FROM _incoming")
+                    finally:
+                        self.con.unregister("_incoming")
+                    seen(batch)
+            finally:
+                batches.close()  # stops the reading thread whatever happened
             if staged:
                 if levels:
                     notes += move_levels(self.con, batch_id, src.input_name)
@@ -430,58 +436,6 @@ def _is_parquet_export(directory: Path) -> bool:
         if p.is_file() and p.suffix != ".parquet":
             return False
     return True
-
-
-def _prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """Read and convert the next batches in a thread while DuckDB writes this one.
-
-    Both sides release the GIL, so parsing and writing overlap; the bounded queue keeps
-    memory at a few batches.
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for b in batches:
-                while not stop.is_set():
-                    try:
-                        items.put(("batch", b), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            items.put(("end", None))
-        except BaseException as e:  # handed to the consumer, which re-raises it
-            items.put(("error", e))
-
-    worker = threading.Thread(target=produce, name="transship-read", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = items.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while worker.is_alive():  # drain so a blocked producer can see the stop flag
-            with suppress(queue.Empty):
-                items.get(timeout=0.1)
-        worker.join()
-
-
-def _widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
-    import pyarrow.compute as pc
-
-    mm = pc.min_max(batch.column("period"))
-    bmin, bmax = mm["min"].as_py(), mm["max"].as_py()
-    if bmin is None:
-        return lo, hi
-    return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
 
 
 def _utcnow() -> datetime:

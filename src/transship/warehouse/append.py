@@ -1,0 +1,157 @@
+"""Appending a source's batches to trade_flows inside the caller's transaction.
+
+Batches are read and converted in a thread (`prefetch`) while DuckDB writes. They reach
+DuckDB as one Arrow stream per run of alike batches (`append_stream`), so one INSERT
+statement writes many batches and DuckDB's threads write them in parallel, instead of one
+statement a batch written by one thread. Columns that hold one value in every row of a run
+(source, flow, hs_rev, valuation: constants of the file) are written as SQL constants: DuckDB
+stores a constant for a fraction of what converting the Arrow column costs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transship.schema import SOURCE_COLUMNS, TRADE_FLOWS
+
+_SQL_TYPES = {c.name: c.sql_type for c in TRADE_FLOWS}
+_MISSING = object()
+
+
+def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Read and convert the next batches in a thread while DuckDB writes this one.
+
+    Both sides release the GIL, so parsing and writing overlap; the bounded queue keeps
+    memory at a few batches.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        items.put(("batch", b), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            items.put(("error", e))
+
+    worker = threading.Thread(target=produce, name="transship-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():  # drain so a blocked producer can see the stop flag
+            with suppress(queue.Empty):
+                items.get(timeout=0.1)
+        worker.join()
+
+
+def widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
+    """The period range seen so far, widened by `batch`'s."""
+    mm = pc.min_max(batch.column("period"))
+    bmin, bmax = mm["min"].as_py(), mm["max"].as_py()
+    if bmin is None:
+        return lo, hi
+    return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
+
+
+def constant_columns(batch: pa.RecordBatch) -> dict[str, object]:
+    """Columns holding one value (or only nulls) in every row: a one-entry dictionary array,
+    as the sources write their constants, or an all-null column."""
+    out: dict[str, object] = {}
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        if name not in _SQL_TYPES or not len(col):
+            continue
+        one = isinstance(col, pa.DictionaryArray) and len(col.dictionary) == 1
+        if col.null_count == len(col):
+            out[name] = None
+        elif one and not col.null_count:
+            out[name] = col.dictionary[0].as_py()
+    return out
+
+
+def append_stream(
+    con: Any,
+    batches: Iterator[pa.RecordBatch],
+    batch_id: str,
+    on_batch: Callable[[pa.RecordBatch], None],
+) -> None:
+    """INSERT every batch into trade_flows: one statement per run of batches sharing their
+    schema and constant columns. `on_batch` sees each batch before DuckDB writes it."""
+    failure: list[BaseException] = []
+    nxt = next(batches, None)
+    while nxt is not None:
+        first: pa.RecordBatch = nxt
+        nxt = None
+        consts = constant_columns(first)
+        schema = first.schema
+        following: list[pa.RecordBatch] = []
+
+        def run(
+            first: pa.RecordBatch = first,
+            consts: dict[str, object] = consts,
+            following: list[pa.RecordBatch] = following,
+        ) -> Iterator[pa.RecordBatch]:
+            b: pa.RecordBatch | None = first
+            try:
+                while b is not None:
+                    on_batch(b)
+                    yield b
+                    b = next(batches, None)
+                    if b is not None and (
+                        b.schema != first.schema or constant_columns(b) != consts
+                    ):
+                        following.append(b)  # starts the next statement
+                        return
+            except BaseException as e:  # DuckDB sees only a failed stream: keep the cause
+                failure.append(e)
+                raise
+
+        select, params = [], []
+        for c in SOURCE_COLUMNS:
+            value = consts.get(c, _MISSING)
+            if value is _MISSING:
+                select.append(c)
+            elif value is None:
+                select.append(f"NULL::{_SQL_TYPES[c]}")
+            else:
+                select.append(f"CAST(? AS {_SQL_TYPES[c]})")
+                params.append(value)
+        reader = pa.RecordBatchReader.from_batches(schema, run())
+        con.register("_incoming", reader)
+        try:
+            con.execute(
+                f"INSERT INTO trade_flows SELECT {', '.join(select)}, ? FROM _incoming",
+                [*params, batch_id],
+            )
+        except Exception:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            with suppress(Exception):  # an aborted transaction refuses it; the view is gone
+                con.unregister("_incoming")
+        if failure:  # a stream that failed after DuckDB stopped reading it
+            raise failure[0]
+        nxt = following[0] if following else None
