@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         None, ge=1, description="DuckDB worker threads (default: one per core)."
     )
+    ingest_memory_limit: str = Field(
+        "256MB",
+        description="DuckDB memory limit while an ingest runs: its memory stays flat in the "
+        "input's size (DuckDB would otherwise keep the written table cached up to "
+        "memory_limit); replacing stored rows and checking keys spill to disk beyond it.",
+    )
     lock_wait_s: float = Field(
         10.0,
         ge=0,

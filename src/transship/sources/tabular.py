@@ -13,10 +13,12 @@ import dataclasses
 import gzip
 import hashlib
 import io
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -164,17 +166,38 @@ class TableSpec:
 
 
 class _CountingReader(io.RawIOBase):
-    """Counts and hashes the bytes pyarrow pulls, so progress and sha256 cost no extra pass."""
+    """Counts and hashes the bytes pyarrow pulls, so progress and sha256 cost no extra pass.
 
-    def __init__(self, raw: IO[bytes], hasher: Any | None) -> None:
+    pyarrow's CSV stream reads up to 32 blocks ahead of its parser in a background thread
+    (hundreds of MB at the default block size, growing with the file up to that cap), so
+    with `ahead` the reader waits while it is that many bytes past what was parsed; the
+    parser reports each block (`parsed`). A wait never lasts past `_WAIT_S`: a wrong guess
+    costs memory, never a stall.
+    """
+
+    _WAIT_S = 2.0
+
+    def __init__(self, raw: IO[bytes], hasher: Any | None, ahead: int | None = None) -> None:
         self._raw = raw
         self._hasher = hasher
         self.count = 0
+        self._allowed = ahead
+        self._more = threading.Condition()
+
+    def parsed(self, nbytes: int) -> None:
+        """The parser took a block of about `nbytes`: the reader may read that much more."""
+        with self._more:
+            if self._allowed is not None:
+                self._allowed += nbytes
+            self._more.notify_all()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self._allowed is not None:
+            with self._more:
+                self._more.wait_for(lambda: self.count < (self._allowed or 0), self._WAIT_S)
         n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
         if n:
             self.count += n
@@ -323,9 +346,14 @@ class TabularFile:
                 return
             for member in self._members:
                 with _archive_errors(member.label), member.open() as raw:
-                    counter = _CountingReader(raw, None if whole_file_hash else hasher)
+                    counter = _CountingReader(
+                        raw, None if whole_file_hash else hasher, ahead=3 * self.block_bytes
+                    )
                     stream = io.BufferedReader(cast(Any, counter), buffer_size=1 << 20)
-                    for batch in self._read_member(member.label, stream, rejects):
+                    blocks = self._read_member(
+                        member.label, stream, rejects, partial(counter.parsed, self.block_bytes)
+                    )
+                    for batch in blocks:
                         self.bytes_done = done_before + counter.count
                         yield batch
                     self.bytes_done = done_before + counter.count
@@ -340,7 +368,11 @@ class TabularFile:
 
     # -- one CSV stream ----------------------------------------------------------------
     def _read_member(
-        self, label: str, stream: io.BufferedReader, rejects: _RejectWriter | None
+        self,
+        label: str,
+        stream: io.BufferedReader,
+        rejects: _RejectWriter | None,
+        parsed: Callable[[], None] = lambda: None,
     ) -> Iterator[pa.RecordBatch]:
         sample = stream.peek(1 << 16)[: 1 << 16]
         encoding = self.encoding or _detect_encoding(sample, label)
@@ -388,6 +420,7 @@ class TabularFile:
             parse_errors.clear()
 
         for raw in reader:
+            parsed()
             report_parse_errors()
             self.rows_read += raw.num_rows
             # Line of each emitted row: its index + header, shifted past skipped lines.

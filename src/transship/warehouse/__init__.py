@@ -7,7 +7,7 @@ Guarantees
   (`failed`, or `aborted` once the next writer finds a batch left `running`).
 - No index on the natural key: an ART index would grow with the table and keep ingest
   memory from staying flat, so replacement and duplicate checks are hash joins that DuckDB
-  can spill to disk under `memory_limit`.
+  can spill to disk under `memory_limit` (`ingest_memory_limit` while ingesting).
 """
 
 from __future__ import annotations
@@ -102,10 +102,14 @@ class Warehouse:
         memory_limit: str | None = None,
         threads: int | None = None,
         lock_wait: float | None = None,
+        ingest_memory_limit: str | None = None,
     ) -> None:
         """`lock_wait`: seconds to wait while another process holds the file (default
-        TRANSSHIP_LOCK_WAIT_S); see warehouse/lease.py."""
+        TRANSSHIP_LOCK_WAIT_S); see warehouse/lease.py. `ingest_memory_limit`: DuckDB's
+        memory limit during `ingest` (the connection's own limit otherwise)."""
         self.path = Path(path)
+        self.memory_limit = memory_limit
+        self.ingest_memory_limit = ingest_memory_limit
         # No output of this process may write over the warehouse or its WAL (safepath).
         protect_warehouse(self.path)
         if read_only and not self.path.exists():
@@ -220,6 +224,27 @@ class Warehouse:
     # -- ingest ------------------------------------------------------------------------
     def ingest(self, src: BatchSource, *, progress: ProgressCallback | None = None) -> IngestResult:
         """Write every batch of `src` in one transaction, replacing rows with the same key."""
+        with self._ingest_settings():
+            return self._ingest(src, progress)
+
+    @contextmanager
+    def _ingest_settings(self) -> Iterator[None]:
+        """The ingest memory limit, and no DuckDB progress bar (the CLI draws its own)."""
+        bar = self.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+        if self.ingest_memory_limit:
+            self.con.execute("SET memory_limit = ?", [self.ingest_memory_limit])
+        self.con.execute("SET enable_progress_bar = false")
+        try:
+            yield
+        finally:
+            if self.ingest_memory_limit:  # back to the connection's own limit
+                if self.memory_limit:
+                    self.con.execute("SET memory_limit = ?", [self.memory_limit])
+                else:
+                    self.con.execute("RESET memory_limit")
+            self.con.execute(f"SET enable_progress_bar = {bool(bar and bar[0])}")
+
+    def _ingest(self, src: BatchSource, progress: ProgressCallback | None) -> IngestResult:
         batch_id = f"{src.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         started = _utcnow()
         self.con.execute(
@@ -454,7 +479,13 @@ def open_warehouse(path: str | Path, *, read_only: bool = False) -> Iterator[War
     from transship.settings import get_settings
 
     s = get_settings()
-    wh = Warehouse(path, read_only=read_only, memory_limit=s.memory_limit, threads=s.threads)
+    wh = Warehouse(
+        path,
+        read_only=read_only,
+        memory_limit=s.memory_limit,
+        threads=s.threads,
+        ingest_memory_limit=s.ingest_memory_limit,
+    )
     try:
         yield wh
     finally:
