@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from transship.schema import SOURCE_COLUMNS, TRADE_FLOWS
 
 _SQL_TYPES = {c.name: c.sql_type for c in TRADE_FLOWS}
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group size (its default, which transship keeps)
 _MISSING = object()
 
 
@@ -76,6 +77,37 @@ def widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
     return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
 
 
+def row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches re-cut into DuckDB row groups (ROW_GROUP_ROWS rows each, the last short).
+
+    DuckDB's threads each append whole Arrow batches; a batch that does not end on a row
+    group boundary leaves a part-filled one, and the checkpoint at close rewrites the table
+    to merge them (seconds, and much of the table in memory). Slices copy nothing; only the
+    rows joining one batch's tail to the next one's head are copied.
+    """
+    tail: pa.RecordBatch | None = None
+    for b in batches:
+        if tail is not None:
+            if tail.schema != b.schema:  # cannot be joined (another type): written as is
+                yield tail
+            else:
+                need = ROW_GROUP_ROWS - tail.num_rows
+                joined = pa.concat_batches([tail, b.slice(0, need)])
+                b = b.slice(min(need, b.num_rows))
+                if joined.num_rows < ROW_GROUP_ROWS:  # still short: wait for more rows
+                    tail = joined
+                    continue
+                yield joined
+            tail = None
+        full = b.num_rows - b.num_rows % ROW_GROUP_ROWS
+        for start in range(0, full, ROW_GROUP_ROWS):
+            yield b.slice(start, ROW_GROUP_ROWS)
+        if full < b.num_rows:
+            tail = b.slice(full)
+    if tail is not None:
+        yield tail
+
+
 def constant_columns(batch: pa.RecordBatch) -> dict[str, object]:
     """Columns holding one value (or only nulls) in every row: a one-entry dictionary array,
     as the sources write their constants, or an all-null column."""
@@ -100,6 +132,7 @@ def append_stream(
     """INSERT every batch into trade_flows: one statement per run of batches sharing their
     schema and constant columns. `on_batch` sees each batch before DuckDB writes it."""
     failure: list[BaseException] = []
+    batches = row_groups(batches)
     nxt = next(batches, None)
     while nxt is not None:
         first: pa.RecordBatch = nxt
