@@ -45,10 +45,12 @@ class Settings(BaseSettings):
         "request, so CLI commands can use the file beside the server (0: after each request).",
     )
     read_block_mb: int = Field(
-        16,
+        4,
         ge=1,
         le=1024,
-        description="CSV bytes parsed per batch when ingesting files; bounds ingest memory.",
+        description="CSV bytes parsed per batch when ingesting files; bounds ingest memory "
+        "(a few blocks are in flight at once: 4 MB keeps a 10M-row BACI ingest within 1.3x "
+        "of a 1M-row one; larger blocks are no faster).",
     )
     chromium: Path | None = Field(
         default_factory=lambda: _which_chromium(),

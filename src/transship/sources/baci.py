@@ -34,7 +34,7 @@ def baci_file(
     *,
     hs_rev: str | None = None,
     reject_file: str | Path | None = None,
-    block_mb: int = 16,
+    block_mb: int = 4,
 ) -> TabularFile:
     """A BACI csv, or a BACI zip (its BACI_HSxx_Yyyyy_Vxxx.csv members), as a batch source."""
     rev = hs_rev or revision_from_name(str(path))

@@ -85,7 +85,7 @@ def csv_file(
     value_scale: float = 1.0,
     zero_pad_hs: bool = False,
     reject_file: str | Path | None = None,
-    block_mb: int = 16,
+    block_mb: int = 4,
     value_maps: Iterable[str] = (),
     mapping_file: str | Path | None = None,
     auto_map: bool = True,

@@ -227,7 +227,7 @@ class TabularFile:
         delimiter: str | None = None,
         encoding: str | None = None,
         reject_file: str | Path | None = None,
-        block_mb: int = 16,
+        block_mb: int = 4,
         members: Callable[[str], bool] | None = None,
         parameters: Mapping[str, object] | None = None,
         input_format: str | None = None,
