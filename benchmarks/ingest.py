@@ -60,9 +60,14 @@ def generate(path: Path, rows: int) -> None:
 
 
 def run(code: str, *args: str) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of `code` in a fresh interpreter."""
+    """Seconds and peak RSS (KiB) of `code` in a fresh interpreter.
+
+    The peak is the child's VmHWM: getrusage's ru_maxrss survives exec, so it would count
+    the parent's memory at fork time (this process holds the generated rows) as the child's.
+    """
     wrapped = (
-        code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        code + "\nprint('RSS', next(line.split()[1] for line in open('/proc/self/status') "
+        "if line.startswith('VmHWM')))"
     )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)

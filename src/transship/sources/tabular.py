@@ -18,7 +18,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -191,6 +190,13 @@ class _CountingReader(io.RawIOBase):
                 self._allowed += nbytes
             self._more.notify_all()
 
+    def unbound(self) -> None:
+        """Read freely from now on: blocks are not input bytes (a transcoded encoding), or
+        the parser is done with this input."""
+        with self._more:
+            self._allowed = None
+            self._more.notify_all()
+
     def readable(self) -> bool:
         return True
 
@@ -350,12 +356,12 @@ class TabularFile:
                         raw, None if whole_file_hash else hasher, ahead=3 * self.block_bytes
                     )
                     stream = io.BufferedReader(cast(Any, counter), buffer_size=1 << 20)
-                    blocks = self._read_member(
-                        member.label, stream, rejects, partial(counter.parsed, self.block_bytes)
-                    )
-                    for batch in blocks:
-                        self.bytes_done = done_before + counter.count
-                        yield batch
+                    try:
+                        for batch in self._read_member(member.label, stream, rejects, counter):
+                            self.bytes_done = done_before + counter.count
+                            yield batch
+                    finally:
+                        counter.unbound()  # a reader thread still waiting goes on (and ends)
                     self.bytes_done = done_before + counter.count
                 done_before += member.size
             if not whole_file_hash:
@@ -372,10 +378,13 @@ class TabularFile:
         label: str,
         stream: io.BufferedReader,
         rejects: _RejectWriter | None,
-        parsed: Callable[[], None] = lambda: None,
+        pace: _CountingReader | None = None,
     ) -> Iterator[pa.RecordBatch]:
         sample = stream.peek(1 << 16)[: 1 << 16]
         encoding = self.encoding or _detect_encoding(sample, label)
+        utf8 = encoding.lower().replace("-", "").replace("_", "") in ("utf8", "ascii")
+        if pace is not None and not utf8:  # transcoded: a block is not block_bytes of input
+            pace.unbound()
         header, delimiter = _read_header(sample, encoding, self.delimiter, label)
         self._check_header(header, label)
         want = self._wanted(header)
@@ -420,7 +429,8 @@ class TabularFile:
             parse_errors.clear()
 
         for raw in reader:
-            parsed()
+            if pace is not None:
+                pace.parsed(self.block_bytes)
             report_parse_errors()
             self.rows_read += raw.num_rows
             # Line of each emitted row: its index + header, shifted past skipped lines.
