@@ -18,6 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -562,8 +563,7 @@ class TabularFile:
             else:  # repeating: each distinct value decoded (and converted below) once
                 text[fld] = _per_value(raw.column(name), decode, checks)
             if fld in spec.value_maps:  # values as written -> canonical, others untouched
-                mapping = spec.value_maps[fld]
-                text[fld] = _per_value(text[fld], lambda a, k, m=mapping: _remap(a, m), [])
+                text[fld] = _per_value(text[fld], partial(_remap_checked, spec.value_maps[fld]), [])
         self._text = text  # for _track_order, which reads the key columns' distinct values
 
         def col(fld: str) -> str:
@@ -752,5 +752,11 @@ def _integers(a: pa.Array) -> np.ndarray:
     """A text column as int64 per row (its distinct values parsed once when encoded)."""
     if isinstance(a, pa.DictionaryArray):
         values = pc.utf8_trim_whitespace(a.dictionary.cast(pa.string())).cast(pa.int64())
-        return np.asarray(values.to_numpy())[a.indices.to_numpy()]
+        out: np.ndarray = np.asarray(values.to_numpy())[a.indices.to_numpy()]
+        return out
     return np.asarray(pc.utf8_trim_whitespace(a.cast(pa.string())).cast(pa.int64()).to_numpy())
+
+
+def _remap_checked(mapping: Mapping[str, str], a: pa.Array, checks: list[_Check]) -> pa.Array:
+    """`_remap` as a converter (it refuses nothing)."""
+    return _remap(a, mapping)

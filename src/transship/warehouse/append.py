@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -26,7 +26,7 @@ ROW_GROUP_ROWS = 122_880  # DuckDB's row group size (its default, which transshi
 _MISSING = object()
 
 
-def prefetch(batches: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+def prefetch(batches: Iterator[Any], depth: int = 2) -> Generator[Any, None, None]:
     """Read and convert the next batches in a thread while DuckDB writes this one.
 
     Both sides release the GIL, so parsing and writing overlap; the bounded queue keeps
