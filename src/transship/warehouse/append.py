@@ -87,6 +87,8 @@ def row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """
     tail: pa.RecordBatch | None = None
     for b in batches:
+        if not b.num_rows:
+            continue
         if tail is not None:
             if tail.schema != b.schema:  # cannot be joined (another type): written as is
                 yield tail

@@ -1,0 +1,213 @@
+"""The fast ingest path keeps the careful one's results: per-value conversion, row-group
+batches, SQL constants, keys proven unique by order, the ingest memory limit, paced reading."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import write
+from transship.errors import InputError
+from transship.sources import convert
+from transship.sources.baci import baci_file
+from transship.sources.csvfile import csv_file
+from transship.warehouse import Warehouse
+from transship.warehouse.append import ROW_GROUP_ROWS, constant_columns, row_groups
+
+ALL = "SELECT * EXCLUDE (batch_id) FROM trade_flows ORDER BY ALL"
+
+
+def _baci(rows: int, *, year: int = 2022, codes: tuple[int, ...] = (251, 643, 792)) -> str:
+    """A sorted BACI-shaped file: exporters `codes`, 1,000 products per exporter-importer."""
+    from transship import reference
+
+    importers = sorted(int(c) for c in reference.country_lookup("baci") if c.isdigit())
+    lines = ["t,i,j,k,v,q"]
+    pairs = ((i, j) for i in codes for j in importers if j not in (i, 280))
+    for i, j in pairs:
+        for k in range(1000):
+            n = len(lines) - 1
+            if n == rows:
+                return "\n".join(lines) + "\n"
+            q = "NA" if n % 10 == 0 else f"{n % 97 / 10}"
+            lines.append(f"{year},{i},{j},{100000 + k},{n % 1000 / 7:.3f},{q}")
+    raise ValueError(rows)
+
+
+def test_per_value_conversion_equals_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field converted per distinct value gives the rows converting each row gives."""
+    shapes = [  # the same rows in 50 years, so that every key is one row
+        ("TUR", "Russia", "X", "8542.31", "{y}-01", '"1,200"', "kg"),
+        ("792", "RUS", "M", "854231", "{y}02", " 15 ", ""),
+        ("TR", "KAZ", "export", "854232", "{y}/03", "0", "u"),
+        ("Türkiye", "643", "import", "85423100", "{y}", "7", "kg"),
+    ]
+    text = "Reporter,Partner,Flow,Code,Period,Value,Unit\n" + "".join(
+        ",".join(v.format(y=y) for v in shape) + "\n" for y in range(1971, 2021) for shape in shapes
+    )
+    f = write(tmp_path / "g.csv", text)
+    mapping = ["Reporter=reporter", "Partner=partner", "Flow=flow", "Code=hs",
+               "Period=period", "Value=value_usd", "Unit=qty_unit"]  # fmt: skip
+
+    def load(name: str) -> list[tuple[object, ...]]:
+        with Warehouse(tmp_path / f"{name}.duckdb") as w:
+            w.ingest(csv_file(f, source="x", mapping=mapping, thousands=",", keep_national=True))
+            return w.con.execute(ALL).fetchall()
+
+    per_value = load("per_value")
+    monkeypatch.setattr(convert, "_FEW_DISTINCT", 10**9)  # every column row by row
+    assert load("row_by_row") == per_value and len(per_value) > 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "fragment"),
+    [("2022,999,842,100001,1,1", "i", "unknown country"),
+     ("2022,251,842,1000011,1,1", "k", "not 6 digits"),
+     ("20x2,251,842,100001,1,1", "t", "not a period"),
+     ("2022,251,842,100001,1,NaNa", "q", "not a number")],
+)  # fmt: skip
+def test_per_value_checks_name_the_row(
+    wh: Warehouse, tmp_path: Path, bad: str, column: str, fragment: str
+) -> None:
+    """A bad value among repeated ones is reported at its own line, as before."""
+    lines = _baci(3000).splitlines()
+    lines[2500] = bad  # line 2501 of the file
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", "\n".join(lines) + "\n")
+    src = baci_file(f)
+    src.block_bytes = 16 * 1024  # several batches
+    with pytest.raises(InputError) as info:
+        wh.ingest(src)
+    assert (info.value.line, info.value.column) == (2501, column)
+    assert fragment in str(info.value)
+    assert wh.count() == 0
+
+
+def test_row_groups_recut_batches_in_order() -> None:
+    rng = random.Random(7)
+    sizes_pool = [0, 1, 5, ROW_GROUP_ROWS - 1, ROW_GROUP_ROWS, ROW_GROUP_ROWS + 1, 300_001]
+    for _ in range(50):
+        sizes = [rng.choice(sizes_pool) for _ in range(rng.randint(0, 5))]
+        batches, n = [], 0
+        for k in sizes:
+            values = [str(x % 7) for x in range(n, n + k)]
+            batches.append(pa.record_batch(
+                [pa.array(range(n, n + k), pa.int64()),
+                 pa.array(values, pa.string()).dictionary_encode()],
+                names=["a", "b"]))  # fmt: skip
+            n += k
+        out = list(row_groups(iter(batches)))
+        assert [x for b in out for x in b.column(0).to_pylist()] == list(range(n))
+        assert [x for b in out for x in b.column(1).to_pylist()] == [str(x % 7) for x in range(n)]
+        assert all(b.num_rows == ROW_GROUP_ROWS for b in out[:-1])
+
+
+def test_constant_columns() -> None:
+    one = pa.DictionaryArray.from_arrays(pa.array([0, 0], pa.int32()), pa.array(["baci"]))
+    two = pa.array(["a", "b"]).dictionary_encode()
+    b = pa.record_batch([one, two, pa.nulls(2, pa.float64()), pa.array([1.0, 2.0])],
+                        names=["source", "reporter", "qty", "value_usd"])  # fmt: skip
+    assert constant_columns(b) == {"source": "baci", "qty": None}
+
+
+def test_constants_changing_between_batches(wh: Warehouse, tmp_path: Path) -> None:
+    """A column constant within each batch but not across them (flow, hs_rev by year) is
+    written right: each run of alike batches is its own statement."""
+    rows = ["Reporter,Partner,Flow,Code,Period,Value"]
+    rows += [f"TUR,RUS,export,{100000 + n},2016,1" for n in range(2000)]
+    rows += [f"TUR,RUS,import,{100000 + n},2017,2" for n in range(2000)]
+    rows += [f"TUR,RUS,export,{100000 + n},2022,3" for n in range(2000)]
+    f = write(tmp_path / "g.csv", "\n".join(rows) + "\n")
+    mapping = ["Reporter=reporter", "Partner=partner", "Flow=flow", "Code=hs",
+               "Period=period", "Value=value_usd"]  # fmt: skip
+    src = csv_file(f, source="x", mapping=mapping)
+    src.block_bytes = 16 * 1024
+    result = wh.ingest(src)
+    assert result.rows_written == 6000
+    got = wh.con.execute(
+        "SELECT year(period), flow::VARCHAR, hs_rev::VARCHAR, valuation::VARCHAR, "
+        "count(*), sum(value_usd) FROM trade_flows GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert got == [
+        (2016, "export", "HS2012", "FOB", 2000, 2000.0),
+        (2017, "import", "HS2017", "CIF", 2000, 4000.0),
+        (2022, "export", "HS2022", "FOB", 2000, 6000.0),
+    ]
+
+
+def test_order_proves_keys_unique_with_one_of_two_codes(wh: Warehouse, tmp_path: Path) -> None:
+    """276 and 280 both name DEU: a sorted file using only 276 (as BACI does) is still proven
+    unique while reading; one using both is checked by the warehouse."""
+    f = write(tmp_path / "BACI_HS17_Y2020_V1.csv", _baci(3000, year=2020, codes=(251, 276)))
+    src = baci_file(f)
+    wh.ingest(src)
+    assert src.keys_unique and wh.count() == 3000
+    both = write(tmp_path / "BACI_HS17_Y2021_V1.csv", _baci(3000, year=2021, codes=(276, 280)))
+    src = baci_file(both)
+    with pytest.raises(InputError, match="appears 2 times"):
+        wh.ingest(src)
+
+
+def test_zip_members_in_order_are_proven_unique(wh: Warehouse, tmp_path: Path) -> None:
+    z = tmp_path / "BACI_HS17_V202401.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for year in (2019, 2020):
+            zf.writestr(f"BACI_HS17_Y{year}_V202401.csv", _baci(500, year=year))
+    src = baci_file(z)
+    assert wh.ingest(src).rows_written == 1000
+    assert src.keys_unique
+
+
+def test_ingest_memory_limit_is_set_and_restored(tmp_path: Path) -> None:
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", _baci(100))
+    with Warehouse(tmp_path / "w.duckdb", memory_limit="1GB", ingest_memory_limit="64MB") as w:
+        cur = w.con.cursor()  # the limit is the database's: another connection sees it
+        src = baci_file(f)
+        during: list[object] = []
+        read = src.batches
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            during.append(cur.execute("SELECT current_setting('memory_limit')").fetchone())
+            yield from read()
+
+        src.batches = batches  # type: ignore[method-assign]
+        before = w.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        w.ingest(src)
+        after = w.con.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert before == after == ("953.6 MiB",)  # 1GB
+    assert during == [("61.0 MiB",)]  # 64MB
+
+
+def test_paced_reader_stays_a_few_blocks_ahead(tmp_path: Path) -> None:
+    """pyarrow would read up to 32 blocks ahead of its parser; the reader keeps it to ~3."""
+    from transship.sources import tabular
+
+    reads: list[int] = []
+    original = tabular._CountingReader.readinto
+
+    def counting(self: tabular._CountingReader, buffer: object) -> int:
+        n = original(self, buffer)
+        reads.append(self.count)
+        return n
+
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", _baci(200_000))
+    src = baci_file(f)
+    src.block_bytes = 64 * 1024
+    tabular._CountingReader.readinto = counting  # type: ignore[method-assign]
+    try:
+        batches = src.batches()
+        next(batches)
+        ahead = reads[-1]
+        rows = 0
+        for b in batches:
+            rows += b.num_rows
+    finally:
+        tabular._CountingReader.readinto = original  # type: ignore[method-assign]
+    assert ahead <= 4 * src.block_bytes + (1 << 20)  # 3 blocks ahead + one buffered read
+    assert f.stat().st_size > 2 * (32 * src.block_bytes) and src.rows_read == 200_000
