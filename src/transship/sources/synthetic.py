@@ -25,6 +25,7 @@ depends only on the seed and the cell: adding a scenario or a country changes no
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -265,6 +266,9 @@ class SyntheticTrade:
         self.sha256: str | None = self.scenarios.sha256  # the input: the scenario file
         self.keys_unique = True  # every key is generated once
         self.labels: Any = None  # pyarrow.Table, set by batches()
+        # scenarios that changed no cell (their flows never trade for this seed): silent
+        # otherwise, and an evaluation would count a scheme that is not in the data
+        self.inert: list[str] = []
 
     # -- generation ---------------------------------------------------------------------
     def _plan(self) -> tuple[np.ndarray, np.ndarray]:
@@ -410,6 +414,7 @@ class SyntheticTrade:
         x, mm = panel.exports, panel.imports
         sc.apply(self, panel, roles)
         hub = sc.label_hub()
+        n_labels = len(panel.labels)
         for s, role in sorted(roles.items()):
             for side, now, then, seen in (
                 ("export", x[s], before_x[at[s]], panel.export_seen[s]),
@@ -434,6 +439,14 @@ class SyntheticTrade:
                         "cells": len(ts),
                     }
                 )
+        if len(panel.labels) == n_labels:
+            self.inert.append(sc.id)
+            warnings.warn(
+                f"synthetic scenario {sc.id!r} changes no trade for seed {self.seed}: "
+                "the flows it acts on never trade in this world (pick other countries or "
+                "products, or a scenario that creates the trade first)",
+                stacklevel=2,
+            )
 
     def _window(self, start: date, end: date | None) -> np.ndarray:
         stop = end or date.max
