@@ -210,7 +210,9 @@ def finding_prediction(f: Any) -> Prediction:
 
 
 def default_detectors() -> list[Detector]:
-    new = ("hubs", "surges", "mirror", "code_mismatch")
+    from transship.analysis.detect import registry
+
+    new = [n for n, c in registry().items() if c.default]  # what `detect` runs
     return [MirrorDetector(), HubsDetector(), AnomaliesDetector(),
             *(FindingsDetector(n) for n in new)]  # fmt: skip
 
@@ -238,11 +240,13 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
             by_unit.setdefault(h, set()).add(sid)
     found: dict[str, date | None] = {}
     false = 0
+    false_rows: list[str] = []
     for f in rows:
         u = finding_prediction(f).unit
         sids = by_unit.get(u, set())
         if not sids:
             false += 1
+            false_rows.append(f"{f.detector}: {f.where}")
         for sid in sids:
             if f.since is not None and f.since >= starts[sid]:
                 prev = found.get(sid)
@@ -259,16 +263,23 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
         "missed": sorted(set(starts) - set(found)),
         "false_findings": false,
         "false_share": round(false / len(rows), 3) if rows else None,
+        "false_rows": false_rows,
         "median_months_to_detect": statistics.median(delays) if delays else None,
+        "months_to_detect": sorted(delays),
         "seconds": round(sum(r.timings.values()), 1),
     }
 
 
 def detectors_named(names: Sequence[str] | None) -> list[Detector]:
-    """The default detectors with these names (all when `names` is empty)."""
+    """The default detectors with these names (all when `names` is empty); any registered
+    `detect` detector, also one off by default, as `detect:NAME`."""
+    from transship.analysis.detect import registry
+
     known: dict[str, Detector] = {d.name: d for d in default_detectors()}
     if not names:
         return list(known.values())
+    for n in registry():
+        known.setdefault(f"detect:{n}", FindingsDetector(n))
     unknown = [n for n in names if n not in known]
     if unknown:
         raise UsageError(f"unknown detector {', '.join(unknown)}; choose from {', '.join(known)}")
@@ -397,9 +408,12 @@ def score(
                 "precision": (round(matched / predicted, 3) if predicted else 0.0)
                 if units
                 else None,
+                "matched": matched,
                 "scenarios_found": len(detected),
                 "scenarios_total": len(scenarios),
                 "median_months_to_detect": (statistics.median(delays.values()) if delays else None),
+                # per found scenario, so that several warehouses pool into one median
+                "months_to_detect": sorted(delays.values()),
             }
         )
     return rows

@@ -191,6 +191,24 @@ def binom_sf(k: int, n: int, p: float) -> float:
     return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
 
+def hypergeom_sf(k: int, total: int, good: int, draws: int) -> float:
+    """P(X >= k) for X ~ Hypergeometric: `draws` from `total` items of which `good` are good
+    (one-sided Fisher exact test of `k` good among the drawn)."""
+    lo, hi = max(0, draws - (total - good)), min(draws, good)
+    if k <= lo:
+        return 1.0
+    if k > hi:
+        return 0.0
+
+    def lchoose(n: int, r: int) -> float:
+        return math.lgamma(n + 1) - math.lgamma(r + 1) - math.lgamma(n - r + 1)
+
+    terms = [lchoose(good, i) + lchoose(total - good, draws - i) for i in range(k, hi + 1)]
+    top = max(terms)
+    log_p = top + math.log(sum(math.exp(t - top) for t in terms)) - lchoose(total, draws)
+    return min(1.0, math.exp(log_p))
+
+
 def norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 

@@ -43,11 +43,24 @@ from transship.analysis.detect.base import (
     register,
 )
 from transship.analysis.detect.panel import leg_panel, pair_quarters
+from transship.analysis.detect.shares import (
+    BothLegs,
+    ShareStats,
+    both_legs_tests,
+    share_since,
+    share_tests,
+    world_shares,
+)
 
 LEG_TEXT = {
     "imports_from_coalition": "CHPL imports from the coalition",
     "exports_to_target": "CHPL exports to the target and its neighbours",
 }
+
+
+LEGS = ("imports_from_coalition", "exports_to_target")
+# the tests each leg and split runs (Bonferroni over them and the splits)
+TESTS = ("did", "share", "codes", "both_legs")
 
 
 def _q_start(q: int) -> date:
@@ -70,6 +83,12 @@ class HubDetector(Detector):
         Parameter("min_products", 5, "fewest CHPL and control products traded in both windows"),
         Parameter("tail_quantile", 0.9, "control growth quantile the tail test counts above"),
         Parameter("hubs_group", "hubs", "named group used only to label known hubs"),
+        Parameter("share_z", 3.0, "codes test: a code's share of the leg's world total exceeds "
+                  "when this many baseline spreads above its detrended baseline"),
+        Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
+                  "as a fraction of its baseline share"),
+        Parameter("both_z", 2.0, "both-legs test: a code counts when its share z-score is "
+                  "above this on both legs (coalition supply and target-bound trade)"),
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -94,8 +113,16 @@ class HubDetector(Detector):
         chpl_pre = size.xs("chpl", level="grp") * 4 if "chpl" in size.index.get_level_values(2) \
             else pd.Series(dtype=float)  # fmt: skip
         best: dict[tuple[str, str], dict[str, Any]] = {}
-        n_tests = 3 * len(splits)
+        legs_pair = "both_z" in p  # hubs: two legs per country; surges: one pair each
+        n_tests = (len(TESTS) - (0 if legs_pair else 1)) * len(splits)
+        shares = world_shares(df, reference.parse_countries(ctx.target))
         for s in splits:
+            tab: list[Any] = []
+            codes = share_tests(shares, pre_lo, pre_hi, s, last_q, z=p["share_z"],
+                                min_spread=p["min_spread"], min_codes=p["min_products"],
+                                table=tab)  # fmt: skip
+            both = both_legs_tests(tab[0], p["both_z"], LEGS) if tab and legs_pair \
+                else {}  # fmt: skip
             n_post = last_q - s + 1
             post = df[df.q >= s].groupby(keys).v.sum() / n_post
             t = pd.concat({"pre": pre, "post": post}, axis=1).fillna(0.0).reset_index()
@@ -116,6 +143,12 @@ class HubDetector(Detector):
             cut = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(p["tail_quantile"])
             tc = t[t.grp == "chpl"].join(cut.rename("cut"), on=["hub", "leg"])
             k = (tc.gs > tc.cut).groupby([tc.hub, tc.leg]).sum()
+            # the lower tail: CHPL products that are merely noisier than the controls (lumpy,
+            # small) fill both tails, a scheme only the upper one
+            low = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(
+                1 - p["tail_quantile"])
+            tl = t[t.grp == "chpl"].join(low.rename("low"), on=["hub", "leg"])
+            kd = (tl.gs < tl.low).groupby([tl.hub, tl.leg]).sum()
             for (hub, leg), r in a.iterrows():
                 nc, nk = r[("n", "chpl")], r[("n", "control")]
                 if not (nc >= p["min_products"] and nk >= p["min_products"]):
@@ -127,14 +160,22 @@ class HubDetector(Detector):
                 se_s = math.sqrt(r[("vs", "chpl")] / nc + r[("vs", "control")] / nk)
                 dsh = r[("ms", "chpl")] - r[("ms", "control")]
                 kk = int(k.get((hub, leg), 0))
+                kdn = int(kd.get((hub, leg), 0))
+                cs = codes.get((hub, leg))
+                bl = both.get(hub)
                 tests = {"did": norm_sf(did / se) if se > 0 else 1.0,
-                         "tail": binom_sf(kk, int(nc), 1 - p["tail_quantile"]),
-                         "share": norm_sf(dsh / se_s) if se_s > 0 else 1.0}  # fmt: skip
+                         "tail": max(binom_sf(kk, int(nc), 1 - p["tail_quantile"]),
+                                     binom_sf(kk, kk + kdn, 0.5)),
+                         "share": norm_sf(dsh / se_s) if se_s > 0 else 1.0,
+                         "codes": cs.p if cs else 1.0,
+                         "both_legs": bl.p if bl else 1.0}  # fmt: skip
+                tests = {n: v for n, v in tests.items() if n in TESTS}
                 which = min(tests, key=lambda x: tests[x])
                 p_split = min(1.0, tests[which] * n_tests)
                 cur = best.get((hub, leg))
                 stats = {"p": p_split, "s": s, "did": did, "se": se, "k": kk, "n": int(nc),
-                         "dshare": dsh, "which": which, "ctrl": r[("m", "control")]}  # fmt: skip
+                         "dshare": dsh, "which": which, "ctrl": r[("m", "control")],
+                         "codes": cs, "both": bl}  # fmt: skip
                 if cur is None or p_split < cur["p"]:
                     stats["earliest"] = cur["earliest"] if cur else None
                     best[(hub, leg)] = stats
@@ -159,7 +200,19 @@ class HubDetector(Detector):
         kept = [f for f in kept if f.size_usd >= p["min_excess_usd"]]
         for f in kept:  # since when: the break in the CHPL/control ratio, where there is one
             hub, leg = f.key
-            f.since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0]) or f.since
+            st = best[(hub, leg)]
+            cs = st.get("codes")
+            q = None
+            bl = st.get("both")
+            which_codes = (cs.exceeding if st["which"] == "codes" and cs is not None else
+                           bl.codes if st["which"] == "both_legs" and bl is not None else ())
+            if which_codes:  # the exceeding codes' share
+                q = share_since(shares, hub, leg, which_codes, pre_lo, pre_hi, splits[0],
+                                p["share_z"])  # fmt: skip
+            if q is not None:
+                f.since = _q_start(q)
+            else:
+                f.since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0]) or f.since
         return kept
 
     def panel(self, ctx: Context) -> Any:
@@ -174,8 +227,9 @@ class HubDetector(Detector):
             f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
             f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
             f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
-            f"{st['dshare']:+.2f}; strongest test: {st['which']}, "
-            f"from {_q_start(st['s']):%Y-%m}; "
+            f"{st['dshare']:+.2f}; {_codes_text(st.get('codes'), 'of the leg')}; "
+            f"{_both_text(st.get('both'), p['both_z'])}; strongest "
+            f"test: {st['which']}, from {_q_start(st['s']):%Y-%m}; "
             f"excess {money(excess)}/yr; {label}"
         )
         return Finding(
@@ -208,6 +262,10 @@ class SurgeDetector(HubDetector):
         Parameter("min_products", 5, "fewest CHPL and control products traded in both windows"),
         Parameter("tail_quantile", 0.9, "control growth quantile the tail test counts above"),
         Parameter("hubs_group", "hubs", "named group used only to label known hubs"),
+        Parameter("share_z", 3.0, "codes test: a code's share of the destination's supply "
+                  "exceeds when this many baseline spreads above its detrended baseline"),
+        Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
+                  "as a fraction of its baseline share"),
     )  # fmt: skip
 
     def panel(self, ctx: Context) -> Any:
@@ -220,14 +278,32 @@ class SurgeDetector(HubDetector):
             f"{hub}'s CHPL exports to {leg}: growth minus control growth {st['did']:+.2f} log "
             f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
             f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
-            f"{st['dshare']:+.2f}; strongest test: {st['which']}, "
-            f"from {_q_start(st['s']):%Y-%m}; excess {money(excess)}/yr"
+            f"{st['dshare']:+.2f}; {_codes_text(st.get('codes'), f'of {leg} supply')}; "
+            f"strongest test: {st['which']}, from {_q_start(st['s']):%Y-%m}; "
+            f"excess {money(excess)}/yr"
         )
         return Finding(
             kind=self.kind, where=f"{hub}->{leg}", since=since, size_usd=excess, evidence=ev,
             detector=self.name, p_value=st["p"], exporter=hub, importer=leg,
             link=f"/hub?hub={hub}&target={leg}",
         )  # fmt: skip
+
+
+def _codes_text(cs: ShareStats | None, of: str) -> str:
+    if cs is None:
+        return "codes test: too few codes"
+    top = ", ".join(cs.exceeding[:4]) + (", ..." if len(cs.exceeding) > 4 else "")
+    return (f"share {of} rose beyond the baseline spread in {cs.k_chpl} of {cs.n_chpl} CHPL "
+            f"codes vs {cs.k_ctrl} of {cs.n_ctrl} control codes"
+            + (f" ({top}; median x{cs.median_rise:.2f} detrended)" if cs.k_chpl else ""))
+
+
+def _both_text(bl: BothLegs | None, z: float) -> str:
+    if bl is None:
+        return "both-legs test: too few codes"
+    top = ", ".join(bl.codes[:4]) + (", ..." if len(bl.codes) > 4 else "")
+    return (f"{bl.k_chpl} of {bl.n_chpl} CHPL codes rose above {z:g} spreads on both legs "
+            f"(control rate {bl.rate:.1%})" + (f": {top}" if bl.k_chpl else ""))
 
 
 def _change_quarter(
