@@ -129,7 +129,7 @@ def summarise(rows: list[dict[str, Any]], groups: dict[str, list[str]]) -> list[
 def best(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per group-level set and kind: the best detector (recall at precision >= 0.8, else F1)."""
     out = []
-    for (group, label, kind) in sorted({(r["group"], r["set"], r["kind"]) for r in summary}):
+    for group, label, kind in sorted({(r["group"], r["set"], r["kind"]) for r in summary}):
         cands = [r for r in summary if (r["group"], r["set"], r["kind"]) == (group, label, kind)
                  and r["detector"] != "detect:top20" and kind != "all"]  # fmt: skip
         if not cands:
@@ -153,10 +153,20 @@ def best(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", action="append", dest="sets", default=[],
-                    help="scenario file (or 'default') of the tuning group")
-    ap.add_argument("--holdout", action="append", dest="holdouts", default=[],
-                    help="scenario file of the hold-out group (reported apart)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        dest="sets",
+        default=[],
+        help="scenario file (or 'default') of the tuning group",
+    )
+    ap.add_argument(
+        "--holdout",
+        action="append",
+        dest="holdouts",
+        default=[],
+        help="scenario file of the hold-out group (reported apart)",
+    )
     ap.add_argument("--seed", action="append", type=int, dest="seeds")
     ap.add_argument("--detector", action="append", dest="detectors")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/transship-detection"))
@@ -173,7 +183,7 @@ def main() -> None:
             name = Path(spec).stem if spec != "default" else "default"
             inert += [{"set": name, "seed": seed, "scenario": s} for s in idle]
     stem = [Path(s).stem if s != "default" else "default" for s in specs]
-    groups = {"tuning": stem[: len(a.sets) or len(stem)], "holdout": stem[len(a.sets):]}
+    groups = {"tuning": stem[: len(a.sets) or len(stem)], "holdout": stem[len(a.sets) :]}
     groups = {g: v for g, v in groups.items() if v and not (g == "holdout" and not a.sets
                                                             and not a.holdouts)}  # fmt: skip
     summary = summarise(rows, groups)

@@ -44,7 +44,7 @@ def test_registry_declares_parameters() -> None:
         assert cls.name == name and cls.kind and cls.description
         for p in cls.PARAMETERS:
             assert p.description and p.default is not None, (name, p.name)
-    assert not reg["code_shift"].default  # off by default (see its comment)
+    assert reg["code_shift"].default  # on: it tells a code shift from a cut (codeshift.py)
     with pytest.raises(UsageError, match="unknown parameter fdrr"):
         make_detectors(["hubs"], {"hubs": {"fdrr": 0.1}})
     with pytest.raises(UsageError, match="unknown detector nope"):

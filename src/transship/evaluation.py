@@ -13,7 +13,9 @@ Scores per detector and scenario kind:
   0 when nothing is predicted, empty when the detector has no truth of that kind;
 - scenarios: how many of the kind's scenarios had at least one unit found;
 - time to detect: per found scenario, months from its start to the earliest prediction of one
-  of its units at or after that start; the median over scenarios.
+  of its units at or after that start (a date up to `RESOLUTION_MONTHS` before it counts as
+  0: quarterly detectors date a change to its quarter's first month); the median over
+  scenarios.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from transship.errors import UsageError
-from transship.periods import months_between
+from transship.periods import add_months, months_between
 from transship.sources.scenarios import base as role
 
 Unit = tuple[str, ...]
@@ -33,6 +35,10 @@ Label = Mapping[str, Any]
 
 # one role vocabulary with the generator (transship.sources.scenarios.base)
 INCREASES = role.INCREASES
+# Detectors that work on quarters or 3-month windows date a change to the first month of the
+# period they saw it in, up to this many months before the scheme's start: such a date counts
+# as detected at the start (0 months), not as a detection before the scheme existed.
+RESOLUTION_MONTHS = 2
 
 
 @dataclass(frozen=True)
@@ -248,9 +254,10 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
             false += 1
             false_rows.append(f"{f.detector}: {f.where}")
         for sid in sids:
-            if f.since is not None and f.since >= starts[sid]:
+            if f.since is not None and f.since >= add_months(starts[sid], -RESOLUTION_MONTHS):
+                at = max(f.since, starts[sid])
                 prev = found.get(sid)
-                found[sid] = f.since if prev is None else min(prev, f.since)
+                found[sid] = at if prev is None else min(prev, at)
             else:
                 found.setdefault(sid, None)
     delays = [months_between(starts[s], d) for s, d in found.items() if d is not None]
@@ -391,9 +398,10 @@ def score(
         delays: dict[str, int] = {}
         for u in found:
             for sid in units[u]:
-                later = [p for p in first_seen[u] if p is not None and p >= starts[sid]]
+                early = add_months(starts[sid], -RESOLUTION_MONTHS)
+                later = [p for p in first_seen[u] if p is not None and p >= early]
                 if later:
-                    d = months_between(starts[sid], min(later))
+                    d = max(0, months_between(starts[sid], min(later)))
                     delays[sid] = min(delays.get(sid, d), d)
         detected = sorted({s for u in found for s in units[u]})
         rows.append(

@@ -35,6 +35,7 @@ def sides_panel(ctx: Context) -> Any:
 
     def make() -> Any:
         h = heading_table(ctx)
+        h = h.filter(h.period >= ctx.post_start)
         g = h.group_by("exporter", "importer", "period").agg(
             xc=h.xc.sum(), mc=h.mc.sum(), xn=h.xn.sum(), mn=h.mn.sum()
         ).to_pandas()

@@ -7,13 +7,7 @@
   shortfalls; its share of the heading's trade is compared with the pooled distribution over
   every pair, heading and month (`null_quantile`), and a unit's p-value is the binomial chance
   of at least its number of exceeding months.
-- `code_shift` (one side): a reporter's share of non-CHPL codes in a heading, for one partner,
-  jumps while its CHPL codes fall, against the unit's own baseline (the first year of the
-  HS2022 era: mean and spread, floored; older years were written in other revisions, whose
-  code changes would look like shifts), a month exceeding the pooled `null_quantile` of all
-  series' scores.
-  Where net weight is reported, the rising code's unit value (USD/kg) is shown beside the
-  falling code's: matching unit values say the same goods changed code.
+- `code_shift` (one side, also both sides alike): its own module, `codeshift`.
 - `unit_values`: a series' USD/kg after the first HS2022-era year against that year (older
   years are in other revisions, whose codes hold other goods at other unit values), extreme
   against the control goods' distribution of the same ratio.
@@ -107,86 +101,6 @@ class CodeMismatchDetector(Detector):
                          f"&products={r['heading']}",
                 ))  # fmt: skip
         return apply_fdr(out, p["fdr"], n_tests=n_units)
-
-
-@register
-class CodeShiftDetector(Detector):
-    # Not in the default run: on the synthetic world its months are not independent (pair
-    # trends and lumpy shipments move a heading's code shares for months), so its binomial
-    # p-values are too small and it raises many false alarms (measured: see README).
-    default: ClassVar[bool] = False
-    name: ClassVar[str] = "code_shift"
-    kind: ClassVar[str] = "code_shift"
-    description: ClassVar[str] = (
-        "A reporter's CHPL codes fall while non-CHPL codes of the same heading rise, for the "
-        "same partner."
-    )
-    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
-        Parameter("fdr", 0.05, "false-discovery rate across all series (BH)"),
-        Parameter("z", 4.0, "least score (spreads above the baseline share) that exceeds"),
-        Parameter("null_quantile", 0.995, "pooled quantile of all series' scores to exceed"),
-        Parameter("min_spread", 0.05, "floor of a series' share spread (lumpy series)"),
-        Parameter("min_usd", 50_000.0, "a month counts only with this much heading trade"),
-        Parameter("min_baseline_months", 6, "baseline months with trade a series needs"),
-    )  # fmt: skip
-
-    def run(self, ctx: Context) -> list[Finding]:
-        import ibis
-
-        p = self.params
-        h = heading_table(ctx)
-        out: list[Finding] = []
-        n_tests = 0
-        # each side as its own series: what the exporter declares, what the importer declares
-        for side, cc, nn, kc, kn in (("export", "xc", "xn", "kxc", "kxn"),
-                                     ("import", "mc", "mn", "kmc", "kmn")):  # fmt: skip
-            s = h.mutate(c=h[cc].fill_null(0.0), n=h[nn].fill_null(0.0), kc=h[kc], kn=h[kn])
-            s = s.filter(s.c + s.n >= p["min_usd"])
-            s = s.mutate(sh=s.n / (s.c + s.n))
-            keys = ["exporter", "importer", "heading"]
-            # baseline: the first year of the HS2022 era (a revision change moves codes, so
-            # an older baseline would see every series shift in 2022)
-            base_end = date(ctx.post_start.year, 12, 1)
-            base = s.filter(s.period <= base_end)
-            st = base.group_by(keys).agg(mu=base.sh.mean(), sd=base.sh.std(), cm=base.c.mean(),
-                                         nb=base.count())  # fmt: skip
-            st = st.filter(st.nb >= p["min_baseline_months"])
-            j = s.filter(s.period > base_end).join(st, keys)
-            j = j.mutate(zs=(j.sh - j.mu) / ibis.greatest(j.sd.fill_null(0.0), p["min_spread"]))
-            # the null: the pooled quantile of every series' scores (most series are clean)
-            cut_row = j.agg(q=j.zs.quantile(p["null_quantile"])).to_pyarrow()
-            cut = max(float(cut_row.column(0)[0].as_py() or 0.0), p["z"])
-            rate = 1 - p["null_quantile"]
-            j = j.mutate(ex=(j.zs > cut) & (j.c < j.cm))
-            jp = j
-            u = jp.group_by(keys).agg(
-                n=jp.count(), k=jp.ex.sum(), first=jp.period.min(where=jp.ex),
-                moved=(jp.n - jp.mu * (jp.c + jp.n)).sum(where=jp.ex),
-                uvn=(jp.n.sum(where=jp.ex) / jp.kn.sum(where=jp.ex)),
-                uvc=(jp.c.sum(where=~jp.ex) / jp.kc.sum(where=~jp.ex)),
-            )  # fmt: skip
-            n_tests += int(u.count().to_pyarrow().as_py())
-            for r in u.filter(u.k >= 2).to_pyarrow().to_pylist():
-                uv = ""
-                if r["uvn"] and r["uvc"] and math.isfinite(r["uvn"]) and math.isfinite(r["uvc"]):
-                    uv = (f"; unit value of the rising codes ${r['uvn']:.0f}/kg vs the CHPL "
-                          f"codes' ${r['uvc']:.0f}/kg")  # fmt: skip
-                who = r["exporter"] if side == "export" else r["importer"]
-                ev = (f"{who}'s {side}s, heading {r['heading']}: the non-CHPL share rose more "
-                      f"than {cut:.1f} spreads above {ctx.post_start.year} while the CHPL codes "
-                      f"fell, in {r['k']} of {r['n']} months (pooled null rate {rate:.1%})"
-                      f"{uv}")  # fmt: skip
-                years = max(1.0, r["n"] / 12)
-                out.append(Finding(
-                    kind=self.kind, where=f"{r['exporter']}->{r['importer']} {r['heading']}",
-                    since=r["first"], size_usd=max(float(r["moved"] or 0.0), 0.0) / years,
-                    evidence=ev, detector=self.name,
-                    p_value=binom_sf(int(r["k"]), int(r["n"]), rate),
-                    exporter=r["exporter"], importer=r["importer"], hs=r["heading"],
-                    link=f"/product?hub={r['exporter']}&target={r['importer']}"
-                         f"&products={r['heading']}",
-                ))  # fmt: skip
-        return apply_fdr(out, p["fdr"], n_tests=n_tests)
 
 
 @register

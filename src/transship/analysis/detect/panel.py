@@ -133,10 +133,12 @@ def heading_table(ctx: Any) -> Any:
     """Ibis table, materialised once per run where the backend allows (a temporary table):
     exporter, importer, heading (HS4), period, and both sides' values and net weights split
     into CHPL (xc, mc, kxc, kmc) and other codes of the heading (xn, mn, kxn, kmn), monthly,
-    from January of the post period's first year (the HS2022 era: codes mean the same)."""
+    from the baseline's start (older revisions' codes mapped to HS2022 by the product map;
+    CHPL codes not comparable before 2022 are absent there, which only raises a heading's
+    CHPL share from 2022: never a code shift)."""
 
     def make() -> Any:
-        start = date(ctx.post_start.year, 1, 1)
+        start = ctx.baseline[0]
         sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(start, FAR)],
                      freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
         ctx.synthetic |= sel.synthetic
