@@ -68,10 +68,22 @@ def run_one(spec: str, seed: int, workdir: Path, detectors: list[str] | None) ->
     con = w.ibis()
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    chosen = detectors or [d.name for d in detectors_named(None) if d.name.startswith("detect:")]
-    ev = evaluate(con, detectors_named(chosen))
-    rows += [{"set": name, "seed": seed, **r} for r in ev.rows]
-    tri = triage_scores(con, read_labels(con))
+    from transship.analysis.detect import detect, make_detectors
+    from transship.evaluation import FindingsDetector, finding_prediction, score
+
+    # one `detect` run feeds every detector's score and the triage table (as an analyst runs
+    # it); --detector names other evaluation detectors, run on their own
+    labels = read_labels(con)
+    names = [d.name for d in make_detectors()]
+    res = detect(con)
+    for n in names:
+        fd = FindingsDetector(n)
+        preds = [finding_prediction(f) for f in res.findings if f.detector == n]
+        rows += [{"set": name, "seed": seed, **r} for r in score(fd, preds, labels)]
+    if detectors:
+        ev = evaluate(con, detectors_named(detectors))
+        rows += [{"set": name, "seed": seed, **r} for r in ev.rows]
+    tri = triage_scores(con, labels, result=res)
     w.close()
     rows.append({"set": name, "seed": seed, "detector": "detect:top20", "kind": "all",
                  "recall": round(tri["schemes_in_top"] / tri["schemes_total"], 3),
@@ -180,6 +192,9 @@ def main() -> None:
         for seed in a.seeds or [3]:
             r, idle = run_one(spec, seed, a.workdir, a.detectors)
             rows += r
+            if a.out:  # progress, in case a long run is stopped
+                a.out.write_text(json.dumps({"partial": True, "rows": rows}, default=str),
+                                 encoding="utf-8")  # fmt: skip
             name = Path(spec).stem if spec != "default" else "default"
             inert += [{"set": name, "seed": seed, "scenario": s} for s in idle]
     stem = [Path(s).stem if s != "default" else "default" for s in specs]

@@ -223,7 +223,9 @@ def default_detectors() -> list[Detector]:
             *(FindingsDetector(n) for n in new)]  # fmt: skip
 
 
-def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str, Any]:
+def triage_scores(
+    con: Any, labels: Sequence[Label], top: int = 20, result: Any = None
+) -> dict[str, Any]:
     """The `detect` triage table against the labels: how many injected schemes have a finding
     in its top `top` rows, and the share of those rows that match no label (false findings).
 
@@ -231,7 +233,7 @@ def triage_scores(con: Any, labels: Sequence[Label], top: int = 20) -> dict[str,
     is a unit of one of the scheme's label rows (any role)."""
     from transship.analysis.detect import detect
 
-    r = detect(con)
+    r = result if result is not None else detect(con)  # a `DetectResult` already run
     rows = r.findings[:top]
     by_unit: dict[Unit, set[str]] = {}
     starts: dict[str, date] = {}

@@ -7,7 +7,8 @@ the importer declares), monthly from the baseline:
 
 - the CHPL share of the heading, s = C / (C + N) (CHPL codes C, the heading's other codes N;
   the pair's own trend cancels in the ratio);
-- the neighbours' level against the pair's *other* headings, r = N / O: goods moved into N
+- the neighbours' level against the pair's *other* headings' non-CHPL codes, r = N / O: goods
+  moved into N
   raise it, while a plain fall of the CHPL goods (a sanction cut, goods rerouted via a hub)
   leaves it where it was -- that is what tells a code shift from a cut.
 
@@ -46,6 +47,13 @@ from transship.analysis.detect.base import (
     register,
 )
 from transship.analysis.detect.panel import heading_table
+
+
+def ibis_least(a: Any, b: int) -> Any:
+    import ibis
+
+    return ibis.least(a, b)
+
 
 SIDES = (("export", "xc", "xn", "kxc", "kxn"), ("import", "mc", "mn", "kmc", "kmn"))
 
@@ -88,8 +96,9 @@ class CodeShiftDetector(Detector):
         out: list[Finding] = []
         n_tests = 0
         for side, cc, nn, kc, kn in SIDES:
+            self._n_units = 0
             rows = self._units(ctx, h, side, cc, nn, kc, kn, splits)
-            n_tests += len(rows)
+            n_tests += max(self._n_units, len(rows))
             for r in rows:
                 f = self._score(ctx, r, side, splits)
                 if f is not None:
@@ -100,38 +109,84 @@ class CodeShiftDetector(Detector):
 
     def _units(self, ctx: Context, h: Any, side: str, cc: str, nn: str, kc: str, kn: str,
                splits: list[date]) -> list[dict[str, Any]]:  # fmt: skip
-        """Per (exporter, importer, heading): baseline and per-split window aggregates."""
+        """Per (exporter, importer, heading): baseline aggregates and, per split, the window
+        from it to the end (n, s, r, v, a, b with the split's index), for the units that a
+        split could make a finding of (the others count as tests, with p = 1)."""
+        import numpy as np
+        import pandas as pd
+
         p = self.params
         keys = ["exporter", "importer", "heading"]
         s = h.mutate(c=h[cc].fill_null(0.0), n=h[nn].fill_null(0.0), kc=h[kc], kn=h[kn])
-        tot = s.group_by("exporter", "importer", "period").agg(g=(s.c + s.n).sum())
+        # the pair's other trade: the non-CHPL codes of its other headings (a cut of the CHPL
+        # goods, of one heading or all, leaves it as it was)
+        tot = s.group_by("exporter", "importer", "period").agg(g=s.n.sum())
         s = s.join(tot, ["exporter", "importer", "period"])
-        s = s.mutate(o=s.g - s.c - s.n)
+        s = s.mutate(o=s.g - s.n)
         s = s.filter(s.c + s.n >= p["min_usd"], s.o > 0)
         s = s.mutate(sh=s.c / (s.c + s.n), r=s.n / s.o)
         b0, b1 = ctx.baseline
-        base = (s.period >= b0) & (s.period <= b1)
-        aggs: dict[str, Any] = {
-            "nb": base.sum(), "sb": s.sh.mean(where=base), "vb": s.sh.var(where=base),
-            "rb": s.r.mean(where=base), "wb": s.r.var(where=base),
-            "nzb": (base & (s.n > 0)).sum(), "czb": (base & (s.c > 0)).sum(),
-            "bzb": (base & (s.c > 0) & (s.n > 0)).sum(),
-            "cb": s.c.mean(where=base), "nvb": s.n.mean(where=base),
-            "tb": (s.c + s.n).mean(where=base),
-            "uvc": s.c.sum(where=base) / s.kc.sum(where=base),
-            "uvn": s.n.sum(where=base) / s.kn.sum(where=base),
-        }  # fmt: skip
-        for k, m in enumerate(splits):
-            w = s.period >= m
-            aggs[f"n{k}"] = w.sum()
-            aggs[f"s{k}"] = s.sh.mean(where=w)
-            aggs[f"r{k}"] = s.r.mean(where=w)
-            aggs[f"v{k}"] = s.n.mean(where=w)
-            aggs[f"a{k}"] = (w & (s.c > 0)).sum()
-            aggs[f"b{k}"] = (w & (s.c > 0) & (s.n > 0)).sum()
-        u = s.group_by(keys).agg(**aggs)
-        u = u.filter(u.nb >= p["min_base_months"], u[f"n{len(splits) - 1}"] >= 1)
-        return list(u.to_pyarrow().to_pylist())
+        base = s.filter(s.period >= b0, s.period <= b1)
+        bt = base.group_by(keys).agg(
+            nb=base.count(), sb=base.sh.mean(), vb=base.sh.var(), rb=base.r.mean(),
+            wb=base.r.var(), nzb=(base.n > 0).sum(), czb=(base.c > 0).sum(),
+            bzb=((base.c > 0) & (base.n > 0)).sum(), nvb=base.n.mean(),
+            tb=(base.c + base.n).mean(),
+            uvc=base.c.sum() / base.kc.sum(), uvn=base.n.sum() / base.kn.sum(),
+        )  # fmt: skip
+        bt = bt.filter(bt.nb >= p["min_base_months"]).to_pandas()
+        first, step, k_n = splits[0], int(p["step_months"]), len(splits)
+        idx = s.period.year() * 12 + s.period.month() - (first.year * 12 + first.month)
+        post = s.filter(idx >= 0).mutate(k=ibis_least((idx // step).cast("int64"), k_n - 1))
+        pt = post.group_by([*keys, "k"]).agg(
+            n=post.count(), ss=post.sh.sum(), rs=post.r.sum(), vs=post.n.sum(),
+            a=(post.c > 0).sum(), b=((post.c > 0) & (post.n > 0)).sum(),
+        ).to_pandas()  # fmt: skip
+        if bt.empty or pt.empty:
+            return [dict(r) for r in bt.to_dict("records")]
+        bt = bt.set_index(keys)
+        pt = pt[pt.set_index(keys).index.isin(bt.index)]
+        units = bt.index
+        row = units.get_indexer(pd.MultiIndex.from_frame(pt[keys]))
+        cube = {}
+        for col in ("n", "ss", "rs", "vs", "a", "b"):
+            m = np.zeros((len(units), k_n))
+            np.add.at(m, (row, pt.k.to_numpy()), pt[col].to_numpy(dtype=float))
+            cube[col] = np.cumsum(m[:, ::-1], axis=1)[:, ::-1]  # from split k to the end
+        n = cube["n"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sk, rk = cube["ss"] / n, cube["rs"] / n
+            rate0 = (bt.bzb / bt.czb.where(bt.czb > 0)).to_numpy()[:, None]
+        ok = (
+            (n >= p["min_post_months"])
+            & (sk < bt.sb.to_numpy()[:, None])
+            & (rk > bt.rb.to_numpy()[:, None])
+        )
+        # a split can only make a finding where the share fell, the neighbours rose and
+        # either the levels moved two spreads (a finding needs far more) or the neighbour
+        # co-traded in at least two months more than its baseline rate says
+        sd_s = np.maximum(np.sqrt(bt.vb.fillna(0.0).to_numpy()), p["min_spread"])[:, None]
+        sd_r = np.maximum(np.sqrt(bt.wb.fillna(0.0).to_numpy()),
+                          p["min_rel_spread"] * bt.rb.fillna(0.0).to_numpy())[:, None]  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.sqrt(1.0 / bt.nb.to_numpy()[:, None] + 1.0 / n)
+            lv = np.minimum((bt.sb.to_numpy()[:, None] - sk) / (sd_s * scale),
+                            (rk - bt.rb.to_numpy()[:, None]) / (sd_r * scale))  # fmt: skip
+        co = cube["b"] - cube["a"] * np.nan_to_num(rate0, nan=1.0) >= 2
+        keep = (ok & ((lv > 2) | co)).any(axis=1)
+        out = []
+        for i in np.nonzero(keep)[0]:
+            r = dict(zip(keys, units[i], strict=True))
+            r.update(bt.iloc[i].to_dict())
+            for k in range(k_n):
+                r[f"n{k}"] = int(n[i, k])
+                r[f"s{k}"] = float(sk[i, k]) if n[i, k] else None
+                r[f"r{k}"] = float(rk[i, k]) if n[i, k] else None
+                r[f"v{k}"] = float(cube["vs"][i, k] / n[i, k]) if n[i, k] else None
+                r[f"a{k}"], r[f"b{k}"] = int(cube["a"][i, k]), int(cube["b"][i, k])
+            out.append(r)
+        self._n_units = len(units)
+        return out
 
     def _score(self, ctx: Context, r: dict[str, Any], side: str,
                splits: list[date]) -> Finding | None:  # fmt: skip
@@ -158,7 +213,8 @@ class CodeShiftDetector(Detector):
             # neighbour trades in the months the CHPL codes trade, where before it rarely did
             # (exact test on months: a lumpy neighbour's own chance does not change)
             a, b = r[f"a{k}"] or 0, r[f"b{k}"] or 0
-            pc = hypergeom_sf(b, r["czb"] + a, r["bzb"] + b, a) if b else 1.0
+            cz, bz = int(r["czb"]), int(r["bzb"])
+            pc = hypergeom_sf(b, cz + a, bz + b, a) if b else 1.0
             if pc < best:
                 best, at, how = pc, k, "co-trading"
         if at < 0:
@@ -179,8 +235,8 @@ class CodeShiftDetector(Detector):
               f"baseline, {r[f's{at}']:.0%} from {splits[at]:%Y-%m}; the heading's other codes "
               f"rose {rel} their baseline level against the pair's other trade (a cut would "
               f"leave them flat); they traded in {r[f'b{at}']} of the {r[f'a{at}']} months the "
-              f"CHPL codes did, {r['bzb']} of {r['czb']} in the baseline; strongest test: "
-              f"{how} (p {best:.1e}, best of {len(splits)} splits){uv}; about {money(moved)}/yr "
+              f"CHPL codes did, {int(r['bzb'])} of {int(r['czb'])} in the baseline; strongest "
+              f"test: {how} (p {best:.1e}, best of {len(splits)} splits){uv}; about {money(moved)}/yr "
               f"declared under the neighbours")  # fmt: skip
         return Finding(
             kind=self.kind, where=f"{r['exporter']}->{r['importer']} {r['heading']}",

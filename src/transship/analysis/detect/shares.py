@@ -59,7 +59,7 @@ def share_tests(
     keys = ["hub", "leg", "hs2022", "grp"]
     base = shares[(shares.q >= pre_lo) & (shares.q <= pre_hi)]
     # quarters without trade are zeros of the share (they count in mean and spread)
-    b = base.groupby(keys).share.agg(["sum", lambda x: float((x**2).sum())])
+    b = base.assign(s2=base.share**2).groupby(keys)[["share", "s2"]].sum()
     b.columns = ["s", "s2"]
     m0 = b.s / n0
     var0 = (b.s2 / n0 - m0**2).clip(lower=0.0) * n0 / max(n0 - 1, 1)
