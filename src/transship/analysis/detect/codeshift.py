@@ -236,8 +236,8 @@ class CodeShiftDetector(Detector):
               f"rose {rel} their baseline level against the pair's other trade (a cut would "
               f"leave them flat); they traded in {r[f'b{at}']} of the {r[f'a{at}']} months the "
               f"CHPL codes did, {int(r['bzb'])} of {int(r['czb'])} in the baseline; strongest "
-              f"test: {how} (p {best:.1e}, best of {len(splits)} splits){uv}; about {money(moved)}/yr "
-              f"declared under the neighbours")  # fmt: skip
+              f"test: {how} (p {best:.1e}, best of {len(splits)} splits){uv}; about "
+              f"{money(moved)}/yr declared under the neighbours")  # fmt: skip
         return Finding(
             kind=self.kind, where=f"{r['exporter']}->{r['importer']} {r['heading']}",
             since=splits[at], size_usd=max(moved, 0.0), evidence=ev, detector=self.name,
