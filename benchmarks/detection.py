@@ -198,9 +198,9 @@ def main() -> None:
             name = Path(spec).stem if spec != "default" else "default"
             inert += [{"set": name, "seed": seed, "scenario": s} for s in idle]
     stem = [Path(s).stem if s != "default" else "default" for s in specs]
-    groups = {"tuning": stem[: len(a.sets) or len(stem)], "holdout": stem[len(a.sets) :]}
-    groups = {g: v for g, v in groups.items() if v and not (g == "holdout" and not a.sets
-                                                            and not a.holdouts)}  # fmt: skip
+    n_tuning = len(a.sets) if (a.sets or a.holdouts) else len(stem)  # no flag: `default`
+    groups = {"tuning": stem[:n_tuning], "holdout": stem[n_tuning:]}
+    groups = {g: v for g, v in groups.items() if v}
     summary = summarise(rows, groups)
     result = {"synthetic": True, "seeds": a.seeds or [3], "groups": groups, "rows": rows,
               "summary": summary, "best": best(summary), "inert": inert}  # fmt: skip
