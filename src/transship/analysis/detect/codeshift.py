@@ -41,12 +41,11 @@ from transship.analysis.detect.base import (
     apply_fdr,
     hypergeom_sf,
     money,
-    month_add,
-    months_between,
     norm_sf,
     register,
 )
 from transship.analysis.detect.panel import heading_table
+from transship.periods import add_months, months_between
 
 
 def ibis_least(a: Any, b: int) -> Any:
@@ -92,7 +91,7 @@ class CodeShiftDetector(Detector):
         if n_split < 1:
             return []
         # every quarter (a monthly scan costs three times the aggregates for little gain)
-        splits = [month_add(first, k) for k in range(0, n_split, int(p["step_months"]))]
+        splits = [add_months(first, k) for k in range(0, n_split, int(p["step_months"]))]
         out: list[Finding] = []
         n_tests = 0
         for side, cc, nn, kc, kn in SIDES:
