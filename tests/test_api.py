@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -127,3 +128,57 @@ def test_reasons_are_one_item_each_even_with_semicolons(client: TestClient) -> N
     # the rule's legal source contains '; ' - it stays one reason, then one per list hit
     assert len(d["reasons"]) == 2
     assert "765/2006" in d["reasons"][0] and d["reasons"][1].startswith("list hit: consignee")
+
+
+def test_fast_screen_path_answers_as_the_route_does(tmp_path: Path, monkeypatch: Any) -> None:
+    """web/fastscreen.py answers ordinary POST /v1/screen requests itself and leaves the rest
+    to the route: every request below gets the same status and body both ways."""
+    from transship.web.fastscreen import FastScreen
+
+    taken: list[bool] = []
+    original = FastScreen._request
+
+    def spy(self: FastScreen, scope: Any, body: bytes) -> Any:
+        got = original(self, scope, body)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(FastScreen, "_request", spy)
+    nested = {**DECL, "id": "n", "exporter": {"name": "Romashka LLC", "country": "RU"}}
+    cases: list[tuple[dict[str, Any], Any, dict[str, str]]] = [
+        ({}, {"declaration": DECL}, AUTH),
+        ({}, {"declarations": [DECL, {**DECL, "id": "b", "hs_code": "85"}, nested]}, AUTH),
+        ({}, {"policy": "us-bis-chpl", "lists": ["hand"], "declaration": DECL}, AUTH),
+        ({}, {"declaration": DECL}, {}),  # 401
+        ({}, {"declaration": DECL}, {"Authorization": "Bearer nope"}),  # 403
+        ({}, {"declaration": DECL}, {"Authorization": f"Basic {TOKEN}"}),  # 401
+        ({}, {"declaration": {"id": "x"}}, AUTH),  # 422, FastAPI's validation
+        ({}, {"declaration": DECL, "declarations": [DECL]}, AUTH),  # 422
+        ({}, {"policy": "../etc/x", "declaration": DECL}, AUTH),  # 422, unknown policy
+        ({}, {"lists": [], "declaration": DECL}, AUTH),  # 422, empty list set
+        ({}, {"declarations": [DECL] * 4}, AUTH),  # 413, over api_max_batch
+        ({"content": b"[1, 2]"}, None, AUTH),  # 422, not an object
+        ({"content": b"declaration=x"}, None, {**AUTH, "Content-Type": "text/plain"}),
+    ]
+    answers = []
+    for enabled in (True, False):
+        wh = tmp_path / f"w{enabled}.duckdb"
+        lst = write(tmp_path / "l.csv", "id,name,country\ne1,Romashka LLC,RU\n")
+        load_lists(wh, "hand", [lst])
+        settings = Settings(warehouse=wh, api_tokens=TOKEN, api_max_batch=3)
+        app = create_app(settings)
+        for m in app.user_middleware:
+            if m.cls is FastScreen:
+                m.kwargs["enabled"] = enabled
+        with TestClient(app) as c:
+            got = []
+            for extra, body, headers in cases:
+                r = c.post("/v1/screen", json=body, headers=headers, **extra)
+                got.append((r.status_code, r.json(), r.headers.get("www-authenticate")))
+            answers.append(got)
+    assert answers[0] == answers[1]
+    assert [a[0] for a in answers[0][:10]] == [200, 200, 200, 401, 403, 401, 422, 422, 422, 422]
+    assert [a[0] for a in answers[0][10:]] == [413, 422, 422]
+    # Valid requests take the fast path (their errors from screening too); the rest do not.
+    fast = [True, True, True, False, False, False, False, False, True, True, True, False, False]
+    assert taken == fast

@@ -365,6 +365,10 @@ def _hit_roles(row: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 async def _service(request: Request) -> ScreeningService:  # async: no thread hop (auth.py)
+    return _service_of(request)
+
+
+def _service_of(request: Request) -> ScreeningService:
     svc: ScreeningService = request.app.state.screening
     return svc
 
@@ -375,9 +379,7 @@ async def _service(request: Request) -> ScreeningService:  # async: no thread ho
     dependencies=[Depends(require_token)],
     responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
-async def screen(
-    request: Request, body: ScreenRequest, svc: Annotated[ScreeningService, Depends(_service)]
-) -> JSONResponse:
+async def screen(request: Request, body: ScreenRequest) -> JSONResponse:
     """Screen one declaration or a batch: decision, rule ids, list hits and reasons each.
 
     Every decision is appended to the hash-chained audit trail. Errors (the app's
@@ -385,16 +387,25 @@ async def screen(
     no sanctions list is loaded, or when the server is busy (with Retry-After: too many
     requests in progress, or no worker free in time; see web/load.py).
     """
+    # Returned as a response: FastAPI then skips validating it against ScreenResponse again
+    # (answer builds exactly its fields; tests/test_api.py checks them against the model).
+    # The ordinary request does not come here: web/fastscreen.py answers it the same way.
+    return JSONResponse(await screen_request(request, body))
+
+
+async def screen_request(request: Request, body: ScreenRequest) -> dict[str, Any]:
+    """What POST /v1/screen does once the caller is authenticated and the body validated:
+    screen on a worker, then audit (group commit) and answer on a commit thread."""
     from transship.web.load import in_committer, in_worker
 
+    svc = _service_of(request)
     svc.coming += 1
     try:
         decided = await in_worker(request, svc.decide, body)
     finally:
         svc.coming -= 1
-    # Returned as a response: FastAPI then skips validating it against ScreenResponse again
-    # (answer builds exactly its fields; tests/test_api.py checks them against the model).
-    return JSONResponse(await in_committer(request, svc.answer, *decided))
+    out: dict[str, Any] = await in_committer(request, svc.answer, *decided)
+    return out
 
 
 @router.get("/policies", dependencies=[Depends(require_token)])

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.body import RequestBodyGuard
     from transship.web.dashboard import mount_dashboard
+    from transship.web.fastscreen import FastScreen
 
     settings = settings or get_settings()
     install_log_filter(settings.tokens())  # no token-like query string reaches the access log
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)  # /v1/alerts, /v1/rescreen and the /alerts page
     mount_dashboard(app, settings, app.state.lease)
     _offline_docs(app)
+    # Innermost of ours: the ordinary POST /v1/screen without FastAPI's routing and
+    # dependencies (web/fastscreen.py); everything else reaches the routes.
+    app.add_middleware(FastScreen)
     # Whole body read first: 413 over the limit (streamed too), 422 for non-strict JSON.
     app.add_middleware(RequestBodyGuard, limit=settings.api_max_request_bytes)
     # Next to outermost: an overloaded server refuses before reading the body (web/load.py).
