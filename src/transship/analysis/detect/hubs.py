@@ -42,7 +42,7 @@ from transship.analysis.detect.base import (
     norm_sf,
     register,
 )
-from transship.analysis.detect.panel import leg_panel, pair_quarters
+from transship.analysis.detect.panel import leg_panel
 from transship.analysis.detect.shares import (
     BothLegs,
     ShareStats,
@@ -63,7 +63,7 @@ LEGS = ("imports_from_coalition", "exports_to_target")
 TESTS = ("did", "share", "codes", "both_legs")
 
 
-def _q_start(q: int) -> date:
+def q_start(q: int) -> date:
     return date(q // 4, q % 4 * 3 + 1, 1)
 
 
@@ -145,8 +145,7 @@ class HubDetector(Detector):
             k = (tc.gs > tc.cut).groupby([tc.hub, tc.leg]).sum()
             # the lower tail: CHPL products that are merely noisier than the controls (lumpy,
             # small) fill both tails, a scheme only the upper one
-            low = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(
-                1 - p["tail_quantile"])
+            low = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(1 - p["tail_quantile"])
             tl = t[t.grp == "chpl"].join(low.rename("low"), on=["hub", "leg"])
             kd = (tl.gs < tl.low).groupby([tl.hub, tl.leg]).sum()
             for (hub, leg), r in a.iterrows():
@@ -189,9 +188,10 @@ class HubDetector(Detector):
                             & (post_all.q >= st["s"]) & (post_all.grp == "chpl")]  # fmt: skip
             n_post = last_q - st["s"] + 1
             excess = rows.v.sum() / n_post * 4 - chpl_pre.get((hub, leg), 0.0) * math.exp(
-                st["ctrl"])
+                st["ctrl"]
+            )
             st["excess"] = excess
-            since = _q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
+            since = q_start(st["earliest"] if st.get("earliest") is not None else st["s"])
             f = self.finding(hub, leg, st, excess, since, known)
             f.key = (hub, leg)
             out.append(f)
@@ -204,13 +204,18 @@ class HubDetector(Detector):
             cs = st.get("codes")
             q = None
             bl = st.get("both")
-            which_codes = (cs.exceeding if st["which"] == "codes" and cs is not None else
-                           bl.codes if st["which"] == "both_legs" and bl is not None else ())
+            which_codes = (
+                cs.exceeding
+                if st["which"] == "codes" and cs is not None
+                else bl.codes
+                if st["which"] == "both_legs" and bl is not None
+                else ()
+            )
             if which_codes:  # the exceeding codes' share
                 q = share_since(shares, hub, leg, which_codes, pre_lo, pre_hi, splits[0],
                                 p["share_z"])  # fmt: skip
             if q is not None:
-                f.since = _q_start(q)
+                f.since = q_start(q)
             else:
                 f.since = _change_quarter(df, hub, leg, pre_lo, pre_hi, splits[0]) or f.since
         return kept
@@ -227,9 +232,9 @@ class HubDetector(Detector):
             f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
             f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
             f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
-            f"{st['dshare']:+.2f}; {_codes_text(st.get('codes'), 'of the leg')}; "
+            f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), 'of the leg')}; "
             f"{_both_text(st.get('both'), p['both_z'])}; strongest "
-            f"test: {st['which']}, from {_q_start(st['s']):%Y-%m}; "
+            f"test: {st['which']}, from {q_start(st['s']):%Y-%m}; "
             f"excess {money(excess)}/yr; {label}"
         )
         return Finding(
@@ -239,71 +244,25 @@ class HubDetector(Detector):
         )  # fmt: skip
 
 
-@register
-class SurgeDetector(HubDetector):
-    """Surges of one exporter's CHPL exports to one destination (the target or a neighbour),
-    with the same tests as `hubs` on the pair: product growth against the control goods of
-    the same headings (pooled across the pair's products, so a lumpy small product cannot
-    carry it alone), upper-tail counts, and the pair's share of everything the destination
-    receives per product (seasonality and the destination's own swings cancel out); FDR
-    across every pair."""
-
-    name: ClassVar[str] = "surges"
-    kind: ClassVar[str] = "surge"
-    description: ClassVar[str] = (
-        "One exporter's CHPL exports to the target or a neighbour grew beyond its control goods."
-    )
-    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
-        Parameter("fdr", 0.05, "false-discovery rate across all exporter->destination pairs"),
-        Parameter("min_pre_usd", 250_000.0, "leave out pairs with less CHPL trade a year in the "
-                  "baseline"),
-        Parameter("min_excess_usd", 1_000_000.0, "leave out pairs whose CHPL excess is below "
-                  "this many USD a year"),
-        Parameter("min_products", 5, "fewest CHPL and control products traded in both windows"),
-        Parameter("tail_quantile", 0.9, "control growth quantile the tail test counts above"),
-        Parameter("hubs_group", "hubs", "named group used only to label known hubs"),
-        Parameter("share_z", 3.0, "codes test: a code's share of the destination's supply "
-                  "exceeds when this many baseline spreads above its detrended baseline"),
-        Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
-                  "as a fraction of its baseline share"),
-    )  # fmt: skip
-
-    def panel(self, ctx: Context) -> Any:
-        return pair_quarters(ctx)
-
-    def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
-                known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
-        p = self.params
-        ev = (
-            f"{hub}'s CHPL exports to {leg}: growth minus control growth {st['did']:+.2f} log "
-            f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
-            f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
-            f"{st['dshare']:+.2f}; {_codes_text(st.get('codes'), f'of {leg} supply')}; "
-            f"strongest test: {st['which']}, from {_q_start(st['s']):%Y-%m}; "
-            f"excess {money(excess)}/yr"
-        )
-        return Finding(
-            kind=self.kind, where=f"{hub}->{leg}", since=since, size_usd=excess, evidence=ev,
-            detector=self.name, p_value=st["p"], exporter=hub, importer=leg,
-            link=f"/hub?hub={hub}&target={leg}",
-        )  # fmt: skip
-
-
-def _codes_text(cs: ShareStats | None, of: str) -> str:
+def codes_text(cs: ShareStats | None, of: str) -> str:
     if cs is None:
         return "codes test: too few codes"
     top = ", ".join(cs.exceeding[:4]) + (", ..." if len(cs.exceeding) > 4 else "")
-    return (f"share {of} rose beyond the baseline spread in {cs.k_chpl} of {cs.n_chpl} CHPL "
-            f"codes vs {cs.k_ctrl} of {cs.n_ctrl} control codes"
-            + (f" ({top}; median x{cs.median_rise:.2f} detrended)" if cs.k_chpl else ""))
+    return (
+        f"share {of} rose beyond the baseline spread in {cs.k_chpl} of {cs.n_chpl} CHPL "
+        f"codes vs {cs.k_ctrl} of {cs.n_ctrl} control codes"
+        + (f" ({top}; median x{cs.median_rise:.2f} detrended)" if cs.k_chpl else "")
+    )
 
 
 def _both_text(bl: BothLegs | None, z: float) -> str:
     if bl is None:
         return "both-legs test: too few codes"
     top = ", ".join(bl.codes[:4]) + (", ..." if len(bl.codes) > 4 else "")
-    return (f"{bl.k_chpl} of {bl.n_chpl} CHPL codes rose above {z:g} spreads on both legs "
-            f"(control rate {bl.rate:.1%})" + (f": {top}" if bl.k_chpl else ""))
+    return (
+        f"{bl.k_chpl} of {bl.n_chpl} CHPL codes rose above {z:g} spreads on both legs "
+        f"(control rate {bl.rate:.1%})" + (f": {top}" if bl.k_chpl else "")
+    )
 
 
 def _change_quarter(
@@ -326,7 +285,7 @@ def _change_quarter(
     above = (post > top).to_numpy()
     for k in range(len(above) - 1):
         if above[k] and above[k + 1]:
-            return _q_start(int(post.index[k]))
+            return q_start(int(post.index[k]))
     return None
 
 

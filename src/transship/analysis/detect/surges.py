@@ -1,0 +1,61 @@
+"""Surges of one exporter's CHPL exports to the target or a neighbour: the `hubs` tests on
+each exporter->destination pair."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from transship.analysis.detect.base import Context, Finding, Parameter, money, register
+from transship.analysis.detect.hubs import HubDetector, codes_text, q_start
+from transship.analysis.detect.panel import pair_quarters
+
+
+@register
+class SurgeDetector(HubDetector):
+    """Surges of one exporter's CHPL exports to one destination (the target or a neighbour),
+    with the same tests as `hubs` on the pair: product growth against the control goods of
+    the same headings (pooled across the pair's products, so a lumpy small product cannot
+    carry it alone), upper-tail counts, and the pair's share of everything the destination
+    receives per product (seasonality and the destination's own swings cancel out); FDR
+    across every pair."""
+
+    name: ClassVar[str] = "surges"
+    kind: ClassVar[str] = "surge"
+    description: ClassVar[str] = (
+        "One exporter's CHPL exports to the target or a neighbour grew beyond its control goods."
+    )
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("fdr", 0.05, "false-discovery rate across all exporter->destination pairs"),
+        Parameter("min_pre_usd", 250_000.0, "leave out pairs with less CHPL trade a year in the "
+                  "baseline"),
+        Parameter("min_excess_usd", 1_000_000.0, "leave out pairs whose CHPL excess is below "
+                  "this many USD a year"),
+        Parameter("min_products", 5, "fewest CHPL and control products traded in both windows"),
+        Parameter("tail_quantile", 0.9, "control growth quantile the tail test counts above"),
+        Parameter("hubs_group", "hubs", "named group used only to label known hubs"),
+        Parameter("share_z", 3.0, "codes test: a code's share of the destination's supply "
+                  "exceeds when this many baseline spreads above its detrended baseline"),
+        Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
+                  "as a fraction of its baseline share"),
+    )  # fmt: skip
+
+    def panel(self, ctx: Context) -> Any:
+        return pair_quarters(ctx)
+
+    def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
+                known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
+        p = self.params
+        ev = (
+            f"{hub}'s CHPL exports to {leg}: growth minus control growth {st['did']:+.2f} log "
+            f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
+            f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
+            f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), f'of {leg} supply')}; "
+            f"strongest test: {st['which']}, from {q_start(st['s']):%Y-%m}; "
+            f"excess {money(excess)}/yr"
+        )
+        return Finding(
+            kind=self.kind, where=f"{hub}->{leg}", since=since, size_usd=excess, evidence=ev,
+            detector=self.name, p_value=st["p"], exporter=hub, importer=leg,
+            link=f"/hub?hub={hub}&target={leg}",
+        )  # fmt: skip
