@@ -182,3 +182,24 @@ def test_fast_screen_path_answers_as_the_route_does(tmp_path: Path, monkeypatch:
     # Valid requests take the fast path (their errors from screening too); the rest do not.
     fast = [True, True, True, False, False, False, False, False, True, True, True, False, False]
     assert taken == fast
+
+
+def test_repeated_headers_are_read_as_the_route_reads_them(client: TestClient) -> None:
+    """A repeated header counts by its first copy everywhere (Starlette's headers.get, which
+    FastAPI's body parsing and HTTPBearer use): the body guard read the last Content-Type, so
+    `application/json` then `text/plain` let NaN (row ERROR) and a lone surrogate (500) reach
+    screening; the fast path read the last Authorization, accepting what the route refuses."""
+    body = b'{"declaration": {"id": "R1", "date": "2024-11-05", "origin_country": "USA", '
+    body += b'"destination_country": "RUS", "hs_code": "8542310010", "value": %s}}'
+    auth = ("authorization", f"Bearer {TOKEN}")
+    two_types = [auth, ("content-type", "application/json"), ("content-type", "text/plain")]
+    for value in (b"NaN", b"1e400", b'"\\ud800"'):
+        r = client.post("/v1/screen", content=body % value, headers=two_types)
+        assert r.status_code == 422, (value, r.status_code, r.text)
+        assert "error" in r.json()
+    two_tokens = [("authorization", "Bearer nope"), auth, ("content-type", "application/json")]
+    r = client.post("/v1/screen", content=body % b"1", headers=two_tokens)
+    assert r.status_code == 403, r.text
+    r = client.post("/v1/screen", content=body % b"1", headers=[*two_tokens[1:], two_tokens[0]])
+    assert r.status_code == 200, r.text
+    assert r.json()["audit_seq"] == [1, 1]  # only the accepted request was recorded

@@ -96,6 +96,17 @@ def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> None:
         _walk(obj, max_depth, strings)
 
 
+def first_header(scope: Any, name: bytes) -> bytes | None:
+    """The first value of request header `name` (lower case), as Starlette's
+    `request.headers.get` reads it: FastAPI picks a body's parser and HTTPBearer its token
+    from the first copy of a repeated header, so a guard must check that copy (with the last,
+    `Content-Type: application/json` then `text/plain` let NaN and lone surrogates past)."""
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value)
+    return None
+
+
 def is_json(content_type: str | None) -> bool:
     """Whether FastAPI would parse a body with this Content-Type as JSON."""
     if not content_type:
@@ -118,8 +129,7 @@ class RequestBodyGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
+        declared = first_header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._error(scope, send, 413, f"request body larger than {self.limit} bytes")
             return
@@ -138,7 +148,7 @@ class RequestBodyGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        ctype = headers.get(b"content-type")
+        ctype = first_header(scope, b"content-type")
         if body and is_json(ctype.decode("latin-1") if ctype else None):
             try:
                 check_json(body, self.max_depth)

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from transship.errors import TransshipError
-from transship.web.body import is_json
+from transship.web.body import first_header, is_json
 
 PATH = "/v1/screen"
 
@@ -71,12 +71,12 @@ class FastScreen:
         from transship.web.api import ScreenRequest
         from transship.web.auth import _accepted
 
-        headers = dict(scope.get("headers") or [])
-        ctype = headers.get(b"content-type")
+        ctype = first_header(scope, b"content-type")  # the copy the route would read
         if ctype is not None and not is_json(ctype.decode("latin-1")):
             return None
         # HTTPBearer's reading of the header, then require_token's check.
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        auth = first_header(scope, b"authorization") or b""
+        scheme, _, token = auth.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
