@@ -70,3 +70,27 @@ def test_a_new_page_is_one_module(
     csv = client.get("/countries?target=KAZ&download=n")
     assert csv.text.splitlines() == ["target,rows", "KAZ,0"]
     assert 'href="/countries' in client.get("/screening").text  # every page's nav
+
+
+def test_upload_names_that_are_no_file_name_are_screened(tmp_path: Path) -> None:
+    """An upload named "..", "." or "/" (a directory inside the temporary one) or with a NUL
+    byte was a 500 (IsADirectoryError, ValueError); it is screened as declarations.csv."""
+    from transship.screening import load_lists, verify_audit
+    from transship.web.dashboard.pages.screening import upload_name
+
+    assert [upload_name(n) for n in ("..", ".", "/", "", None, "a\0b.csv", "x/../d.csv")] == [
+        *["declarations.csv"] * 5, "ab.csv", "d.csv",
+    ]  # fmt: skip
+    wh = tmp_path / "w.duckdb"
+    (tmp_path / "l.csv").write_text("id,name,country\ne1,Romashka LLC,RU\n", encoding="utf-8")
+    load_lists(wh, "hand", [tmp_path / "l.csv"])
+    decl = b"id,date,origin_country,destination_country,hs_code\nU1,2024-11-05,USA,RUS,854231\n"
+    with TestClient(create_app(Settings(warehouse=wh))) as client:
+        for name in ("..", ".", "/"):
+            r = client.post(
+                "/screening",
+                files={"file": (name, decl, "text/csv")},
+                data={"policy": "tr-customs-2024"},
+            )
+            assert r.status_code == 200 and "1 BLOCK" in r.text, (name, r.status_code)
+    assert verify_audit(wh).records == 3

@@ -31,6 +31,13 @@ def upload_form(dash: Any) -> dict[str, Any]:
     }
 
 
+def upload_name(filename: str | None) -> str:
+    """The upload's base name, usable as a file in the temporary directory: "..", "." and "/"
+    name a directory and a NUL byte no file at all (each was a 500)."""
+    name = Path((filename or "").replace("\0", "")).name
+    return name if name not in ("", ".", "..") else "declarations.csv"
+
+
 def screen_upload(dash: Any, service: Any, upload: Any, policy: str, lists: list[str]) -> str:
     """Screen an uploaded declarations file through the screening service (so the
     decisions join the same audit chain as the API's) and keep the result for viewing.
@@ -39,7 +46,7 @@ def screen_upload(dash: Any, service: Any, upload: Any, policy: str, lists: list
 
     from transship.screening.declarations import read_declarations
 
-    name = Path(upload.filename or "declarations.csv").name
+    name = upload_name(upload.filename)
     pol = service.policy(policy)  # a name the server offers, never a path
     with tempfile.TemporaryDirectory(prefix="transship-upload-") as tmp:
         path = Path(tmp) / name
