@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.dashboard.close()
         app.state.screening.close()  # checkpoint: the .duckdb file alone holds every record
+        app.state.workers.close()
 
     app = FastAPI(
         title="transship",
