@@ -217,3 +217,19 @@ def test_a_new_warehouse_without_records_verifies(tmp_path: Path) -> None:
     v = verify_audit(wh)
     assert v.ok and v.records == 0
     assert not verify_audit(wh, expect_head="ab" * 32).ok
+
+
+def test_audit_modules_import_in_either_order() -> None:
+    """audit.py re-exports auditwrite's names and auditwrite uses audit's: importing
+    auditwrite first in a fresh process failed with a circular ImportError."""
+    import subprocess
+    import sys
+
+    for first in ("auditwrite", "audit", "groupcommit"):
+        code = (
+            f"import transship.screening.{first}\n"
+            "from transship.screening.auditwrite import append_many, json_doc\n"
+            "from transship.screening.audit import append, chain\n"
+        )
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert r.returncode == 0, (first, r.stderr[-500:])

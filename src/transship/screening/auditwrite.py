@@ -16,16 +16,6 @@ import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from transship.screening.audit import (
-    _LOCK,
-    COLUMNS,
-    META_KEY,
-    _head,
-    chain,
-    checkpoint,
-    ensure_tables,
-)
-
 
 def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
     """Append one record per decision of `result` (engine.ScreenResult); returns seq range."""
@@ -249,3 +239,17 @@ def _move_head(con: Any, last: int, seq: int, top: str) -> None:
     ).fetchone()
     if not changed:
         con.execute("INSERT INTO transship_meta VALUES (?, ?)", [META_KEY, f"{seq}:{top}"])
+
+
+# audit.py re-exports this module's names from its last line, so they are imported here after
+# they are defined: either module may then be imported first (with this import at the top,
+# `import transship.screening.auditwrite` in a fresh process failed: a circular import).
+from transship.screening.audit import (  # noqa: E402
+    _LOCK,
+    COLUMNS,
+    META_KEY,
+    _head,
+    chain,
+    checkpoint,
+    ensure_tables,
+)
