@@ -313,6 +313,8 @@ def test_arabic_articles_connectors_and_letters() -> None:
     assert score("احمد ضیا آغا", "AHMAD ZIA AGHA") >= 85
     assert score("فضل ربيع", "FAZL RABI") >= 80
     assert score("يحيى حقانی", "YAHYA HAQQANI") >= 80
+    # of two joins with ABDEL's consonants (bd allh, bd al) the closer one takes it; ج as g
+    assert score("عبد الله محمد رجب عبد الرحمن", "ABD ALLAH MOHAMED RAGAB ABDEL RAHMAN") >= 85
     # the article after a connector is no part of the order (بن الحبيب / BEN HABIB) ...
     assert score("طارق بن الحبيب", "TAREK BEN HABIB") >= 80
     # ... and parts swapped around it still cost the order

@@ -268,8 +268,9 @@ def abjad_skeleton(part: str) -> str:
     # ظ ذ come out as th / dh / z, ق as q / k / g: one consonant each side; ض and ظ are
     # d in Arabic spellings, z in Persian and Urdu ones (فضل: FADL / FAZL, حافظ: HAFED /
     # HAFEZ, ضیا: ZIA), so d and z are one consonant here
+    # ج is j, and g in Egyptian spellings (رجب: RAGAB, جمال: GAMAL)
     for a, b in (("th", "z"), ("dh", "z"), ("d", "z"), ("gh", "g"), ("kh", "k"), ("q", "k"),
-                 ("c", "k")):  # fmt: skip
+                 ("c", "k"), ("j", "g")):  # fmt: skip
         part = part.replace(a, b)
     t = re.sub(r"[aeiouywhv']+", "", part)
     return re.sub(r"(.)\1+", r"\1", t)

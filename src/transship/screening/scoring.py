@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rapidfuzz.distance import OSA
+
 from transship.screening.features import NAME_FEATURES, CountryQualifier, Pair, Thresholds01
 from transship.screening.parsed import Parsed, part_similarity, part_weights
 
@@ -43,6 +45,9 @@ def _split_parts(
                 continue
             target = b.parts[j]
             lt = len(target)
+            # the span closest to the target, not the first that passes: bd allh and bd al
+            # both have the consonants of ABDEL; the raw edit similarity breaks the tie
+            best: tuple[float, float, int, int] | None = None
             for i, n, joined in spans:
                 if not (free[i] and free[i + 1] and (n == 2 or free[i + 2])):
                     continue  # a part of it was joined to an earlier target
@@ -55,10 +60,10 @@ def _split_parts(
                 if abjad and sim < 0.85 and n == 3 and a.parts[i + 1] == "al":
                     # the article's l is assimilated in Latin spellings (nwr al dyn /
                     # NOUREDDINE, sraj al dyn / SIRAJUDDIN)
+                    joined = a.parts[i] + a.parts[i + 2]
                     sim, _ = part_similarity(
-                        a.parts[i] + a.parts[i + 2], target, "name", "name", "", "", "",
-                        "", person, abjad,
-                    )  # fmt: skip
+                        joined, target, "name", "name", "", "", "", "", person, abjad
+                    )
                 if sim >= (0.85 if abjad else 0.9) and not any(
                     # one of the parts alone is as close (صالح ال / SALEH): the join adds
                     # nothing and would take the part the article belongs to (ال سيد / ELSSEID)
@@ -68,13 +73,20 @@ def _split_parts(
                     )[0] >= sim
                     for k in range(i, i + n)
                 ):  # fmt: skip
-                    for k in range(i, i + n):
-                        ua.add(k)
-                        free[k] = False
-                        aligned.append((j, k, sim) if flip else (k, j, sim))
-                    ub.add(j)
-                    merged = True
-                    break
+                    key = (sim, OSA.normalized_similarity(joined, target), -i, n)
+                    if best is None or key[:3] > best[:3]:
+                        best = key
+                    if not abjad:
+                        break  # after the one-to-one alignment: the first is kept, as before
+            if best is not None:
+                sim, _, i, n = best
+                i = -i
+                for k in range(i, i + n):
+                    ua.add(k)
+                    free[k] = False
+                    aligned.append((j, k, sim) if flip else (k, j, sim))
+                ub.add(j)
+                merged = True
     return merged
 
 
