@@ -193,8 +193,8 @@ def main() -> None:
             r, idle = run_one(spec, seed, a.workdir, a.detectors)
             rows += r
             if a.out:  # progress, in case a long run is stopped
-                a.out.write_text(json.dumps({"partial": True, "rows": rows}, default=str),
-                                 encoding="utf-8")  # fmt: skip
+                partial = {"synthetic": True, "partial": True, "rows": rows}
+                a.out.write_text(json.dumps(partial, default=str), encoding="utf-8")
             name = Path(spec).stem if spec != "default" else "default"
             inert += [{"set": name, "seed": seed, "scenario": s} for s in idle]
     stem = [Path(s).stem if s != "default" else "default" for s in specs]
