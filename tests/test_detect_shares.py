@@ -113,3 +113,22 @@ def test_code_shift_finds_a_misdeclaration_both_sides_report(two_sided: object) 
                    for x in r.findings)  # fmt: skip
     # ... and the code-shift detector raises few other alarms on untouched pairs
     assert len(shift) - len(hit) <= 2, [x.where for x in shift]
+
+
+def test_share_since_needs_consecutive_quarters() -> None:
+    """ "Two quarters running" are consecutive quarters: a quarter without trade between two
+    high ones breaks the run (it was skipped, and quarters 10 and 12 made a run)."""
+    import pandas as pd
+
+    from transship.analysis.detect.shares import share_since
+
+    base = [("H", "L", "c", q, 0.01) for q in range(8)]
+    cols = ["hub", "leg", "hs2022", "q", "share"]
+
+    def since(*high: int) -> int | None:
+        d = pd.DataFrame(base + [("H", "L", "c", q, 0.5) for q in high], columns=cols)
+        return share_since(d, "H", "L", ("c",), 0, 7, 8, 3.0)
+
+    assert since(10, 12) is None
+    assert since(10, 11) == 10 and since(9, 10, 12) == 9
+    assert since() is None

@@ -116,7 +116,9 @@ def share_since(
     n0 = pre_hi - pre_lo + 1
     mu = float(base.sum()) / n0
     sd = max(float(base.std(ddof=1)) if len(base) > 1 else 0.0, 0.05 * mu)
-    post = s[s.index >= first]
+    # every quarter from `first` on, those without trade as zeros: "running" means
+    # consecutive quarters, not consecutive quarters that traded
+    post = s.reindex(range(first, max(int(s.index.max()), first - 1) + 1), fill_value=0.0)
     above = [bool(v > mu + z * sd) for v in post.to_numpy()]
     for i in range(len(above) - 1):
         if above[i] and above[i + 1]:
