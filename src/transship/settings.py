@@ -27,9 +27,10 @@ class Settings(BaseSettings):
     )
     ingest_memory_limit: str = Field(
         "256MB",
-        description="DuckDB memory limit while an ingest runs: its memory stays flat in the "
-        "input's size (DuckDB would otherwise keep the written table cached up to "
-        "memory_limit); replacing stored rows and checking keys spill to disk beyond it.",
+        description="DuckDB memory limit while an ingest streams its rows in, so that its "
+        "memory stays flat in the input's size (DuckDB would otherwise keep the written "
+        "table cached up to memory_limit). Summing national codes, checking keys and "
+        "replacing stored rows then run under memory_limit.",
     )
     lock_wait_s: float = Field(
         10.0,

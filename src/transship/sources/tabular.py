@@ -8,14 +8,11 @@ in which case every rejected row is written there with its reason and reading go
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gzip
 import hashlib
 import io
-import threading
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -54,6 +51,7 @@ from transship.sources.sniff import (
     _read_header,
     _RejectWriter,
 )
+from transship.sources.streams import _archive_errors, _check_archive, _CountingReader, _Member
 
 # Canonical fields a file column can be mapped onto (everything but source and batch_id).
 FIELDS = tuple(c for c in SOURCE_COLUMNS if c != "source")
@@ -91,29 +89,6 @@ def format_of(path: Path) -> str:
         if suffix in _SUFFIX_FORMATS:
             return _SUFFIX_FORMATS[suffix]
     return "csv"
-
-
-def _check_archive(path: Path) -> None:
-    """A zip whose central directory is gone (a cut download) is refused, not read as text."""
-    with open(path, "rb") as f:
-        head = f.read(4)
-    office = path.suffix.lower() in (".xlsx", ".xlsm", ".ods")
-    if head == b"PK\x03\x04" and not office and not zipfile.is_zipfile(path):
-        raise InputError(
-            "zip archive is truncated or corrupt (no central directory); download it again",
-            file=str(path),
-        )
-
-
-@contextlib.contextmanager
-def _archive_errors(label: str) -> Iterator[None]:
-    """A member that ends early or fails its CRC stops the ingest (nothing is kept)."""
-    try:
-        yield
-    except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
-        raise InputError(
-            f"compressed input is truncated or corrupt ({e}); nothing was stored", file=label
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -163,61 +138,6 @@ class TableSpec:
                     f"no column or constant for required field {required!r} "
                     f"(use --map COLUMN={required} or --set {required}=VALUE)"
                 )
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts and hashes the bytes pyarrow pulls, so progress and sha256 cost no extra pass.
-
-    pyarrow's CSV stream reads up to 32 blocks ahead of its parser in a background thread
-    (hundreds of MB at the default block size, growing with the file up to that cap), so
-    with `ahead` the reader waits while it is that many bytes past what was parsed; the
-    parser reports each block (`parsed`). A wait never lasts past `_WAIT_S`: a wrong guess
-    costs memory, never a stall.
-    """
-
-    _WAIT_S = 2.0
-
-    def __init__(self, raw: IO[bytes], hasher: Any | None, ahead: int | None = None) -> None:
-        self._raw = raw
-        self._hasher = hasher
-        self.count = 0
-        self._allowed = ahead
-        self._more = threading.Condition()
-
-    def parsed(self, nbytes: int) -> None:
-        """The parser took a block of about `nbytes`: the reader may read that much more."""
-        with self._more:
-            if self._allowed is not None:
-                self._allowed += nbytes
-            self._more.notify_all()
-
-    def unbound(self) -> None:
-        """Read freely from now on: blocks are not input bytes (a transcoded encoding), or
-        the parser is done with this input."""
-        with self._more:
-            self._allowed = None
-            self._more.notify_all()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._allowed is not None:
-            with self._more:
-                self._more.wait_for(lambda: self.count < (self._allowed or 0), self._WAIT_S)
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            self.count += n
-            if self._hasher is not None:
-                self._hasher.update(memoryview(buffer)[:n])
-        return int(n or 0)
-
-
-@dataclass
-class _Member:
-    label: str
-    open: Callable[[], IO[bytes]]
-    size: int
 
 
 class TabularFile:

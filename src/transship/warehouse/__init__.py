@@ -7,7 +7,8 @@ Guarantees
   (`failed`, or `aborted` once the next writer finds a batch left `running`).
 - No index on the natural key: an ART index would grow with the table and keep ingest
   memory from staying flat, so replacement and duplicate checks are hash joins that DuckDB
-  can spill to disk under `memory_limit` (`ingest_memory_limit` while ingesting).
+  can spill to disk under `memory_limit`. Rows stream in under the lower
+  `ingest_memory_limit`, so ingest memory stays flat in the input's size.
 """
 
 from __future__ import annotations
@@ -237,12 +238,17 @@ class Warehouse:
         try:
             yield
         finally:
-            if self.ingest_memory_limit:  # back to the connection's own limit
-                if self.memory_limit:
-                    self.con.execute("SET memory_limit = ?", [self.memory_limit])
-                else:
-                    self.con.execute("RESET memory_limit")
+            self._own_memory_limit()
             self.con.execute(f"SET enable_progress_bar = {bool(bar and bar[0])}")
+
+    def _own_memory_limit(self) -> None:
+        """Back to the connection's own memory limit (after the ingest limit)."""
+        if not self.ingest_memory_limit:
+            return
+        if self.memory_limit:
+            self.con.execute("SET memory_limit = ?", [self.memory_limit])
+        else:
+            self.con.execute("RESET memory_limit")
 
     def _ingest(self, src: BatchSource, progress: ProgressCallback | None) -> IngestResult:
         batch_id = f"{src.source}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -295,6 +301,10 @@ class Warehouse:
                     seen(batch)
             finally:
                 batches.close()  # stops the reading thread whatever happened
+            # The rows are in. Summing, key checks and replacement are joins over the whole
+            # batch: they run under the connection's own limit (spilling beyond it), not the
+            # streaming one, under which re-ingesting 10M rows took 2.3x as long.
+            self._own_memory_limit()
             if staged:
                 if levels:
                     notes += move_levels(self.con, batch_id, src.input_name)
