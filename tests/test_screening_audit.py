@@ -233,3 +233,42 @@ def test_audit_modules_import_in_either_order() -> None:
         )
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert r.returncode == 0, (first, r.stderr[-500:])
+
+
+def test_group_commit_survives_a_failing_linger(tmp_path: Path) -> None:
+    """A linger whose `incoming` raised left the committer marked busy: that append failed
+    and every later one waited forever."""
+    import threading
+
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.groupcommit import GroupCommit
+    from transship.screening.policies import load_policy
+
+    def boom() -> int:
+        raise RuntimeError("incoming failed")
+
+    rec = {"id": "G1", "date": "2024-11-05", "origin_country": "USA",
+           "destination_country": "RUS", "hs_code": "854231"}  # fmt: skip
+    table = from_records([rec])
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    with Warehouse(tmp_path / "g.duckdb") as w:
+        gc = GroupCommit(w.con, threading.RLock(), incoming=boom, linger_s=0.05)
+        out: list[object] = []
+
+        def two() -> None:
+            for _ in range(2):
+                try:
+                    out.append(gc.append(result, table, "api"))
+                except Exception as e:  # recorded for the assert
+                    out.append(e)
+
+        t = threading.Thread(target=two, daemon=True)
+        t.start()
+        t.join(30)
+        assert not t.is_alive(), "the second append hung behind a committer left busy"
+        assert out == [(1, 1), (2, 2)] and not gc._busy
+        from transship.screening.audit import verify
+
+        v = verify(w.con)
+        assert v.ok and v.records == 2, v.problems

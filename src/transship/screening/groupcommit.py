@@ -17,6 +17,7 @@ apart (a moving average). An idle server commits at once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,10 @@ class GroupCommit:
                 # Nobody is committing: this caller commits what is queued (its own job
                 # included, or in a later round when more than max_group wait before it).
                 self._busy = True
-                self._linger()
+                # Before the try below: a linger that failed (`incoming` raising) left _busy
+                # set and every later append waiting; it only commits sooner instead.
+                with contextlib.suppress(Exception):
+                    self._linger()
                 group = self._queue[: self.max_group]
                 del self._queue[: self.max_group]
             try:
