@@ -212,3 +212,23 @@ def test_paced_reader_stays_a_few_blocks_ahead(tmp_path: Path) -> None:
         tabular._CountingReader.readinto = original  # type: ignore[method-assign]
     assert ahead <= 4 * src.block_bytes + (1 << 20)  # 3 blocks ahead + one buffered read
     assert f.stat().st_size > 2 * (32 * src.block_bytes) and src.rows_read == 200_000
+
+
+def test_paced_reader_wakes_on_unbound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read waiting for the parser reads at once when the reader is unbound (the wait's
+    condition took None for 0 bytes allowed, so the read sat out its whole time-out)."""
+    import io
+    import threading
+
+    from transship.sources.streams import _CountingReader
+
+    monkeypatch.setattr(_CountingReader, "_WAIT_S", 600.0)  # a missed wake-up shows as a hang
+    reader = _CountingReader(io.BytesIO(b"x" * 100), None, ahead=0)
+    got: list[int] = []
+    t = threading.Thread(target=lambda: got.append(reader.readinto(bytearray(10))), daemon=True)
+    t.start()
+    t.join(0.2)
+    assert not got  # it waits: nothing may be read ahead yet
+    reader.unbound()
+    t.join(30)
+    assert got == [10] and reader.count == 10

@@ -79,10 +79,15 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _may_read(self) -> bool:
+        # None: unbound; read at once (`or 0` made it "never", so a waiting read sat out
+        # the whole _WAIT_S after `unbound`)
+        return self._allowed is None or self.count < self._allowed
+
     def readinto(self, buffer: Any) -> int:
         if self._allowed is not None:
             with self._more:
-                self._more.wait_for(lambda: self.count < (self._allowed or 0), self._WAIT_S)
+                self._more.wait_for(self._may_read, self._WAIT_S)
         n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
         if n:
             self.count += n
