@@ -103,15 +103,15 @@ LIST_COMMANDS = {"lists load", "lists list", "lists diff", "lists search", "list
 NOT_HERE = {"evaluate": "needs a SYNTHETIC warehouse with scenario labels (test_evaluate)"}
 
 
-def _numbers(doc: Any, table: str) -> list[Any]:
-    """Every number of a JSON document in a column the table shows."""
+def _numbers(doc: Any, table: str, key: str = "") -> list[tuple[Any, str]]:
+    """Every number of a JSON document in a column the table shows, with its column."""
     if isinstance(doc, dict):
-        shown = [v for k, v in doc.items() if re.split(r"[ _]", k)[0] in table]
-        return [n for v in shown for n in _numbers(v, table)]
+        shown = [(k, v) for k, v in doc.items() if re.split(r"[ _]", k)[0] in table]
+        return [n for k, v in shown for n in _numbers(v, table, k)]
     if isinstance(doc, list):
-        return [n for v in doc for n in _numbers(v, table)]
+        return [n for v in doc for n in _numbers(v, table, key)]
     if isinstance(doc, int | float) and not isinstance(doc, bool):
-        return [doc]
+        return [(doc, key)]
     return []
 
 
@@ -138,7 +138,7 @@ def test_tables_at_80_columns_cut_no_number(db: str, args: list[str]) -> None:
     assert max(len(line) for line in table.splitlines()) <= 80, table
     doc = json.loads(invoke(db, *args, "--format", "json").stdout)
     shown = set(re.findall(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:e-?\d+)?", table))
-    missing = {_cell(n) for n in _numbers(doc, table)} - shown - {""}
+    missing = {_cell(n, col) for n, col in _numbers(doc, table)} - shown - {""}
     assert not missing, f"numbers not shown whole: {sorted(missing)[:10]}\n{table}"
 
 
@@ -288,3 +288,11 @@ def test_empty_lists_and_batches_say_why(tmp_path: Path) -> None:
     assert "no matching rows: nothing was ingested yet" in out
     out = invoke(str(db), "flows").stdout
     assert "the warehouse holds no trade data" in " ".join(out.split())
+
+
+def test_years_and_sequence_numbers_print_without_separators() -> None:
+    assert _cell(2021, "year") == "2021"
+    assert _cell(12345, "seq") == "12345"
+    assert _cell(2021, "first_year") == "2021"
+    assert _cell(2021, "value_usd") == "2,021"  # an amount keeps its separator
+    assert _cell(1234567) == "1,234,567"

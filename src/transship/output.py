@@ -84,7 +84,12 @@ def resolve_format(fmt: str | None, out: Path | None, *, parameter: str = "out")
 
 
 # -- cells ----------------------------------------------------------------------------------
-def _cell(v: Any) -> str:
+def _label_column(column: str) -> bool:
+    """Integer columns that name something (a year, a sequence number), not an amount."""
+    return column in ("year", "seq", "id") or column.endswith(("_year", "_seq", "_id"))
+
+
+def _cell(v: Any, column: str = "") -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -96,7 +101,7 @@ def _cell(v: Any) -> str:
             return f"{v:.2g}"  # small shares and p-values keep their digits
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
     if isinstance(v, int):
-        return f"{v:,}"
+        return str(v) if _label_column(column) else f"{v:,}"
     if isinstance(v, date | datetime):
         return v.isoformat()
     return str(v)
@@ -343,7 +348,7 @@ def _print_table(
         return
     columns = list(records[0])
     numeric = {c: any(_numeric(r.get(c)) for r in records[:200]) for c in columns}
-    cells = [[_cell(r.get(c)) for c in columns] for r in records]
+    cells = [[_cell(r.get(c), c) for c in columns] for r in records]
     footer: list[str] | None = None
     if totals:
         footer = [""] * len(columns)
@@ -401,9 +406,7 @@ def _layout(
     whole: dict[str, bool] = {}  # columns never wrapped: numbers, and short codes/dates/ids
     for i, c in enumerate(columns):
         longest = max([len(row[i]) for row in cells] + [len(footer[i]) if footer else 0])
-        whole[c] = numeric[c] or (
-            longest <= _TOKEN_MAX and not any(" " in row[i] for row in cells)
-        )
+        whole[c] = numeric[c] or (longest <= _TOKEN_MAX and not any(" " in row[i] for row in cells))
         if whole[c]:  # a number is never wrapped or cut: its column is as wide as it
             w = max([longest] + [len(word) for word in _header_words(c)])
             headers.append(_wrap_header(c, w))
