@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,25 @@ def test_share_since_needs_consecutive_quarters() -> None:
     assert since(10, 12) is None
     assert since(10, 11) == 10 and since(9, 10, 12) == 9
     assert since() is None
+
+
+def test_hub_change_quarter_needs_the_next_quarter() -> None:
+    """`hubs`' since: above the baseline in a quarter and the next one; a quarter without any
+    trade between two high ones breaks the run (it was skipped, as in share_since)."""
+    import pandas as pd
+
+    from transship.analysis.detect.hubs import _change_quarter
+
+    cols = ["hub", "leg", "grp", "q", "v"]
+    ctrl = [("H", "L", "control", q, 100.0) for q in range(8000, 8020)]
+    base = [("H", "L", "chpl", q, 10.0) for q in range(8000, 8008)]
+
+    def since(high: tuple[int, ...], idle: int | None = None) -> object:
+        rows = [r for r in ctrl if r[3] != idle] + base
+        rows += [("H", "L", "chpl", q, 1000.0) for q in high]
+        return _change_quarter(pd.DataFrame(rows, columns=cols), "H", "L", 8000, 8007, 8008)
+
+    assert since((8010, 8011)) == date(2002, 7, 1)  # quarter 8010: 2002 Q3
+    assert since((8010, 8012)) is None  # 8011 traded, below the baseline's top
+    assert since((8010, 8012), idle=8011) is None  # 8011 without any trade
+    assert since(()) is None

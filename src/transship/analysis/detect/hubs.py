@@ -281,7 +281,10 @@ def _change_quarter(
     if base.empty:
         return None
     top = float(np.max(base.to_numpy()))
-    post = ratio[ratio.index >= first]
+    # every quarter from `first` on, one without trade as NaN (never above): "stays above
+    # in the next quarter" means the next quarter, not the next one that traded
+    last = max(int(ratio.index.max()), first - 1)
+    post = ratio.reindex(range(first, last + 1))
     above = (post > top).to_numpy()
     for k in range(len(above) - 1):
         if above[k] and above[k + 1]:
