@@ -77,8 +77,10 @@ def widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
     return (bmin if lo is None else min(lo, bmin), bmax if hi is None else max(hi, bmax))
 
 
-def row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """The batches re-cut into DuckDB row groups (ROW_GROUP_ROWS rows each, the last short).
+def row_groups(
+    batches: Iterator[pa.RecordBatch], rows: int = ROW_GROUP_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """The batches re-cut into DuckDB row groups (`rows` rows each, the last short).
 
     DuckDB's threads each append whole Arrow batches; a batch that does not end on a row
     group boundary leaves a part-filled one, and the checkpoint at close rewrites the table
@@ -93,17 +95,17 @@ def row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             if tail.schema != b.schema:  # cannot be joined (another type): written as is
                 yield tail
             else:
-                need = ROW_GROUP_ROWS - tail.num_rows
+                need = rows - tail.num_rows
                 joined = pa.concat_batches([tail, b.slice(0, need)])
                 b = b.slice(min(need, b.num_rows))
-                if joined.num_rows < ROW_GROUP_ROWS:  # still short: wait for more rows
+                if joined.num_rows < rows:  # still short: wait for more rows
                     tail = joined
                     continue
                 yield joined
             tail = None
-        full = b.num_rows - b.num_rows % ROW_GROUP_ROWS
-        for start in range(0, full, ROW_GROUP_ROWS):
-            yield b.slice(start, ROW_GROUP_ROWS)
+        full = b.num_rows - b.num_rows % rows
+        for start in range(0, full, rows):
+            yield b.slice(start, rows)
         if full < b.num_rows:
             tail = b.slice(full)
     if tail is not None:
