@@ -155,3 +155,26 @@ def test_hub_change_quarter_needs_the_next_quarter() -> None:
     assert since((8010, 8012)) is None  # 8011 traded, below the baseline's top
     assert since((8010, 8012), idle=8011) is None  # 8011 without any trade
     assert since(()) is None
+
+
+def test_code_shift_when_no_month_after_the_splits_counts(tmp_path: Path) -> None:
+    """Trade that fell below min_usd after the baseline (a pair that stopped trading) left
+    units with a baseline and no window: detect failed with KeyError 'n0'."""
+    from transship.analysis.detect import detect
+    from transship.sources.csvfile import csv_file
+    from transship.warehouse import Warehouse
+
+    lines = ["rep,par,flow,hs,rev,period,usd"]
+    for y in range(2015, 2025):
+        for m in range(1, 13):
+            for hs, v in (("854231", 200_000), ("854290", 100_000), ("847130", 500_000)):
+                usd = 1_000 if (y, m) >= (2022, 1) else v
+                lines += [f"TUR,KAZ,export,{hs},HS2017,{y}-{m:02d},{usd}",
+                          f"KAZ,TUR,import,{hs},HS2017,{y}-{m:02d},{usd}"]  # fmt: skip
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cols = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
+            "usd=value_usd"]  # fmt: skip
+    with Warehouse(tmp_path / "w.duckdb") as w:
+        w.ingest(csv_file(tmp_path / "c.csv", source="hand", mapping=cols))
+        r = detect(w.ibis(), detectors=["code_shift"])
+    assert [f for f in r.findings if f.detector == "code_shift"] == []

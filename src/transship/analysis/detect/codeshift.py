@@ -141,8 +141,10 @@ class CodeShiftDetector(Detector):
             n=post.count(), ss=post.sh.sum(), rs=post.r.sum(), vs=post.n.sum(),
             a=(post.c > 0).sum(), b=((post.c > 0) & (post.n > 0)).sum(),
         ).to_pandas()  # fmt: skip
-        if bt.empty or pt.empty:
-            return [dict(r) for r in bt.to_dict("records")]
+        if bt.empty or pt.empty:  # no month after a split counts: no unit can make a finding
+            # (returned as they were, without their split columns, they failed _score: KeyError)
+            self._n_units = len(bt)
+            return []
         bt = bt.set_index(keys)
         pt = pt[pt.set_index(keys).index.isin(bt.index)]
         units = bt.index
