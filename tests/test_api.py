@@ -130,6 +130,7 @@ def test_reasons_are_one_item_each_even_with_semicolons(client: TestClient) -> N
     assert "765/2006" in d["reasons"][0] and d["reasons"][1].startswith("list hit: consignee")
 
 
+@pytest.mark.slow  # 13 requests through two servers, ~1.3 s
 def test_fast_screen_path_answers_as_the_route_does(tmp_path: Path, monkeypatch: Any) -> None:
     """web/fastscreen.py answers ordinary POST /v1/screen requests itself and leaves the rest
     to the route: every request below gets the same status and body both ways."""

@@ -39,6 +39,7 @@ def _rows(db: str, *args: str) -> tuple[list[dict[str, object]], str]:
     return json.loads(res.stdout), res.stderr
 
 
+@pytest.mark.slow  # the mirror twice, ~1 s
 def test_mirror_old_and_new_names_give_the_same_rows(cmp_db: str) -> None:
     new, quiet = _rows(cmp_db, "mirror", "--reporter", "TUR", "--partner", "KAZ", "--whole-period")
     old, said = _rows(cmp_db, "mirror", "--exporters", "TUR", "--importers=KAZ", "--whole-period")

@@ -119,6 +119,7 @@ def test_both_relational_view_variants_read_the_same(shared_data: Path) -> None:
     assert sum(r["value_usd"] for r in a) == pytest.approx(usd, rel=1e-12)
 
 
+@pytest.mark.slow  # two ingests of a real workbook, ~1 s
 def test_relational_totals_are_stored_only_when_asked(shared_data: Path, wh: Warehouse) -> None:
     files = sorted((shared_data / RV / "kazakhstan_export_eurostat").glob("*.csv"))
     # product TOTAL only: nothing at HS6 to store; the error says so and how to keep them

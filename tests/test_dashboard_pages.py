@@ -72,6 +72,7 @@ def test_a_new_page_is_one_module(
     assert 'href="/countries' in client.get("/screening").text  # every page's nav
 
 
+@pytest.mark.slow  # four uploads screened, ~1 s
 def test_upload_names_that_are_no_file_name_are_screened(tmp_path: Path) -> None:
     """An upload named "..", "." or "/" (a directory inside the temporary one) or with a NUL
     byte was a 500 (IsADirectoryError, ValueError); it is screened as declarations.csv."""

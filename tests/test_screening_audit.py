@@ -219,6 +219,7 @@ def test_a_new_warehouse_without_records_verifies(tmp_path: Path) -> None:
     assert not verify_audit(wh, expect_head="ab" * 32).ok
 
 
+@pytest.mark.slow  # two fresh interpreters, ~1 s
 def test_audit_modules_import_in_either_order() -> None:
     """audit.py re-exports auditwrite's names and auditwrite uses audit's: importing
     auditwrite first in a fresh process failed with a circular ImportError."""

@@ -245,6 +245,7 @@ def test_alerts_api_with_per_token_reviewers(screened: Path) -> None:
     assert c.get("/alerts/entry?list=hand&id=nope").status_code == 404
 
 
+@pytest.mark.slow  # screens and exports, ~1 s
 def test_audit_export_for_examiners(screened: Path, tmp_path: Path) -> None:
     import json
 
