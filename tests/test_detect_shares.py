@@ -178,3 +178,22 @@ def test_code_shift_when_no_month_after_the_splits_counts(tmp_path: Path) -> Non
         w.ingest(csv_file(tmp_path / "c.csv", source="hand", mapping=cols))
         r = detect(w.ibis(), detectors=["code_shift"])
     assert [f for f in r.findings if f.detector == "code_shift"] == []
+
+
+def test_detect_on_data_ending_before_the_event(tmp_path: Path) -> None:
+    """A warehouse whose data end before the post period (BACI up to 2020, say): hubs and
+    surges had a window of negative length and detect failed (math domain error)."""
+    from transship.analysis.detect import detect
+    from transship.sources.csvfile import csv_file
+    from transship.warehouse import Warehouse
+
+    lines = ["rep,par,flow,hs,rev,period,usd"]
+    lines += [f"TUR,KAZ,export,854231,HS2017,{y}-{m:02d},100000"
+              for y in range(2015, 2021) for m in range(1, 13)]  # fmt: skip
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cols = ["rep=reporter", "par=partner", "flow=flow", "hs=hs", "rev=hs_rev", "period=period",
+            "usd=value_usd"]  # fmt: skip
+    with Warehouse(tmp_path / "w.duckdb") as w:
+        w.ingest(csv_file(tmp_path / "c.csv", source="hand", mapping=cols))
+        r = detect(w.ibis())
+    assert r.findings == []

@@ -103,6 +103,10 @@ class HubDetector(Detector):
         pre_hi = _q(ctx.baseline[1])
         first = _q(ctx.post_start) + (0 if ctx.post_start.month % 3 == 1 else 1)
         last_q = int(df.q.max())
+        # No quarter after the event (data ending before it): nothing to compare; a window
+        # of negative length failed share_tests' square root.
+        if last_q < first:
+            return []
         # splits: the first full quarter after the event, then every January with a year
         # of data after it; each post window runs from its split to the end of the data
         splits = [first] + [q for q in range(first + 1, last_q - 2) if q % 4 == 0]
