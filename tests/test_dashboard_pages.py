@@ -72,6 +72,46 @@ def test_a_new_page_is_one_module(
     assert 'href="/countries' in client.get("/screening").text  # every page's nav
 
 
+def test_a_page_that_forgets_the_label_is_labelled_synthetic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_registry: None
+) -> None:
+    """A page module that never sets PageData.synthetic, over a warehouse with synthetic rows,
+    still shows the SYNTHETIC label and names its CSV so; over real rows it does not."""
+    from transship.sources.csvfile import csv_file
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "countries.py").write_text(
+        textwrap.dedent(
+            """
+            from transship.web.dashboard.base import PageData, Table, filter_page
+
+            def compute(con, f):
+                n = con.table("trade_flows").count().execute()
+                return PageData(title="Countries", tables={"n": Table([{"rows": int(n)}], "Rows")})
+
+            PAGE = filter_page("countries", "/countries", order=55, fields=("target",),
+                               summary="Rows", compute=compute)
+            """
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(pages, "__path__", [*pages.__path__, str(extra)])
+    for source, labelled in (("synthetic", True), ("comtrade", False)):
+        path = tmp_path / f"{source}.duckdb"
+        rows = tmp_path / f"{source}.csv"
+        rows.write_text(
+            "reporter,partner,flow,hs,period,value_usd\nTUR,RUS,export,854231,2023-01,5\n"
+        )
+        with Warehouse(path) as wh:
+            wh.ingest(csv_file(rows, source=source, mapping=[]))
+        client = TestClient(create_app(Settings(warehouse=path)))
+        html = client.get("/countries?target=KAZ").text
+        csv = client.get("/countries?target=KAZ&download=n")
+        assert ("SYNTHETIC" in html) is labelled, source
+        assert ("SYNTHETIC" in csv.headers["content-disposition"]) is labelled, source
+
+
 @pytest.mark.slow  # four uploads screened, ~1 s
 def test_upload_names_that_are_no_file_name_are_screened(tmp_path: Path) -> None:
     """An upload named "..", "." or "/" (a directory inside the temporary one) or with a NUL

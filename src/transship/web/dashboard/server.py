@@ -3,6 +3,7 @@ at startup."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -34,6 +35,7 @@ class Dashboard:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], PageData] = OrderedDict()
         self._version: Any = None
+        self._synthetic = False  # the warehouse holds synthetic rows (per data version)
 
     def _check(self) -> None:
         if self._closed:
@@ -59,11 +61,16 @@ class Dashboard:
                 if version != self._version:  # another process changed the data
                     self._cache.clear()
                     self._version = version
+                    self._synthetic = _holds_synthetic(cur)
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
                 data = compute(ibis.duckdb.from_connection(cur), filters)
+            if self._synthetic and not data.synthetic:
+                # a page that does not say so is labelled from the warehouse: the label
+                # never depends on each page module remembering it
+                data = dataclasses.replace(data, synthetic=True)
             self._cache[key] = data
             if len(self._cache) > CACHE_PAGES:
                 self._cache.popitem(last=False)
@@ -127,3 +134,13 @@ class Dashboard:
         if self._warmer is not None:  # let a page being computed finish, then stop
             self._warmer.join(60)
         self.lease.close()
+
+
+def _holds_synthetic(cur: Any) -> bool:
+    (tables,) = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trade_flows'"
+    ).fetchone()
+    if not tables:
+        return False
+    row = cur.execute("SELECT 1 FROM trade_flows WHERE source = 'synthetic' LIMIT 1").fetchone()
+    return row is not None
