@@ -21,7 +21,7 @@ from transship.reference._load import (
     unknown,
     validate,
 )
-from transship.reference.hs import HS6_PATTERN, REVISIONS, _hs6_codes, hs6_exists
+from transship.reference.hs import HS6_PATTERN, REVISIONS, hs6_codes, hs6_exists
 
 if TYPE_CHECKING:
     from transship.reference.products import ProductSet
@@ -68,7 +68,7 @@ def _concordance(data_dir: Path) -> dict[tuple[str, str], Concordance]:
         "contained_in_x",
         "also_maps_to",
     )
-    hs = _hs6_codes(data_dir)
+    hs = hs6_codes(data_dir)
     grouped: dict[tuple[str, str], tuple[str, list[ConcordanceLink]]] = {}
     for line, row in read_csv(path, cols):
         if row["contained_in_x"] not in ("yes", "no"):
@@ -182,7 +182,8 @@ class RevisionMapping:
         return {k: tuple(v) for k, v in out.items()}
 
 
-def _map_code(code: str, revision: str, data_dir: Path) -> CodeMapping:
+def map_code(code: str, revision: str, data_dir: Path) -> CodeMapping:
+    """One HS2022 code in `revision` under the strict UN-correlation rule, with the reason."""
     if revision == "HS2022":
         return CodeMapping(code, "exact", (code,), "same revision")
     if revision not in CONCORDED:

@@ -30,7 +30,8 @@ def hs_revision_in_force(year: int) -> str:
 
 
 @functools.cache
-def _hs6_codes(data_dir: Path) -> dict[str, frozenset[str]]:
+def hs6_codes(data_dir: Path) -> dict[str, frozenset[str]]:
+    """Every six-digit code of hs6_codes.csv -> the revisions it exists in (cached)."""
     path = data_dir / "hs6_codes.csv"
     out: dict[str, frozenset[str]] = {}
     for line, row in read_csv(path, ("hs6", "revisions")):
@@ -43,4 +44,4 @@ def _hs6_codes(data_dir: Path) -> dict[str, frozenset[str]]:
 
 def hs6_exists(code: str, revision: str = "HS2022", *, data_dir: Path | str | None = None) -> bool:
     """Whether `code` is a six-digit subheading of `revision` (HS2012/HS2017/HS2022)."""
-    return revision in _hs6_codes(resolve_dir(data_dir)).get(code, frozenset())
+    return revision in hs6_codes(resolve_dir(data_dir)).get(code, frozenset())

@@ -21,8 +21,8 @@ from transship.reference._load import (
     unknown,
     validate,
 )
-from transship.reference.concordance import RevisionMapping, _map_code
-from transship.reference.hs import HS6_PATTERN, REVISIONS, _hs6_codes
+from transship.reference.concordance import RevisionMapping, map_code
+from transship.reference.hs import HS6_PATTERN, REVISIONS, hs6_codes
 
 Membership = Literal["yes", "no", "unknown"]
 DEFAULT_VERSION = "2024-02"
@@ -78,7 +78,7 @@ def _versions(data_dir: Path) -> tuple[tuple[ChplVersion, ...], tuple[Tier, ...]
 def _chpl(data_dir: Path) -> tuple[ChplItem, ...]:
     path = data_dir / "chpl.csv"
     versions = [v.id for v in _versions(data_dir)[0]]
-    hs = _hs6_codes(data_dir)
+    hs = hs6_codes(data_dir)
     items: list[ChplItem] = []
     for line, row in read_csv(path, ("hs6", "tier", "description", "notes", *versions)):
         membership = {v: row[v] for v in versions}
@@ -186,7 +186,7 @@ class ProductSet:
         rev = revision.upper().replace(" ", "")
         if rev not in REVISIONS:
             raise ReferenceDataError(unknown("HS revision", revision, REVISIONS))
-        return RevisionMapping(rev, {c: _map_code(c, rev, self.data_dir) for c in sorted(self)})
+        return RevisionMapping(rev, {c: map_code(c, rev, self.data_dir) for c in sorted(self)})
 
 
 def _chpl_term(term: str, d: Path) -> tuple[frozenset[str], str]:
@@ -202,7 +202,7 @@ def _chpl_term(term: str, d: Path) -> tuple[frozenset[str], str]:
 
 def _code_term(token: str, d: Path, expr: str) -> tuple[frozenset[str], str | None]:
     code = token.replace(".", "").replace(" ", "")
-    hs = _hs6_codes(d)
+    hs = hs6_codes(d)
     current = [c for c, revs in hs.items() if "HS2022" in revs]
     if not code.isdigit() or len(code) not in (2, 4, 6):
         raise ReferenceDataError(
