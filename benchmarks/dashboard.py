@@ -17,7 +17,6 @@ import contextlib
 import io
 import os
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -88,8 +87,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="transship-bench-"))
     os.environ.setdefault("TRANSSHIP_CACHE_DIR", str(tmp / "cache"))
     import httpx
-    import uvicorn
 
+    import _serve
     from transship.demo import run_demo
     from transship.settings import get_settings
     from transship.warehouse import Warehouse
@@ -105,14 +104,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"warehouse {db}: {rows:,} rows (SYNTHETIC demo unless given); load {load:.1f}")
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(get_settings().model_copy(update={"warehouse": db}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+    server, port = _serve.serve(app)
     app.state.dashboard.wait_warm()  # the default pages: not what this measures
     clock = Clock()
     clock.install()

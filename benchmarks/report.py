@@ -14,12 +14,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,8 +33,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="transship-bench-"))
     os.environ["TRANSSHIP_CACHE_DIR"] = str(tmp / "cache")  # start with no Vega bundle cached
     import httpx
-    import uvicorn
 
+    import _serve
     from transship.demo import run_demo
     from transship.settings import get_settings
     from transship.warehouse import Warehouse
@@ -74,14 +72,8 @@ def main() -> None:
         f"-> ratio {max(times) / REPORT_TARGET_S:.2f} (<= 1 meets it)"
     )
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(get_settings().model_copy(update={"warehouse": db}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+    server, port = _serve.serve(app)
     t = time.perf_counter()
     app.state.dashboard.wait_warm()  # the default pages, computed at startup
     print(f"dashboard: default pages computed at startup in {time.perf_counter() - t:.1f}s")
