@@ -295,3 +295,19 @@ def test_default_scenarios_tell_the_ft_story(story: Warehouse) -> None:
     assert 6_000_000 < n < 10_000_000  # the documented ~8M rows
     src = story.con.execute("SELECT DISTINCT source FROM trade_flows").fetchall()
     assert src == [("synthetic",)]
+
+
+@pytest.mark.slow  # builds a 30-month world, ~1.4 s
+def test_a_scenario_after_the_generated_months_is_reported_inert() -> None:
+    """A scenario that changes no cell is listed in `inert` and warned about, with the reason:
+    tur-block starts in 2024-01, after a world that ends in 2023-06."""
+    block = next(s for s in default_set().scenarios if s.id == "tur-block")
+    reroute = next(s for s in default_set().scenarios if s.id == "tur-roundabout")
+    src = SyntheticTrade(
+        seed=5, scenarios=ScenarioSet([reroute, block], "test", None), start="2021-01",
+        end="2023-06",
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match=r"'tur-block'.*starts \(2024-01\) after the generated"):
+        table_of(src)
+    assert src.inert == ["tur-block"]
+    assert set(src.labels.column("scenario").to_pylist()) == {"tur-roundabout"}

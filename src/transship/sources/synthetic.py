@@ -441,10 +441,16 @@ class SyntheticTrade:
                 )
         if len(panel.labels) == n_labels:
             self.inert.append(sc.id)
+            after = sc.start > self.months[-1]
+            why = (
+                f"it starts ({sc.start:%Y-%m}) after the generated months end "
+                f"({self.months[-1]:%Y-%m})"
+                if after
+                else "the flows it acts on never trade in this world (pick other countries or "
+                "products, or a scenario that creates the trade first)"
+            )
             warnings.warn(
-                f"synthetic scenario {sc.id!r} changes no trade for seed {self.seed}: "
-                "the flows it acts on never trade in this world (pick other countries or "
-                "products, or a scenario that creates the trade first)",
+                f"synthetic scenario {sc.id!r} changes no trade for seed {self.seed}: {why}",
                 stacklevel=2,
             )
 
