@@ -155,20 +155,28 @@ class RequestBodyGuard:
             except BadJSON as e:
                 await self._error(scope, send, 422, str(e))
                 return
-        sent = False
-
-        async def replay() -> Any:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # later calls wait for the disconnect, as usual
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay_receive(body, False, receive), send)
 
     async def _error(self, scope: Any, send: Any, status: int, message: str) -> None:
         response = JSONResponse({"error": message}, status_code=status)
         await response(scope, _no_receive, send)
+
+
+def replay_receive(body: bytes, gone: bool, receive: Any) -> Any:
+    """An ASGI `receive` that gives the body already read (or the disconnect met while
+    reading it) once, then waits on the real one (for the disconnect, as usual)."""
+    sent = False
+
+    async def replay() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            if gone:
+                return {"type": "http.disconnect"}
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _no_receive() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from transship.errors import TransshipError
-from transship.web.body import first_header, is_json
+from transship.web.body import first_header, is_json, replay_receive
 
 PATH = "/v1/screen"
 
@@ -48,7 +48,7 @@ class FastScreen:
         body, more = await _read(receive)
         req = self._request(scope, body) if not more else None
         if req is None:  # not the ordinary case: the route decides, with its own errors
-            await self.app(scope, _replay(body, more, receive), send)
+            await self.app(scope, replay_receive(body, more, receive), send)
             return
         from starlette.requests import Request
 
@@ -100,18 +100,3 @@ async def _read(receive: Any) -> tuple[bytes, bool]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks), False
-
-
-def _replay(body: bytes, gone: bool, receive: Any) -> Any:
-    sent = False
-
-    async def replay() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            if gone:
-                return {"type": "http.disconnect"}
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
