@@ -239,3 +239,17 @@ def test_paced_reader_wakes_on_unbound(monkeypatch: pytest.MonkeyPatch) -> None:
     reader.unbound()
     t.join(30)
     assert got == [10] and reader.count == 10
+
+
+def test_periods_dictionary_with_null_indices_convert_as_plain_values() -> None:
+    values = ["2023-01", None, "2023-02", "2023-01"] * 30
+    indices = pa.array([0, None, 1, 0] * 30, pa.int32())
+    dict_in = pa.DictionaryArray.from_arrays(indices, pa.array(["2023-01", "2023-02"]))
+    got: list[convert._Check] = []
+    want: list[convert._Check] = []
+    dates, freq, years = convert._period_per_value(dict_in, None, 120, "period", "auto", got)
+    d2, f2, y2 = convert._period(pa.array(values), None, 120, "period", "auto", want)
+    assert dates.to_pylist() == d2.to_pylist()
+    assert freq.to_pylist() == f2.to_pylist()
+    assert years.tolist() == y2.tolist()
+    assert [c.bad.tolist() for c in got] == [c.bad.tolist() for c in want]

@@ -295,6 +295,8 @@ def _period_per_value(
         enc = a.dictionary_encode()
         if len(enc.dictionary) * _FEW_DISTINCT > n:
             return _period(a, None, n, column, fmt, checks)
+    if enc.indices.null_count:  # a null index has no distinct value to stand for it
+        return _period(enc.dictionary_decode(), None, n, column, fmt, checks)
     found: list[_Check] = []
     dates, freq, years = _period(enc.dictionary, None, len(enc.dictionary), column, fmt, found)
     index = enc.indices.to_numpy()
