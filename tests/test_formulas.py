@@ -84,7 +84,7 @@ def test_screen_decisions_csv_neutralises_party_names(tmp_path: Path) -> None:
     header = [c.value for c in ws[1]]
     cells = list(ws.iter_rows(min_row=2, values_only=True))
     col = header.index("exporter_name")
-    assert [r[col] for r in cells] == ["'=HYPERLINK(\"http://evil/\")", "'@Acme"]
+    assert [r[col] for r in cells] == ['\'=HYPERLINK("http://evil/")', "'@Acme"]
     assert all(not str(v).startswith(("=", "+", "-", "@")) for r in cells for v in r if v)
 
 
@@ -103,8 +103,8 @@ def test_reject_file_neutralises_the_raw_row(tmp_path: Path) -> None:
 
 
 def test_dashboard_csv_download_is_neutralised() -> None:
-    from transship.web.dashboard import _csv
+    from transship.web.dashboard import table_csv
 
-    text = _csv([{"name": "=cmd|' /C calc'!A0", "value_usd": -12.5}], synthetic=True)
+    text = table_csv([{"name": "=cmd|' /C calc'!A0", "value_usd": -12.5}], synthetic=True)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1] == ["SYNTHETIC", "'=cmd|' /C calc'!A0", "-12.5"]

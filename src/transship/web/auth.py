@@ -54,7 +54,7 @@ class AuthError(TransshipError):
         self.http_status = status
 
 
-def _accepted(token: str, tokens: frozenset[str]) -> bool:
+def token_accepted(token: str, tokens: frozenset[str]) -> bool:
     # compare_digest against every configured token: no early exit that times the match.
     ok = False
     for t in tokens:
@@ -66,7 +66,7 @@ def check_token(tokens: frozenset[str], presented: str | None) -> None:
     """Raise AuthError unless `presented` is one of `tokens` (no tokens: 403 for all)."""
     if not presented:
         raise AuthError("missing token: send Authorization: Bearer <token>", 401)
-    if not _accepted(presented, tokens):
+    if not token_accepted(presented, tokens):
         raise AuthError("token not accepted", 403)
 
 
@@ -86,7 +86,7 @@ async def require_token(
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     tokens: frozenset[str] = request.app.state.settings.tokens()
-    if not _accepted(creds.credentials, tokens):
+    if not token_accepted(creds.credentials, tokens):
         raise HTTPException(403, "token not accepted")
 
 
@@ -99,7 +99,7 @@ def token_like(query: str, tokens: frozenset[str]) -> bool:
         if _TOKEN_PARAM.search(name.strip()):
             return True
         v = value.strip()
-        if v.lower().startswith("bearer ") or (v and tokens and _accepted(v, tokens)):
+        if v.lower().startswith("bearer ") or (v and tokens and token_accepted(v, tokens)):
             return True
     return False
 

@@ -69,7 +69,7 @@ class FastScreen:
     def _request(self, scope: Any, body: bytes) -> Any:
         """The validated ScreenRequest, or None to leave the request to the route."""
         from transship.web.api import ScreenRequest
-        from transship.web.auth import _accepted
+        from transship.web.auth import token_accepted
 
         ctype = first_header(scope, b"content-type")  # the copy the route would read
         if ctype is not None and not is_json(ctype.decode("latin-1")):
@@ -81,7 +81,7 @@ class FastScreen:
         if scheme.lower() != "bearer" or not token:
             return None
         tokens: frozenset[str] = scope["app"].state.settings.tokens()
-        if not _accepted(token, tokens):
+        if not token_accepted(token, tokens):
             return None
         try:
             # As FastAPI parses a JSON body: json.loads, then the model in Python mode.

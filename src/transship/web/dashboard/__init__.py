@@ -16,7 +16,15 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from transship.settings import Settings
-from transship.web.dashboard.base import DEFAULTS, WEB, Page, PageData, Table, _csv, _fmt
+from transship.web.dashboard.base import (
+    DEFAULTS,
+    WEB,
+    Page,
+    PageData,
+    Table,
+    format_cell,
+    table_csv,
+)
 from transship.web.dashboard.pages import nav, registry
 from transship.web.dashboard.server import Dashboard
 
@@ -54,9 +62,9 @@ __all__ = [
     "Page",
     "PageData",
     "Table",
-    "_csv",
-    "_fmt",
+    "format_cell",
     "mount_dashboard",
     "nav",
     "registry",
+    "table_csv",
 ]

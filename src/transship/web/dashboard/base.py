@@ -95,7 +95,7 @@ def filter_page(
     return page
 
 
-def _fmt(column: str, value: Any) -> str:
+def format_cell(column: str, value: Any) -> str:
     from transship.report.html import money
 
     if value is None:
@@ -109,7 +109,7 @@ def _fmt(column: str, value: Any) -> str:
     return str(value)
 
 
-def _csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
+def table_csv(rows: list[dict[str, Any]], synthetic: bool) -> str:
     buf = io.StringIO()
     if synthetic:  # the label travels with every row
         rows = [{"data": "SYNTHETIC", **r} for r in rows]
@@ -132,7 +132,7 @@ def templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["fmt"] = _fmt
+    env.filters["fmt"] = format_cell
     return Jinja2Templates(env=env)
 
 
@@ -173,7 +173,7 @@ def render(
             return Response(f"no table {download!r} on this page", status_code=404)
         prefix = "SYNTHETIC-" if data.synthetic else ""
         return Response(
-            _csv(table.rows, data.synthetic),
+            table_csv(table.rows, data.synthetic),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{prefix}{page.name}-{download}.csv"'
