@@ -77,3 +77,11 @@ class BatchSource(Protocol):
     sha256: str | None
 
     def batches(self) -> Iterator[Any]: ...  # pyarrow.RecordBatch with SOURCE_COLUMNS
+
+
+def table_exists(con: Any, name: str) -> bool:
+    """Whether the DuckDB connection `con` has a table called `name`."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])

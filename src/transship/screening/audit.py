@@ -28,6 +28,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from transship.schema import table_exists
+
 GENESIS = "0" * 64
 DDL = (
     """CREATE TABLE IF NOT EXISTS screening_audit (
@@ -94,16 +96,9 @@ def _head(con: Any) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 
-def _has_table(con: Any, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _meta_head(con: Any) -> tuple[int, str] | None:
     """The head's second copy in transship_meta, or None (no record yet, older warehouse)."""
-    if not _has_table(con, "transship_meta"):
+    if not table_exists(con, "transship_meta"):
         return None
     row = con.execute("SELECT value FROM transship_meta WHERE key = ?", [META_KEY]).fetchone()
     if not row or not row[0]:
@@ -114,7 +109,7 @@ def _meta_head(con: Any) -> tuple[int, str] | None:
 
 def head(con: Any) -> tuple[int, str]:
     """(seq, hash) of the last audit record; (0, GENESIS) when there is none."""
-    if not _has_table(con, "screening_audit_head"):
+    if not table_exists(con, "screening_audit_head"):
         return (0, GENESIS)
     return _head(con)
 
@@ -149,7 +144,7 @@ def verify(con: Any, *, expect_head: str | None = None, max_problems: int = 20) 
     that hash (an anchor kept outside the warehouse)."""
     problems: list[str] = []
     meta = _meta_head(con)
-    tables = [t for t in ("screening_audit", "screening_audit_head") if _has_table(con, t)]
+    tables = [t for t in ("screening_audit", "screening_audit_head") if table_exists(con, t)]
     if len(tables) < 2:
         gone = sorted({"screening_audit", "screening_audit_head"} - set(tables))
         if meta is not None and meta[0] > 0:

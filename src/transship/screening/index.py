@@ -338,10 +338,9 @@ def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:
 
 def open_index(con: Any, list_name: str) -> NameIndex:
     """The stored index of a list, or one built now when it is missing or stale."""
-    (has,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_index'"
-    ).fetchone()
-    if has:
+    from transship.schema import table_exists
+
+    if table_exists(con, "screening_index"):
         row = con.execute(
             "SELECT i.data FROM screening_index i JOIN screening_lists l USING (list) "
             "WHERE i.list = ? AND i.input_sha256 = l.input_sha256 AND i.format_version = ?",

@@ -457,14 +457,11 @@ def load_list(
 
 def loaded_lists(con: Any) -> list[dict[str, Any]]:
     """Lists in the warehouse with their provenance, newest first."""
-    (found,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_lists'"
-    ).fetchall()[0]
-    if not found:
+    from transship.schema import table_exists
+
+    if not table_exists(con, "screening_lists"):
         return []
-    (versioned,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_list_versions'"
-    ).fetchall()[0]
+    versioned = table_exists(con, "screening_list_versions")
     # The current version number (versions.py), NULL for a list loaded before versions.
     version = (
         "(SELECT max(v.version) FROM screening_list_versions v WHERE v.list = l.list AND v.current)"

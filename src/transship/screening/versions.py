@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from transship.errors import UsageError
+from transship.schema import table_exists
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS screening_list_versions (
@@ -114,16 +115,6 @@ _COLS = (
 def ensure_tables(con: Any) -> None:
     for ddl in DDL:
         con.execute(ddl)
-
-
-def _table_exists(con: Any, name: str) -> bool:
-    (n,) = (
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[
-            :1
-        ]
-        or [None]
-    )[0]
-    return bool(n)
 
 
 # -- publication dates -----------------------------------------------------------------------
@@ -220,7 +211,7 @@ def _fingerprint(con: Any, name: str, version: int) -> None:
 
 def backfill(con: Any) -> None:
     """A list loaded before versions existed becomes its version 1 (dated by its load)."""
-    if not _table_exists(con, "screening_lists"):
+    if not table_exists(con, "screening_lists"):
         return
     ensure_tables(con)
     missing = con.execute(
@@ -243,7 +234,7 @@ def backfill(con: Any) -> None:
 
 # -- reading ---------------------------------------------------------------------------------
 def _rows(con: Any, where: str = "", params: list[Any] | None = None) -> list[ListVersion]:
-    if not _table_exists(con, "screening_list_versions"):
+    if not table_exists(con, "screening_list_versions"):
         return []
     cur = con.execute(
         f"SELECT {_COLS} FROM screening_list_versions {where} ORDER BY list, version",

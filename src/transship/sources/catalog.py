@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from transship.schema import table_exists
+
 
 def sources_status(
     warehouse: Any | None, *, cache_dir: str | Path, key_set: bool
@@ -20,10 +22,7 @@ def sources_status(
             "SELECT source, count(*), min(period), max(period) FROM trade_flows GROUP BY source"
         ).fetchall():
             held[source] = {"rows": rows, "periods": f"{lo:%Y-%m}..{hi:%Y-%m}"}
-        levels = warehouse.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trade_levels'"
-        ).fetchone()
-        if levels and levels[0]:
+        if table_exists(warehouse.con, "trade_levels"):
             for source, rows in warehouse.con.execute(
                 "SELECT source, count(*) FROM trade_levels GROUP BY source"
             ).fetchall():

@@ -27,7 +27,7 @@ import duckdb
 from transship import __version__
 from transship.errors import InputError, ParameterError, WarehouseError
 from transship.safepath import check_target, protect_warehouse, write_directory
-from transship.schema import ENUMS, NATURAL_KEY, TRADE_FLOWS, BatchSource
+from transship.schema import ENUMS, NATURAL_KEY, TRADE_FLOWS, BatchSource, table_exists
 from transship.warehouse.append import append_stream, prefetch, widen
 from transship.warehouse.lease import connect_waiting
 from transship.warehouse.staging import LEVELS_DDL, NATIONAL_DDL, insert_staged, move_levels
@@ -148,10 +148,7 @@ class Warehouse:
 
     # -- schema ------------------------------------------------------------------------
     def _has_table(self, name: str) -> bool:
-        row = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(row and row[0])
+        return table_exists(self.con, name)
 
     def _create_schema(self) -> None:
         existing = {

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from transship.errors import WarehouseError
+from transship.schema import table_exists
 
 _PID = re.compile(r"PID (\d+)")
 
@@ -207,10 +208,7 @@ def data_version(con: Any) -> tuple[Any, ...]:
         "SELECT count(*), max(finished) FROM ingest_batches WHERE status = 'ok'"
     ).fetchone()
     lists: list[Any] = []
-    (found,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'screening_lists'"
-    ).fetchone()
-    if found:
+    if table_exists(con, "screening_lists"):
         lists = con.execute(
             "SELECT list, loaded_at, input_sha256 FROM screening_lists ORDER BY list"
         ).fetchall()

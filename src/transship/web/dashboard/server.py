@@ -137,10 +137,9 @@ class Dashboard:
 
 
 def _holds_synthetic(cur: Any) -> bool:
-    (tables,) = cur.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'trade_flows'"
-    ).fetchone()
-    if not tables:
+    from transship.schema import table_exists
+
+    if not table_exists(cur, "trade_flows"):
         return False
     row = cur.execute("SELECT 1 FROM trade_flows WHERE source = 'synthetic' LIMIT 1").fetchone()
     return row is not None
