@@ -27,6 +27,7 @@ whose adjusted p-value is at or below `fdr`). The configured groups
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -248,10 +249,14 @@ class HubDetector(Detector):
         )  # fmt: skip
 
 
+def _first_few(codes: Sequence[str], n: int = 4) -> str:
+    return ", ".join(codes[:n]) + (", ..." if len(codes) > n else "")
+
+
 def codes_text(cs: ShareStats | None, of: str) -> str:
     if cs is None:
         return "codes test: too few codes"
-    top = ", ".join(cs.exceeding[:4]) + (", ..." if len(cs.exceeding) > 4 else "")
+    top = _first_few(cs.exceeding)
     return (
         f"share {of} rose beyond the baseline spread in {cs.k_chpl} of {cs.n_chpl} CHPL "
         f"codes vs {cs.k_ctrl} of {cs.n_ctrl} control codes"
@@ -262,7 +267,7 @@ def codes_text(cs: ShareStats | None, of: str) -> str:
 def _both_text(bl: BothLegs | None, z: float) -> str:
     if bl is None:
         return "both-legs test: too few codes"
-    top = ", ".join(bl.codes[:4]) + (", ..." if len(bl.codes) > 4 else "")
+    top = _first_few(bl.codes)
     return (
         f"{bl.k_chpl} of {bl.n_chpl} CHPL codes rose above {z:g} spreads on both legs "
         f"(control rate {bl.rate:.1%})" + (f": {top}" if bl.k_chpl else "")
