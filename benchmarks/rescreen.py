@@ -38,7 +38,14 @@ def main() -> None:
     args = ap.parse_args()
     import pyarrow as pa
 
-    from transship.screening import alerts, audit, load_lists, thresholds_from_settings, versions
+    from transship.screening import (
+        alerts,
+        audit,
+        listdiff,
+        load_lists,
+        thresholds_from_settings,
+        versions,
+    )
     from transship.screening import rescreen as rs
     from transship.screening.matcher import Matcher
     from transship.warehouse import Warehouse
@@ -114,7 +121,7 @@ def main() -> None:
             runs[cut] = (time.perf_counter() - t, rep.lists[0])
     with Warehouse(wh) as w:
         cur = versions.current(w.con, ["gen"])["gen"]
-        ids = versions.changed_ids(w.con, "gen", 1, cur.version)
+        ids = listdiff.changed_ids(w.con, "gen", 1, cur.version)
         delta = set(ids["added"] + ids["changed"])
         rows = [x for x in versions.matcher_rows(w.con, [cur]) if x[1] in delta]
     t_rescreen, x = runs[60.0]

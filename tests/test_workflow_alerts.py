@@ -163,7 +163,7 @@ def test_new_list_version_raises_exactly_the_new_alerts(screened: Path, tmp_path
 def test_rescreen_finds_what_screening_every_party_finds(shared_data: Path, tmp_path: Path) -> None:
     """On the real OFAC SDN 2021 -> 2024 change, the blocked re-screen finds the same new hits
     as screening every past party against the changed entities one by one."""
-    from transship.screening import thresholds_from_settings, versions
+    from transship.screening import listdiff, thresholds_from_settings, versions
     from transship.screening.matcher import Matcher
 
     sdn = shared_data / "sanctions-lists" / "ofac-sdn"
@@ -194,7 +194,7 @@ def test_rescreen_finds_what_screening_every_party_finds(shared_data: Path, tmp_
             for h in alerts.show(w.con, int(a["alert_id"]))["hit_pairs"]
         }
         cur = versions.current(w.con, ["ofac-sdn"])["ofac-sdn"]
-        ids = versions.changed_ids(w.con, "ofac-sdn", 1, 2)
+        ids = listdiff.changed_ids(w.con, "ofac-sdn", 1, 2)
         delta = set(ids["added"] + ids["changed"])
         rows = [x for x in versions.matcher_rows(w.con, [cur]) if x[1] in delta]
     m = Matcher.from_rows(rows, thresholds_from_settings())

@@ -23,8 +23,9 @@ from transship.screening.policies import Policy, all_policies, load_policy, poli
 if TYPE_CHECKING:
     from transship.screening.audit import Verification
     from transship.screening.engine import Progress, ScreenResult
+    from transship.screening.listdiff import ListDiff
     from transship.screening.lists import ListFormat, LoadResult
-    from transship.screening.versions import ListDiff, ListVersion
+    from transship.screening.versions import ListVersion
 
 
 def thresholds_from_settings() -> Thresholds:
@@ -79,12 +80,12 @@ def diff_lists(
 ) -> ListDiff:
     """Entities added, removed and changed between two versions of list `name` (default: the
     current version against the one before)."""
-    from transship.screening import versions
+    from transship.screening import listdiff, versions
     from transship.warehouse import open_warehouse
 
     with open_warehouse(warehouse) as wh:
         versions.backfill(wh.con)
-        return versions.diff(wh.con, name, old, new)
+        return listdiff.diff(wh.con, name, old, new)
 
 
 def _declarations(file: Any) -> tuple[Any, str]:

@@ -194,6 +194,7 @@ def rescreen(
 ) -> RescreenReport:
     """Re-screen past parties against each list's changes since it was last re-screened."""
     from transship.screening import alerts, versions
+    from transship.screening.listdiff import changed_ids
     from transship.screening.matcher import Matcher
 
     t0 = time.perf_counter()
@@ -218,7 +219,7 @@ def rescreen(
                                 f"{cur.label})")  # fmt: skip
             continue
         versions.get(con, name, old)
-        ids = versions.changed_ids(con, name, old, cur.version)
+        ids = changed_ids(con, name, old, cur.version)
         delta = ids["added"] + ids["changed"]
         rows = [
             r
