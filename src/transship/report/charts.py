@@ -6,41 +6,25 @@ Charts of synthetic data say SYNTHETIC in their title.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transship.errors import UsageError
+from transship.report.chartbase import USD, WIDTH, altair, chart_title, empty_chart
+from transship.report.mirror_charts import mirror_chart, mirror_monthly_chart
 
 if TYPE_CHECKING:
     from transship.report.story import HubStory
 
 STORY_KINDS = ("monthly", "compare", "mirror", "mirror_monthly", "tiers", "products")
 KINDS = (*STORY_KINDS, "hubs")
-WIDTH = 640
-USD = "$,.3s"  # $37.6M
-
-
-def _alt() -> Any:
-    import altair as alt
-
-    return alt
-
-
-def _title(text: str, synthetic: bool, subtitle: str | None = None) -> dict[str, Any]:
-    t: dict[str, Any] = {"text": ("SYNTHETIC DATA - " if synthetic else "") + text}
-    if subtitle:
-        t["subtitle"] = subtitle
-    if synthetic:
-        t["color"] = "#b45309"
-    return t
 
 
 def monthly_chart(story: HubStory) -> Any:
     """Monthly exports of the hub to each partner (stacked), the baseline years' range and
     mean for the same calendar month, and timeline events as rules."""
-    alt = _alt()
+    alt = altair()
     x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y"))
     bars = (
         alt.Chart(alt.Data(values=story.monthly))
@@ -83,7 +67,7 @@ def monthly_chart(story: HubStory) -> Any:
     return alt.layer(*layers).properties(
         width=WIDTH,
         height=280,
-        title=_title(
+        title=chart_title(
             f"{story.hub} {story.products} exports to {story.target}, monthly",
             story.synthetic,
             band_text,
@@ -115,7 +99,7 @@ def compare_bars(
     synthetic: bool,
 ) -> Any:
     """Grouped bars per `key`: value_usd, compare_usd and baseline_usd, labelled `labels`."""
-    alt = _alt()
+    alt = altair()
     long = [
         {key: r[key], "measure": label, "value_usd": r[col]}
         for r in rows
@@ -139,7 +123,7 @@ def compare_bars(
             ),
             tooltip=[f"{key}:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
         )
-        .properties(width=WIDTH, height=alt.Step(9), title=_title(title, synthetic))
+        .properties(width=WIDTH, height=alt.Step(9), title=chart_title(title, synthetic))
     )
 
 
@@ -147,7 +131,7 @@ def series_chart(
     series: Sequence[dict[str, Any]], *, key_title: str, title: str, synthetic: bool
 ) -> Any:
     """Monthly values stacked by `key` (rows: period, key, value_usd)."""
-    alt = _alt()
+    alt = altair()
     if not series:
         return empty_chart(title, synthetic)
     return (
@@ -163,143 +147,8 @@ def series_chart(
                 alt.Tooltip("sum(value_usd):Q", format=USD, title="value"),
             ],
         )
-        .properties(width=WIDTH, height=240, title=_title(title, synthetic))
+        .properties(width=WIDTH, height=240, title=chart_title(title, synthetic))
     )
-
-
-MISSING = "not reported"
-MIRROR_SIDES = (
-    ("exporter reports (X)", "x_usd", "x_missing"),
-    ("importer reports (M fob)", "m_fob_usd", "m_missing"),
-)
-BAR = 14  # px per bar of a horizontal bar chart: the height is set, never left to Vega
-
-
-def empty_chart(title: str, synthetic: bool, message: str = "no data for this selection") -> Any:
-    """A small chart that says there is nothing to draw: Vega sizes a chart with no data and
-    step-based axes to infinity (a 33-million-pixel page), so no chart is ever drawn empty."""
-    alt = _alt()
-    return (
-        alt.Chart(alt.Data(values=[{"text": message}]))
-        .mark_text(fontSize=13, color="#6b7280")
-        .encode(text="text:N")
-        .properties(width=WIDTH, height=60, title=_title(title, synthetic))
-    )
-
-
-def mirror_chart(rows: Sequence[dict[str, Any]], *, title: str, synthetic: bool) -> Any:
-    """Exporter-reported X against importer-reported M converted to FOB, per partner.
-    `rows` have partner (or importer), x_usd, m_fob_usd and x_missing / m_missing. A side that
-    reported nothing is drawn as a grey band labelled "not reported" (missing, not zero)."""
-    alt = _alt()
-    sides = MIRROR_SIDES
-    present = [float(r[k]) for r in rows for _, k, _ in sides if r.get(k) is not None]
-    span = max(present, default=0.0) or 1.0  # a missing side's band spans the axis
-    long = []
-    partners: list[str] = []
-    for r in rows:
-        who = str(r.get("partner") or r.get("importer"))
-        partners.append(who)
-        for label, key, miss in sides:
-            if r.get(key) is not None:
-                long.append({"partner": who, "side": label, "value_usd": r[key],
-                             "status": "reported"})  # fmt: skip
-            elif r.get(miss):
-                long.append({"partner": who, "side": label, "value_usd": span,
-                             "status": MISSING})  # fmt: skip
-    if not long:
-        return empty_chart(title, synthetic)
-    partners = list(dict.fromkeys(partners))
-    y = alt.Y("partner:N", title=None, sort=partners)
-    y_off = alt.YOffset("side:N", sort=[s[0] for s in sides])
-    base = alt.Chart(alt.Data(values=long))
-    bars = base.transform_filter("datum.status == 'reported'").mark_bar().encode(
-        y=y, yOffset=y_off,
-        x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
-        color=alt.Color("side:N", title=None, scale=alt.Scale(range=["#1d4ed8", "#f59e0b"])),
-        tooltip=["partner:N", "side:N", alt.Tooltip("value_usd:Q", format=USD)],
-    )  # fmt: skip
-    gone = base.transform_filter(f"datum.status == '{MISSING}'")
-    band = gone.mark_bar(color="#9ca3af", opacity=0.25).encode(
-        y=y, yOffset=y_off, x="value_usd:Q", tooltip=["partner:N", "side:N", "status:N"]
-    )
-    text = gone.mark_text(align="left", dx=4, fontSize=10, color="#374151").encode(
-        y=y, yOffset=y_off, x=alt.value(0),
-        text=alt.Text("label:N"),
-    ).transform_calculate(label="datum.side + ': not reported'")  # fmt: skip
-    return alt.layer(bars, band, text).properties(
-        width=WIDTH,
-        height=BAR * 2 * len(partners),
-        title=_title(title, synthetic, "grey band: that side reported nothing (missing, not zero)"),
-    )
-
-
-def mirror_monthly_chart(
-    rows: Sequence[dict[str, Any]], *, title: str, synthetic: bool, max_partners: int = 6
-) -> Any:
-    """Month by month, per partner: X and M fob as lines, and a grey band labelled "not
-    reported" over the months a side is missing. `rows` are mirror(window=1) rows."""
-    alt = _alt()
-    totals: dict[str, float] = {}
-    for r in rows:
-        totals[r["importer"]] = totals.get(r["importer"], 0.0) + float(r.get("x_usd") or 0.0)
-    keep = sorted(totals, key=lambda k: -totals[k])[:max_partners]
-    charts = []
-    for who in keep:
-        lines, bands = [], []
-        for r in rows:
-            if r["importer"] != who or r.get("period") is None:
-                continue
-            p = _iso(r["period"])
-            for label, key, miss in MIRROR_SIDES:
-                if r.get(miss):
-                    bands.append({"start": p, "end": _iso(_next_month(r["period"])),
-                                  "what": f"{label}: {MISSING}"})  # fmt: skip
-                elif r.get(key) is not None:
-                    lines.append({"period": p, "side": label, "value_usd": r[key]})
-        if not lines and not bands:
-            continue
-        layers = []
-        if bands:
-            bb = alt.Chart(alt.Data(values=bands))
-            layers.append(bb.mark_rect(color="#9ca3af", opacity=0.25).encode(
-                x="start:T", x2="end:T", tooltip=["what:N"]))  # fmt: skip
-            # one label at the start of each run of missing months
-            first = [bands[0]] + [
-                b for a, b in itertools.pairwise(bands)
-                if a["end"] != b["start"] or a["what"] != b["what"]
-            ]  # fmt: skip
-            layers.append(alt.Chart(alt.Data(values=first)).mark_text(
-                align="left", baseline="top", dx=3, dy=3, fontSize=10, color="#374151",
-            ).encode(x="start:T", y=alt.value(0), text="what:N"))  # fmt: skip
-        if lines:
-            layers.append(alt.Chart(alt.Data(values=lines)).mark_line(point=True).encode(
-                x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
-                y=alt.Y("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
-                color=alt.Color("side:N", title=None,
-                                scale=alt.Scale(domain=["exporter reports (X)",
-                                                        "importer reports (M fob)"],
-                                                range=["#1d4ed8", "#f59e0b"])),
-                tooltip=[alt.Tooltip("period:T", format="%b %Y"), "side:N",
-                         alt.Tooltip("value_usd:Q", format=USD)],
-            ))  # fmt: skip
-        charts.append(alt.layer(*layers).properties(width=WIDTH, height=110, title=who))
-    if not charts:
-        return empty_chart(title, synthetic)
-    note = "grey band: months a side reported nothing (missing, not zero)"
-    return alt.vconcat(*charts).properties(title=_title(title, synthetic, note))
-
-
-def _iso(d: Any) -> str:
-    return d.isoformat() if hasattr(d, "isoformat") else str(d)
-
-
-def _next_month(d: Any) -> Any:
-    import datetime as dt
-
-    from transship.periods import add_months
-
-    return add_months(dt.date(d.year, d.month, 1), 1)
 
 
 def story_mirror_chart(story: HubStory) -> Any:
@@ -313,7 +162,7 @@ def story_mirror_chart(story: HubStory) -> Any:
 def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> Any:
     """Hub ranking: difference-in-differences estimate with its interval, per hub and leg.
     `rows` are analysis.hubs() rows (hub, leg, did, ci_low, ci_high, rank)."""
-    alt = _alt()
+    alt = altair()
     if not rows:
         return empty_chart("Hub ranking: evidence of rerouting (95% interval)", synthetic)
     order = [r["hub"] for r in sorted(rows, key=lambda r: r.get("rank") or 0)]
@@ -338,12 +187,12 @@ def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> An
     return alt.layer(zero, rule, point).properties(
         width=WIDTH,
         height=alt.Step(11),  # per leg within a hub
-        title=_title("Hub ranking: evidence of rerouting (95% interval)", synthetic),
+        title=chart_title("Hub ranking: evidence of rerouting (95% interval)", synthetic),
     )
 
 
 def tiers_chart(story: HubStory) -> Any:
-    alt = _alt()
+    alt = altair()
     if not story.by_tier:
         return empty_chart(f"By CHPL tier, {story.period}", story.synthetic)
     return (
@@ -354,12 +203,12 @@ def tiers_chart(story: HubStory) -> Any:
             y=alt.Y("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
             tooltip=["tier:N", alt.Tooltip("value_usd:Q", format=USD)],
         )
-        .properties(width=300, title=_title(f"By CHPL tier, {story.period}", story.synthetic))
+        .properties(width=300, title=chart_title(f"By CHPL tier, {story.period}", story.synthetic))
     )
 
 
 def products_chart(story: HubStory) -> Any:
-    alt = _alt()
+    alt = altair()
     if not story.top_hs:
         return empty_chart(f"Top HS codes, {story.period}", story.synthetic)
     return (
@@ -371,7 +220,9 @@ def products_chart(story: HubStory) -> Any:
             color=alt.Color("tier:N", title="tier"),
             tooltip=["hs2022:N", "description:N", "tier:N", alt.Tooltip("value_usd:Q", format=USD)],
         )
-        .properties(width=WIDTH, title=_title(f"Top HS codes, {story.period}", story.synthetic))
+        .properties(
+            width=WIDTH, title=chart_title(f"Top HS codes, {story.period}", story.synthetic)
+        )
     )
 
 

@@ -10,8 +10,9 @@ from transship.web.dashboard.base import PageData, Table, filter_page
 
 def compute(con: Any, f: dict[str, str]) -> PageData:
     from transship.analysis.mirror import mirror
-    from transship.report.charts import mirror_chart, mirror_monthly_chart, spec
+    from transship.report.charts import spec
     from transship.report.html import money
+    from transship.report.mirror_charts import mirror_chart, mirror_monthly_chart
 
     common: dict[str, Any] = {
         "exporters": f["hub"],
