@@ -241,7 +241,7 @@ def test_flows_total_row_sums_the_value_columns(db: str) -> None:
     total = sum(r["value_usd"] for r in doc)
     out = invoke(db, "flows", "--by", "partner").stdout
     (line,) = [x for x in out.splitlines() if "total" in x]
-    assert _cell(total) in line
+    assert _cell(total, "value_usd") in line
 
 
 def test_notes_one_line_unless_asked(db: str) -> None:
@@ -296,3 +296,10 @@ def test_years_and_sequence_numbers_print_without_separators() -> None:
     assert _cell(2021, "first_year") == "2021"
     assert _cell(2021, "value_usd") == "2,021"  # an amount keeps its separator
     assert _cell(1234567) == "1,234,567"
+
+
+def test_dollar_amounts_print_in_whole_dollars_zero_included() -> None:
+    assert _cell(0.0, "pre_usd") == "0"  # not "0.00" beside "40,601,213"
+    assert _cell(42.7, "gap_usd") == "43"
+    assert _cell(0.004, "share") == "0.004"  # a small share keeps its digits
+    assert _cell(0.0, "did") == "0.00"

@@ -97,6 +97,8 @@ def _cell(v: Any, column: str = "") -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return ""
+        if column.endswith("usd"):
+            return f"{v:,.0f}"  # dollar amounts in whole dollars, zero included
         if v != 0 and abs(v) < 0.01:
             return f"{v:.2g}"  # small shares and p-values keep their digits
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
@@ -354,7 +356,7 @@ def _print_table(
         footer = [""] * len(columns)
         for i, c in enumerate(columns):
             if c in totals:
-                footer[i] = _cell(sum(r.get(c) or 0 for r in records if _numeric(r.get(c))))
+                footer[i] = _cell(sum(r.get(c) or 0 for r in records if _numeric(r.get(c))), c)
         label = "total" if shown_of == len(records) else f"total of {len(records)} shown"
         first_text = next((i for i, c in enumerate(columns) if not numeric[c]), None)
         if first_text is not None:
