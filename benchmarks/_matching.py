@@ -32,12 +32,14 @@ PAIR_SETS = (
     "un_cross_script",
     "watchman_cross_script",
     "rigour_putin",
+    "uk_aliases",
+    "eu_aliases",
 )
 CROSS = ("list_cross_script", "un_cross_script", "watchman_cross_script")
 
 
 def ensure_sets() -> None:
-    if not (GEN / "queries_list_near_miss.csv").exists():
+    if not (GEN / "pairs_eu_aliases.csv").exists():
         subprocess.run([sys.executable, str(HERE / "devsets.py")], check=True)
 
 
@@ -434,7 +436,7 @@ def vs_targets(out: dict[str, Any]) -> dict[str, Any]:
 
     t: dict[str, Any] = {
         f"f1_at_flag {n}/test": ratio(pairs[f"{n}/test"]["flag"]["f1"], 0.85)
-        for n in ("yente_persons", "list_perturbed", "rigour_putin")
+        for n in ("yente_persons", "list_perturbed", "rigour_putin", "uk_aliases", "eu_aliases")
     }
     for split in ("dev", "test"):
         q = queries[split]

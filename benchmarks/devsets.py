@@ -37,6 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from devsets_aliases import alias_pairs, eu_subjects, uk_subjects
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "data" / "generated"
 COLS = ["name1", "name2", "is_match", "schema", "country1", "country2", "kind", "split"]
@@ -667,6 +669,8 @@ def main() -> None:
         "pairs_un_cross_script": un_cross_script(sl, a.seed),
         "pairs_list_cross_script": list_cross_script(sl, a.seed),
         **list_sets(sl, a.seed),
+        "pairs_uk_aliases": alias_pairs(uk_subjects(sl), a.seed, split_of, 1000),
+        "pairs_eu_aliases": alias_pairs(eu_subjects(sl), a.seed, split_of, 600),
     }
     for name, rows in sets.items():
         _write(a.out / f"{name}.csv", QCOLS if name.startswith("queries") else COLS, rows)

@@ -156,6 +156,36 @@ def fold(part: str) -> str:
     return re.sub(r"(.)\1+", r"\1", part)
 
 
+# Belarusian and Ukrainian romanizations of the names Russian romanizations write otherwise
+# (Siarhei / Sergei, Aleh / Oleg, Uladzimir / Vladimir, Mikalaevich / Nikolaevich, USHAKOU /
+# USHAKOV, Kanstantsin / Konstantin, Dzmitry / Dmitry, Serhiy / Sergey): h for g, u for v
+# after a vowel, dz for d, ts for a soft t; the lists give a person under both.
+_H_AS_G = re.compile(r"(?<![kscztgpd])h")
+_U_AS_V = re.compile(r"(?<=[aeiouy])u(?=[^aeiouy]|$)")
+_SLAVIC_VOWELS = re.compile(r"[aeiouyj']+")
+
+
+def _consonants(t: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", _SLAVIC_VOWELS.sub("", fold(t)))
+
+
+@functools.lru_cache(maxsize=300_000)
+def translit_key(part: str) -> tuple[str, bool]:
+    """Consonants East Slavic romanizations of one name share (siarhei / sergei: srg), and
+    whether a Belarusian / Ukrainian spelling rule changed them (else the key says little
+    more than the consonants of any two names: ARKEN / AEROKON)."""
+    t = part
+    if t.startswith("ula"):
+        t = "vla" + t[3:]  # Uladzimir: Vladimir
+    elif t.startswith("mikal") or t.startswith("mykol"):
+        t = "nikol" + t[5:]  # Mikalai, Mykola: Nikolai
+    elif t.startswith("volh"):
+        t = t[1:]  # Volha: Olga
+    t = _U_AS_V.sub("v", _H_AS_G.sub("g", t.replace("dz", "d").replace("ts", "t")))
+    key = _consonants(t)
+    return key, key != _consonants(part)
+
+
 def check_name_forms() -> None:
     """Load and validate name_forms.yaml (raises ReferenceDataError)."""
     try:

@@ -26,6 +26,7 @@ from transship.screening.names import (
     name_parts,
     part_kind,
     skeleton,
+    translit_key,
 )
 
 
@@ -118,6 +119,14 @@ def part_similarity(
         # Arabic/Hebrew romanized without short vowels: mhmwd = mahmud, dwd = david
         ka_, kb_ = abjad_skeleton(a), abjad_skeleton(b)
         if ka_ == kb_ and (len(ka_) >= 2 or min(len(a), len(b)) <= 3):
+            s = 0.85
+    if s < 0.85 and min(len(a), len(b)) >= 4:
+        # Belarusian / Ukrainian and Russian romanizations of one name (Siarhei / Sergei,
+        # Aleh / Oleg): the same consonants after their rules; two consonants (LEON / ALAN)
+        # or no rule applied (ARKEN / AEROKON) say little unless the letters are close too
+        (ka_, ra), (kb_, rb) = translit_key(a), translit_key(b)
+        least = 0.5 if len(ka_) == 2 else 0.0 if ra or rb else 0.6
+        if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
     return s, False
 
