@@ -24,193 +24,45 @@ depends only on the seed and the cell: adding a scenario or a country changes no
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transship import reference
-from transship.reference import ReferenceDataError
-from transship.sources.scenarios import Scenario, ScenarioSet, load_scenarios, parse_month, shift
+from transship.sources.scenarios import Scenario, ScenarioSet, load_scenarios, parse_month
+from transship.sources.synthetic_random import (
+    halves,
+    hash64,
+    iso_number,
+    lognormal,
+    month_ordinal,
+    month_range,
+    normal,
+    uniform,
+)
+from transship.sources.synthetic_rows import (
+    Panel,
+    RevisionMaps,
+    content_hash,
+    label_schema,
+    year_batch,
+)
+from transship.sources.synthetic_world import World, load_world, product_universe
 
 SEED = 20231101
 START = "2015-01"
 END = "2025-12"
 MIN_USD = 95_000.0  # a series smaller than this a month trades in lumps, some months only
 MIN_CHANCE = 0.01  # series with a smaller monthly chance of trading never trade
-WORLD_FILE = reference.DATA_DIR / "synthetic_world.yaml"
 NOISE_SIGMA = 0.3  # monthly lognormal noise of a series
 MIRROR_SIGMA = 0.05  # importer-vs-exporter reporting noise
 MISSING_SIDE = 0.01  # chance that one side of a flow is not reported in a month
 GROWTH = 0.04  # mean yearly growth of trade in these goods
 COVID = {date(2020, 4, 1): 0.75, date(2020, 5, 1): 0.8, date(2020, 6, 1): 0.9}
-
-
-class _WorldFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    scale: float = Field(gt=0)
-    exporter_elasticity: float = Field(gt=0, le=2)
-    importer_elasticity: float = Field(gt=0, le=2)
-    distance_elasticity: float = Field(ge=0, le=3)
-    older_codes: dict[str, str] = {}
-    stops_reporting: dict[str, str] = {}
-    tech: dict[str, float] = {}
-    countries: dict[str, tuple[float, float, float]] = Field(min_length=2)
-
-
-@dataclass(frozen=True)
-class World:
-    """Countries of the synthetic world with size and position, and the gravity constants."""
-
-    codes: tuple[str, ...]
-    gdp: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    tech: np.ndarray
-    scale: float
-    a: float
-    b: float
-    c: float
-    older_codes: Mapping[str, str]
-    stops_reporting: Mapping[str, date]
-
-
-@functools.cache
-def load_world(path: Path = WORLD_FILE) -> World:
-    """Read and validate the synthetic world file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        w = _WorldFile.model_validate(raw)
-    except (OSError, yaml.YAMLError) as e:
-        raise ReferenceDataError(f"{path.name}: {e}") from None
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ReferenceDataError(f"{path.name}: field {loc!r}: {err['msg']}") from None
-    codes = tuple(w.countries)
-    for code in (*codes, *w.tech, *w.stops_reporting):
-        if code not in codes:
-            raise ReferenceDataError(f"{path.name}: {code} is not in 'countries'")
-        reference.country(code)  # must be a known ISO code
-    for new, old in w.older_codes.items():
-        if not reference.hs6_exists(new) or not reference.hs6_exists(old, "HS2017"):
-            raise ReferenceDataError(f"{path.name}: older_codes {new}: {old} is not HS2022/HS2017")
-    vals = np.array([w.countries[c] for c in codes], dtype=np.float64)
-    return World(
-        codes=codes,
-        gdp=vals[:, 0],
-        lat=vals[:, 1],
-        lon=vals[:, 2],
-        tech=np.array([w.tech.get(c, 1.0) for c in codes]),
-        scale=w.scale,
-        a=w.exporter_elasticity,
-        b=w.importer_elasticity,
-        c=w.distance_elasticity,
-        older_codes=dict(w.older_codes),
-        stops_reporting={k: parse_month(v) for k, v in w.stops_reporting.items()},
-    )
-
-
-@functools.cache
-def product_universe() -> tuple[tuple[str, ...], frozenset[str]]:
-    """(all generated HS2022 codes, the CHPL ones): CHPL plus the control basket."""
-    chpl = frozenset(i.hs6 for i in reference.chpl())
-    controls: set[str] = set()
-    for heading in sorted({c[:4] for c in chpl}):
-        for code in reference.parse_products(heading).codes - chpl:
-            if reference.hs6_exists(code, "HS2012") and reference.hs6_exists(code, "HS2017"):
-                controls.add(code)
-    return tuple(sorted(chpl | controls)), chpl
-
-
-# -- counter-based randomness ---------------------------------------------------------------
-_U64 = np.uint64
-_MASK = (1 << 64) - 1
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a bijective scramble of 64-bit integers."""
-    x = x ^ (x >> _U64(30))
-    x = x * _U64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> _U64(27))
-    x = x * _U64(0x94D049BB133111EB)
-    out: np.ndarray = x ^ (x >> _U64(31))
-    return out
-
-
-def _hash(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
-    """64 random bits for each key, a pure function of (seed, stream, key)."""
-    salt = _U64((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + 1) & _MASK)
-    return _mix(_mix(keys.astype(np.uint64) ^ salt) + salt)
-
-
-def _halves(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent U(0,1) from the high and low 32 bits of a hash."""
-    scale = 2.0**-32
-    hi = ((h >> _U64(32)).astype(np.float64) + 0.5) * scale
-    lo = ((h & _U64(0xFFFFFFFF)).astype(np.float64) + 0.5) * scale
-    return hi, lo
-
-
-def _uniform(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
-    """U(0,1) for each key, a pure function of (seed, stream, key)."""
-    return _halves(_hash(seed, stream, keys))[0]
-
-
-def _normal(seed: int, stream: int, keys: np.ndarray) -> np.ndarray:
-    """N(0,1) for each key (Box-Muller on the two halves of one hash)."""
-    u1, u2 = _halves(_hash(seed, stream, keys))
-    z: np.ndarray = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
-    return z
-
-
-def _lognormal(seed: int, stream: int, keys: np.ndarray, sigma: float) -> np.ndarray:
-    """Mean-one lognormal noise."""
-    return np.exp(sigma * _normal(seed, stream, keys) - sigma * sigma / 2)
-
-
-def _iso_number(code: str) -> int:
-    return (ord(code[0]) - 65) * 676 + (ord(code[1]) - 65) * 26 + (ord(code[2]) - 65)
-
-
-def _month_ordinal(m: date) -> int:
-    return m.year * 12 + m.month - 1
-
-
-def _months(start: date, end: date) -> list[date]:
-    return [
-        date(o // 12, o % 12 + 1, 1) for o in range(_month_ordinal(start), _month_ordinal(end) + 1)
-    ]
-
-
-# -- the panel ------------------------------------------------------------------------------
-@dataclass
-class Panel:
-    """Generated series (exporter i -> importer j, product p) x months, both sides."""
-
-    countries: tuple[str, ...]
-    products: tuple[str, ...]
-    months: list[date]
-    si: np.ndarray  # exporter index per series
-    sj: np.ndarray  # importer index per series
-    sp: np.ndarray  # product index per series
-    exports: np.ndarray  # exporter-reported FOB, series x months
-    imports: np.ndarray  # importer-reported CIF
-    export_seen: np.ndarray  # the exporter reports this cell
-    import_seen: np.ndarray
-    labels: list[dict[str, Any]] = field(default_factory=list)
-    index: dict[tuple[int, int, int], int] = field(default_factory=dict)
-
-    def series(self, i: int, j: int, p: int) -> int | None:
-        return self.index.get((i, j, p))
 
 
 class SyntheticTrade:
@@ -245,7 +97,7 @@ class SyntheticTrade:
             from transship.errors import UsageError
 
             raise UsageError(f"synthetic period {start}..{end}: use a range from 2012 on")
-        self.months = _months(first, last)
+        self.months = month_range(first, last)
         self.min_usd = float(min_usd)
         self.input_name = f"synthetic(seed={self.seed}, scenarios={self.scenarios.name})"
         self.parameters: Mapping[str, object] = {
@@ -296,39 +148,39 @@ class SyntheticTrade:
         w = self.world
         chance, _ = self._plan()
         q = chance[si, sj, sp]
-        t_ord = np.array([_month_ordinal(d) for d in months], dtype=np.int64)
-        iso = np.array([_iso_number(c) for c in w.codes], dtype=np.int64)
+        t_ord = np.array([month_ordinal(d) for d in months], dtype=np.int64)
+        iso = np.array([iso_number(c) for c in w.codes], dtype=np.int64)
         hs = np.array([int(c) for c in self.products], dtype=np.int64)
         series_key = (iso[si] * 17576 + iso[sj]) * 1_000_000 + hs[sp]
         cell = (series_key[:, None] * 4096 + (t_ord - 2000 * 12)[None, :]).astype(np.uint64)
         # seasonality per product, trend per pair, COVID dip, noise per cell
-        amp = 0.05 + 0.2 * _uniform(self.seed, 11, hs)
-        phase = 12.0 * _uniform(self.seed, 12, hs)
+        amp = 0.05 + 0.2 * uniform(self.seed, 11, hs)
+        phase = 12.0 * uniform(self.seed, 12, hs)
         moy = np.array([d.month for d in months], dtype=np.float64)
         season = 1.0 + amp[:, None] * np.sin(2 * np.pi * (moy[None, :] - phase[:, None]) / 12)
-        growth = GROWTH + 0.03 * _normal(self.seed, 13, iso[si] * 17576 + iso[sj])
-        years = (t_ord - _month_ordinal(date(2019, 7, 1))) / 12.0
+        growth = GROWTH + 0.03 * normal(self.seed, 13, iso[si] * 17576 + iso[sj])
+        years = (t_ord - month_ordinal(date(2019, 7, 1))) / 12.0
         covid = np.array([COVID.get(d, 1.0) for d in months])
         # Small series ship now and then, in lumps: a series expected to move v < min_usd a
         # month trades with chance v / min_usd, min_usd at a time, so its mean stays v.
-        chance_u, side_u = _halves(_hash(self.seed, 15, cell))
+        chance_u, side_u = halves(hash64(self.seed, 15, cell))
         trades = (chance_u < q[:, None]) & (q >= MIN_CHANCE)[:, None]
         r, c = np.nonzero(trades)
         traded = cell[r, c]
         value = self._base[si, sj, sp][r] / np.maximum(q[r], MIN_CHANCE)
         value *= season[sp[r], c] * np.exp(growth[r] * years[c]) * covid[c]
-        value *= _lognormal(self.seed, 14, traded, NOISE_SIGMA)
+        value *= lognormal(self.seed, 14, traded, NOISE_SIGMA)
         x = np.zeros(cell.shape)
         x[r, c] = value
         dist = self._distance()[si, sj]
         cif = 1.02 + 0.06 * np.minimum(dist / 10_000.0, 1.0)
         mirror = np.repeat(cif[:, None], len(months), axis=1)  # plain margin where no trade
-        mirror[r, c] *= _lognormal(self.seed, 16, traded, MIRROR_SIGMA)
+        mirror[r, c] *= lognormal(self.seed, 16, traded, MIRROR_SIGMA)
         export_seen = side_u >= MISSING_SIDE  # each side misses 1%, never both at once
         import_seen = (side_u < MISSING_SIDE) | (side_u >= 2 * MISSING_SIDE)
         for code, stop in w.stops_reporting.items():
             k = w.codes.index(code)
-            late = t_ord >= _month_ordinal(stop)
+            late = t_ord >= month_ordinal(stop)
             export_seen[np.ix_(si == k, late)] = False
             import_seen[np.ix_(sj == k, late)] = False
         return x, mirror, export_seen, import_seen
@@ -374,17 +226,17 @@ class SyntheticTrade:
         """Expected monthly USD of every exporter x importer x product."""
         w = self.world
         n, m = len(w.codes), len(self.products)
-        iso = np.array([_iso_number(c) for c in w.codes], dtype=np.int64)
+        iso = np.array([iso_number(c) for c in w.codes], dtype=np.int64)
         hs = np.array([int(c) for c in self.products], dtype=np.int64)
         pair = (
             (w.gdp[:, None] ** w.a) * (w.gdp[None, :] ** w.b) / (self._distance() / 1000.0) ** w.c
         )
         pair *= w.scale * w.tech[:, None]
-        share = _lognormal(self.seed, 1, hs, 0.8)  # products differ in size
+        share = lognormal(self.seed, 1, hs, 0.8)  # products differ in size
         ep = (iso[:, None] * 1_000_000 + hs[None, :]).astype(np.uint64)
-        exporter_fit = _lognormal(self.seed, 2, ep, 1.0)  # what each country makes
+        exporter_fit = lognormal(self.seed, 2, ep, 1.0)  # what each country makes
         ijp = (iso[:, None, None] * 17576 + iso[None, :, None]) * 1_000_000 + hs[None, None, :]
-        pair_fit = _lognormal(self.seed, 3, ijp.astype(np.uint64), 0.7)
+        pair_fit = lognormal(self.seed, 3, ijp.astype(np.uint64), 0.7)
         base: np.ndarray = (
             pair[:, :, None] * share[None, None, :] * exporter_fit[:, None, :] * pair_fit
         )
@@ -467,7 +319,7 @@ class SyntheticTrade:
         chance, forced = self._plan()
         # every other series that ever trades, generated a year at a time
         ui, uj, up = np.nonzero((chance >= MIN_CHANCE) & ~forced)
-        maps = _RevisionMaps(self.products, self.world)
+        maps = RevisionMaps(self.products, self.world)
         for year in sorted({d.year for d in panel.months}):
             cols = [k for k, d in enumerate(panel.months) if d.year == year]
             months = [panel.months[k] for k in cols]
@@ -484,164 +336,9 @@ class SyntheticTrade:
                 export_seen=np.concatenate([xs, panel.export_seen[:, cols]]),
                 import_seen=np.concatenate([ms, panel.import_seen[:, cols]]),
             )
-            batch = _year_batch(part, maps, reference.hs_revision_in_force(year))
+            batch = year_batch(part, maps, reference.hs_revision_in_force(year))
             self.rows_read += batch.num_rows
             yield batch
-
-
-_shift = shift  # kept for callers of the old name
-
-
-def label_schema() -> Any:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("scenario", pa.string()),
-            ("kind", pa.string()),
-            ("role", pa.string()),
-            ("hub", pa.string()),
-            ("exporter", pa.string()),
-            ("importer", pa.string()),
-            ("hs2022", pa.string()),
-            ("side", pa.string()),
-            ("period_start", pa.date32()),
-            ("period_end", pa.date32()),
-            ("cells", pa.int32()),
-        ]
-    )
-
-
-class _RevisionMaps:
-    """Per HS revision: product index -> (code index, weight) rows, and the code dictionary."""
-
-    def __init__(self, products: Sequence[str], world: World) -> None:
-        self.products = products
-        self.world = world
-        self.codes: list[str] = []
-        self._code_index: dict[str, int] = {}
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def code(self, c: str) -> int:
-        if c not in self._code_index:
-            self._code_index[c] = len(self.codes)
-            self.codes.append(c)
-        return self._code_index[c]
-
-    def rows(self, rev: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(product index, code index, weight) arrays; weights of a product sum to 1."""
-        if rev not in self._cache:
-            chpl = reference.parse_products("chpl").in_revision(rev)
-            ps: list[int] = []
-            cs: list[int] = []
-            ws: list[float] = []
-            for k, code in enumerate(self.products):
-                olds: tuple[str, ...] = (code,)
-                if rev != "HS2022" and code in chpl.details:
-                    olds = chpl.comparable.get(code, ())
-                    if not olds:  # not comparable: the same code if it exists, else declared
-                        olds = (code,) if reference.hs6_exists(code, rev) else ()
-                        olds = olds or (
-                            (self.world.older_codes[code],)
-                            if code in self.world.older_codes
-                            else ()
-                        )
-                    if not olds:
-                        raise ReferenceDataError(
-                            f"{code} has no {rev} code; add it to older_codes in "
-                            "synthetic_world.yaml"
-                        )
-                for old in olds:
-                    ps.append(k)
-                    cs.append(self.code(old))
-                    ws.append(1.0 / len(olds))
-            self._cache[rev] = (np.array(ps), np.array(cs), np.array(ws))
-        return self._cache[rev]
-
-
-def _year_batch(panel: Panel, maps: _RevisionMaps, rev: str) -> Any:
-    """One year's rows, both sides, codes in `rev` (summed where codes merge)."""
-    import pyarrow as pa
-
-    n = len(panel.countries)
-    rows_p, rows_c, rows_w = maps.rows(rev)
-    ncodes = len(maps.codes)
-    per_product = np.bincount(rows_p, minlength=len(panel.products))
-    offsets = np.cumsum(per_product) - per_product  # rows_p is sorted by product
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for flow, values, seen, rep, par in (
-        (0, panel.exports, panel.export_seen, panel.si, panel.sj),
-        (1, panel.imports, panel.import_seen, panel.sj, panel.si),
-    ):
-        v = np.where(seen, values, 0.0)
-        # each series becomes one row per code of its product in this revision (weights sum
-        # to 1); codes that several products share are summed below
-        ss = np.repeat(np.arange(len(panel.sp)), per_product[panel.sp])
-        first = np.repeat(np.cumsum(per_product[panel.sp]) - per_product[panel.sp],
-                          per_product[panel.sp])  # fmt: skip
-        rr = offsets[panel.sp[ss]] + np.arange(len(ss)) - first
-        keys = (rep[ss] * n + par[ss]) * ncodes + rows_c[rr]
-        key = (keys[:, None] * 12 + np.arange(len(panel.months))[None, :]).ravel()
-        val = (v[ss] * rows_w[rr][:, None]).ravel()
-        nz = val > 0
-        key, val = key[nz], val[nz]
-        uniq, inv = np.unique(key, return_inverse=True)
-        total = np.round(np.bincount(inv, weights=val))
-        keep = total >= 1.0
-        uniq, total = uniq[keep], total[keep]
-        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8)))
-    key = np.concatenate([p[0] for p in parts])
-    value = np.concatenate([p[1] for p in parts])
-    flow_idx = np.concatenate([p[2] for p in parts])
-    month = key % 12
-    rest = key // 12
-    code = rest % ncodes
-    rest //= ncodes
-    partner = rest % n
-    reporter = rest // n
-    days = np.array([(d - date(1970, 1, 1)).days for d in panel.months], dtype=np.int32)
-    unit_value = 40.0 * np.exp(1.5 * _uniform(7, 21, np.array([int(c) for c in maps.codes])))
-    countries = pa.array(panel.countries)
-    nrows = len(key)
-
-    def const(text: str) -> Any:
-        return pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(nrows, dtype=np.int8)), pa.array([text])
-        )
-
-    def dictionary(indices: np.ndarray, values: Any) -> Any:
-        return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), values)
-
-    return pa.RecordBatch.from_pydict(
-        {
-            "source": const("synthetic"),
-            "reporter": dictionary(reporter, countries),
-            "partner": dictionary(partner, countries),
-            "flow": dictionary(flow_idx, pa.array(["export", "import"])),
-            "hs": dictionary(code, pa.array(maps.codes)),
-            "hs_rev": const(rev),
-            "period": pa.array(days[month], type=pa.date32()),
-            "freq": const("M"),
-            "value_usd": pa.array(value),
-            "net_kg": pa.array(np.round(value / unit_value[code], 1)),
-            "qty": pa.nulls(nrows, pa.float64()),
-            "qty_unit": pa.nulls(nrows, pa.string()),
-            "valuation": dictionary(flow_idx, pa.array(["FOB", "CIF"])),
-        }
-    )
-
-
-def content_hash(con: Any, *, exclude: Sequence[str] = ("batch_id",)) -> str:
-    """A hash of trade_flows' content in key order (for determinism checks)."""
-    from transship.schema import NATURAL_KEY, TRADE_FLOWS
-
-    cols = [c.name for c in TRADE_FLOWS if c.name not in exclude]
-    order = ", ".join(NATURAL_KEY)
-    row = con.execute(
-        f"SELECT md5(string_agg(concat_ws('|', {', '.join(cols)}), chr(10) ORDER BY {order})) "
-        "FROM trade_flows"
-    ).fetchone()
-    return str(row[0])
 
 
 __all__ = [
