@@ -131,8 +131,9 @@ PAIR_ROLES = frozenset({role.PHANTOM, role.DECLARED_FROM, role.DECLARED_TO})
 @dataclass
 class FindingsDetector:
     """A registered `detect` detector, its findings mapped onto the evaluation's units:
-    hubs -> the country; pair detectors -> (exporter, importer), whose truth is the pairs a
-    scheme added trade to (surges) or misreported (mirror, code_mismatch)."""
+    hubs -> the country; blocks -> the country whose direct route a block cut (a label of
+    another role maps as for hubs); pair detectors -> (exporter, importer), whose truth is
+    the pairs a scheme added trade to (surges) or misreported (mirror, code_mismatch)."""
 
     detector: str
     name: str = ""
@@ -145,9 +146,13 @@ class FindingsDetector:
             self.roles = HubsDetector().roles
         elif self.detector == "surges":  # more trade on a pair: a scheme's flows
             self.roles = INCREASES
+        elif self.detector == "blocks":
+            self.roles = frozenset({role.BLOCKED_DIRECT})
 
     def unit(self, label: Label) -> Unit | None:
-        if self.detector == "hubs":
+        if self.detector == "blocks" and label["role"] == role.BLOCKED_DIRECT:
+            return (label["exporter"],)
+        if self.detector in ("hubs", "blocks"):
             return HubsDetector().unit(label)
         return (label["exporter"], label["importer"])
 

@@ -136,6 +136,7 @@ def register(cls: type[Detector]) -> type[Detector]:
 
 def registry() -> dict[str, type[Detector]]:
     from transship.analysis.detect import (  # noqa: F401  (each module registers its classes)
+        blocks,
         codeshift,
         hubs,
         mirror,

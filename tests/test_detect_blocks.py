@@ -1,0 +1,116 @@
+"""`blocks`: a direct route to the target cut while the same goods go to the neighbours, on a
+hand-made panel (a block, a plain cut, a plain rise) and on a SYNTHETIC warehouse with an
+Indian block."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from transship.analysis.detect.base import Context
+
+Q0, Q1 = 2019 * 4, 2025 * 4 + 3  # 2019Q1 .. 2025Q4
+SPLIT = 2023 * 4 + 2  # 2023Q3
+
+
+def _panel(direct: dict[str, float], neighbours: dict[str, float]) -> object:
+    """pair_quarters' shape (hub = exporter, leg = destination): 6 exporters x 10 CHPL and
+    30 control codes, to RUS and to KAZ, lognormal noise; from SPLIT on, each listed hub's
+    CHPL exports to RUS are multiplied by `direct[hub]` and what left them is added to its
+    exports to KAZ times `neighbours[hub]` (0: the goods vanish, a cut)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for h in range(6):
+        hub = f"H{h}"
+        for grp, n in (("chpl", 10), ("control", 30)):
+            for c in range(n):
+                code = f"{grp[0]}{c}"
+                base = 2e5 * (1 + h) * (1 + c % 4)
+                for q in range(Q0, Q1 + 1):
+                    to_rus = base * math.exp(rng.normal(0, 0.15))
+                    to_kaz = 0.5 * base * math.exp(rng.normal(0, 0.15))
+                    if q >= SPLIT and grp == "chpl":
+                        kept = direct.get(hub, 1.0)
+                        to_kaz += (1 - kept) * to_rus * neighbours.get(hub, 1.0)
+                        to_rus *= kept
+                    rows.append((hub, "RUS", code, grp, q, to_rus))
+                    rows.append((hub, "KAZ", code, grp, q, to_kaz))
+    return pd.DataFrame(rows, columns=["hub", "leg", "hs2022", "grp", "q", "v"])
+
+
+def _run(df: object) -> list[object]:
+    from transship.analysis.detect.blocks import BlockDetector
+
+    ctx = Context(con=None)
+    ctx.cache["pair_quarters"] = df  # what panel.pair_quarters memoises
+    return BlockDetector().run(ctx)  # type: ignore[return-value]
+
+
+def test_a_block_is_a_fall_to_the_target_and_a_rise_to_the_neighbours() -> None:
+    found = _run(_panel({"H4": 0.5}, {}))
+    assert [f.country for f in found] == ["H4"]  # type: ignore[attr-defined]
+    f = found[0]
+    assert f.kind == "block" and f.since == date(2023, 7, 1)  # type: ignore[attr-defined]
+    assert "KAZ" in f.evidence and "fell" in f.evidence  # type: ignore[attr-defined]
+    # half of H4's CHPL exports to RUS: 10 codes x 2e5 x 5 x 2.5 (mean of 1 + c % 4) a
+    # quarter, $25M, so $50M a year
+    assert 45e6 < f.size_usd < 55e6  # type: ignore[attr-defined]
+
+
+def test_a_cut_alone_or_a_rise_alone_is_no_block() -> None:
+    assert _run(_panel({"H4": 0.5}, {"H4": 0.0})) == []  # the goods vanish: a cut
+    assert _run(_panel({"H4": 1.0}, {})) == []  # nothing moved
+    rise = _panel({}, {})
+    rise.loc[(rise.hub == "H3") & (rise.leg == "KAZ") & (rise.grp == "chpl")  # type: ignore[attr-defined]
+             & (rise.q >= SPLIT), "v"] *= 3  # fmt: skip
+    assert _run(rise) == []  # more to the neighbours, the direct route as it was
+
+
+BLOCK = """\
+scenarios:
+  - id: ind-block
+    kind: block
+    hub: IND
+    targets: russia
+    neighbours: KAZ+UZB
+    products: chpl:tier2,tier3,tier4
+    start: 2023-04
+    share: 0.6
+"""
+
+
+@pytest.fixture(scope="module")
+def blocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from transship.sources.synthetic import SyntheticTrade
+    from transship.warehouse import Warehouse
+
+    d = tmp_path_factory.mktemp("block")
+    (d / "s.yaml").write_text(BLOCK, encoding="utf-8")
+    w = Warehouse(Path(d) / "w.duckdb")
+    w.ingest(SyntheticTrade(seed=2, start="2019-01", end="2024-12", min_usd=300_000.0,
+                            scenarios=d / "s.yaml"))  # fmt: skip
+    yield w
+    w.close()
+
+
+@pytest.mark.slow(reason="builds a labelled synthetic warehouse with a block, ~5 s")
+def test_blocks_finds_the_synthetic_block_and_nothing_else(blocked: object) -> None:
+    from transship.analysis.detect import detect
+    from transship.evaluation import FindingsDetector, finding_prediction, read_labels, score
+
+    con = blocked.ibis()  # type: ignore[attr-defined]
+    r = detect(con, detectors=["blocks"])
+    assert [f.country for f in r.findings] == ["IND"], [f.evidence for f in r.findings]
+    f = r.findings[0]
+    assert f.since is not None and date(2023, 1, 1) <= f.since <= date(2023, 7, 1)
+    rows = score(FindingsDetector("blocks"), [finding_prediction(x) for x in r.findings],
+                 read_labels(con))  # fmt: skip
+    row = next(x for x in rows if x["kind"] == "block")
+    assert (row["recall"], row["precision"], row["scenarios_found"]) == (1.0, 1.0, 1)
