@@ -342,3 +342,18 @@ def test_belarusian_ukrainian_and_russian_romanizations() -> None:
 
     assert part("siarhei", "sergei") == part("aleh", "oleg") == 0.85
     assert part("leon", "alan") < 0.6 and part("arken", "aerokon") < 0.6
+
+
+def test_joined_parts_are_the_parts_left_over() -> None:
+    # Two long names sharing all but their last word are close with their spaces removed
+    # too (85.5 by joined_parts before): the parts aligned with nothing must be the ones
+    # written otherwise, as PolPot / Pol Pot are.
+    m = Matcher([])
+    a = "Federal State Budgetary Educational Institution All-Russian Children's Centre"
+    score, why = m.compare(f"{a} 'Orlyonok'", f"{a} 'Scarlet Sails'")
+    assert "joined_parts" not in dict(why) and score < 80
+    # a name written joined still is the same name (48.5 aligned)
+    assert m.compare("ANDISHEH SAZ CO", "ANDISHEHSAZ CO") == (
+        100.0,
+        (("name_alignment", 48.5), ("joined_parts", 51.5)),
+    )

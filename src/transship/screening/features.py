@@ -190,6 +190,15 @@ class JoinedParts(Feature):
         s = s if s == 1.0 else s - self.discount  # written joined exactly: the same name
         if s < 0.85 or s <= p.base:
             return 0.0
+        # the parts aligned with nothing must be the ones written otherwise: two long names
+        # that share all but their last word (CENTRE 'ORLYONOK' / CENTRE 'SCARLET SAILS')
+        # are close with their spaces removed too
+        uq = "".join(t for i, (t, w) in enumerate(zip(p.q.parts, p.wq, strict=True))
+                     if w > 0.1 and i not in p.qa)  # fmt: skip
+        uc = "".join(t for j, (t, w) in enumerate(zip(p.c.parts, p.wc, strict=True))
+                     if w > 0.1 and j not in p.ca)  # fmt: skip
+        if uq and uc and OSA.normalized_similarity(uq, uc) < 0.6:
+            return 0.0
         p.joined = True
         return s - p.base
 
