@@ -64,7 +64,7 @@ def test_screen_one_declaration_with_reasons_and_hits(client: TestClient, tmp_pa
     assert body["audit_seq"] == [1, 1]
     # The route builds the response itself (no model round-trip): exactly the documented
     # model's fields, in its order, and valid against it.
-    from transship.web.api import DecisionOut, HitOut, ScreenResponse
+    from transship.web.schemas import DecisionOut, HitOut, ScreenResponse
 
     assert list(body) == list(ScreenResponse.model_fields)
     assert list(d) == list(DecisionOut.model_fields) and list(hit) == list(HitOut.model_fields)

@@ -68,7 +68,7 @@ def test_concurrent_requests_all_audited_in_shared_commits(tmp_path: Path) -> No
         seqs = sorted(s for r in rs for s in r.json()["audit_seq"][:1])
         assert seqs == list(range(2, 62))  # one record each, none lost or shared
         assert all(r.json()["decisions"][0]["decision"] == "BLOCK" for r in rs)
-        committer = app.state.screening._audit
+        committer = app.state.screening.audit
         assert committer.records == 61
     v = verify_audit(wh)
     assert v.ok and v.records == 61
@@ -401,3 +401,4 @@ def test_group_commit_lingers_for_announced_appends_only(tmp_path: Path) -> None
     idle = GroupCommit(w.con, threading.RLock(), incoming=lambda: 0, linger_s=30)
     assert idle.append(result, table, "api") == (3, 3) and idle.groups == 1
     w.close()
+

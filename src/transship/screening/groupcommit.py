@@ -1,18 +1,21 @@
 """Group commit of audit records: concurrent screenings share one transaction.
 
-Each caller of `GroupCommit.append` waits until its records are committed (durable) and gets
-their seq range, as with `audit.append`. While one commit runs, callers that arrive queue up;
-the next of them to wake commits the whole queue at once. So under load one transaction
-carries many requests' records (commits per second stay few) and an idle server still
-commits each request at once: no timer, no background thread to stop. The chain is exact:
-records are appended in queue order, each linked to the one before, by `audit.append_many`.
+Appends are queued for one committer thread, which writes everything queued in one
+transaction (`audit.append_many`: records in queue order, each chained to the one before),
+then tells each caller its seq range once the records are durable. While a commit runs, new
+appends queue up, so under load one transaction carries many requests' records and an idle
+server still commits each request at once. `append` waits in the calling thread; `submit`
+takes a callback instead, so an event loop can await a commit without a thread parked per
+request (with a thread per waiting request, every commit woke them all: ~1 ms of CPU a
+request at 200 requests/s).
 
-Linger: a commit costs ~4 ms of CPU however few records it carries (five DuckDB statements,
-auditwrite.py), and at 150-200 requests/s requests arrive 5-7 ms apart, so groups stayed at one
-or two records. The committer therefore waits, at most `linger_s`, for more appends before it
-commits, but only when more are likely: the caller says some are on their way (`incoming()`:
-requests admitted and not yet screened), or appends have been arriving less than `linger_s`
-apart (a moving average). An idle server commits at once.
+Linger: a commit costs ~2-4 ms of CPU however few records it carries (five DuckDB
+statements, auditwrite.py). The committer therefore waits, at most `linger_s` from the
+first record it holds, for more appends, but only while more are likely: the caller says some
+are on their way (`incoming()`: requests admitted and not yet screened), or appends have been
+arriving less than `linger_s` apart (a moving average of the gaps) and the last one came
+within two such gaps (a stream that stopped is not waited for). An idle server commits at
+once.
 """
 
 from __future__ import annotations
@@ -25,22 +28,24 @@ from typing import Any
 
 from transship.screening import audit
 
+IDLE_EXIT_S = 5.0  # the committer thread ends after this long without appends
+Done = Callable[[tuple[int, int], BaseException | None], None]
+
 
 class _Job:
-    __slots__ = ("done", "error", "item", "seqs")
+    __slots__ = ("done", "item")
 
-    def __init__(self, item: tuple[Any, Any, str]) -> None:
+    def __init__(self, item: tuple[Any, Any, str], done: Done) -> None:
         self.item = item
-        self.done = False
-        self.seqs: tuple[int, int] = (0, 0)
-        self.error: BaseException | None = None
+        self.done = done
 
 
 class GroupCommit:
     """Serialises audit appends on one connection, batching those that arrive together.
 
     `db_lock` guards the connection (the service uses it for other queries too); it is held
-    only while a group is written.
+    only while a group is written. `con` is the connection, or `connect` a callable that
+    returns it (called with `db_lock` held, for a server whose file may have been reopened).
     """
 
     def __init__(
@@ -51,8 +56,10 @@ class GroupCommit:
         checkpoint_every: int = audit.CHECKPOINT_RECORDS,
         incoming: Callable[[], int] | None = None,
         linger_s: float = 0.0,
+        connect: Callable[[], Any] | None = None,
     ):
         self.con = con
+        self.connect = connect
         self.incoming = incoming
         self.linger_s = linger_s
         self.db_lock = db_lock
@@ -61,75 +68,121 @@ class GroupCommit:
         # .duckdb file taken while it runs misses at most the last few.
         self.checkpoint_every = checkpoint_every
         self._since_checkpoint = 0
-        lock = threading.Lock()
-        self._cond = threading.Condition(lock)  # a job is done, or the committer is free
-        self._arrived = threading.Condition(lock)  # a job was queued (for the linger)
+        self._cond = threading.Condition()  # a job was queued, or the committer may stop
         self._queue: list[_Job] = []
-        self._busy = False
+        self._busy = False  # the committer holds a group (lingering or writing it)
+        self._thread: threading.Thread | None = None
+        self._closed = False
         self._gap = float("inf")  # moving average of the time between appends
-        self._arrival = 0.0
+        self._arrival: float | None = None  # the last append's time (None: no append yet)
         self.groups = 0  # transactions committed (for tests and the health page)
         self.records = 0
 
-    def append(self, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
-        job = _Job((result, declarations, channel))
+    def submit(self, result: Any, declarations: Any, channel: str, done: Done) -> None:
+        """Queue one screening's records; `done(seqs, error)` is called on the committer
+        thread once they are committed (error None) or their transaction failed."""
         with self._cond:
+            if self._closed:
+                raise RuntimeError("the audit committer is closed")
             now = time.monotonic()
-            gap, self._arrival = now - self._arrival, now
-            self._gap = gap if self._gap == float("inf") else 0.8 * self._gap + 0.2 * gap
-            self._queue.append(job)
-            self._arrived.notify()  # a lingering committer counts this one
+            if self._arrival is not None:  # the first append has no gap before it
+                gap = now - self._arrival
+                self._gap = gap if self._gap == float("inf") else 0.8 * self._gap + 0.2 * gap
+            self._arrival = now
+            self._queue.append(_Job((result, declarations, channel), done))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="transship-audit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def append(self, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
+        """Append and wait until the records are committed; returns their seq range."""
+        finished = threading.Event()
+        out: list[Any] = []
+
+        def done(seqs: tuple[int, int], error: BaseException | None) -> None:
+            out.append((seqs, error))
+            finished.set()
+
+        self.submit(result, declarations, channel, done)
+        finished.wait()
+        seqs, error = out[0]
+        if error is not None:
+            raise error
+        return seqs  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the committer thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
         while True:
             with self._cond:
-                while not job.done and self._busy:
-                    self._cond.wait()
-                if job.done:
-                    return self._outcome(job)
-                # Nobody is committing: this caller commits what is queued (its own job
-                # included, or in a later round when more than max_group wait before it).
+                while not self._queue and not self._closed:
+                    # Idle for a while: the thread ends (and holds no reference to this
+                    # object); the next append starts another.
+                    if not self._cond.wait(IDLE_EXIT_S) and not self._queue:
+                        self._thread = None
+                        return
+                if not self._queue:  # closed and drained
+                    self._thread = None
+                    return
                 self._busy = True
-                # Before the try below: a linger that failed (`incoming` raising) left _busy
-                # set and every later append waiting; it only commits sooner instead.
+                # A linger that failed (`incoming` raising) only commits sooner.
                 with contextlib.suppress(Exception):
                     self._linger()
                 group = self._queue[: self.max_group]
                 del self._queue[: self.max_group]
             try:
-                with self.db_lock:
-                    ranges = audit.append_many(self.con, [j.item for j in group])
-                    self._since_checkpoint += sum(j.item[0].table.num_rows for j in group)
-                    if self._since_checkpoint >= self.checkpoint_every:
-                        audit.checkpoint(self.con)
-                        self._since_checkpoint = 0
-                for j, r in zip(group, ranges, strict=True):
-                    j.seqs = r
-            except BaseException as e:  # the transaction rolled back: every job in it failed
-                for j in group:
-                    j.error = e
+                told = self._write(group)
             finally:
                 with self._cond:
-                    for j in group:
-                        j.done = True
-                    self.groups += 1
-                    self.records += sum(j.item[0].table.num_rows for j in group)
                     self._busy = False
-                    self._cond.notify_all()
+            for job, seqs, error in told:
+                with contextlib.suppress(Exception):  # a callback must not stop the committer
+                    job.done(seqs, error)
+
+    def _write(self, group: list[_Job]) -> list[tuple[_Job, tuple[int, int], BaseException | None]]:
+        """Commit one group; returns what to tell each of its callers."""
+        n = sum(j.item[0].table.num_rows for j in group)
+        try:
+            with self.db_lock:
+                con = self.connect() if self.connect is not None else self.con
+                ranges = audit.append_many(con, [j.item for j in group])
+                self._since_checkpoint += n
+                if self._since_checkpoint >= self.checkpoint_every:
+                    audit.checkpoint(con)
+                    self._since_checkpoint = 0
+        except BaseException as e:  # the transaction rolled back: every job in it failed
+            self.groups += 1
+            return [(j, (0, 0), e) for j in group]
+        self.groups += 1
+        self.records += n
+        return [(j, r, None) for j, r in zip(group, ranges, strict=True)]
 
     def _linger(self) -> None:
         """Wait (the condition held) up to linger_s for more appends, while more are likely."""
         if self.linger_s <= 0:
             return
         deadline = time.monotonic() + self.linger_s
-        while len(self._queue) < self.max_group and (
-            self._gap < self.linger_s or (self.incoming is not None and self.incoming() > 0)
-        ):
-            left = deadline - time.monotonic()
+        while len(self._queue) < self.max_group and not self._closed:
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return
-            self._arrived.wait(left)
-
-    @staticmethod
-    def _outcome(job: _Job) -> tuple[int, int]:
-        if job.error is not None:
-            raise job.error
-        return job.seqs
+            if self.incoming is not None and self.incoming() > 0:
+                self._cond.wait(left)
+                continue
+            # A stream of appends: the next one is due within about a gap of the last.
+            last = self._arrival if self._arrival is not None else now
+            wait_to = last + 2 * self._gap
+            if self._gap >= self.linger_s or wait_to <= now:
+                return
+            self._cond.wait(min(left, wait_to - now))

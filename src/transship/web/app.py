@@ -44,7 +44,7 @@ def _offline_docs(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The transship web application: the screening API under /v1 and the dashboard pages."""
-    from transship.web import alerts, api, load, search
+    from transship.web import alerts, api, load, search, service
     from transship.web.auth import QueryTokenGuard, install_log_filter
     from transship.web.body import RequestBodyGuard
     from transship.web.dashboard import mount_dashboard
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "with the reason for every decision. Authenticate with `Authorization: Bearer <token>`.",
     )
     app.state.settings = settings
-    app.state.screening = api.ScreeningService(settings)
+    app.state.screening = service.ScreeningService(settings)
     # One lease on the warehouse for the API and the pages: the file is open only while
     # requests use it, so CLI commands work beside the server (warehouse/lease.py).
     app.state.lease = app.state.screening.lease

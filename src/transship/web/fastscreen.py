@@ -68,8 +68,8 @@ class FastScreen:
 
     def _request(self, scope: Any, body: bytes) -> Any:
         """The validated ScreenRequest, or None to leave the request to the route."""
-        from transship.web.api import ScreenRequest
         from transship.web.auth import token_accepted
+        from transship.web.schemas import ScreenRequest
 
         ctype = first_header(scope, b"content-type")  # the copy the route would read
         if ctype is not None and not is_json(ctype.decode("latin-1")):

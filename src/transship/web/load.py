@@ -70,9 +70,8 @@ class Workers:
     """The screening threads and their limit, bound to the running event loop (a test client
     may run each request in a loop of its own; `transship serve` has one).
 
-    Plain asyncio: a semaphore of `api_workers` and two thread pools, one of `api_workers`
-    threads that screen and one for the threads that wait for the audit commit (no CPU; at
-    most `api_max_pending` of them, as the Shedder admits no more). anyio's CapacityLimiter,
+    Plain asyncio: a semaphore of `api_workers` and a pool of as many threads that screen
+    (the audit commit is awaited on the loop: `audited`). anyio's CapacityLimiter,
     fail_after and to_thread cost ~0.3 ms of event-loop CPU a request, more than the rest of
     the hand-offs together.
     """
@@ -82,7 +81,6 @@ class Workers:
         self._loop: Any = None
         self._slots: asyncio.Semaphore | None = None
         self._screeners = ThreadPoolExecutor(settings.api_workers, "transship-screen")
-        self._committers = ThreadPoolExecutor(settings.api_max_pending, "transship-audit")
         self.timed_out = 0
         self.gone = 0
 
@@ -95,7 +93,6 @@ class Workers:
 
     def close(self) -> None:
         self._screeners.shutdown(wait=False)
-        self._committers.shutdown(wait=False)
 
 
 async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
@@ -134,8 +131,24 @@ async def in_worker(request: Request, fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.wrap_future(future)
 
 
-async def in_committer(request: Request, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` on a thread that may wait for the audit commit (no screening worker held).
-    Admitted requests are bounded by the Shedder, so at most `api_max_pending` wait here."""
-    workers: Workers = request.app.state.workers
-    return await asyncio.get_running_loop().run_in_executor(workers._committers, fn, *args)
+async def audited(audit: Any, result: Any, declarations: Any, channel: str) -> tuple[int, int]:
+    """The seq range of a screening's records once the group commit (`audit`, a
+    screening.groupcommit.GroupCommit) has committed them. The event loop waits on a future
+    the committer thread settles: no thread is parked per request."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[tuple[int, int]] = loop.create_future()
+
+    def settle(seqs: tuple[int, int], error: BaseException | None) -> None:
+        if future.done():  # the request was cancelled meanwhile; its records are committed
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(seqs)
+
+    def done(seqs: tuple[int, int], error: BaseException | None) -> None:  # committer thread
+        with contextlib.suppress(RuntimeError):  # that loop is closed (a test client's)
+            loop.call_soon_threadsafe(settle, seqs, error)
+
+    audit.submit(result, declarations, channel, done)
+    return await future

@@ -24,7 +24,7 @@ class Dashboard:
     closes the file between requests, so that can happen while the server runs."""
 
     def __init__(self, settings: Settings, lease: Any = None) -> None:
-        from transship.web.api import make_lease
+        from transship.web.service import make_lease
 
         self.settings = settings
         self.warehouse = Path(settings.warehouse)
