@@ -402,3 +402,29 @@ def test_group_commit_lingers_for_announced_appends_only(tmp_path: Path) -> None
     assert idle.append(result, table, "api") == (3, 3) and idle.groups == 1
     w.close()
 
+
+def test_an_append_from_another_connection_moves_the_head_and_the_chain_follows(
+    tmp_path: Path,
+) -> None:
+    """append_many keeps the head each connection wrote last and updates it only where it is
+    still that head: an append through another connection to the same file (one DuckDB
+    database per process) in between is read, and the chain continues from it."""
+    from transship.screening import audit
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    table = from_records([DECL])
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    w = Warehouse(tmp_path / "h.duckdb")
+    other = w.con.cursor()
+    assert audit.append(w.con, result, table, "api") == (1, 1)
+    assert audit.append(other, result, table, "api") == (2, 2)
+    assert audit.append(w.con, result, table, "api") == (3, 3)  # not (2, 2) again
+    assert audit.append(w.con, result, table, "api") == (4, 4)
+    v = audit.verify(w.con)
+    assert v.ok and v.records == 4 and v.head_seq == 4, v.problems
+    assert audit._meta_head(w.con) == audit.head(w.con)
+    other.close()
+    w.close()

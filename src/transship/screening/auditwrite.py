@@ -4,8 +4,9 @@ one INSERT, and the head and its copy moved, all in one transaction.
 
 Each DuckDB statement costs ~0.3-1 ms whatever it does (DuckDB 2.0, measured), and under load
 the API commits one small group of records after another, so the statements per commit are
-counted: BEGIN, the head's SELECT, one INSERT of the records (VALUES with parameters for a
-few, an Arrow table for more), the head's UPDATE and its copy's UPDATE, COMMIT.
+counted: BEGIN, the head's UPDATE (conditional on the head this connection wrote last; read
+first only when there is none), one INSERT of the records (VALUES with parameters for a few,
+one Arrow table for more), the copy's UPDATE, COMMIT.
 """
 
 from __future__ import annotations
@@ -27,31 +28,6 @@ def append(con: Any, result: Any, declarations: Any, channel: str) -> tuple[int,
 CHECKPOINT_RECORDS = 10_000
 _mem: Any = None  # the private in-memory connection, reused (opening one costs milliseconds)
 _ensured: weakref.WeakSet[Any] = weakref.WeakSet()  # connections whose tables were created
-
-
-def _records(result: Any, declarations: Any, channel: str, at: datetime, first: int) -> Any:
-    """One screening's records without their hashes (seq from `first`), as an Arrow table."""
-    import pyarrow as pa
-
-    t = result.table
-    n = t.num_rows
-    records = pa.table(
-        {
-            "seq": pa.array(range(first, first + n), pa.int64()),
-            "screened_at": pa.array([at] * n, pa.timestamp("us")),
-            "channel": pa.array([channel] * n, pa.string()),
-            "policy": pa.array([result.policy] * n, pa.string()),
-            "lists": pa.array([";".join(result.lists)] * n, pa.string()),
-            "declaration_id": t.column("id"),
-            "decision": t.column("decision"),
-            "rules": t.column("rules"),
-            "hits": t.column("hits"),
-            "error": t.column("error"),
-            "policy_sha256": pa.array([result.policy_sha256] * n, pa.string()),
-            "list_versions": pa.array([_versions(result)] * n, pa.string()),
-        }
-    )
-    return records.append_column("declaration", _declaration_docs(declarations))
 
 
 def _versions(result: Any) -> str:
@@ -85,8 +61,9 @@ def _declaration_docs(declarations: Any) -> Any:
 
 
 def _rows(result: Any, declarations: Any, channel: str, at: datetime, first: int) -> list[Any]:
-    """`_records` as rows (dicts) for a small append: building an Arrow table of 14 columns
-    for one declaration cost more than the rows themselves."""
+    """One screening's records without their hashes (seq from `first`), as rows (dicts):
+    built per record in Python and made one Arrow table per commit for a large group (an
+    Arrow table of 14 columns per screening cost ~0.2 ms each, more than its rows)."""
     t = result.table.select(["id", "decision", "rules", "hits", "error"]).to_pylist()
     docs = _declaration_docs(declarations).to_pylist()
     fixed = {
@@ -159,7 +136,8 @@ def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, 
     one's seq range ((0, 0) for an empty one). All are committed, or none.
 
     Each DuckDB statement costs ~0.3-1 ms whatever it does, so a commit runs five: BEGIN,
-    the head's SELECT, one INSERT of the records, the head's and its copy's UPDATE, COMMIT.
+    the head's UPDATE, one INSERT of the records, the copy's UPDATE, COMMIT; the head is read
+    first only when this connection has not written it last (`_known`).
     """
     at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     total = sum(r.table.num_rows for r, _, _ in items)
@@ -169,66 +147,87 @@ def append_many(con: Any, items: list[tuple[Any, Any, str]]) -> list[tuple[int, 
         if con not in _ensured:  # DDL on every append cost a catalog write each time
             ensure_tables(con)
             _ensured.add(con)
-        con.begin()
-        try:
-            last, prev = _head(con)
-            ranges, seq = [], last + 1
-            small = total <= SMALL_APPEND
-            parts: list[Any] = []
-            for result, declarations, channel in items:
-                n = result.table.num_rows
-                ranges.append((seq, seq + n - 1) if n else (0, 0))
-                if n:
-                    build = _rows if small else _records
-                    parts.append(build(result, declarations, channel, at, seq))
-                seq += n
-            hashes = _insert(con, parts, small, prev)
-            _move_head(con, last, last + total, hashes[-1])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+        ranges = _append(con, items, at, total, _known.get(con))
+        if ranges is None:  # the head had moved (another connection appended): read it
+            _known.pop(con, None)
+            ranges = _append(con, items, at, total, None)
+        assert ranges is not None  # a head just read cannot have moved: we hold the lock
         if total >= CHECKPOINT_RECORDS:
             checkpoint(con)
     return ranges
 
 
-def _insert(con: Any, parts: list[Any], small: bool, prev: str) -> list[str]:
-    """Hash the records (chained from `prev`) and insert them; returns their hashes.
+# The head each connection wrote last, (seq, hash). Every append in this process goes through
+# append_many under _LOCK, but another connection to the same file (DuckDB shares one
+# database per process and path) may append too: the head's UPDATE is therefore conditional
+# on the head being the one known, and a head that moved is read and the append redone.
+_known: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
 
-    The payloads are computed in Python, as PAYLOAD_SQL writes them (verify recomputes them
-    in SQL): a query on the private connection cost ~3 ms of each group commit."""
+
+def _append(
+    con: Any, items: list[tuple[Any, Any, str]], at: datetime, total: int,
+    known: tuple[int, str] | None,
+) -> list[tuple[int, int]] | None:  # fmt: skip
+    """One transaction of append_many; None (rolled back) if the head was not `known`."""
+    con.begin()
+    try:
+        last, prev = known if known is not None else _head(con)
+        ranges, rows, seq = [], [], last + 1
+        for result, declarations, channel in items:
+            n = result.table.num_rows
+            ranges.append((seq, seq + n - 1) if n else (0, 0))
+            if n:
+                rows += _rows(result, declarations, channel, at, seq)
+            seq += n
+        hashes = chain([payload(r) for r in rows], prev)
+        if not _move_head(con, last, prev, last + total, hashes[-1]):
+            con.rollback()
+            return None
+        _insert(con, rows, prev, hashes)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        _known.pop(con, None)
+        raise
+    _known[con] = (last + total, hashes[-1])
+    return ranges
+
+
+def _insert(con: Any, rows: list[dict[str, Any]], prev: str, hashes: list[str]) -> None:
+    """Insert the records with their hashes (chained from `prev`): one INSERT ... VALUES for
+    a few, one Arrow table for more. The payloads were computed in Python, as PAYLOAD_SQL
+    writes them (verify recomputes them in SQL): a query cost ~3 ms of each group commit."""
     import pyarrow as pa
 
-    if small:
-        rows = [r for part in parts for r in part]
-        hashes = chain([payload(r) for r in rows], prev)
-        for r, p, h in zip(rows, [prev, *hashes[:-1]], hashes, strict=True):
-            r["prev_hash"], r["hash"] = p, h
-        names = COLUMNS.split(", ")
+    for r, p, h in zip(rows, [prev, *hashes[:-1]], hashes, strict=True):
+        r["prev_hash"], r["hash"] = p, h
+    names = COLUMNS.split(", ")
+    if len(rows) <= SMALL_APPEND:
         one = "(" + ", ".join("?" * len(names)) + ")"
         con.execute(
             f"INSERT INTO screening_audit ({COLUMNS}) VALUES {', '.join([one] * len(rows))}",
             [r[c] for r in rows for c in names],
         )
-        return hashes
-    records = pa.concat_tables(parts)
-    hashes = chain([payload(r) for r in records.to_pylist()], prev)
-    records = records.append_column(
-        "prev_hash", pa.array([prev, *hashes[:-1]], pa.string())
-    ).append_column("hash", pa.array(hashes, pa.string()))
-    con.register("_audit", records)
+        return
+    types = {"seq": pa.int64(), "screened_at": pa.timestamp("us")}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in names])
+    con.register("_audit", pa.Table.from_pylist(rows, schema))
     try:
         con.execute(f"INSERT INTO screening_audit ({COLUMNS}) SELECT {COLUMNS} FROM _audit")
     finally:
         con.unregister("_audit")
-    return hashes
 
 
-def _move_head(con: Any, last: int, seq: int, top: str) -> None:
-    """The head and its copy in transship_meta to (seq, top), in the caller's transaction."""
-    if last:  # one statement, not DELETE + INSERT (each costs ~0.5 ms)
-        con.execute("UPDATE screening_audit_head SET seq = ?, hash = ?", [seq, top])
+def _move_head(con: Any, last: int, prev: str, seq: int, top: str) -> bool:
+    """The head and its copy in transship_meta from (last, prev) to (seq, top), in the
+    caller's transaction; False (nothing changed) when the head is not (last, prev)."""
+    if last:  # one statement, not SELECT + DELETE + INSERT (each costs ~0.5 ms)
+        (moved,) = con.execute(
+            "UPDATE screening_audit_head SET seq = ?, hash = ? WHERE seq = ? AND hash = ?",
+            [seq, top, last, prev],
+        ).fetchone()
+        if not moved:
+            return False
     else:
         con.execute("DELETE FROM screening_audit_head")
         con.execute("INSERT INTO screening_audit_head VALUES (?, ?)", [seq, top])
@@ -239,6 +238,7 @@ def _move_head(con: Any, last: int, seq: int, top: str) -> None:
     ).fetchone()
     if not changed:
         con.execute("INSERT INTO transship_meta VALUES (?, ?)", [META_KEY, f"{seq}:{top}"])
+    return True
 
 
 # audit.py re-exports this module's names from its last line, so they are imported here after
