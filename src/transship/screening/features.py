@@ -9,6 +9,7 @@ Hit lists what each contributed. Scores are 0-1 here and 0-100 on a Hit.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -48,6 +49,8 @@ class Pair:
     # the query's and the candidate's aligned parts (indices), shared by the features
     qa: set[int] = field(default_factory=set)
     ca: set[int] = field(default_factory=set)
+    # whether a part is a common word of the list's names (NameIndex.common), when known
+    common: Callable[[str], bool] | None = None
 
     def flag_at_most(self) -> None:
         """Cap the score just below BLOCK: this evidence may raise a FLAG, never a BLOCK."""
@@ -99,6 +102,43 @@ class MissingParts(Feature):
         num = sum(s * (p.wq[i] + p.wc[j]) for i, j, s in p.aligned)
         den = sum(p.wq) + sum(p.wc)
         lifted = num / (den - (1 - self.factor) * sum(rest))
+        p.flag_at_most()
+        return max(0.0, lifted - p.base)
+
+
+class ContainedName(Feature):
+    name = "contained_name"
+    description = (
+        "Organisations: every part of one name, two distinctive ones or more, matched (`close` "
+        "or closer) in the other, "
+        "whose other parts are all common words of the list's names (HIGHLAND GOLD / "
+        "HIGHLAND GOLD MINING LIMITED, JSC AGAT / JSC MOSCOW RESEARCH INSTITUTE AGAT): those "
+        "cost `factor` of their weight; such a hit can FLAG but not BLOCK. A distinctive "
+        "word more (GALLION NAVIGATION ZULIANA) is a sister company as often: extra_parts."
+    )
+    factor = 0.25
+    close = 0.8
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.generic_only or not p.aligned or p.common is None:
+            return 0.0
+        qa, ca = p.qa, p.ca
+        q_rest = [i for i, w in enumerate(p.wq) if i not in qa and w > 0]
+        c_rest = [j for j, w in enumerate(p.wc) if j not in ca and w > 0]
+        if bool(q_rest) == bool(c_rest) or any(s < self.close for _, _, s in p.aligned):
+            return 0.0  # nothing left over, a part differs on both sides, or parts unlike
+        rest, x, w = (q_rest, p.q, p.wq) if q_rest else (c_rest, p.c, p.wc)
+        short, ws, side = (p.c, p.wc, 1) if q_rest else (p.q, p.wq, 0)
+        # two distinctive parts or more: a one-word name (VANINO, CLYDE) is in many longer ones
+        aligned = [j if side else i for i, j, _ in p.aligned]
+        if sum(1 for k in aligned if short.kinds[k] == "name" and ws[k] >= 0.3) < 2:
+            return 0.0
+        common = p.common
+        if not all(x.kinds[k] != "name" or common(x.parts[k]) for k in rest):
+            return 0.0
+        num = sum(s * (p.wq[i] + p.wc[j]) for i, j, s in p.aligned)
+        den = sum(p.wq) + sum(p.wc)
+        lifted = num / (den - (1 - self.factor) * sum(w[k] for k in rest))
         p.flag_at_most()
         return max(0.0, lifted - p.base)
 
@@ -344,6 +384,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     MissingParts(),
     JoinedParts(),
     Acronym(),
+    ContainedName(),
     DifferingParts(),
     DifferingGeneric(),
     ExtraParts(),
@@ -361,7 +402,7 @@ def describe_features() -> list[dict[str, str]]:
     for f in (*NAME_FEATURES, CountryQualifier()):
         params = {
             k: getattr(f, k)
-            for k in ("factor", "discount", "floor", "penalty", "bonus")
+            for k in ("factor", "close", "discount", "floor", "penalty", "bonus")
             if hasattr(f, k)
         }
         out.append({"name": f.name, "description": f.description, "parameters": str(params)})

@@ -230,6 +230,12 @@ class NameIndex:
             self._countries[i] = c
         return c
 
+    def common(self, part: str) -> bool:
+        """Whether `part` is a common word of this list's names (in one name in 3,000 or
+        more, at least 5): MINING, INSURANCE, MOSCOW, not ZULIANA or ESPARTA. A list of
+        fewer than 1,000 names knows no common words."""
+        return self.n >= 1000 and self.vocab_df.get(part, 0) >= max(5, self.n // 3000)
+
     def rarity(self, part: str) -> float:
         w = self._rarity.get(part)
         if w is None:

@@ -172,6 +172,7 @@ class Matcher:
         return compare(
             q, c, person=person, rarity=rarity, thresholds=self._t01, country=self._country,
             country_match=country_match, schema_mismatch=schema_mismatch,
+            common=ix.common if ix is not None else None,
         )  # fmt: skip
 
     def compare(
@@ -332,6 +333,7 @@ class Matcher:
                     q, c, person=person, rarity=ix.rarity, thresholds=self._t01,
                     country=self._country, country_match=match,
                     schema_mismatch=person and q.has_legal, c_weights=c_weights, q_weights=qw,
+                    common=ix.common,
                 )  # fmt: skip
                 score = round(100 * final_score(p), 1)
                 if score < min_score:

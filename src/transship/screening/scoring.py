@@ -102,6 +102,7 @@ def compare(
     schema_mismatch: bool = False,
     c_weights: tuple[list[float], bool] | None = None,
     q_weights: tuple[list[float], bool] | None = None,
+    common: Callable[[str], bool] | None = None,
 ) -> Pair:
     """Score query `q` against candidate `c`; returns the Pair with its contributions.
 
@@ -183,6 +184,7 @@ def compare(
         country_match, schema_mismatch, qa=used_q, ca=used_c,
     )  # fmt: skip
     p.merged = merged
+    p.common = common
     total = 0.0
     for f in _PERSON_FEATURES if person else _ORG_FEATURES:
         v = f(p)
@@ -202,7 +204,7 @@ def compare(
 # The features that can fire for a person's name and for any other (each returns 0 before
 # doing anything for the other kind), in NAME_FEATURES order: the same contributions.
 _PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in ("acronym", "differing_parts",
-                         "differing_generic", "extra_parts"))  # fmt: skip
+                         "differing_generic", "extra_parts", "contained_name"))  # fmt: skip
 _ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
 
 
