@@ -374,3 +374,11 @@ def test_a_contained_name_with_common_words_more_flags() -> None:
     assert Matcher([]).compare("Highland Gold", "Highland Gold Mining Limited")[0] < 80
     assert m.compare("GALLION NAVIGATION", "GALLION NAVIGATION ZULIANA")[0] < 80
     assert "contained_name" not in dict(m.compare("VANINO MINING", "VANINO")[1])
+
+
+def test_european_legal_forms_are_noise() -> None:
+    # VIRMAVIA / VIRMAVIA OU scored 63 (Estonian OÜ read as a name part)
+    m = Matcher([])
+    assert m.compare("VIRMAVIA", "VIRMAVIA OÜ")[0] == 100.0
+    assert m.compare("DYNACOM D.O.O.", "DYNACOM LLC")[0] == 100.0
+    assert m.compare("Ou Yang", "OU YANG", schema="Person")[0] == 100.0  # a person's part

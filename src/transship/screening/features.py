@@ -129,9 +129,10 @@ class ContainedName(Feature):
             return 0.0  # nothing left over, a part differs on both sides, or parts unlike
         rest, x, w = (q_rest, p.q, p.wq) if q_rest else (c_rest, p.c, p.wc)
         short, ws, side = (p.c, p.wc, 1) if q_rest else (p.q, p.wq, 0)
-        # two distinctive parts or more: a one-word name (VANINO, CLYDE) is in many longer ones
-        aligned = [j if side else i for i, j, _ in p.aligned]
-        if sum(1 for k in aligned if short.kinds[k] == "name" and ws[k] >= 0.3) < 2:
+        # two parts or more, one distinctive: a one-word name (VANINO, CLYDE) is in many
+        # longer ones
+        aligned = [j if side else i for i, j, _ in p.aligned if (ws[j] if side else ws[i]) > 0]
+        if len(aligned) < 2 or not any(short.kinds[k] == "name" and ws[k] >= 0.3 for k in aligned):
             return 0.0
         common = p.common
         if not all(x.kinds[k] != "name" or common(x.parts[k]) for k in rest):
