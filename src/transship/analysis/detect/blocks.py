@@ -128,18 +128,20 @@ class BlockDetector(Detector):
         n_splits = len(splits)
         best: dict[str, _Split] = {}
         base = slice(pre_lo - q0, pre_hi - q0 + 1)
-        # the aggregate legs: each candidate's quarterly CHPL-to-control log ratio, per leg
-        legs: dict[str, dict[str, Any]] = {}
-        for hub, idx in keys.groupby("hub").groups.items():
-            ix = np.asarray(list(idx))
-            chpl = keys.grp.to_numpy()[ix] == "chpl"
-            y = {}
-            for side, v in (("t", vt), ("n", vn)):
-                c, k = v[ix][chpl].sum(axis=0), v[ix][~chpl].sum(axis=0)
-                y[side] = (np.log((c + pad) / (k + pad)), c)
-            sd = {side: max(float(np.std(y[side][0][base], ddof=1)), p["min_spread"])
-                  for side in y}  # fmt: skip
-            legs[str(hub)] = {"y": y, "sd": sd}
+        # the aggregate legs: each candidate's quarterly CHPL-to-control log ratio, to the
+        # target (summed) and to each neighbour apart (goods moved to some neighbours must
+        # not be hidden by another neighbour's fall)
+        agg = d.assign(leg=np.where(d.side == "t", "t", d.leg))
+        agg = agg.groupby(["hub", "leg", "grp", "q"]).v.sum().unstack("q", fill_value=0.0)
+        agg = agg.reindex(columns=range(q0, last + 1), fill_value=0.0)
+        legs: dict[str, dict[str, tuple[Any, Any, float]]] = {}
+        for (hub, leg), g in agg.groupby(level=["hub", "leg"]):
+            grp = g.index.get_level_values("grp")
+            c = g[grp == "chpl"].to_numpy().sum(axis=0)
+            k = g[grp == "control"].to_numpy().sum(axis=0)
+            y = np.log((c + pad) / (k + pad))
+            sd = max(float(np.std(y[base], ddof=1)), p["min_spread"])
+            legs.setdefault(str(hub), {})[str(leg)] = (y, c, sd)
 
         def window(c: Any, a: int, b: int) -> Any:  # mean quarter of columns a..b-1
             lo = c[:, a - 1] if a > 0 else 0.0
@@ -167,20 +169,22 @@ class BlockDetector(Detector):
                     continue
                 if c.t0.sum() * 4 < p["min_direct_usd"]:
                     continue
-                lg = legs[str(hub)]
-                z = {}
-                for side in ("t", "n"):
-                    yy = lg["y"][side][0]
-                    z[side] = (yy[i:j].mean() - yy[i - w : i].mean()) / (lg["sd"][side] * scale)
-                yt, yn = lg["y"]["t"][1], lg["y"]["n"][1]
-                moved = float((yt[i - w : i].mean() - yt[i:j].mean()) * 4)
-                gained = float((yn[i:j].mean() - yn[i - w : i].mean()) * 4)
-                # both legs must move (each at least min_leg_z spreads), and the goods must
-                # arrive (a share of the direct fall shows up at the neighbours: a cut is no
-                # block); the evidence is then the sum of the two legs
+                lg = legs.get(str(hub), {})
+                if "t" not in lg or len(lg) < 2:
+                    continue
+                zt, dt = _change(lg["t"], i, j, w, scale)
+                nbs = {leg: _change(v, i, j, w, scale) for leg, v in lg.items() if leg != "t"}
+                z = {"t": zt, "n": max(v[0] for v in nbs.values())}
+                moved = -dt
+                # the neighbours whose CHPL exports rose by min_leg_z: what arrived there
+                gained = sum(v[1] for v in nbs.values() if v[0] >= p["min_leg_z"])
+                # both legs must move (the direct one down, a neighbour up, each at least
+                # min_leg_z spreads), and the goods must arrive (a share of the direct fall
+                # shows up at the neighbours: a cut is no block); the evidence is then the
+                # sum of the two legs, Bonferroni over the neighbours
                 both = min(-z["t"], z["n"]) >= p["min_leg_z"]
                 both &= gained >= p["min_arrived"] * moved
-                p_legs = norm_sf((z["n"] - z["t"]) / math.sqrt(2.0)) if both else 1.0
+                p_legs = norm_sf((z["n"] - z["t"]) / math.sqrt(2.0)) * len(nbs) if both else 1.0
                 k1, k0 = int(c.moved.sum()), int(k.moved.sum())
                 p_codes = hypergeom_sf(k1, len(c) + len(k), k1 + k0, len(c)) if k1 >= 2 else 1.0
                 pv = min(1.0, min(p_legs, p_codes) * 2 * n_splits)
@@ -221,3 +225,12 @@ class BlockDetector(Detector):
             size_usd=max(st.moved_usd, 0.0), evidence=ev, detector=self.name, p_value=st.p,
             country=hub, link=f"/hub?hub={hub}",
         )  # fmt: skip
+
+
+def _change(leg: tuple[Any, Any, float], i: int, j: int, w: int, scale: float) -> tuple[
+        float, float]:  # fmt: skip
+    """A leg's change from the `w` quarters before column i to columns i..j-1: (z of its
+    CHPL-to-control log ratio over its baseline spread, CHPL USD a year)."""
+    y, c, sd = leg
+    dz = (y[i:j].mean() - y[i - w : i].mean()) / (sd * scale)
+    return float(dz), float((c[i:j].mean() - c[i - w : i].mean()) * 4)

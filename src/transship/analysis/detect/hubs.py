@@ -43,6 +43,7 @@ from transship.analysis.detect.base import (
     norm_sf,
     register,
 )
+from transship.analysis.detect.newcodes import new_codes, new_since, new_text, quarters_traded
 from transship.analysis.detect.panel import leg_panel
 from transship.analysis.detect.shares import (
     BothLegs,
@@ -61,7 +62,7 @@ LEG_TEXT = {
 
 LEGS = ("imports_from_coalition", "exports_to_target")
 # the tests each leg and split runs (Bonferroni over them and the splits)
-TESTS = ("did", "share", "codes", "both_legs")
+TESTS = ("did", "share", "codes", "both_legs", "new")
 
 
 def q_start(q: int) -> date:
@@ -88,6 +89,9 @@ class HubDetector(Detector):
                   "when this many baseline spreads above its detrended baseline"),
         Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
                   "as a fraction of its baseline share"),
+        Parameter("min_new_share", 0.5, "new-codes test: a CHPL code with no baseline trade on "
+                  "the leg counts as new when it trades in this share of the quarters after "
+                  "a split"),
         Parameter("both_z", 2.0, "both-legs test: a code counts when its share z-score is "
                   "above this on both legs (coalition supply and target-bound trade)"),
     )  # fmt: skip
@@ -121,7 +125,9 @@ class HubDetector(Detector):
         legs_pair = "both_z" in p  # hubs: two legs per country; surges: one pair each
         n_tests = (len(TESTS) - (0 if legs_pair else 1)) * len(splits)
         shares = world_shares(df, reference.parse_countries(ctx.target))
+        traded = quarters_traded(df, pre_lo, pre_hi)
         for s in splits:
+            fresh = new_codes(traded, s, last_q, p["min_new_share"])
             tab: list[Any] = []
             codes = share_tests(shares, pre_lo, pre_hi, s, last_q, z=p["share_z"],
                                 min_spread=p["min_spread"], min_codes=p["min_products"],
@@ -142,7 +148,7 @@ class HubDetector(Detector):
                                                      vs=("gs", "var")).unstack("grp")  # fmt: skip
             if "chpl" not in a.columns.get_level_values(1) or \
                     "control" not in a.columns.get_level_values(1):  # fmt: skip
-                continue
+                a = a.iloc[0:0]
             # the tail test on share growth: product-wide shocks (common to every country)
             # are taken out, so the control quantile is a fair null for each CHPL product
             cut = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(p["tail_quantile"])
@@ -153,6 +159,7 @@ class HubDetector(Detector):
             low = t[t.grp == "control"].groupby(["hub", "leg"]).gs.quantile(1 - p["tail_quantile"])
             tl = t[t.grp == "chpl"].join(low.rename("low"), on=["hub", "leg"])
             kd = (tl.gs < tl.low).groupby([tl.hub, tl.leg]).sum()
+            seen: set[tuple[str, str]] = set()
             for (hub, leg), r in a.iterrows():
                 nc, nk = r[("n", "chpl")], r[("n", "control")]
                 if not (nc >= p["min_products"] and nk >= p["min_products"]):
@@ -167,7 +174,9 @@ class HubDetector(Detector):
                 kdn = int(kd.get((hub, leg), 0))
                 cs = codes.get((hub, leg))
                 bl = both.get(hub)
-                tests = {"did": norm_sf(did / se) if se > 0 else 1.0,
+                nw = fresh.get((hub, leg))
+                tests = {"new": nw.p if nw else 1.0,
+                         "did": norm_sf(did / se) if se > 0 else 1.0,
                          "tail": max(binom_sf(kk, int(nc), 1 - p["tail_quantile"]),
                                      binom_sf(kk, kk + kdn, 0.5)),
                          "share": norm_sf(dsh / se_s) if se_s > 0 else 1.0,
@@ -176,16 +185,19 @@ class HubDetector(Detector):
                 tests = {n: v for n, v in tests.items() if n in TESTS}
                 which = min(tests, key=lambda x: tests[x])
                 p_split = min(1.0, tests[which] * n_tests)
-                cur = best.get((hub, leg))
-                stats = {"p": p_split, "s": s, "did": did, "se": se, "k": kk, "n": int(nc),
-                         "dshare": dsh, "which": which, "ctrl": r[("m", "control")],
-                         "codes": cs, "both": bl}  # fmt: skip
-                if cur is None or p_split < cur["p"]:
-                    stats["earliest"] = cur["earliest"] if cur else None
-                    best[(hub, leg)] = stats
-                    cur = stats
-                if cur.get("earliest") is None and p_split <= p["fdr"]:
-                    cur["earliest"] = s
+                keep(best, (hub, leg), {"p": p_split, "s": s, "did": did, "se": se, "k": kk,
+                                        "n": int(nc), "dshare": dsh, "which": which,
+                                        "ctrl": r[("m", "control")], "codes": cs, "both": bl,
+                                        "new": nw}, p["fdr"])  # fmt: skip
+                seen.add((hub, leg))
+            # legs with (almost) no CHPL baseline -- a small hub's onward trade created from
+            # nothing -- have no growth to test: only the new-codes test speaks for them
+            for key, nw in fresh.items():
+                if key not in seen and "new" in TESTS:
+                    keep(best, key, {"p": min(1.0, nw.p * n_tests), "s": s, "did": 0.0,
+                                     "se": 0.0, "k": 0, "n": 0, "dshare": 0.0, "which": "new",
+                                     "ctrl": 0.0, "codes": codes.get(key), "both": None,
+                                     "new": nw}, p["fdr"])  # fmt: skip
         post_all = df[df.q >= splits[0]]
         out: list[Finding] = []
         for (hub, leg), st in best.items():
@@ -214,9 +226,13 @@ class HubDetector(Detector):
                 if st["which"] == "codes" and cs is not None
                 else bl.codes
                 if st["which"] == "both_legs" and bl is not None
+                else st["new"].codes
+                if st["which"] == "new" and st.get("new") is not None
                 else ()
             )
-            if which_codes:  # the exceeding codes' share
+            if st["which"] == "new" and which_codes:  # most new codes trading, running
+                q = new_since(traded, hub, leg, which_codes, splits[0])
+            elif which_codes:  # the exceeding codes' share
                 q = share_since(shares, hub, leg, which_codes, pre_lo, pre_hi, splits[0],
                                 p["share_z"])  # fmt: skip
             if q is not None:
@@ -238,7 +254,7 @@ class HubDetector(Detector):
             f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
             f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
             f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), 'of the leg')}; "
-            f"{_both_text(st.get('both'), p['both_z'])}; strongest "
+            f"{_both_text(st.get('both'), p['both_z'])}; {new_text(st.get('new'))}; strongest "
             f"test: {st['which']}, from {q_start(st['s']):%Y-%m}; "
             f"excess {money(excess)}/yr; {label}"
         )
@@ -303,3 +319,16 @@ def _change_quarter(
 
 def _q(d: date) -> int:
     return d.year * 4 + (d.month - 1) // 3
+
+
+def keep(best: dict[tuple[str, str], dict[str, Any]], key: tuple[str, str],
+         stats: dict[str, Any], fdr: float) -> None:  # fmt: skip
+    """Keep a split's stats where they beat the leg's best so far; remember the earliest
+    split whose adjusted p-value is at or below `fdr`."""
+    cur = best.get(key)
+    if cur is None or stats["p"] < cur["p"]:
+        stats["earliest"] = cur["earliest"] if cur else None
+        best[key] = stats
+        cur = stats
+    if cur.get("earliest") is None and stats["p"] <= fdr:
+        cur["earliest"] = stats["s"]

@@ -36,9 +36,11 @@ def sides_panel(ctx: Context) -> Any:
     def make() -> Any:
         h = heading_table(ctx)
         h = h.filter(h.period >= ctx.post_start)
-        g = h.group_by("exporter", "importer", "period").agg(
-            xc=h.xc.sum(), mc=h.mc.sum(), xn=h.xn.sum(), mn=h.mn.sum()
-        ).to_pandas()
+        g = (
+            h.group_by("exporter", "importer", "period")
+            .agg(xc=h.xc.sum(), mc=h.mc.sum(), xn=h.xn.sum(), mn=h.mn.sum())
+            .to_pandas()
+        )
         import pandas as pd
 
         chpl = g.rename(columns={"xc": "x", "mc": "m"})[["exporter", "importer", "period", "x",
@@ -112,7 +114,7 @@ class MirrorGapDetector(Detector):
         cut = float(np.quantile(null, p["null_quantile"]))
         exceed = big & (lr > cut)
         out: list[Finding] = []
-        ends = months[w - 1:][::w]
+        ends = months[w - 1 :][::w]
         tested = int((ok[~ctrl].sum(axis=1) > 0).sum())
         for k in np.nonzero(~ctrl)[0]:
             n = int(ok[k].sum())

@@ -130,8 +130,10 @@ class UnitValueDetector(Detector):
         pre = (t.period >= date(ctx.post_start.year, 1, 1)) & (t.period <= base_end)
         post = t.period > base_end
         g = t.group_by("reporter", "partner", "hs2022", "grp").agg(
-            v0=t.value_usd.sum(where=pre), k0=t.net_kg.sum(where=pre),
-            v1=t.value_usd.sum(where=post), k1=t.net_kg.sum(where=post),
+            v0=t.value_usd.sum(where=pre),
+            k0=t.net_kg.sum(where=pre),
+            v1=t.value_usd.sum(where=post),
+            k1=t.net_kg.sum(where=post),
             first=t.period.min(where=post),
         )
         g = g.filter(g.k0 > 0, g.k1 > 0)

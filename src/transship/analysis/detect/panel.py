@@ -65,9 +65,7 @@ def quarterly_base(ctx: Any) -> Any:
             (t.flow == "export") & t.partner.isin(dest)
         )
         t = t.filter(keep, t.partner != t.reporter).mutate(q=quarter_index(t.period))
-        g = t.group_by("reporter", "partner", "flow", "hs2022", "grp", "q").agg(
-            v=t.value_usd.sum()
-        )
+        g = t.group_by("reporter", "partner", "flow", "hs2022", "grp", "q").agg(v=t.value_usd.sum())
         try:
             return ctx.con.create_table(f"_transship_quarters_{id(ctx)}", g, temp=True)
         except Exception:  # no temporary tables on this backend: recompute
@@ -87,9 +85,7 @@ def leg_panel(ctx: Any) -> Any:
 
         t = quarterly_base(ctx)
         leg = ibis.ifelse(t.flow == "import", "imports_from_coalition", "exports_to_target")
-        g = t.group_by(hub=t.reporter, leg=leg, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(
-            v=t.v.sum()
-        )
+        g = t.group_by(hub=t.reporter, leg=leg, hs2022=t.hs2022, grp=t.grp, q=t.q).agg(v=t.v.sum())
         return g.to_pandas()
 
     return ctx.memo("leg_panel", make)
@@ -161,4 +157,3 @@ def heading_table(ctx: Any) -> Any:
             return h
 
     return ctx.memo("heading_table", make)
-

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from transship.analysis.detect.base import Context, Finding, Parameter, money, register
 from transship.analysis.detect.hubs import HubDetector, codes_text, q_start
+from transship.analysis.detect.newcodes import new_text
 from transship.analysis.detect.panel import pair_quarters
 
 
@@ -38,6 +39,9 @@ class SurgeDetector(HubDetector):
                   "exceeds when this many baseline spreads above its detrended baseline"),
         Parameter("min_spread", 0.03, "codes test: floor of a code's quarterly share spread, "
                   "as a fraction of its baseline share"),
+        Parameter("min_new_share", 0.5, "new-codes test: a CHPL code the pair never traded in "
+                  "the baseline counts as new when it trades in this share of the quarters "
+                  "after a split"),
     )  # fmt: skip
 
     def panel(self, ctx: Context) -> Any:
@@ -51,7 +55,8 @@ class SurgeDetector(HubDetector):
             f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
             f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
             f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), f'of {leg} supply')}; "
-            f"strongest test: {st['which']}, from {q_start(st['s']):%Y-%m}; "
+            f"{new_text(st.get('new'))}; strongest test: {st['which']}, from "
+            f"{q_start(st['s']):%Y-%m}; "
             f"excess {money(excess)}/yr"
         )
         return Finding(
