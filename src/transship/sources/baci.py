@@ -12,7 +12,8 @@ from pathlib import Path
 
 from transship.errors import UsageError
 from transship.schema import HS_REVISIONS
-from transship.sources.tabular import TableSpec, TabularFile
+from transship.sources.tablespec import TableSpec
+from transship.sources.tabular import TabularFile
 
 HEADER = ("t", "i", "j", "k", "v", "q")
 _DATA_FILE = re.compile(r"^BACI_HS\d{2}_Y\d{4}_V\d+\.csv$", re.IGNORECASE)

@@ -10,16 +10,14 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from transship import reference
+from transship.sources.tablespec import CountryScheme, PeriodFormat
 
-CountryScheme = Literal["auto", "iso3", "iso2", "m49", "comtrade", "baci"]
-PeriodFormat = Literal["auto", "year"]
 NULL_TOKENS = pa.array(["", "NA", "N/A", "NULL", "null", "NaN", "nan"])
 _NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
@@ -119,6 +117,8 @@ def _number(
     seps: tuple[str | None, str] = (None, "."),
 ) -> pa.Array:
     thousands, decimal = seps
+    if pa.types.is_floating(a.type):  # parsed as numbers by the reader (its fast path)
+        return _number_checks(a, a, column, scale, required, checks)
     num = _clean_numbers(a) if thousands is None and decimal == "." else None
     if num is not None:
         return _number_checks(num, a, column, scale, required, checks)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from transship.errors import InputError, ParameterError, UsageError
-from transship.sources.convert import CountryScheme
-from transship.sources.tabular import FIELDS, TableSpec, TabularFile
+from transship.sources.tablespec import FIELDS, CountryScheme, TableSpec
+from transship.sources.tabular import TabularFile
 
 
 def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:

@@ -42,7 +42,8 @@ FLOWS = {"İhracat": "export", "İthalat": "import", "IHRACAT": "export", "ITHAL
 
 def turkstat_file(path: str | Path, *, keep_national: bool = False) -> TabularFile:
     """A TurkStat raw web table (format in the module docstring) as a batch source."""
-    from transship.sources.tabular import TableSpec, TabularFile  # pyarrow: not for --help
+    from transship.sources.tablespec import TableSpec
+    from transship.sources.tabular import TabularFile  # pyarrow: not for --help
 
     spec = TableSpec(
         source="turkstat",
