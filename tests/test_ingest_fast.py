@@ -253,3 +253,63 @@ def test_periods_dictionary_with_null_indices_convert_as_plain_values() -> None:
     assert freq.to_pylist() == f2.to_pylist()
     assert years.tolist() == y2.tolist()
     assert [c.bad.tolist() for c in got] == [c.bad.tolist() for c in want]
+
+
+def _both_paths(
+    wh: Warehouse, tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch, **kw: object
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[object]]:
+    """The same BACI file read typed-first (falling back) and read as text only: the rows
+    stored, and each read's counts, sha256, unique-key proof and reject file."""
+    from transship.sources.tabular import TabularFile
+
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", text)
+    seen: list[object] = []
+    rows = []
+    for name in ("typed", "text"):
+        if name == "text":
+            monkeypatch.setattr(TabularFile, "_fast_types", lambda self: None)
+        rej = tmp_path / f"rejects_{name}.csv" if kw.get("rejects") else None
+        src = baci_file(f, reject_file=rej)
+        src.block_bytes = 16 * 1024  # several batches
+        with Warehouse(tmp_path / f"{name}.duckdb") as w:
+            r = w.ingest(src)
+            rows.append(w.con.execute(ALL).fetchall())
+        seen.append((r.rows_read, r.rows_written, r.rows_rejected, src.sha256, src.keys_unique,
+                     rej.read_text() if rej else None))  # fmt: skip
+    return rows[0], rows[1], seen
+
+
+def test_typed_parse_falls_back_to_text_keeping_every_row(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quantity the typed parse cannot read (' 1.5 ', which the text path trims) in a late
+    block: the member is read again as text past the rows already stored, none twice."""
+    import hashlib
+
+    lines = _baci(3000).splitlines()
+    t, i, j, k, v, _ = lines[2500].split(",")
+    lines[2500] = ",".join((t, i, j, k, v, " 1.5 "))
+    text = "\n".join(lines) + "\n"
+    typed, plain, (a, b) = _both_paths(wh, tmp_path, text, monkeypatch)
+    assert typed == plain and len(typed) == 3000
+    assert a == b and a[:3] == (3000, 3000, 0)  # type: ignore[index]
+    assert a[3] == hashlib.sha256(text.encode()).hexdigest() and a[4]  # type: ignore[index]
+    kept = [r for r in typed if r[4] == k and r[9] == 1500.0]
+    assert len(kept) == 1  # 1.5 t = 1,500 kg, stored once
+
+
+def test_fallback_rejects_each_bad_row_once(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unsplittable line in the first block (reported by the typed pass) and an unknown
+    country in a late one (found by the text pass): each rejected once, as the text path does."""
+    lines = _baci(3000).splitlines()
+    lines[2] = "2022,251,842"  # line 3: three fields
+    lines[2500] = lines[2500].replace(",251,", ",999,", 1)  # line 2501
+    typed, plain, (a, b) = _both_paths(
+        wh, tmp_path, "\n".join(lines) + "\n", monkeypatch, rejects=True
+    )
+    assert typed == plain and len(typed) == 2998
+    assert a == b and a[:3] == (3000, 2998, 2)  # type: ignore[index]
+    report = a[5].splitlines()  # type: ignore[index]
+    assert [r.split(",")[:2] for r in report[1:]] == [["3", ""], ["2501", "i"]]

@@ -182,7 +182,7 @@ class Converter:
                 out["flow"], lambda a, k: _vocab(a, VALUATION_BY_FLOW, col("flow"), "flow", k), []
             )
         names = list(SOURCE_COLUMNS)
-        arrays = [out[c] for c in SOURCE_COLUMNS]
+        arrays = [_no_null_entries(out[c]) for c in SOURCE_COLUMNS]
         if national:  # the code as written and its line, for the warehouse's sums and errors
             names += ["hs_national", "_line"]
             arrays += [full_hs, pa.array(_lines(lines), pa.int64())]
@@ -279,3 +279,16 @@ def _remap_checked(mapping: Mapping[str, str], a: pa.Array, checks: list[_Check]
 
 def _lines(lines: np.ndarray | Callable[[], np.ndarray]) -> np.ndarray:
     return lines() if callable(lines) else lines
+
+
+def _no_null_entries(a: pa.Array) -> pa.Array:
+    """A dictionary array whose dictionary holds null (an unknown country, an empty unit) as
+    null rows over a dictionary without: Arrow cannot join batches whose dictionaries differ
+    and hold nulls (row groups are cut across batches), so a rejected row's unknown country,
+    still in its batch's dictionary, stopped the ingest."""
+    if not isinstance(a, pa.DictionaryArray) or not a.dictionary.null_count:
+        return a
+    valid = np.asarray(a.dictionary.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    position = np.cumsum(valid, dtype=np.int32) - 1
+    remap = pa.array(position, pa.int32(), mask=~valid)
+    return pa.DictionaryArray.from_arrays(remap.take(a.indices), a.dictionary.filter(valid))
