@@ -303,9 +303,11 @@ class PatronymicOrder(Feature):
                 continue
             after = to_c.get(_next_part(q.parts, k, 1))
             before = to_c.get(_next_part(q.parts, k, -1))
-            if after is not None and not _connector(c, _next_part(c.parts, after, -1)):
+            if after is None or before is None:
+                continue  # one side matches nothing: a part left out or another, no order
+            if not _connector(c, _next_part(c.parts, after, -1)):
                 return -self.penalty
-            if before is not None and not _connector(c, _next_part(c.parts, before, 1)):
+            if not _connector(c, _next_part(c.parts, before, 1)):
                 return -self.penalty
         return 0.0
 
