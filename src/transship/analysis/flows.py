@@ -71,6 +71,72 @@ def flows(
     """
     import ibis
 
+    keys, main, cmp_rng = plan(by, period, compare, baseline)
+    base_rng = as_range(baseline)
+    ranges = [r for r in (main, cmp_rng, base_rng) if r is not None]
+    sel = select(con, reporter=reporter, partner=partner, products=products, periods=ranges,
+                 flow=flow, freq=freq, source=source, concordance=concordance)  # fmt: skip
+    t, notes = sel.table, list(sel.notes)
+    params: dict[str, Any] = {
+        "reporter": reporter, "partner": partner, "products": products,
+        "period": str(main) if main else None, "flow": flow, "by": keys, "freq": sel.freq,
+        "source": source, "compare": str(cmp_rng) if cmp_rng else None,
+        "baseline": str(base_rng) if base_rng else None, "concordance": concordance,
+    }  # fmt: skip
+
+    if main is None:  # plain sums, as the foundation's query
+        out = _group(t, keys, value_usd=t.value_usd.sum(), rows=t.count())
+        return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
+
+    mt = t.filter((t.period >= main.start) & (t.period <= main.end))
+    parts = [_tag(mt, keys, v=mt.value_usd, n=1)]
+    if cmp_rng is not None:
+        aligned = _align(t, compare_mapping(main, cmp_rng, sel.freq))
+        parts.append(_tag(aligned, keys, c=aligned.value_usd))
+    if base_rng is not None:
+        years, mapping = baseline_mapping(main, base_rng, sel.freq)
+        bt = t.filter((t.period >= base_rng.start) & (t.period <= base_rng.end))
+        aligned = _align(bt, mapping)
+        found = bt.select(y=bt.year, r=bt.hs_rev).distinct().to_pyarrow().to_pylist()
+        usable, partial, base_notes = baseline_years(products, years, found, concordance)
+        if partial:  # each product over the years it is comparable in, not all of them
+            ny = ibis.memtable(
+                {"_code": [c for c, ys in usable.items() if ys],
+                 "_ny": [len(ys) for ys in usable.values() if ys]},
+                schema={"_code": "string", "_ny": "int64"},
+            )  # fmt: skip
+            aligned = aligned.join(ny, aligned.hs2022 == ny._code)
+            parts.append(_tag(aligned, keys, b=aligned.value_usd / aligned._ny))
+        else:
+            parts.append(_tag(aligned, keys, b=aligned.value_usd / len(years)))
+        notes.extend(base_notes)
+    u = parts[0]
+    for p in parts[1:]:
+        u = u.union(p)
+    aggs: dict[str, Any] = {"value_usd": u.v.sum(), "rows": u.n.sum()}
+    if cmp_rng is not None:
+        aggs["compare_usd"] = u.c.sum()
+    if base_rng is not None:
+        aggs["baseline_usd"] = u.b.sum()
+    out = _group(u, keys, **aggs)
+    extra: dict[str, Any] = {}
+    for name in ("compare", "baseline"):
+        if f"{name}_usd" in aggs:
+            other = out[f"{name}_usd"]
+            extra[f"{name}_multiple"] = ibis.ifelse(other > 0, out.value_usd / other, ibis.null())
+            extra[f"{name}_change_usd"] = out.value_usd - other
+    out = out.mutate(**extra)
+    notes.append(_window_note(main, cmp_rng, base_rng))
+    return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
+
+
+def plan(
+    by: Sequence[str],
+    period: str | PeriodRange | None,
+    compare: str | PeriodRange | None,
+    baseline: str | PeriodRange | None,
+) -> tuple[list[str], PeriodRange | None, PeriodRange | None]:
+    """The checked `by` keys, main period and compare period of a flows call."""
     keys = list(dict.fromkeys(by))
     unknown = [d for d in keys if d not in DIMENSIONS]
     if unknown:
@@ -93,88 +159,55 @@ def flows(
                 f"{main.months}: compare equal lengths, or use 'prior'",
                 params=("compare", "period"),
             )
-    base_rng = as_range(baseline)
-    ranges = [r for r in (main, cmp_rng, base_rng) if r is not None]
-    sel = select(con, reporter=reporter, partner=partner, products=products, periods=ranges,
-                 flow=flow, freq=freq, source=source, concordance=concordance)  # fmt: skip
-    t, notes = sel.table, list(sel.notes)
-    params: dict[str, Any] = {
-        "reporter": reporter, "partner": partner, "products": products,
-        "period": str(main) if main else None, "flow": flow, "by": keys, "freq": sel.freq,
-        "source": source, "compare": str(cmp_rng) if cmp_rng else None,
-        "baseline": str(base_rng) if base_rng else None, "concordance": concordance,
-    }  # fmt: skip
+    return keys, main, cmp_rng
 
-    if main is None:  # plain sums, as the foundation's query
-        out = _group(t, keys, value_usd=t.value_usd.sum(), rows=t.count())
-        return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
 
-    main_periods = periods_in(main, sel.freq)
-    mt = t.filter((t.period >= main.start) & (t.period <= main.end))
-    parts = [_tag(mt, keys, v=mt.value_usd, n=1)]
-    if cmp_rng is not None:
-        offset = month_index(main.start) - month_index(cmp_rng.start)
-        if sel.freq == "A" and offset % 12:
-            raise UsageError(
-                "annual data: {compare} must be whole years earlier or later", params=("compare",)
-            )
-        src = [p.replace(year=p.year - offset // 12) if sel.freq == "A" else _shift(p, -offset)
-               for p in main_periods]  # fmt: skip
-        aligned = _align(t, dict(zip(src, main_periods, strict=True)))
-        parts.append(_tag(aligned, keys, c=aligned.value_usd))
-    if base_rng is not None:
-        years = list(range(base_rng.start.year, base_rng.end.year + 1))
-        if any(main.start <= p <= main.end for p in periods_in(base_rng, sel.freq)):
-            raise UsageError(
-                f"{{baseline}} {base_rng} overlaps {{period}} {main}", params=("baseline", "period")
-            )
-        bt = t.filter((t.period >= base_rng.start) & (t.period <= base_rng.end))
-        # each main period takes the baseline rows of its calendar month, in every year
-        mapping = {p.replace(year=y): p for p in main_periods for y in years}
-        mapping = {k: v for k, v in mapping.items() if base_rng.start <= k <= base_rng.end}
-        aligned = _align(bt, mapping)
-        found = bt.select(y=bt.year, r=bt.hs_rev).distinct().to_pyarrow().to_pylist()
-        revs_by_year: dict[int, set[str]] = {y: set() for y in years}
-        for r in found:
-            revs_by_year.setdefault(int(r["y"]), set()).add(str(r["r"]))
-        usable = comparable_years(products, revs_by_year, concordance)
-        partial = {c: ys for c, ys in usable.items() if len(ys) < len(years)}
-        if partial:  # each product over the years it is comparable in, not all of them
-            ny = ibis.memtable(
-                {"_code": [c for c, ys in usable.items() if ys],
-                 "_ny": [len(ys) for ys in usable.values() if ys]},
-                schema={"_code": "string", "_ny": "int64"},
-            )  # fmt: skip
-            aligned = aligned.join(ny, aligned.hs2022 == ny._code)
-            parts.append(_tag(aligned, keys, b=aligned.value_usd / aligned._ny))
-            notes.extend(_partial_note(partial, years, concordance))
-        else:
-            parts.append(_tag(aligned, keys, b=aligned.value_usd / len(years)))
-        present = {y for y, revs in revs_by_year.items() if revs}
-        empty = [y for y in years if y not in present]
-        if empty:
-            notes.append(
-                f"baseline years with no matching rows, counted as zero: "
-                f"{', '.join(map(str, empty))}"
-            )
-    u = parts[0]
-    for p in parts[1:]:
-        u = u.union(p)
-    aggs: dict[str, Any] = {"value_usd": u.v.sum(), "rows": u.n.sum()}
-    if cmp_rng is not None:
-        aggs["compare_usd"] = u.c.sum()
-    if base_rng is not None:
-        aggs["baseline_usd"] = u.b.sum()
-    out = _group(u, keys, **aggs)
-    extra: dict[str, Any] = {}
-    for name in ("compare", "baseline"):
-        if f"{name}_usd" in aggs:
-            other = out[f"{name}_usd"]
-            extra[f"{name}_multiple"] = ibis.ifelse(other > 0, out.value_usd / other, ibis.null())
-            extra[f"{name}_change_usd"] = out.value_usd - other
-    out = out.mutate(**extra)
-    notes.append(_window_note(main, cmp_rng, base_rng))
-    return AnalysisResult(_order(out, keys), notes, sel.synthetic, params, sel.freq)
+def compare_mapping(main: PeriodRange, cmp_rng: PeriodRange, freq: str) -> dict[Any, Any]:
+    """Period of the compare window -> the main period it is counted under."""
+    main_periods = periods_in(main, freq)
+    offset = month_index(main.start) - month_index(cmp_rng.start)
+    if freq == "A" and offset % 12:
+        raise UsageError(
+            "annual data: {compare} must be whole years earlier or later", params=("compare",)
+        )
+    src = [p.replace(year=p.year - offset // 12) if freq == "A" else _shift(p, -offset)
+           for p in main_periods]  # fmt: skip
+    return dict(zip(src, main_periods, strict=True))
+
+
+def baseline_mapping(
+    main: PeriodRange, base_rng: PeriodRange, freq: str
+) -> tuple[list[int], dict[Any, Any]]:
+    """The baseline years, and period of the baseline -> the main period of its calendar
+    month (each main period takes the baseline rows of its month, in every year)."""
+    main_periods = periods_in(main, freq)
+    years = list(range(base_rng.start.year, base_rng.end.year + 1))
+    if any(main.start <= p <= main.end for p in periods_in(base_rng, freq)):
+        raise UsageError(
+            f"{{baseline}} {base_rng} overlaps {{period}} {main}", params=("baseline", "period")
+        )
+    mapping = {p.replace(year=y): p for p in main_periods for y in years}
+    return years, {k: v for k, v in mapping.items() if base_rng.start <= k <= base_rng.end}
+
+
+def baseline_years(
+    products: str, years: list[int], found: list[dict[str, Any]], concordance: str
+) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str]]:
+    """From the (y, r) year and revision pairs of the baseline rows: the years each product
+    is averaged over, the products with fewer than all years, and the notes."""
+    revs_by_year: dict[int, set[str]] = {y: set() for y in years}
+    for r in found:
+        revs_by_year.setdefault(int(r["y"]), set()).add(str(r["r"]))
+    usable = comparable_years(products, revs_by_year, concordance)
+    partial = {c: ys for c, ys in usable.items() if len(ys) < len(years)}
+    notes = _partial_note(partial, years, concordance) if partial else []
+    present = {y for y, revs in revs_by_year.items() if revs}
+    empty = [y for y in years if y not in present]
+    if empty:
+        notes.append(
+            f"baseline years with no matching rows, counted as zero: {', '.join(map(str, empty))}"
+        )
+    return usable, partial, notes
 
 
 def _shift(p: Any, months: int) -> Any:

@@ -55,14 +55,7 @@ def mirror(
     """Exporter-reported vs importer-reported trade for every exporter x importer pair."""
     import ibis
 
-    if cif_factor <= 0:
-        raise UsageError(
-            "{cif_factor} must be positive (1.06 = imports 6% above FOB)", params=("cif_factor",)
-        )
-    if window is not None and window < 1:
-        raise UsageError("{window} must be at least 1 period", params=("window",))
-    if min_consecutive < 1:
-        raise UsageError("{min_consecutive} must be at least 1", params=("min_consecutive",))
+    check(cif_factor, window, min_consecutive)
     rng = as_range(period)
     ex, im = countries(exporters), countries(importers)
     periods = [rng] if rng else []
@@ -149,9 +142,7 @@ def mirror(
         w = w.mutate(_b=b, _run=(1 - b).sum().over(run))
         w = w.mutate(_len=w._b.sum().over(ibis.window(group_by=[*keys, "_run"])))
         w = w.mutate(flag=(w._b == 1) & (w._len >= min_consecutive))
-    cols = [*keys, "period", "x_usd", "m_usd", "m_fob_usd", "gap_usd", "log_ratio",
-            "sym_share", "x_missing", "m_missing", "breach", "flag"]  # fmt: skip
-    out = w.select(*cols).order_by([*keys, "period"])
+    out = w.select(*columns(keys)).order_by([*keys, "period"])
     params = {
         "exporters": exporters, "importers": importers, "products": products,
         "period": str(rng), "cif_factor": cif_factor, "window": window,
@@ -159,12 +150,35 @@ def mirror(
         "min_consecutive": min_consecutive, "by_product": by_product, "source": source,
         "freq": unit,
     }  # fmt: skip
-    notes.append(
+    notes.append(rule_note(cif_factor, gap_threshold_usd, log_threshold, min_consecutive, window))
+    return AnalysisResult(out, notes, xs.synthetic or ms.synthetic, params, unit)
+
+
+def check(cif_factor: float, window: int | None, min_consecutive: int) -> None:
+    if cif_factor <= 0:
+        raise UsageError(
+            "{cif_factor} must be positive (1.06 = imports 6% above FOB)", params=("cif_factor",)
+        )
+    if window is not None and window < 1:
+        raise UsageError("{window} must be at least 1 period", params=("window",))
+    if min_consecutive < 1:
+        raise UsageError("{min_consecutive} must be at least 1", params=("min_consecutive",))
+
+
+def columns(keys: list[str]) -> list[str]:
+    return [*keys, "period", "x_usd", "m_usd", "m_fob_usd", "gap_usd", "log_ratio",
+            "sym_share", "x_missing", "m_missing", "breach", "flag"]  # fmt: skip
+
+
+def rule_note(
+    cif_factor: float, gap_threshold_usd: float, log_threshold: float, min_consecutive: int,
+    window: int | None,
+) -> str:  # fmt: skip
+    return (
         f"M_fob = M / {cif_factor}; breach: |gap| > ${gap_threshold_usd:,.0f} and "
         f"|ln(X/M_fob)| > {log_threshold:.3f}; flag: >= {min_consecutive} consecutive breaches"
         + (f" of {window}-period windows" if window else "")
     )
-    return AnalysisResult(out, notes, xs.synthetic or ms.synthetic, params, unit)
 
 
 def _side(

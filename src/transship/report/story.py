@@ -15,8 +15,7 @@ from datetime import date
 from typing import Any
 
 from transship import reference
-from transship.analysis.flows import flows
-from transship.analysis.mirror import mirror
+from transship.analysis.cube.queries import queries
 from transship.periods import PeriodRange, add_months, parse_period
 
 TOP_HS = 10
@@ -100,6 +99,7 @@ def hub_story(
         raise UsageError(
             f"{{hub}} {hub!r}: name one country (got {', '.join(hubs)})", params=("hub",)
         )
+    q = queries(con)  # the dashboard's cube when it has one, else the analyses on con
     hub_code = hubs[0]
     partners = sorted(reference.parse_countries(target) - {hub_code})
     rng = parse_period(period) if isinstance(period, str) else period
@@ -115,7 +115,7 @@ def hub_story(
 
     # 1. monthly by partner from the baseline's start (or the prior period) to the period's end
     first = min(base.start, prior.start)
-    series = flows(con, **common, period=PeriodRange(first, rng.end), by=["period", "partner"])
+    series = q.flows(**common, period=PeriodRange(first, rng.end), by=["period", "partner"])
     notes = list(series.notes)
     freq = series.freq
     if freq == "A":
@@ -127,7 +127,7 @@ def hub_story(
         )
 
     # 2. by partner: the period, the same months a year earlier, the baseline years' mean
-    cmp = flows(con, **common, period=rng, by=["partner"], compare="prior", baseline=base)
+    cmp = q.flows(**common, period=rng, by=["partner"], compare="prior", baseline=base)
     notes += cmp.notes
     by_partner = [
         {
@@ -175,7 +175,7 @@ def hub_story(
     ]
 
     # 3. by HS code in the period (sorted by value), and the tiers' sums of it
-    tier_result = flows(con, **common, period=rng, by=["hs2022", "tier"])
+    tier_result = q.flows(**common, period=rng, by=["hs2022", "tier"])
     codes = _rows(tier_result)
     tier_sums: dict[str, float] = {}
     for r in codes:
@@ -195,8 +195,7 @@ def hub_story(
 
     # 4. mirror: what each partner reports importing from the hub, over the whole period
     extra: dict[str, Any] = {"cif_factor": cif_factor} if cif_factor else {}  # else default
-    mir = mirror(
-        con,
+    mir = q.mirror(
         exporters=hub_code,
         importers=target_expr,
         products=products,
@@ -207,7 +206,7 @@ def hub_story(
     mirror_rows = sorted(_rows(mir), key=lambda r: -(r["x_usd"] or 0.0))
     monthly_mirror: list[dict[str, Any]] = []
     if freq == "M":
-        by_month = mirror(con, exporters=hub_code, importers=target_expr, products=products,
+        by_month = q.mirror(exporters=hub_code, importers=target_expr, products=products,
                           period=rng, window=1, **extra)  # fmt: skip
         monthly_mirror = _rows(by_month)
     for r in mirror_rows:
@@ -215,8 +214,7 @@ def hub_story(
         r["x_over_m"] = ratio(r["x_usd"], r["m_fob_usd"])
 
     # 5. the coalition's exports of the same goods to the hub, period vs prior
-    sup = flows(
-        con,
+    sup = q.flows(
         reporter=suppliers,
         partner=hub_code,
         products=products,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from transship.analysis.flows import flows
+from transship.analysis.cube.queries import queries
 from transship.periods import PeriodRange, parse_period
 from transship.report.story import country_name, shift_years
 
@@ -37,6 +37,7 @@ def compared(
     """Per value of `by`: value_usd in `period`, compare_usd (the same months a year
     earlier), baseline_usd (mean over the baseline years of the same months) and their
     multiples; with `series`, monthly values by `by` from the prior period's start."""
+    q = queries(con)
     rng = parse_period(period)
     common: dict[str, Any] = {
         "reporter": reporter,
@@ -44,7 +45,7 @@ def compared(
         "products": products,
         "flow": flow,
     }
-    r = flows(con, **common, period=rng, by=[by], compare="prior", baseline=baseline)
+    r = q.flows(**common, period=rng, by=[by], compare="prior", baseline=baseline)
     rows = []
     for row in r.to_pyarrow().to_pylist():
         out: dict[str, Any] = {by: row[by]}
@@ -66,7 +67,7 @@ def compared(
     synthetic = r.synthetic
     if series:
         window = PeriodRange(shift_years(rng, -1).start, rng.end)
-        s = flows(con, **common, period=window, by=["period", by])
+        s = q.flows(**common, period=window, by=["period", by])
         synthetic = synthetic or s.synthetic
         monthly = [
             {"period": x["period"].isoformat(), "key": str(x[by]), "value_usd": x["value_usd"]}

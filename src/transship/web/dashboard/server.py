@@ -1,5 +1,5 @@
 """The Dashboard: pages computed over the server's warehouse lease, cached per URL, warmed
-at startup."""
+at startup, answered from the cube beside the warehouse (analysis.cube) when it can."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ class Dashboard:
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], PageData] = OrderedDict()
         self._version: Any = None
         self._synthetic = False  # the warehouse holds synthetic rows (per data version)
+        self._cube: Any = None  # analysis.cube.Cube of the current data version, or None
+        self.cube_error: str | None = None  # why there is no cube (pages run on Ibis then)
 
     def _check(self) -> None:
         if self._closed:
@@ -48,6 +50,7 @@ class Dashboard:
     def page(self, name: str, filters: dict[str, str]) -> PageData:
         import ibis
 
+        from transship.analysis.cube import Queries
         from transship.warehouse.lease import data_version
         from transship.web.dashboard.pages import registry
 
@@ -62,11 +65,12 @@ class Dashboard:
                     self._cache.clear()
                     self._version = version
                     self._synthetic = _holds_synthetic(cur)
+                    self._cube = self._open_cube(cur, version)
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
-                data = compute(ibis.duckdb.from_connection(cur), filters)
+                data = compute(Queries(ibis.duckdb.from_connection(cur), self._cube), filters)
             if self._synthetic and not data.synthetic:
                 # a page that does not say so is labelled from the warehouse: the label
                 # never depends on each page module remembering it
@@ -75,6 +79,24 @@ class Dashboard:
             if len(self._cache) > CACHE_PAGES:
                 self._cache.popitem(last=False)
             return data
+
+    def _open_cube(self, cur: Any, version: Any) -> Any:
+        """The cube of this data version (built when the file beside the warehouse is not
+        of it), or None when it cannot be written or read: the pages are the same then,
+        only slower."""
+        import duckdb
+
+        from transship.analysis import cube
+        from transship.schema import table_exists
+
+        if not table_exists(cur, "trade_flows"):
+            return None
+        try:
+            self.cube_error = None
+            return cube.ensure(cur, self.warehouse, repr(version[0]), self._cube)
+        except (OSError, duckdb.Error) as e:
+            self.cube_error = f"no cube beside {self.warehouse}: {e}"
+            return None
 
     def keep(self, token: str, data: PageData) -> None:
         """Keep a result computed from a request (an upload) for later views, the newest."""
@@ -134,6 +156,8 @@ class Dashboard:
         if self._warmer is not None:  # let a page being computed finish, then stop
             self._warmer.join(60)
         self.lease.close()
+        if self._cube is not None:
+            self._cube.close()
 
 
 def _holds_synthetic(cur: Any) -> bool:

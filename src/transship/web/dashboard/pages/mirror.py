@@ -9,22 +9,23 @@ from transship.web.dashboard.base import PageData, Table, filter_page
 
 
 def compute(con: Any, f: dict[str, str]) -> PageData:
-    from transship.analysis.mirror import mirror
+    from transship.analysis.cube.queries import queries
     from transship.report.charts import spec
     from transship.report.html import money
     from transship.report.mirror_charts import mirror_chart, mirror_monthly_chart
 
+    mirror = queries(con).mirror  # from the dashboard's cube when it can answer
     common: dict[str, Any] = {
         "exporters": f["hub"],
         "importers": f["target"],
         "products": f["products"],
         "period": f["period"],
     }
-    whole = mirror(con, **common, window=None)
+    whole = mirror(**common, window=None)
     pairs = whole.to_pyarrow().to_pylist()
-    windows = mirror(con, **common, window=3)
+    windows = mirror(**common, window=3)
     rolling = windows.to_pyarrow().to_pylist()
-    monthly = mirror(con, **common, window=1).to_pyarrow().to_pylist()
+    monthly = mirror(**common, window=1).to_pyarrow().to_pylist()
     by_month = mirror_monthly_chart(
         monthly,
         title=f"Mirror month by month: {f['hub']} exports vs partners' imports",

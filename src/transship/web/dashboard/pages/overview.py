@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from transship.web.dashboard.base import PageData, Table, filter_page
@@ -48,13 +47,12 @@ def compute(con: Any, f: dict[str, str]) -> PageData:
     )
 
 
-@functools.lru_cache(maxsize=16)
 def _ranking(con: Any, products: str, baseline: str) -> tuple[Any, list[dict[str, Any]]]:
-    """hubs() does not depend on the overview's period or target: computed once per
-    (products, baseline) for a connection, whatever the other filters."""
-    from transship.analysis.hubs import hubs
+    """hubs() does not depend on the overview's period or target (the cube answers it in
+    milliseconds; without a cube it runs on the warehouse each time)."""
+    from transship.analysis.cube.queries import queries
 
-    r = hubs(con, products=products, baseline=baseline)
+    r = queries(con).hubs(products=products, baseline=baseline)
     return r, r.to_pyarrow().to_pylist()
 
 

@@ -1,0 +1,164 @@
+"""Precomputed aggregates of trade_flows for the dashboard: answers in milliseconds, not
+seconds (Ibis compilation and scans of every row were the cost of a new filter set).
+
+The cube is a DuckDB file beside the warehouse (`w.duckdb` -> `w.cube.duckdb`), built once
+per data version (`warehouse.lease.data_version`: the ok ingest batches; a batch landing
+changes it) and rebuilt when that changes. It holds
+
+- `cube_flows`: value_usd and row count by (flow, reporter, partner, period, hs_rev, hs,
+  freq), summed over sources, for the codes any CHPL product set or its control basket can
+  map to (`cube_codes`), sorted by flow, reporter, partner and period so a page's filters
+  read a few row groups;
+- `cube_meta`: row counts and whether any row is synthetic by (flow, reporter, partner,
+  period, hs_rev, freq) over every product: what `select` asks before the product join
+  (frequency, revisions, the SYNTHETIC label) and mirror's reporting coverage.
+
+`Queries` answers `flows`, `mirror` and `hubs` from the cube with plain DuckDB SQL and the
+same planning code as the Ibis analyses (tests compare the two figure by figure); a request
+the cube cannot answer (a `source` filter, a code outside `cube_codes`) goes to the Ibis
+analyses over the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from transship import reference
+
+FORMAT = "1"  # bump when the tables change: an older cube file is rebuilt
+
+
+class NotInCube(Exception):
+    """The cube cannot answer this request exactly; the caller asks the analyses."""
+
+
+def cube_path(warehouse: str | Path) -> Path:
+    p = Path(warehouse)
+    return p.with_name(p.stem + ".cube.duckdb")
+
+
+def cube_codes(revisions: list[str]) -> list[tuple[str, str]]:
+    """(hs_rev, hs) of every code a CHPL product set (any tier, any concordance mode) or the
+    hubs' control basket maps to in `revisions`."""
+    from transship.analysis._select import product_map
+    from transship.analysis.hubs import control_basket
+
+    codes: set[tuple[str, str]] = set()
+    for mode in reference.CONCORDANCE_MODES:
+        rows, _ = product_map("chpl", revisions, mode)
+        codes.update((r["hs_rev"], r["hs"]) for r in rows)
+    for c in control_basket("chpl"):
+        codes.update(
+            (rev, c) for rev in revisions if rev == "HS2022" or reference.hs6_exists(c, rev)
+        )
+    return sorted(codes)
+
+
+class Cube:
+    """An open cube file (read-only) and the code set it holds."""
+
+    def __init__(self, path: Path, version: str) -> None:
+        import duckdb
+
+        self.path = path
+        self.version = version
+        self.con = duckdb.connect(str(path), read_only=True)
+        rows = self.con.execute("SELECT hs_rev, hs FROM cube_codes").fetchall()
+        self.codes = frozenset((str(r), str(h)) for r, h in rows)
+        self.lock = threading.Lock()  # one query at a time on the connection
+
+    def close(self) -> None:
+        self.con.close()
+
+    def sql(self, query: str) -> Any:
+        """The result of `query` as a pyarrow Table."""
+        with self.lock:
+            return self.con.sql(query).to_arrow_table()
+
+    def rows(self, query: str) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self.con.sql(query).fetchall()  # type: ignore[no-any-return]
+
+
+def stored_version(path: Path) -> str | None:
+    """The data version a cube file was built for (None: no file, or another format)."""
+    import duckdb
+
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute("SELECT format, version FROM cube_version").fetchone()
+    except duckdb.Error:
+        return None
+    return str(row[1]) if row and row[0] == FORMAT else None
+
+
+def build(wcon: Any, warehouse: Path, version: str) -> Path:
+    """Write the cube of the warehouse open on `wcon` (a read-write DuckDB connection) for
+    `version`: into a temporary file attached to `wcon`, then moved into place, so a reader
+    never sees half a cube."""
+    path = cube_path(warehouse)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    revs = [
+        str(r[0])
+        for r in wcon.execute("SELECT DISTINCT hs_rev::VARCHAR FROM trade_flows").fetchall()
+    ]
+    codes = cube_codes(revs)
+    wcon.execute(f"ATTACH '{_quote(tmp)}' AS transship_cube")
+    try:
+        wcon.execute("CREATE TABLE transship_cube.cube_codes (hs_rev VARCHAR, hs VARCHAR)")
+        if codes:
+            wcon.executemany("INSERT INTO transship_cube.cube_codes VALUES (?, ?)", codes)
+        wcon.execute(
+            """
+            CREATE TABLE transship_cube.cube_flows AS
+            SELECT t.flow::VARCHAR AS flow, t.reporter, t.partner, t.period,
+                   t.hs_rev::VARCHAR AS hs_rev, t.hs, t.freq::VARCHAR AS freq,
+                   sum(t.value_usd) AS value_usd, count(*) AS n
+            FROM trade_flows t
+            SEMI JOIN transship_cube.cube_codes c ON t.hs_rev::VARCHAR = c.hs_rev AND t.hs = c.hs
+            GROUP BY ALL ORDER BY flow, reporter, partner, period, hs_rev, hs
+            """
+        )
+        wcon.execute(
+            """
+            CREATE TABLE transship_cube.cube_meta AS
+            SELECT flow::VARCHAR AS flow, reporter, partner, period, hs_rev::VARCHAR AS hs_rev,
+                   freq::VARCHAR AS freq, count(*) AS n,
+                   bool_or(source = 'synthetic') AS synthetic
+            FROM trade_flows GROUP BY ALL ORDER BY flow, reporter, partner, period
+            """
+        )
+        wcon.execute("CREATE TABLE transship_cube.cube_version (format VARCHAR, version VARCHAR)")
+        wcon.execute("INSERT INTO transship_cube.cube_version VALUES (?, ?)", [FORMAT, version])
+    finally:
+        wcon.execute("DETACH transship_cube")
+    os.replace(tmp, path)
+    return path
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def ensure(wcon: Any, warehouse: Path, version: str, current: Cube | None = None) -> Cube:
+    """The cube for `version`: `current` when it is that one, the file beside the warehouse
+    when it was built for it, else a new build."""
+    if current is not None and current.version == version:
+        return current
+    if current is not None:
+        current.close()
+    path = cube_path(warehouse)
+    if stored_version(path) != version:
+        build(wcon, warehouse, version)
+    return Cube(path, version)
+
+
+from transship.analysis.cube.queries import Queries  # noqa: E402  (uses Cube, NotInCube)
+
+__all__ = ["Cube", "NotInCube", "Queries", "build", "cube_codes", "cube_path", "ensure"]
