@@ -29,7 +29,8 @@ The control basket (`control_basket`) is documented there.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from transship import reference
@@ -83,64 +84,19 @@ def hubs(
     """Rank candidate hubs by the DiD of CHPL vs control growth after `event`, per leg."""
     import ibis
 
-    ev = reference.event(event)
-    pre = as_range(baseline)
-    assert pre is not None
-    ev_month = dt.date(ev.date.year, ev.date.month, 1)
-    if pre.end >= ev_month:
-        raise UsageError(
-            f"{{baseline}} {pre} must end before the event ({ev.id}, {ev.date})",
-            params=("baseline",),
-        )
-    hub_set = countries(hubs)
-    dest = sorted(set(countries(target)) | set(countries(neighbours)))
-    coal = countries(coalition)
-    ctrl = control_basket(products) if control == "auto" else sorted(
-        reference.parse_products(control)
-    )  # fmt: skip
-    overlap = set(ctrl) & set(reference.parse_products(products))
-    if overlap:
-        raise UsageError(
-            f"{{control}} overlaps {{products}}: {', '.join(sorted(overlap))}",
-            params=("control", "products"),
-        )
-    if not ctrl:
-        raise UsageError(
-            f"no control codes for {products!r}; pass {{control}} codes", params=("control",)
-        )
-    notes: list[str] = []
-
-    def mapper(revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-        rows, pm_notes = product_map(products, revisions, concordance)
-        for r in rows:
-            r.pop("tier")
-            r["grp"] = "chpl"
-        for rev in revisions:
-            rows.extend(
-                {"hs_rev": rev, "hs": c, "hs2022": c, "grp": "control"}
-                for c in ctrl
-                if rev == "HS2022" or reference.hs6_exists(c, rev)
-            )
-        return rows, pm_notes
-
-    post_rng = as_range(post)
-    far = PeriodRange(_next_month(ev_month), dt.date(2999, 12, 1))
-    sel = select(con, reporter=hub_set, partner=sorted(set(dest) | set(coal)),
-                 flow=["import", "export"], products=products,
-                 periods=[pre, post_rng or far], source=source, mapper=mapper,
-                 concordance=concordance)  # fmt: skip
-    notes += sel.notes
+    p = plan(hubs, target, neighbours, coalition, products, event, baseline, post, control,
+             concordance)  # fmt: skip
+    pre, dest, coal = p.pre, p.dest, p.coal
+    sel = select(con, reporter=p.hubs, partner=sorted(set(dest) | set(coal)),
+                 flow=["import", "export"], products=products, periods=p.periods,
+                 source=source, mapper=p.mapper, concordance=concordance)  # fmt: skip
+    notes = list(sel.notes)
     t = sel.table
-    post_start = _next_month(ev_month) if sel.freq == "M" else dt.date(ev.date.year + 1, 1, 1)
-    if post_rng is None:
-        last = t.filter(t.period >= post_start).period.max().to_pyarrow().as_py()
-        if last is None:
-            raise UsageError(f"no data after {ev.id} ({ev.date}); nothing to compare")
-        post_rng = PeriodRange(post_start, last)
-    elif post_rng.start < post_start:
-        raise UsageError(
-            f"{{post}} {post_rng} must start after the event month ({ev.date})", params=("post",)
-        )
+
+    def last(start: dt.date) -> Any:
+        return t.filter(t.period >= start).period.max().to_pyarrow().as_py()
+
+    post_rng = p.post_window(sel.freq, last)
     n_post = _months(post_rng, sel.freq)
 
     leg = ibis.cases(
@@ -157,7 +113,7 @@ def hubs(
         post_total=t.value_usd.sum(where=t.in_post),
     )
     # months each product could be observed in the baseline (see module docstring)
-    n_pre = _pre_months(products, ctrl, pre, sel.freq, concordance)
+    n_pre = p.n_pre(sel.freq)
     npre = ibis.memtable(
         {"hs2022": list(n_pre), "n_pre": list(n_pre.values())},
         schema={"hs2022": "string", "n_pre": "int64"},
@@ -193,18 +149,120 @@ def hubs(
     cols = ["hub", "leg", "pre_usd", "post_usd", "chpl_growth", "control_growth", "did", "se",
             "ci_low", "ci_high", "n_products", "n_control", "rank"]  # fmt: skip
     out = out.select(*cols).order_by(["leg", "rank"])
-    notes.append(
-        f"event {ev.id} ({ev.date}: {ev.title}); pre {pre}, post {post_rng}; "
-        f"control basket: {len(ctrl)} codes of the same HS4 headings "
-        "(transship.analysis.hubs.control_basket)"
-    )
-    notes.append("growth on products traded in both windows only (logs); se from product-level "
-                 "variation; rank by did/se within each leg")  # fmt: skip
-    params = {"hubs": hubs, "target": target, "neighbours": neighbours, "coalition": coalition,
-              "products": products, "event": ev.id, "baseline": str(pre), "post": str(post_rng),
-              "control": control, "control_codes": ctrl, "source": source,
-              "concordance": concordance}  # fmt: skip
+    notes += p.notes(post_rng)
+    params = p.params(post_rng, source)
     return AnalysisResult(out, notes, sel.synthetic, params, sel.freq)
+
+
+@dataclass
+class Plan:
+    """What a hubs call asks, checked, before any data is read."""
+
+    event: Any  # reference Event
+    pre: PeriodRange
+    hubs: list[str]
+    dest: list[str]
+    coal: list[str]
+    ctrl: list[str]
+    products: str
+    concordance: str
+    post: PeriodRange | None  # as asked
+    asked: dict[str, Any]
+
+    @property
+    def ev_month(self) -> dt.date:
+        return dt.date(self.event.date.year, self.event.date.month, 1)
+
+    @property
+    def periods(self) -> list[PeriodRange]:
+        far = PeriodRange(_next_month(self.ev_month), dt.date(2999, 12, 1))
+        return [self.pre, self.post or far]
+
+    def mapper(self, revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        rows, pm_notes = product_map(self.products, revisions, self.concordance)
+        for r in rows:
+            r.pop("tier")
+            r["grp"] = "chpl"
+        for rev in revisions:
+            rows.extend(
+                {"hs_rev": rev, "hs": c, "hs2022": c, "grp": "control"}
+                for c in self.ctrl
+                if rev == "HS2022" or reference.hs6_exists(c, rev)
+            )
+        return rows, pm_notes
+
+    def post_window(self, freq: str, last: Callable[[dt.date], Any]) -> PeriodRange:
+        """The post window: as asked, or from the month after the event (the year after,
+        for annual data) to `last(start)`, the last period of the data from there."""
+        ev = self.event
+        post_start = _next_month(self.ev_month) if freq == "M" else dt.date(ev.date.year + 1, 1, 1)
+        if self.post is None:
+            end = last(post_start)
+            if end is None:
+                raise UsageError(f"no data after {ev.id} ({ev.date}); nothing to compare")
+            return PeriodRange(post_start, end)
+        if self.post.start < post_start:
+            raise UsageError(
+                f"{{post}} {self.post} must start after the event month ({ev.date})",
+                params=("post",),
+            )
+        return self.post
+
+    def n_pre(self, freq: str) -> dict[str, int]:
+        return _pre_months(self.products, self.ctrl, self.pre, freq, self.concordance)
+
+    def notes(self, post_rng: PeriodRange) -> list[str]:
+        ev = self.event
+        return [
+            f"event {ev.id} ({ev.date}: {ev.title}); pre {self.pre}, post {post_rng}; "
+            f"control basket: {len(self.ctrl)} codes of the same HS4 headings "
+            "(transship.analysis.hubs.control_basket)",
+            "growth on products traded in both windows only (logs); se from product-level "
+            "variation; rank by did/se within each leg",
+        ]
+
+    def params(self, post_rng: PeriodRange, source: str | None) -> dict[str, Any]:
+        a = self.asked
+        return {"hubs": a["hubs"], "target": a["target"], "neighbours": a["neighbours"],
+                "coalition": a["coalition"], "products": self.products, "event": self.event.id,
+                "baseline": str(self.pre), "post": str(post_rng), "control": a["control"],
+                "control_codes": self.ctrl, "source": source,
+                "concordance": self.concordance}  # fmt: skip
+
+
+def plan(
+    hubs: str, target: str, neighbours: str, coalition: str, products: str, event: str,
+    baseline: str | PeriodRange, post: str | PeriodRange | None, control: str, concordance: str,
+) -> Plan:  # fmt: skip
+    """The checked request of a hubs call (the same for every engine)."""
+    ev = reference.event(event)
+    pre = as_range(baseline)
+    assert pre is not None
+    ev_month = dt.date(ev.date.year, ev.date.month, 1)
+    if pre.end >= ev_month:
+        raise UsageError(
+            f"{{baseline}} {pre} must end before the event ({ev.id}, {ev.date})",
+            params=("baseline",),
+        )
+    hub_set = countries(hubs)
+    dest = sorted(set(countries(target)) | set(countries(neighbours)))
+    coal = countries(coalition)
+    ctrl = control_basket(products) if control == "auto" else sorted(
+        reference.parse_products(control)
+    )  # fmt: skip
+    overlap = set(ctrl) & set(reference.parse_products(products))
+    if overlap:
+        raise UsageError(
+            f"{{control}} overlaps {{products}}: {', '.join(sorted(overlap))}",
+            params=("control", "products"),
+        )
+    if not ctrl:
+        raise UsageError(
+            f"no control codes for {products!r}; pass {{control}} codes", params=("control",)
+        )
+    asked = {"hubs": hubs, "target": target, "neighbours": neighbours, "coalition": coalition,
+             "control": control}  # fmt: skip
+    return Plan(ev, pre, hub_set, dest, coal, ctrl, products, concordance, as_range(post), asked)
 
 
 def _next_month(d: dt.date) -> dt.date:

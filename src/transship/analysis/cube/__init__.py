@@ -9,6 +9,9 @@ changes it) and rebuilt when that changes. It holds
   freq), summed over sources, for the codes any CHPL product set or its control basket can
   map to (`cube_codes`), sorted by flow, reporter, partner and period so a page's filters
   read a few row groups;
+- `cube_legs`: the hubs ranking's two legs (imports from the coalition, exports to the
+  target and its neighbours, as `analysis.hubs` defines them with its default groups,
+  stored in `cube_groups`) summed over partners, for the candidate hubs;
 - `cube_meta`: row counts and whether any row is synthetic by (flow, reporter, partner,
   period, hs_rev, freq) over every product: what `select` asks before the product join
   (frequency, revisions, the SYNTHETIC label) and mirror's reporting coverage.
@@ -28,7 +31,7 @@ from typing import Any
 
 from transship import reference
 
-FORMAT = "1"  # bump when the tables change: an older cube file is rebuilt
+FORMAT = "2"  # bump when the tables change: an older cube file is rebuilt
 
 
 class NotInCube(Exception):
@@ -68,6 +71,9 @@ class Cube:
         self.con = duckdb.connect(str(path), read_only=True)
         rows = self.con.execute("SELECT hs_rev, hs FROM cube_codes").fetchall()
         self.codes = frozenset((str(r), str(h)) for r, h in rows)
+        self.groups: dict[str, list[str]] = {}
+        for name, code in self.con.execute("SELECT name, code FROM cube_groups").fetchall():
+            self.groups.setdefault(str(name), []).append(str(code))
         self.lock = threading.Lock()  # one query at a time on the connection
 
     def close(self) -> None:
@@ -101,6 +107,8 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
     """Write the cube of the warehouse open on `wcon` (a read-write DuckDB connection) for
     `version`: into a temporary file attached to `wcon`, then moved into place, so a reader
     never sees half a cube."""
+    from transship.analysis.cube.select import in_list
+
     path = cube_path(warehouse)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -108,7 +116,8 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
         str(r[0])
         for r in wcon.execute("SELECT DISTINCT hs_rev::VARCHAR FROM trade_flows").fetchall()
     ]
-    codes = cube_codes(revs)
+    codes = cube_codes(sorted({*revs, "HS2022"}))  # HS2022: the revision of no rows at all
+    groups = leg_groups()
     wcon.execute(f"ATTACH '{_quote(tmp)}' AS transship_cube")
     try:
         wcon.execute("CREATE TABLE transship_cube.cube_codes (hs_rev VARCHAR, hs VARCHAR)")
@@ -123,6 +132,22 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
             FROM trade_flows t
             SEMI JOIN transship_cube.cube_codes c ON t.hs_rev::VARCHAR = c.hs_rev AND t.hs = c.hs
             GROUP BY ALL ORDER BY flow, reporter, partner, period, hs_rev, hs
+            """
+        )
+        wcon.execute("CREATE TABLE transship_cube.cube_groups (name VARCHAR, code VARCHAR)")
+        wcon.executemany(
+            "INSERT INTO transship_cube.cube_groups VALUES (?, ?)",
+            [(name, c) for name, cs in groups.items() for c in cs],
+        )
+        wcon.execute(
+            f"""
+            CREATE TABLE transship_cube.cube_legs AS
+            SELECT reporter, {leg_case(groups)} AS leg, partner = reporter AS own, period,
+                   hs_rev, hs, freq, sum(value_usd) AS value_usd
+            FROM transship_cube.cube_flows
+            WHERE flow IN ('import', 'export') AND {in_list("reporter", groups["hubs"])}
+              AND {in_list("partner", sorted({*groups["dest"], *groups["coal"]}))}
+            GROUP BY ALL ORDER BY reporter, period
             """
         )
         wcon.execute(
@@ -140,6 +165,33 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
         wcon.execute("DETACH transship_cube")
     os.replace(tmp, path)
     return path
+
+
+def leg_groups() -> dict[str, list[str]]:
+    """The countries of analysis.hubs' default groups: candidate hubs, destinations (target
+    and neighbours) and the coalition."""
+    import inspect
+
+    from transship.analysis._select import countries
+    from transship.analysis.hubs import hubs
+
+    d = {k: v.default for k, v in inspect.signature(hubs).parameters.items()}
+    return {
+        "hubs": countries(d["hubs"]),
+        "dest": sorted({*countries(d["target"]), *countries(d["neighbours"])}),
+        "coal": countries(d["coalition"]),
+    }
+
+
+def leg_case(groups: dict[str, list[str]]) -> str:
+    """analysis.hubs' leg of a row, in SQL (NULL: neither leg)."""
+    from transship.analysis.cube.select import in_list
+    from transship.analysis.hubs import LEGS
+
+    return (
+        f"CASE WHEN flow = 'import' AND {in_list('partner', groups['coal'])} THEN '{LEGS[0]}' "
+        f"WHEN flow = 'export' AND {in_list('partner', groups['dest'])} THEN '{LEGS[1]}' END"
+    )
 
 
 def _quote(path: Path) -> str:

@@ -52,6 +52,7 @@ class Sel:
     cube: Cube
     sql: str
     freq: str
+    pm: list[dict[str, Any]]  # the product map: hs_rev, hs and the columns it adds
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
     concordance: str = "strict"
@@ -111,4 +112,4 @@ def select(
         f"t.value_usd, t.n FROM cube_flows t JOIN {values(rows, 'pm', cols)} "
         f"ON t.hs_rev = pm.hs_rev AND t.hs = pm.hs WHERE {where} AND t.freq = {lit(freq)}"
     )
-    return Sel(cube, sql, freq, notes, synthetic, concordance)
+    return Sel(cube, sql, freq, rows, notes, synthetic, concordance)
