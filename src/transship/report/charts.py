@@ -35,7 +35,7 @@ def monthly_chart(story: HubStory) -> Any:
             color=alt.Color("partner:N", title="Partner"),
             tooltip=[
                 alt.Tooltip("period:T", format="%b %Y"),
-                "partner:N",
+                alt.Tooltip("partner:N"),
                 alt.Tooltip("sum(value_usd):Q", format=USD, title="value"),
             ],
         )
@@ -46,17 +46,26 @@ def monthly_chart(story: HubStory) -> Any:
         layers.insert(
             0,
             base.mark_area(opacity=0.25, color="#6b7280").encode(
-                x=x, y="low:Q", y2="high:Q", tooltip=[alt.Tooltip("mean:Q", format=USD)]
+                x=x,
+                y=alt.Y("low:Q"),
+                y2=alt.Y2("high:Q"),
+                tooltip=[alt.Tooltip("mean:Q", format=USD)],
             ),
         )
-        layers.append(base.mark_line(color="#374151", strokeDash=[4, 3]).encode(x=x, y="mean:Q"))
+        layers.append(
+            base.mark_line(color="#374151", strokeDash=[4, 3]).encode(x=x, y=alt.Y("mean:Q"))
+        )
     if story.events:
         ev = alt.Chart(alt.Data(values=story.events))
-        layers.append(ev.mark_rule(color="#dc2626").encode(x="date:T", tooltip=["title:N"]))
+        layers.append(
+            ev.mark_rule(color="#dc2626").encode(
+                x=alt.X("date:T"), tooltip=[alt.Tooltip("title:N")]
+            )
+        )
         layers.append(
             ev.mark_text(align="left", dx=3, dy=-4, angle=0, color="#dc2626", baseline="bottom")
             .transform_calculate(ypx="12 + 13 * datum.lane")
-            .encode(x="date:T", y=alt.Y("ypx:Q", scale=None), text="id:N")
+            .encode(x=alt.X("date:T"), y=alt.Y("ypx:Q", scale=None), text=alt.Text("id:N"))
         )
     band_text = (
         f"grey band: range of {story.baseline.start.year}-{story.baseline.end.year} for the "
@@ -121,7 +130,7 @@ def compare_bars(
                 title=None,
                 scale=alt.Scale(range=["#1d4ed8", "#93c5fd", "#9ca3af"]),
             ),
-            tooltip=[f"{key}:N", "measure:N", alt.Tooltip("value_usd:Q", format=USD)],
+            tooltip=[f"{key}:N", alt.Tooltip("measure:N"), alt.Tooltip("value_usd:Q", format=USD)],
         )
         .properties(width=WIDTH, height=alt.Step(9), title=chart_title(title, synthetic))
     )
@@ -171,19 +180,28 @@ def hubs_chart(rows: Sequence[dict[str, Any]], *, synthetic: bool = False) -> An
     base = alt.Chart(alt.Data(values=list(rows)))
     rule = base.mark_rule(strokeWidth=2).encode(
         y=y,
-        yOffset="leg:N",  # the two legs of a hub side by side, not on top of each other
+        yOffset=alt.YOffset(
+            "leg:N"
+        ),  # the two legs of a hub side by side, not on top of each other
         x=alt.X("ci_low:Q", title="CHPL growth minus control growth (DiD)"),
-        x2="ci_high:Q",
-        color="leg:N",
+        x2=alt.X2("ci_high:Q"),
+        color=alt.Color("leg:N"),
     )
     point = base.mark_point(filled=True, size=60).encode(
         y=y,
-        yOffset="leg:N",
-        x="did:Q",
+        yOffset=alt.YOffset("leg:N"),
+        x=alt.X("did:Q"),
         color=alt.Color("leg:N", title=None),
-        tooltip=["hub:N", "leg:N", alt.Tooltip("did:Q", format=".2f"), "rank:Q"],
+        tooltip=[
+            alt.Tooltip("hub:N"),
+            alt.Tooltip("leg:N"),
+            alt.Tooltip("did:Q", format=".2f"),
+            alt.Tooltip("rank:Q"),
+        ],
     )
-    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[3, 3]).encode(x="x:Q")
+    zero = (
+        alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[3, 3]).encode(x=alt.X("x:Q"))
+    )
     return alt.layer(zero, rule, point).properties(
         width=WIDTH,
         height=alt.Step(11),  # per leg within a hub
@@ -201,7 +219,7 @@ def tiers_chart(story: HubStory) -> Any:
         .encode(
             x=alt.X("tier:N", title="CHPL tier", sort=None),
             y=alt.Y("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
-            tooltip=["tier:N", alt.Tooltip("value_usd:Q", format=USD)],
+            tooltip=[alt.Tooltip("tier:N"), alt.Tooltip("value_usd:Q", format=USD)],
         )
         .properties(width=300, title=chart_title(f"By CHPL tier, {story.period}", story.synthetic))
     )
@@ -218,7 +236,12 @@ def products_chart(story: HubStory) -> Any:
             y=alt.Y("hs2022:N", sort="-x", title="HS2022"),
             x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
             color=alt.Color("tier:N", title="tier"),
-            tooltip=["hs2022:N", "description:N", "tier:N", alt.Tooltip("value_usd:Q", format=USD)],
+            tooltip=[
+                alt.Tooltip("hs2022:N"),
+                alt.Tooltip("description:N"),
+                alt.Tooltip("tier:N"),
+                alt.Tooltip("value_usd:Q", format=USD),
+            ],
         )
         .properties(
             width=WIDTH, title=chart_title(f"Top HS codes, {story.period}", story.synthetic)

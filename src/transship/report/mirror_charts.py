@@ -46,14 +46,18 @@ def mirror_chart(rows: Sequence[dict[str, Any]], *, title: str, synthetic: bool)
         y=y, yOffset=y_off,
         x=alt.X("value_usd:Q", title="USD", axis=alt.Axis(format=USD)),
         color=alt.Color("side:N", title=None, scale=alt.Scale(range=["#1d4ed8", "#f59e0b"])),
-        tooltip=["partner:N", "side:N", alt.Tooltip("value_usd:Q", format=USD)],
+        tooltip=[alt.Tooltip("partner:N"), alt.Tooltip("side:N"),
+                 alt.Tooltip("value_usd:Q", format=USD)],
     )  # fmt: skip
     gone = base.transform_filter(f"datum.status == '{MISSING}'")
     band = gone.mark_bar(color="#9ca3af", opacity=0.25).encode(
-        y=y, yOffset=y_off, x="value_usd:Q", tooltip=["partner:N", "side:N", "status:N"]
+        y=y,
+        yOffset=y_off,
+        x=alt.X("value_usd:Q"),
+        tooltip=[alt.Tooltip("partner:N"), alt.Tooltip("side:N"), alt.Tooltip("status:N")],
     )
     text = gone.mark_text(align="left", dx=4, fontSize=10, color="#374151").encode(
-        y=y, yOffset=y_off, x=alt.value(0),
+        y=y, yOffset=y_off, x=alt.XValue(0),
         text=alt.Text("label:N"),
     ).transform_calculate(label="datum.side + ': not reported'")  # fmt: skip
     return alt.layer(bars, band, text).properties(
@@ -94,7 +98,8 @@ def mirror_monthly_chart(
         if bands:
             bb = alt.Chart(alt.Data(values=bands))
             layers.append(bb.mark_rect(color="#9ca3af", opacity=0.25).encode(
-                x="start:T", x2="end:T", tooltip=["what:N"]))  # fmt: skip
+                x=alt.X("start:T"), x2=alt.X2("end:T"),
+                tooltip=[alt.Tooltip("what:N")]))  # fmt: skip
             # one label at the start of each run of missing months
             first = [bands[0]] + [
                 b for a, b in itertools.pairwise(bands)
@@ -102,7 +107,7 @@ def mirror_monthly_chart(
             ]  # fmt: skip
             layers.append(alt.Chart(alt.Data(values=first)).mark_text(
                 align="left", baseline="top", dx=3, dy=3, fontSize=10, color="#374151",
-            ).encode(x="start:T", y=alt.value(0), text="what:N"))  # fmt: skip
+            ).encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("what:N")))  # fmt: skip
         if lines:
             layers.append(alt.Chart(alt.Data(values=lines)).mark_line(point=True).encode(
                 x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
@@ -111,7 +116,7 @@ def mirror_monthly_chart(
                                 scale=alt.Scale(domain=["exporter reports (X)",
                                                         "importer reports (M fob)"],
                                                 range=["#1d4ed8", "#f59e0b"])),
-                tooltip=[alt.Tooltip("period:T", format="%b %Y"), "side:N",
+                tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("side:N"),
                          alt.Tooltip("value_usd:Q", format=USD)],
             ))  # fmt: skip
         charts.append(alt.layer(*layers).properties(width=WIDTH, height=110, title=who))
