@@ -86,7 +86,7 @@ class Cube:
 
     def rows(self, query: str) -> list[tuple[Any, ...]]:
         with self.lock:
-            return self.con.sql(query).fetchall()  # type: ignore[no-any-return]
+            return self.con.sql(query).fetchall()
 
 
 def stored_version(path: Path) -> str | None:
@@ -107,7 +107,7 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
     """Write the cube of the warehouse open on `wcon` (a read-write DuckDB connection) for
     `version`: into a temporary file attached to `wcon`, then moved into place, so a reader
     never sees half a cube."""
-    from transship.analysis.cube.select import in_list
+    from transship.analysis.cube.select import in_list, values
 
     path = cube_path(warehouse)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -121,8 +121,12 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
     wcon.execute(f"ATTACH '{_quote(tmp)}' AS transship_cube")
     try:
         wcon.execute("CREATE TABLE transship_cube.cube_codes (hs_rev VARCHAR, hs VARCHAR)")
-        if codes:
-            wcon.executemany("INSERT INTO transship_cube.cube_codes VALUES (?, ?)", codes)
+        if codes:  # one statement: executemany runs one per row
+            rows = [{"hs_rev": r, "hs": h} for r, h in codes]
+            wcon.execute(
+                f"INSERT INTO transship_cube.cube_codes SELECT * FROM "
+                f"{values(rows, 'c', ['hs_rev', 'hs'])}"
+            )
         wcon.execute(
             """
             CREATE TABLE transship_cube.cube_flows AS
@@ -135,9 +139,10 @@ def build(wcon: Any, warehouse: Path, version: str) -> Path:
             """
         )
         wcon.execute("CREATE TABLE transship_cube.cube_groups (name VARCHAR, code VARCHAR)")
-        wcon.executemany(
-            "INSERT INTO transship_cube.cube_groups VALUES (?, ?)",
-            [(name, c) for name, cs in groups.items() for c in cs],
+        members = [{"name": n, "code": c} for n, cs in groups.items() for c in cs]
+        wcon.execute(
+            f"INSERT INTO transship_cube.cube_groups SELECT * FROM "
+            f"{values(members, 'g', ['name', 'code'])}"
         )
         wcon.execute(
             f"""
