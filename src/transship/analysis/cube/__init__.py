@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from transship import reference
 
 FORMAT = "2"  # bump when the tables change: an older cube file is rebuilt
+MEMO = 512  # answers kept per cube (each a small Arrow table)
 
 
 class NotInCube(Exception):
@@ -75,6 +78,21 @@ class Cube:
         for name, code in self.con.execute("SELECT name, code FROM cube_groups").fetchall():
             self.groups.setdefault(str(name), []).append(str(code))
         self.lock = threading.Lock()  # one query at a time on the connection
+        self.memo: OrderedDict[str, Any] = OrderedDict()  # answers of this version, see keep
+
+    def keep(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, remembered under `key` for this data version (the newest MEMO):
+        pages ask the same analysis (the hubs ranking, a mirror) under other filters."""
+        with self.lock:
+            if key in self.memo:
+                self.memo.move_to_end(key)
+                return self.memo[key]
+        value = compute()
+        with self.lock:
+            self.memo[key] = value
+            while len(self.memo) > MEMO:
+                self.memo.popitem(last=False)
+        return value
 
     def close(self) -> None:
         self.con.close()

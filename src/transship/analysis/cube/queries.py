@@ -3,6 +3,7 @@ else from the Ibis analyses over the warehouse."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from transship.analysis.cube import Cube, NotInCube
@@ -39,13 +40,15 @@ class Queries:
 
     def _run(self, fast: Any, slow: Any, kw: dict[str, Any]) -> Any:
         if self.cube is not None:
+            cube = self.cube
+            key = f"{fast.__module__}.{fast.__name__}{sorted(kw.items())!r}"
             try:
-                result = fast(self.cube, **kw)
+                result = cube.keep(key, lambda: fast(cube, **kw))
             except NotInCube:
                 pass
             else:
                 self.answered += 1
-                return result
+                return dataclasses.replace(result, notes=list(result.notes))
         self.fell_back += 1
         return slow(self.con, **kw)
 

@@ -88,9 +88,8 @@ def select(
     if periods:
         conds.append(f"({in_ranges('period', periods)})")
     where = " AND ".join(conds)
-    meta = cube.rows(
-        f"SELECT hs_rev, freq, bool_or(synthetic) FROM cube_meta WHERE {where} GROUP BY ALL"
-    )
+    q = f"SELECT hs_rev, freq, bool_or(synthetic) FROM cube_meta WHERE {where} GROUP BY ALL"
+    meta = cube.keep(q, lambda: cube.rows(q))
     if freq == "auto":
         freq = "M" if any(f == "M" for _, f, _ in meta) else "A"
     meta = [m for m in meta if m[1] == freq]
