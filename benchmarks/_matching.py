@@ -88,12 +88,16 @@ def pair_quality(matcher: Any) -> dict[str, Any]:
             scores = [matcher.compare(p.name1, p.name2, schema=p.schema)[0] for p in pairs]
             dt = time.perf_counter() - t0
             m = metrics(scores, [p.is_match for p in pairs], t.flag, t.block)
+            # the same pairs with no schema given (a pairs file need not have the column)
+            bare = [matcher.compare(p.name1, p.name2)[0] for p in pairs]
+            m_bare = metrics(bare, [p.is_match for p in pairs], t.flag, t.block)["flag"]
             out[f"{name}/{split}"] = {
                 "pairs": len(pairs),
                 "positives": sum(p.is_match for p in pairs),
                 "flag": m["flag"],
                 "block": m["block"],
                 "best": m["best"],
+                "flag_without_schema": m_bare,
                 "pairs_per_s": round(len(pairs) / dt) if dt else None,
                 "false_positive_rate_at_flag": round(
                     sum(

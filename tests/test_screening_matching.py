@@ -380,7 +380,7 @@ def test_a_contained_name_with_common_words_more_flags() -> None:
     score, why = m.compare("Highland Gold", "Highland Gold Mining Limited")
     assert "contained_name" in dict(why) and 80 <= score < 92
     assert Matcher([]).compare("Highland Gold", "Highland Gold Mining Limited")[0] < 80
-    assert m.compare("GALLION NAVIGATION", "GALLION NAVIGATION ZULIANA")[0] < 80
+    assert m.compare("GALLION NAVIGATION", "GALLION NAVIGATION ZULIANA", schema="Company")[0] < 80
     assert "contained_name" not in dict(m.compare("VANINO MINING", "VANINO")[1])
 
 
@@ -390,3 +390,13 @@ def test_european_legal_forms_are_noise() -> None:
     assert m.compare("VIRMAVIA", "VIRMAVIA OÜ")[0] == 100.0
     assert m.compare("DYNACOM D.O.O.", "DYNACOM LLC")[0] == 100.0
     assert m.compare("Ou Yang", "OU YANG", schema="Person")[0] == 100.0  # a person's part
+
+
+def test_pairs_without_a_schema_compare_persons_as_persons() -> None:
+    # A pairs file need not give schemas: two names without a legal form, generic word or
+    # number compare as persons' names (missing_parts), else as organisations'.
+    m = Matcher([])
+    score, why = m.compare("Vladimir Vladimirovich Putin", "PUTIN, Vladimir")
+    assert "missing_parts" in dict(why) and 80 <= score < 92
+    assert m.compare("Vladimir Vladimirovich Putin", "PUTIN, Vladimir", schema="Company")[0] < 80
+    assert "missing_parts" not in dict(m.compare("ALFA TRADING", "ALFA TRADING LLC")[1])
