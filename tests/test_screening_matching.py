@@ -319,6 +319,8 @@ def test_arabic_articles_connectors_and_letters() -> None:
     assert score("طارق بن الحبيب", "TAREK BEN HABIB") >= 80
     # ... and parts swapped around it still cost the order
     assert score("سلمان بن محمد", "MUHAMMAD BIN SALMAN") < 80
+    # a foreign v is written ف, p ب (rigour's Putin spellings, dev: 34.4)
+    assert score("فلاديمير بوتين", "PUTIN, Vladimir Vladimirovich") >= 80
     # the order is judged where both parts around a connector match: a last part that
     # differs (ben Soltane / HAMDI) is no reversal (UK alias, dev: 40.8 with -35)
     why = m.compare(

@@ -120,6 +120,8 @@ def part_similarity(
         ka_, kb_ = abjad_skeleton(a), abjad_skeleton(b)
         if ka_ == kb_ and (len(ka_) >= 2 or min(len(a), len(b)) <= 3):
             s = 0.85
+        elif len(ka_) >= 3 and abjad_skeleton(_no_pv(a)) == abjad_skeleton(_no_pv(b)):
+            s = 0.85  # Arabic writes a foreign v as ف, p as ب (فلاديمير بوتين: VLADIMIR PUTIN)
     if s < 0.85 and min(len(a), len(b)) >= 4:
         # Belarusian / Ukrainian and Russian romanizations of one name (Siarhei / Sergei,
         # Aleh / Oleg): the same consonants after their rules; two consonants (LEON / ALAN)
@@ -129,6 +131,10 @@ def part_similarity(
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
     return s, False
+
+
+def _no_pv(part: str) -> str:
+    return part.replace("v", "f").replace("p", "b")
 
 
 def part_weights(
