@@ -18,7 +18,8 @@ from transship.cli import app
 from transship.errors import InputError
 from transship.reference import DATA_DIR
 from transship.reference.eurostat import comext_country, usd_per_eur
-from transship.sources.comext import _code, _period, comext_source
+from transship.sources.comext import comext_source
+from transship.sources.comext_fields import period_of, product_code
 from transship.sources.comext_xlsx import xlsx_rows
 from transship.warehouse import Warehouse
 
@@ -91,7 +92,7 @@ def test_country_labels() -> None:
     ],
 )
 def test_periods(text: str, expected: tuple[date, str] | None) -> None:
-    assert _period(text) == expected
+    assert period_of(text) == expected
 
 
 # -- the two real relational-view variants ---------------------------------------------------
@@ -204,7 +205,7 @@ def test_cn8_long_file_sums_to_hs6_and_leaves_headings_out(
 @pytest.mark.slow
 def test_xlsx_workbook_matches_the_long_file(shared_data: Path, wh: Warehouse) -> None:
     book = shared_data / CN8 / "raw-xlsx" / "22_4624885_spreadsheet.xlsx"
-    cells = list(xlsx_rows(book, _code))
+    cells = list(xlsx_rows(book, product_code))
     assert len(cells) > 5000 and {c[5] for c in cells} == {"EXPORT"}
     wanted = {(c[4], c[2], c[3], c[6]): float(c[7]) for c in cells}
     assert all(len(k[0]) == 8 for k in wanted)

@@ -25,11 +25,7 @@ Exports are FOB, imports CIF (Eurostat's valuation).
 
 from __future__ import annotations
 
-import csv
-import functools
-import gzip
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,50 +37,10 @@ from transship import reference
 from transship.errors import InputError, ParameterError, UsageError
 from transship.reference.eurostat import comext_country, usd_per_eur
 from transship.schema import VALUATION_BY_FLOW
+from transship.sources.comext_fields import flow_of, period_of, product_code, product_level
+from transship.sources.comext_read import RAW_FIELDS, RawReader
 from transship.sources.records import RowsSource
 
-# Canonical raw fields -> the column that holds them, per format (named in errors).
-RELATIONAL = {
-    "reporter": "REPORTER",
-    "partner": "PARTNER",
-    "product": "PRODUCT",
-    "flow": "FLOW",
-    "period": "PERIOD",
-    "value": "VALUE_IN_EUR",
-}
-BULK = {
-    "reporter": "DECLARANT_ISO",
-    "partner": "PARTNER_ISO",
-    "product": "PRODUCT_NC",
-    "flow": "FLOW",
-    "period": "PERIOD",
-    "value": "VALUE_IN_EUROS",
-}
-LONG = {
-    "reporter": "reporter",
-    "partner": "partner",
-    "product": "product_code",
-    "period": "period",
-    "value": "value_eur",
-}
-XLSX = {**RELATIONAL, "period": "TIME", "value": "value cell"}
-RAW_FIELDS = ("reporter", "partner", "product", "flow", "period", "value", "kg", "part", "proc")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
-_FLOWS = {
-    "1": "import",
-    "import": "import",
-    "importation": "import",
-    "imports": "import",
-    "2": "export",
-    "export": "export",
-    "exportation": "export",
-    "exports": "export",
-}
 _MISSING = ("", ":", "-", "NA")  # Eurostat's "not available"
 _POS = 10_000_000_000  # a row's position as one number: file index * _POS + line
 # exports FOB, imports CIF, as everywhere (schema.VALUATION_BY_FLOW), in SQL
@@ -107,178 +63,6 @@ class ComextSummary:
         if self.cn8_rows:
             out.append(f"{self.cn8_rows:,} CN8 values summed to HS6")
         return out
-
-
-# -- field parsing (applied to distinct values) ----------------------------------------------------
-@functools.lru_cache(maxsize=65536)
-def _code(text: str) -> str:
-    """`TOTAL-Total` / `Total` -> TOTAL; `85423190-Electronic ...` -> 85423190; `... [2106]`."""
-    t = text.strip()
-    m = re.search(r"\[(\w+)\]\s*$", t)
-    if m:
-        t = m.group(1)
-    head = t.split("-", 1)[0].strip()
-    return "TOTAL" if head.upper() == "TOTAL" else head
-
-
-def _level(code: str) -> tuple[str, str] | None:
-    """(level, hs) of a product code: cn8 -> its HS6, hs6, agg (TOTAL, chapter, heading)."""
-    if code.isdigit() and len(code) == 8:
-        return "cn8", code[:6]
-    if code.isdigit() and len(code) == 6:
-        return "hs6", code
-    if code == "TOTAL" or (code.isdigit() and len(code) in (2, 4)):
-        return ("TOTAL" if code == "TOTAL" else f"{len(code)}-digit"), code
-    return None
-
-
-def _flow(text: str) -> str | None:
-    t = text.strip().lower()
-    return _FLOWS.get(t) or _FLOWS.get(t.split("-", 1)[-1].strip()) or _FLOWS.get(t.split("-")[0])
-
-
-def _period(text: str) -> tuple[date, str] | None:
-    """`202208-Aug. 2022`, `Aug. 2024`, `2020-02`, `202001`, `201952-Jan.-Dec. 2019`, `2019`."""
-    t = text.strip()
-    m = re.match(r"^(\d{4})-?(\d{2})(?:\b|-|$)", t)
-    if m:
-        y, mm = int(m.group(1)), int(m.group(2))
-        if mm == 52:
-            return date(y, 1, 1), "A"
-        if 1 <= mm <= 12:
-            return date(y, mm, 1), "M"
-        return None
-    m = re.match(r"^jan\.?-dec\.?\s+(\d{4})$", t, re.IGNORECASE)
-    if m:
-        return date(int(m.group(1)), 1, 1), "A"
-    m = re.match(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{4})$", t)
-    if m and m.group(1).lower() in _MONTHS:
-        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1), "M"
-    if re.match(r"^\d{4}$", t):
-        return date(int(t), 1, 1), "A"
-    return None
-
-
-# -- reading files into one DuckDB table of text ---------------------------------------------------
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(4096)
-
-
-def _header(path: Path) -> tuple[list[str], str, bool]:
-    """Column names, delimiter and whether the file is gzip-compressed."""
-    first = _head(path)
-    gz = first[:2] == b"\x1f\x8b"
-    if gz:
-        with gzip.open(path, "rb") as fh:
-            first = fh.read(4096)
-    line = first.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r")
-    delim = max((",", ";", "\t", "|"), key=line.count)
-    return [h.strip() for h in next(csv.reader([line], delimiter=delim))], delim, gz
-
-
-class _Reader:
-    """Loads each file's values, as text, into `raw(f, line, <RAW_FIELDS>)`."""
-
-    def __init__(self, con: Any, flow: str | None) -> None:
-        self.con = con
-        self.flow = flow
-        self.files: list[tuple[str, dict[str, str]]] = []  # (label, field -> column)
-        con.execute(
-            "CREATE TABLE raw (f INTEGER, line BIGINT, "
-            + ", ".join(f"{c} VARCHAR" for c in RAW_FIELDS)
-            + ")"
-        )
-
-    def add(self, path: Path, sheets: Any = None) -> None:
-        """Load one file; `sheets` are its workbook's tables when read ahead (xlsx_pool)."""
-        if _head(path)[:2] == b"PK":
-            if path.suffix.lower() not in (".xlsx", ".xlsm"):
-                raise InputError(
-                    "zip archives are not read; unpack the Comext file first", file=str(path)
-                )
-            self._xlsx(path, sheets)
-        else:
-            self._csv(path)
-
-    def _csv(self, path: Path) -> None:
-        import duckdb
-
-        header, delim, gz = _header(path)
-        name = str(path)
-        if all(c in header for c in RELATIONAL.values()):
-            cols = dict(RELATIONAL)
-            extra = {"proc": "STAT_PROCEDURE"} if "STAT_PROCEDURE" in header else {}
-        elif all(c in header for c in BULK.values()):
-            cols = dict(BULK)
-            extra = {
-                k: v for k, v in (("kg", "QUANTITY_IN_KG"), ("part", "STAT_REGIME")) if v in header
-            }
-        elif all(c in header for c in LONG.values()):
-            cols = dict(LONG)
-            if "flow" in header:
-                cols["flow"] = "flow"
-            elif self.flow is None:
-                raise UsageError(
-                    f"{name} has no flow column: give " + "{flow} export or import",
-                    params=("flow",),
-                )
-            extra = {}
-        else:
-            raise InputError(
-                "not a Comext file: expected the relational-view columns "
-                f"({', '.join(RELATIONAL.values())}), the bulk columns "
-                f"({', '.join(BULK.values())}) or {', '.join(LONG.values())}; "
-                f"the header has {', '.join(header)}",
-                file=name,
-                line=1,
-            )
-        f = len(self.files)
-        self.files.append((name, {**cols, **extra}))
-        sources = {**cols, **extra}
-
-        def expr(fld: str) -> str:
-            if fld in sources:
-                return '"' + sources[fld].replace('"', '""') + '"'
-            if fld == "flow":
-                return "?"
-            return "NULL"
-
-        select = ", ".join(f"{expr(c)} AS {c}" for c in RAW_FIELDS)
-        params: list[Any] = [self.flow] if "flow" not in sources else []
-        try:
-            # row_number follows file order: DuckDB keeps insertion order on a fresh connection
-            self.con.execute(
-                f"INSERT INTO raw SELECT {f}, row_number() OVER () + 1, {select} FROM read_csv(?, "
-                "header = true, all_varchar = true, delim = ?, quote = '\"', escape = '\"', "
-                f"compression = '{'gzip' if gz else 'none'}', strict_mode = true)",
-                [*params, name, delim],
-            )
-        except duckdb.Error as e:
-            first = str(e).splitlines()[0]
-            raise InputError(f"cannot read as CSV: {first}", file=name) from None
-
-    def _xlsx(self, path: Path, sheets: Any = None) -> None:
-        import pyarrow as pa
-
-        from transship.sources.comext_xlsx import xlsx_tables
-
-        parts = []
-        for label, sheet in sheets if sheets is not None else xlsx_tables(path, _code):
-            f = len(self.files)
-            self.files.append((label, dict(XLSX)))
-            parts.append(sheet.add_column(0, "f", pa.array([f] * sheet.num_rows, pa.int64())))
-        if not parts:
-            return
-        table = pa.concat_tables(parts)  # one insert a workbook: a DuckDB call per sheet costs
-        n = table.num_rows
-        for c in ("kg", "part", "proc"):
-            table = table.append_column(c, pa.nulls(n, pa.string()))
-        self.con.register("_xlsx", table.select(["f", "line", *RAW_FIELDS]))
-        try:
-            self.con.execute("INSERT INTO raw SELECT * FROM _xlsx")
-        finally:
-            self.con.unregister("_xlsx")
 
 
 # -- resolving and aggregating -------------------------------------------------------------------
@@ -317,7 +101,7 @@ def comext_source(
     with xlsx_pool(books) as ahead:
         con = duckdb.connect()
         try:
-            reader = _Reader(con, flow)
+            reader = RawReader(con, flow)
             for path in paths:
                 p = Path(path)
                 summary.files.append(str(p))
@@ -408,20 +192,20 @@ def _resolve(
 
     periods: dict[str, tuple[date, str]] = {}
     for t in distinct("period"):
-        parsed = _period(t)
+        parsed = period_of(t)
         if parsed is None:
             raise first_bad("period", t, "not a period (e.g. 2022-08, 202208, Aug. 2022)")
         periods[t] = parsed
     flows: dict[str, tuple[str]] = {}
     for t in distinct("flow"):
-        fl = _flow(t)
+        fl = flow_of(t)
         if fl is None:
             raise first_bad("flow", t, "not a flow (IMPORT/EXPORT, 1/2)")
         flows[t] = (fl,)
     products: dict[str, tuple[str, str, str]] = {}
     for t in distinct("product"):
-        code = _code(t)
-        lv = _level(code)
+        code = product_code(t)
+        lv = product_level(code)
         if lv is None:
             raise first_bad("product", t, "not a CN8, HS6, heading or TOTAL code")
         products[t] = (code, *lv)

@@ -54,9 +54,9 @@ def xlsx_tables(path: Path, code: Callable[[str], str]) -> Iterator[tuple[str, p
 
 def read_workbook(path: str) -> list[tuple[str, pa.Table]]:
     """Every data sheet of one workbook (run in a worker process by `xlsx_pool`)."""
-    from transship.sources.comext import _code
+    from transship.sources.comext_fields import product_code
 
-    return list(xlsx_tables(Path(path), _code))
+    return list(xlsx_tables(Path(path), product_code))
 
 
 @contextmanager
