@@ -17,16 +17,18 @@ from typer.testing import CliRunner
 from transship import reference
 from transship.cli import app
 from transship.errors import InputError, UsageError
+from transship.periods import parse_period
 from transship.sources import comtrade as ct
-from transship.sources.comtrade import (
-    ComtradeError,
+from transship.sources.comtrade import ComtradeError, fetch_comtrade, rows_from_body
+from transship.sources.comtrade_http import _retry_after
+from transship.sources.comtrade_plan import (
+    RECORD_CAP,
     Group,
     Plan,
     Request,
-    fetch_comtrade,
+    Tier,
     plan_comtrade,
     product_codes,
-    rows_from_body,
 )
 from transship.warehouse import Warehouse
 
@@ -91,7 +93,7 @@ def run(plan: Plan, wh: Warehouse, api: Api, tmp_path: Path, **kw: Any) -> ct.Fe
     )
 
 
-def one_month_plan(mirror: bool = False, tier: ct.Tier = "free") -> Plan:
+def one_month_plan(mirror: bool = False, tier: Tier = "free") -> Plan:
     return plan_comtrade(
         reporters="TUR",
         partners="RUS+KAZ",
@@ -351,9 +353,9 @@ def test_retry_after_http_date() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
-    assert ct._retry_after("Mon, 23 Nov 2026 09:00:30 GMT", now) == 30.0
-    assert ct._retry_after("12", now) == 12.0
-    assert ct._retry_after("garbage", now) is None
+    assert _retry_after("Mon, 23 Nov 2026 09:00:30 GMT", now) == 30.0
+    assert _retry_after("12", now) == 12.0
+    assert _retry_after("garbage", now) is None
 
 
 def test_persistent_failure_is_one_line_and_writes_nothing(wh: Warehouse, tmp_path: Path) -> None:
@@ -401,12 +403,12 @@ def test_empty_answer_is_an_empty_batch(wh: Warehouse, tmp_path: Path) -> None:
 def test_capped_answer_is_split_and_re_asked(
     wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(ct.RECORD_CAP, "free", 4)
+    monkeypatch.setitem(RECORD_CAP, "free", 4)
     req = Request(("792",), ("643",), ("847130", "854231"), ("X",), ("202301",), "M")
     plan = Plan(
         "free",
         "M",
-        ct.parse_period("2023-01"),
+        parse_period("2023-01"),
         req.cmds,
         [Group("reported", ("TUR",), ("RUS",), ("export",), [req])],
     )
