@@ -25,8 +25,8 @@ import numpy as np
 
 from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
 
-FORMAT_VERSION = 9  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld connectors;
-# 9: legal forms ou, doo, spol, zrt, pte, sdn
+FORMAT_VERSION = 10  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
+# connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip

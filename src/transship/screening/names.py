@@ -203,7 +203,8 @@ def check_name_forms() -> None:
 _HANGUL = re.compile(r"[\uac00-\ud7a3]{2,4}")
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _STOP = frozenset({"and", "of", "the", "ve", "de", "la", "du", "des", "der", "und", "et",
-                   "for", "na", "po", "al", "el", "le", "da", "do", "di"})  # fmt: skip
+                   "for", "na", "po", "al", "el", "le", "da", "do", "di",
+                   "ul", "ur", "ud"})  # fmt: skip  # ul, ur, ud: the article in Urdu spellings
 
 KINDS = ("name", "generic", "legal", "stop", "connector", "number")
 
@@ -242,6 +243,9 @@ def name_parts(name: str) -> tuple[str, ...]:
         text = text.replace("\u0639", "'")
         # ت or ط then ه are two letters (طه: Taha), not the th ICU also writes for ث
         text = _T_H.sub("\\1\u0627\u0647", text)
+        # Urdu heh goal / doachashmee and yeh barree are heh and yeh (حرکت الجہاد: ICU cut
+        # the word at ہ)
+        text = text.translate(_URDU)
     text = _ascii(text.translate(_translit_table())).lower()
 
     def dotted(m: re.Match[str]) -> str:
@@ -253,7 +257,7 @@ def name_parts(name: str) -> tuple[str, ...]:
     out: list[str] = []
     for t in text.split():
         t = forms.numbers.get(t, t)
-        if arabic and len(t) > 4 and t.startswith("al"):
+        if arabic and len(t) >= 4 and t.startswith("al") and t != "allh":
             out.append("al")  # the article is written joined in Arabic (التكريتي: al-tikriti)
             t = t[2:]
         out.extend(forms.abbreviations.get(t, t).split())
@@ -285,6 +289,7 @@ def _ascii_word(word: str) -> str:
     return ascii_text(word)
 
 
+_URDU = str.maketrans({"\u06c1": "\u0647", "\u06be": "\u0647", "\u06d2": "\u064a"})
 _T_H = re.compile("([\u062a\u0637])\u0647")
 
 

@@ -122,6 +122,12 @@ def part_similarity(
             s = 0.85
         elif len(ka_) >= 3 and abjad_skeleton(_no_pv(a)) == abjad_skeleton(_no_pv(b)):
             s = 0.85  # Arabic writes a foreign v as ف, p as ب (فلاديمير بوتين: VLADIMIR PUTIN)
+        elif _inner_al(a) != a or _inner_al(b) != b:
+            # the article inside a joined compound, assimilated in the Latin spelling
+            # (نورالدین nwraldyn / NOORUDDIN, غیاث الدین / GHIASSOUDDINE)
+            ka_, kb_ = abjad_skeleton(_inner_al(a)), abjad_skeleton(_inner_al(b))
+            if ka_ == kb_ and len(ka_) >= 3:
+                s = 0.85
     if s < 0.85 and min(len(a), len(b)) >= 4:
         # Belarusian / Ukrainian and Russian romanizations of one name (Siarhei / Sergei,
         # Aleh / Oleg): the same consonants after their rules; two consonants (LEON / ALAN)
@@ -131,6 +137,11 @@ def part_similarity(
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
     return s, False
+
+
+def _inner_al(part: str) -> str:
+    k = part.find("al", 2)
+    return part[:k] + part[k + 2 :] if 0 < k < len(part) - 3 else part
 
 
 def _no_pv(part: str) -> str:
