@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from transship.errors import UsageError
@@ -280,9 +281,8 @@ class Matcher:
         joined: list[str] = []
         for ix, cands in zip(self.indexes, found, strict=True):
             if len(cands) > self.keep:
-                core, jcore = ix.cols["core"], ix.joined_core
-                cores.extend(core[i] for i in cands)
-                joined.extend(jcore[i] for i in cands)
+                cores.extend(_pick(ix.cols["core"], cands))
+                joined.extend(_pick(ix.joined_core, cands))
         if not cores:
             return found
         quick = process.cdist([qcore], cores, scorer=fuzz.token_set_ratio, workers=1)[0]
@@ -365,6 +365,12 @@ class Matcher:
                 )
         hits = sorted(best.values(), key=lambda h: (-h.score, h.list, h.entity_id))
         return hits[:limit]
+
+
+def _pick(values: Sequence[str], idx: list[int]) -> Sequence[str]:
+    """values[i] for i in idx, by one C call (itemgetter of one index gives the value)."""
+    got = itemgetter(*idx)(values)
+    return got if len(idx) > 1 else (got,)
 
 
 # `screen_many` in parallel: below this many names forking costs more than it saves.
