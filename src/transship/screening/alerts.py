@@ -248,9 +248,15 @@ def sync(con: Any) -> int:
     con.begin()
     try:
         last = _state(con, "alerts_seq")
+        # Only FLAG / BLOCK records open alerts: the ALLOWs (most of a file) are not read
+        # back with their declarations, only counted into the sequence seen.
+        (top,) = con.execute(
+            "SELECT max(seq) FROM screening_audit WHERE seq > ?", [last]
+        ).fetchone()
         records = con.execute(
             "SELECT seq, screened_at, channel, policy, list_versions, declaration_id, decision, "
-            "rules, hits, declaration FROM screening_audit WHERE seq > ? ORDER BY seq",
+            "rules, hits, declaration FROM screening_audit "
+            "WHERE seq > ? AND decision IN ('FLAG', 'BLOCK') ORDER BY seq",  # SEVERITY's keys
             [last],
         ).fetchall()
         (next_id,) = (
@@ -309,7 +315,7 @@ def sync(con: Any) -> int:
             opened += 1
         _insert(con, "screening_alerts", alert_rows, null_at=15)
         _insert(con, "screening_alert_hits", hit_rows)
-        _set_state(con, "alerts_seq", last)
+        _set_state(con, "alerts_seq", last if top is None else max(last, top))
         con.commit()
     except BaseException:
         con.rollback()
