@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,23 +61,27 @@ def generate(path: Path, rows: int) -> None:
     )
 
 
-def run(code: str, *args: str) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of `code` in a fresh interpreter.
+def run(code: str, *args: str) -> tuple[float, int, float]:
+    """Seconds, peak RSS (KiB) and CPU seconds (user + system) of `code` in a fresh interpreter.
 
     The peak is the child's VmHWM: getrusage's ru_maxrss survives exec, so it would count
     the parent's memory at fork time (this process holds the generated rows) as the child's.
+    CPU seconds move less with the load of a shared machine than wall seconds do.
     """
     wrapped = (
         code + "\nprint('RSS', next(line.split()[1] for line in open('/proc/self/status') "
         "if line.startswith('VmHWM')))"
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     rss = next(int(line.split()[1]) for line in out.stdout.splitlines() if line.startswith("RSS"))
-    return seconds, rss
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, rss, cpu
 
 
 # The bare load runs under the DuckDB memory limit transship sets while ingesting (the
@@ -118,11 +123,13 @@ def xlsx() -> None:
     if not XLSX_DIR.is_dir():
         print(f"--xlsx: {XLSX_DIR} not found (../shared/data); skipped")
         return
-    bare_s, _ = run(BARE_XLSX, str(XLSX_DIR))
-    ts_s, rss = run(TRANSSHIP_XLSX, str(XLSX_DIR))
+    print(f"Comext workbooks; load average {os.getloadavg()[0]:.1f} at start")
+    bare_s, _, bare_cpu = run(BARE_XLSX, str(XLSX_DIR))
+    ts_s, rss, ts_cpu = run(TRANSSHIP_XLSX, str(XLSX_DIR))
     print(
-        f"22 Comext workbooks: bare calamine read {bare_s:6.1f}s | transship comext "
-        f"{ts_s:6.1f}s (RSS {rss / 1024:,.0f} MiB) | ratio {bare_s / ts_s:.2f} (target >= 0.67)"
+        f"22 Comext workbooks: bare calamine read {bare_s:6.1f}s ({bare_cpu:.1f} CPU s) | "
+        f"transship comext {ts_s:6.1f}s ({ts_cpu:.1f} CPU s, RSS {rss / 1024:,.0f} MiB) | "
+        f"ratio {bare_s / ts_s:.2f} (target >= 0.67) | load average {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -155,40 +162,51 @@ def main() -> None:
             f = d / f"baci_{n}.csv"
             generate(f, n)
             mb = f.stat().st_size / 1e6
-            bare: list[tuple[float, int]] = []
-            ours: list[tuple[float, int]] = []
+            bare: list[tuple[float, int, float]] = []
+            ours: list[tuple[float, int, float]] = []
             for _ in range(args.repeat):
                 for p in d.glob("*.duckdb*"):
                     p.unlink()
                 bare.append(run(BARE, str(d / f"bare_{n}.duckdb"), str(f), limit))
                 ours.append(run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f)))
-            again_s, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))  # replaces every row
-            bare_s, bare_rss = min(s for s, _ in bare), max(r for _, r in bare)
-            ts_s, ts_rss = min(s for s, _ in ours), max(r for _, r in ours)
+            again_s, _, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))  # replaces every row
+            bare_s, bare_rss = min(s for s, _, _ in bare), max(r for _, r, _ in bare)
+            ts_s, ts_rss = min(s for s, _, _ in ours), max(r for _, r, _ in ours)
             # each run pairs with the bare run just before it: the ratio of a pair is the
             # fairest on a shared machine (load moves between pairs, less within one)
-            pairs = sorted(b / t for (b, _), (t, _) in zip(bare, ours, strict=True))
-            results[n] = (bare_s, ts_s, ts_rss, again_s, bare_rss, pairs)
+            pairs = sorted(b[0] / t[0] for b, t in zip(bare, ours, strict=True))
+            cpu = sorted(b[2] / t[2] for b, t in zip(bare, ours, strict=True))
+            results[n] = (bare_s, ts_s, ts_rss, again_s, bare_rss, pairs, cpu)
             print(
                 f"{n:>11,} rows ({mb:,.0f} MB): bare DuckDB read_csv {bare_s:6.2f}s "
                 f"({n / bare_s:,.0f} rows/s, RSS {bare_rss / 1024:,.0f} MiB) | "
                 "transship ingest baci "
                 f"{ts_s:6.2f}s ({n / ts_s:,.0f} rows/s, RSS {ts_rss / 1024:,.0f} MiB) | "
                 f"re-ingest replacing all {again_s:6.2f}s | runs bare "
-                + " ".join(f"{s:.2f}" for s, _ in bare)
+                + " ".join(f"{s:.2f}" for s, _, _ in bare)
                 + ", transship "
-                + " ".join(f"{s:.2f}" for s, _ in ours)
+                + " ".join(f"{s:.2f}" for s, _, _ in ours)
+                + " | CPU s bare "
+                + " ".join(f"{c:.2f}" for _, _, c in bare)
+                + ", transship "
+                + " ".join(f"{c:.2f}" for _, _, c in ours)
+                + f" | load average {os.getloadavg()[0]:.1f}"
             )
             for p in d.glob("*.duckdb*"):
                 p.unlink()
             f.unlink()
-        bare_s, ts_s, _, again_s, _, pairs = results[args.rows]
+        bare_s, ts_s, _, again_s, _, pairs, cpu = results[args.rows]
         small = results[args.small][5]
         print(
             f"throughput ratio transship/bare at {args.rows:,} rows: median of pairs "
             f"{pairs[len(pairs) // 2]:.2f} (pairs {' '.join(f'{r:.2f}' for r in pairs)}; "
             f"best times {bare_s / ts_s:.2f}) (target >= 0.8; at {args.small:,} rows "
             f"{small[len(small) // 2]:.2f})"
+        )
+        print(
+            f"CPU ratio transship/bare (CPU seconds, which load moves less) at {args.rows:,} "
+            f"rows: median of pairs {cpu[len(cpu) // 2]:.2f} (at {args.small:,} rows "
+            f"{results[args.small][6][len(cpu) // 2]:.2f})"
         )
         print(f"re-ingest (replace) throughput ratio: {bare_s / again_s:.2f}")
         rss_ratio = results[args.rows][2] / results[args.small][2]
