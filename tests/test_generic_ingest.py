@@ -185,7 +185,7 @@ def test_xlsx_through_calamine(wh: Warehouse, tmp_path: Path) -> None:
         ("TUR,RUS,export,٨٥٤٢٣١,2023-01,1", 1.0, "hs", "non-ASCII digits"),
         ("TUR,RUS,export,８５４２３１,2023-01,1", 1.0, "hs", "non-ASCII digits"),
         ("TUR,RUS,export,85423,2023-01,1", 1.0, "hs", "not 6-12 digits"),
-        ("TUR,RUS,export,854231,2023-01,\"1,2,3\"", 1.0, "value_usd", "thousands separator"),
+        ('TUR,RUS,export,854231,2023-01,"1,2,3"', 1.0, "value_usd", "thousands separator"),
     ],
 )
 def test_hostile_values_name_file_line_column(
@@ -202,9 +202,11 @@ def test_hostile_values_name_file_line_column(
 
 
 def test_truncated_zip_is_refused_not_half_read(wh: Warehouse, tmp_path: Path) -> None:
-    body = "reporter,partner,flow,hs,period,value_usd\n" + "".join(
-        f"TUR,RUS,export,{854231 + i % 3},2023-{1 + i % 12:02d},{i}\n" for i in range(3)
-    ) + "".join(f"TUR,KAZ,export,8542{i:04d},2022-01,1\n" for i in range(20000))
+    body = (
+        "reporter,partner,flow,hs,period,value_usd\n"
+        + "".join(f"TUR,RUS,export,{854231 + i % 3},2023-{1 + i % 12:02d},{i}\n" for i in range(3))
+        + "".join(f"TUR,KAZ,export,8542{i:04d},2022-01,1\n" for i in range(20000))
+    )
     z = tmp_path / "t.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("t.csv", body)
@@ -233,3 +235,33 @@ def test_usage_errors_for_the_new_options(tmp_path: Path) -> None:
         csv_file(f, source="x", mapping=[], thousands=",", decimal=",")
     with pytest.raises(UsageError, match="--input-format 'json'"):
         csv_file(f, source="x", mapping=[], input_format="json")
+
+
+def test_parquet_reject_file_is_written(wh: Warehouse, tmp_path: Path) -> None:
+    """A Parquet (or spreadsheet) input's rejected rows reach the reject file: the read used
+    to end before it was marked complete, so the file was discarded."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "x.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "reporter": ["TUR", "XXX", "TUR"],
+                "partner": ["RUS", "RUS", "KAZ"],
+                "hs": ["854231", "854231", "854232"],
+                "period": ["2023-01"] * 3,
+                "value_usd": ["10", "20", "30"],
+            }
+        ),
+        f,
+    )
+    rej = tmp_path / "rejects.csv"
+    src = csv_file(f, source="x", mapping=[], constants=["flow=export"], reject_file=rej)
+    result = wh.ingest(src)
+    assert (result.rows_read, result.rows_written, result.rows_rejected) == (3, 2, 1)
+    with rej.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["line"], r["column"], r["value"]) for r in rows] == [("3", "reporter", "XXX")]
