@@ -326,6 +326,10 @@ def test_arabic_articles_connectors_and_letters() -> None:
     assert name_parts("حرکت الجہاد الاسلامی") == ("hrkt", "al", "jhad", "al", "aslamy")
     assert name_parts("عبد الحق") == ("bd", "al", "hq") and name_parts("الله") == ("allh",)
     assert score("نورالدین ترابی محمد قاسم", "NOORUDDIN TURABI MUHAMMAD QASIM") >= 85
+    # Indic scripts: the inherent vowel at a word's end is silent (rigour's Putin, dev: 74.4)
+    assert name_parts("भ्लादिमिर पुटिन") == ("bhladimir", "putin")
+    assert name_parts("सीता राम") == ("sita", "ram")  # a long ā stays
+    assert score("ভ্লাদিমির পুতিন", "PUTIN, Vladimir Vladimirovich") >= 80
     # a foreign v is written ف, p ب (rigour's Putin spellings, dev: 34.4)
     assert score("فلاديمير بوتين", "PUTIN, Vladimir Vladimirovich") >= 80
     # the order is judged where both parts around a connector match: a last part that

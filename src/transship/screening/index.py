@@ -25,8 +25,9 @@ import numpy as np
 
 from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
 
-FORMAT_VERSION = 10  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
-# connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles
+FORMAT_VERSION = 11  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
+# connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles;
+# 11: the inherent vowel at the end of Indic-script words
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip

@@ -233,6 +233,12 @@ def name_parts(name: str) -> tuple[str, ...]:
     """
     forms = name_forms()
     text = _HANGUL.sub(_hangul_syllables, _split_camel(clean_name(name).text)).casefold()
+    if _INDIC.search(text):
+        # Indic scripts write a consonant's inherent vowel, silent at a word's end in Hindi and
+        # Bengali names (भ्लादिमिर पुटिन: bhladimira putina, रामा rāma: Ram); a long ā stays
+        from normality import latinize_text
+
+        text = _SCHWA.sub("", latinize_text(text))
     arabic = bool(_ARABIC.search(text))
     if arabic:
         text = text.replace("\u0629", "a")  # ta marbuta ends a word in -a (حمزة: hamza)
@@ -264,6 +270,8 @@ def name_parts(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_INDIC = re.compile(r"[\u0900-\u0dff]")
+_SCHWA = re.compile(r"(?<=[^\W\daeiouyāīūēōṛṝḷ])a\b")
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
 _MAX_LATIN = 0x2E4  # below it: Latin letters, their marks and modifiers (normality's MAX_LATIN)
 
