@@ -363,6 +363,9 @@ def test_belarusian_ukrainian_and_russian_romanizations() -> None:
 
     assert part("siarhei", "sergei") == part("aleh", "oleg") == 0.85
     assert part("leon", "alan") < 0.6 and part("arken", "aerokon") < 0.6
+    # Korean syllables in McCune-Reischauer and Revised Romanization (UK alias, dev: 65.1)
+    assert score("Cho Ch'o'l-so'ng", "JO CHOL SONG") >= 92
+    assert part("cho", "jo") == part("kim", "gim") == 0.85 and part("kim", "lim") < 0.85
 
 
 def test_joined_parts_are_the_parts_left_over() -> None:

@@ -128,6 +128,11 @@ def part_similarity(
             ka_, kb_ = abjad_skeleton(_inner_al(a)), abjad_skeleton(_inner_al(b))
             if ka_ == kb_ and len(ka_) >= 3:
                 s = 0.85
+    # Korean syllables in McCune-Reischauer and Revised Romanization (Cho / Jo, Ch'ol / Cheol,
+    # Kim / Gim, Pak / Bak): a person's short parts, voiced or not, compare as one
+    short = person and min(len(a), len(b)) >= 2 and max(len(a), len(b)) <= 6
+    if s < 0.85 and short and _korean(a) == _korean(b):
+        s = 0.85
     if s < 0.85 and min(len(a), len(b)) >= 4:
         # Belarusian / Ukrainian and Russian romanizations of one name (Siarhei / Sergei,
         # Aleh / Oleg): the same consonants after their rules; two consonants (LEON / ALAN)
@@ -137,6 +142,17 @@ def part_similarity(
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
     return s, False
+
+
+@functools.lru_cache(maxsize=100_000)
+def _korean(t: str) -> str:
+    for x, y in _KOREAN:
+        t = t.replace(x, y)
+    return t
+
+
+_KOREAN = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("k", "g"), ("p", "b"),
+           ("t", "d"), ("r", "l"), ("oe", "o"), ("oi", "o"), ("wh", "h"))  # fmt: skip
 
 
 def _inner_al(part: str) -> str:
