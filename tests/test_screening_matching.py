@@ -363,6 +363,9 @@ def test_belarusian_ukrainian_and_russian_romanizations() -> None:
 
     assert part("siarhei", "sergei") == part("aleh", "oleg") == 0.85
     assert part("leon", "alan") < 0.6 and part("arken", "aerokon") < 0.6
+    # not for organisations, whose one word can decide a hit (a random company name of the
+    # end-to-end benchmark flagged the listed LIDER at 89)
+    assert part_similarity("alder", "lider", "name", "name", "", "", "", "", False)[0] < 0.85
     # Korean syllables in McCune-Reischauer and Revised Romanization (UK alias, dev: 65.1)
     assert score("Cho Ch'o'l-so'ng", "JO CHOL SONG") >= 92
     assert part("cho", "jo") == part("kim", "gim") == 0.85 and part("kim", "lim") < 0.85

@@ -133,10 +133,11 @@ def part_similarity(
     short = person and min(len(a), len(b)) >= 2 and max(len(a), len(b)) <= 6
     if s < 0.85 and short and _korean(a) == _korean(b):
         s = 0.85
-    if s < 0.85 and min(len(a), len(b)) >= 4:
-        # Belarusian / Ukrainian and Russian romanizations of one name (Siarhei / Sergei,
-        # Aleh / Oleg): the same consonants after their rules; two consonants (LEON / ALAN)
-        # or no rule applied (ARKEN / AEROKON) say little unless the letters are close too
+    if s < 0.85 and person and min(len(a), len(b)) >= 4:
+        # Belarusian / Ukrainian and Russian romanizations of a person's name (Siarhei /
+        # Sergei, Aleh / Oleg): the same consonants after their rules. Two consonants (LEON /
+        # ALAN) or no rule applied (ARKEN / AEROKON) say little unless the letters are close
+        # too; not for organisations, whose one word can decide a hit (ALDER / LIDER)
         (ka_, ra), (kb_, rb) = translit_key(a), translit_key(b)
         least = 0.5 if len(ka_) == 2 else 0.0 if ra or rb else 0.6
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
