@@ -7,6 +7,7 @@ from transship.cli import (  # noqa: F401  (registers the commands)
     analysis,
     data,
     demo,
+    detection,
     report,
     screening,
     serve,
