@@ -4,8 +4,9 @@
 A "new filter set" is a URL the server has not computed yet (not one of the default pages it
 warms at startup, not a repeat), so the page is computed: from the cube beside the warehouse
 (analysis.cube, built at startup like the default pages) in DuckDB SQL, or by the Ibis
-analyses where the cube cannot answer; charts built by Altair. Prints, from one run over real HTTP (uvicorn on
-loopback), p50/p95 of N such first requests across the overview, hub, product and mirror
+analyses where the cube cannot answer; charts built by Altair. Prints, from one run over
+real HTTP (uvicorn on loopback), p50/p95 of N such first requests across the overview, hub,
+product and mirror
 pages, the ratio of p95 to the 300 ms target (<= 1 meets it), and where the time goes
 (Ibis compilation, Altair specs, the rest: expression building, DuckDB, templates), plus
 p95 of repeated requests (the page cache) for contrast.
