@@ -240,3 +240,22 @@ def _shedder(app: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _no_env_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRANSSHIP_API_TOKENS", raising=False)
+
+
+def test_a_built_list_index_is_out_of_the_collectors_view(tmp_path: Path) -> None:
+    """Full collections would walk the index's objects (the p99 tail: web/service.py)."""
+    import gc
+
+    from transship.web.service import ScreeningService
+
+    svc = ScreeningService(_settings(_warehouse(tmp_path)))
+    try:
+        gc.unfreeze()
+        m = svc.matcher(["hand"])
+        assert gc.get_freeze_count() > 0
+        tracked = {id(o) for o in gc.get_objects()}
+        assert id(m) not in tracked and id(m.__dict__) not in tracked
+        assert svc.matcher(["hand"]) is m  # cached: no second collection
+    finally:
+        svc.close()
+        gc.unfreeze()
