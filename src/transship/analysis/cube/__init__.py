@@ -7,7 +7,7 @@ changes it) and rebuilt when that changes. It holds
 
 - `cube_flows`: value_usd and row count by (flow, reporter, partner, period, hs_rev, hs,
   freq), summed over sources, for the codes any CHPL product set or its control basket can
-  map to (`cube_codes`), sorted by flow, reporter, partner and period so a page's filters
+  map to (`cube_codes`), sorted by reporter, flow, partner and period so a page's filters
   read a few row groups;
 - `cube_legs`: the hubs ranking's two legs (imports from the coalition, exports to the
   target and its neighbours, as `analysis.hubs` defines them with its default groups,
@@ -24,7 +24,6 @@ analyses over the warehouse.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -121,119 +120,25 @@ def stored_version(path: Path) -> str | None:
     return str(row[1]) if row and row[0] == FORMAT else None
 
 
-def build(wcon: Any, warehouse: Path, version: str) -> Path:
-    """Write the cube of the warehouse open on `wcon` (a read-write DuckDB connection) for
-    `version`: into a temporary file attached to `wcon`, then moved into place, so a reader
-    never sees half a cube."""
-    from transship.analysis.cube.select import in_list, values
-
-    path = cube_path(warehouse)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    revs = [
-        str(r[0])
-        for r in wcon.execute("SELECT DISTINCT hs_rev::VARCHAR FROM trade_flows").fetchall()
-    ]
-    codes = cube_codes(sorted({*revs, "HS2022"}))  # HS2022: the revision of no rows at all
-    groups = leg_groups()
-    wcon.execute(f"ATTACH '{_quote(tmp)}' AS transship_cube")
-    try:
-        wcon.execute("CREATE TABLE transship_cube.cube_codes (hs_rev VARCHAR, hs VARCHAR)")
-        if codes:  # one statement: executemany runs one per row
-            rows = [{"hs_rev": r, "hs": h} for r, h in codes]
-            wcon.execute(
-                f"INSERT INTO transship_cube.cube_codes SELECT * FROM "
-                f"{values(rows, 'c', ['hs_rev', 'hs'])}"
-            )
-        wcon.execute(
-            """
-            CREATE TABLE transship_cube.cube_flows AS
-            SELECT t.flow::VARCHAR AS flow, t.reporter, t.partner, t.period,
-                   t.hs_rev::VARCHAR AS hs_rev, t.hs, t.freq::VARCHAR AS freq,
-                   sum(t.value_usd) AS value_usd, count(*) AS n
-            FROM trade_flows t
-            SEMI JOIN transship_cube.cube_codes c ON t.hs_rev::VARCHAR = c.hs_rev AND t.hs = c.hs
-            GROUP BY ALL ORDER BY flow, reporter, partner, period, hs_rev, hs
-            """
-        )
-        wcon.execute("CREATE TABLE transship_cube.cube_groups (name VARCHAR, code VARCHAR)")
-        members = [{"name": n, "code": c} for n, cs in groups.items() for c in cs]
-        wcon.execute(
-            f"INSERT INTO transship_cube.cube_groups SELECT * FROM "
-            f"{values(members, 'g', ['name', 'code'])}"
-        )
-        wcon.execute(
-            f"""
-            CREATE TABLE transship_cube.cube_legs AS
-            SELECT reporter, {leg_case(groups)} AS leg, partner = reporter AS own, period,
-                   hs_rev, hs, freq, sum(value_usd) AS value_usd
-            FROM transship_cube.cube_flows
-            WHERE flow IN ('import', 'export') AND {in_list("reporter", groups["hubs"])}
-              AND {in_list("partner", sorted({*groups["dest"], *groups["coal"]}))}
-            GROUP BY ALL ORDER BY reporter, period
-            """
-        )
-        wcon.execute(
-            """
-            CREATE TABLE transship_cube.cube_meta AS
-            SELECT flow::VARCHAR AS flow, reporter, partner, period, hs_rev::VARCHAR AS hs_rev,
-                   freq::VARCHAR AS freq, count(*) AS n,
-                   bool_or(source = 'synthetic') AS synthetic
-            FROM trade_flows GROUP BY ALL ORDER BY flow, reporter, partner, period
-            """
-        )
-        wcon.execute("CREATE TABLE transship_cube.cube_version (format VARCHAR, version VARCHAR)")
-        wcon.execute("INSERT INTO transship_cube.cube_version VALUES (?, ?)", [FORMAT, version])
-    finally:
-        wcon.execute("DETACH transship_cube")
-    os.replace(tmp, path)
-    return path
-
-
-def leg_groups() -> dict[str, list[str]]:
-    """The countries of analysis.hubs' default groups: candidate hubs, destinations (target
-    and neighbours) and the coalition."""
-    import inspect
-
-    from transship.analysis._select import countries
-    from transship.analysis.hubs import hubs
-
-    d = {k: v.default for k, v in inspect.signature(hubs).parameters.items()}
-    return {
-        "hubs": countries(d["hubs"]),
-        "dest": sorted({*countries(d["target"]), *countries(d["neighbours"])}),
-        "coal": countries(d["coalition"]),
-    }
-
-
-def leg_case(groups: dict[str, list[str]]) -> str:
-    """analysis.hubs' leg of a row, in SQL (NULL: neither leg)."""
-    from transship.analysis.cube.select import in_list
-    from transship.analysis.hubs import LEGS
-
-    return (
-        f"CASE WHEN flow = 'import' AND {in_list('partner', groups['coal'])} THEN '{LEGS[0]}' "
-        f"WHEN flow = 'export' AND {in_list('partner', groups['dest'])} THEN '{LEGS[1]}' END"
-    )
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def ensure(wcon: Any, warehouse: Path, version: str, current: Cube | None = None) -> Cube:
+def ensure(
+    connect: Any, warehouse: Path, version: str, current: Cube | None = None, *, pause: float = 0
+) -> Cube:
     """The cube for `version`: `current` when it is that one, the file beside the warehouse
-    when it was built for it, else a new build."""
+    when it was built for it, else a new build (`cube.build.build`: `connect` is a
+    zero-argument callable giving a warehouse connection per read, or a connection the
+    caller holds throughout)."""
+    from transship.analysis.cube.build import build, held
+
     if current is not None and current.version == version:
         return current
     if current is not None:
         current.close()
     path = cube_path(warehouse)
     if stored_version(path) != version:
-        build(wcon, warehouse, version)
+        build(connect if callable(connect) else held(connect), warehouse, version, pause=pause)
     return Cube(path, version)
 
 
 from transship.analysis.cube.queries import Queries  # noqa: E402  (uses Cube, NotInCube)
 
-__all__ = ["Cube", "NotInCube", "Queries", "build", "cube_codes", "cube_path", "ensure"]
+__all__ = ["Cube", "NotInCube", "Queries", "cube_codes", "cube_path", "ensure"]

@@ -51,6 +51,7 @@ class Dashboard:
         import ibis
 
         from transship.analysis.cube import Queries
+        from transship.schema import table_exists
         from transship.warehouse.lease import data_version
         from transship.web.dashboard.pages import registry
 
@@ -61,11 +62,15 @@ class Dashboard:
             self._check()
             with self.lease.connection() as cur:
                 version = data_version(cur)
-                if version != self._version:  # another process changed the data
+                changed = version != self._version  # another process changed the data
+                if changed:
                     self._cache.clear()
                     self._version = version
                     self._synthetic = _holds_synthetic(cur)
-                    self._cube = self._open_cube(cur, version)
+                    flows = table_exists(cur, "trade_flows")
+            if changed:  # the build reads the warehouse in chunks: not inside a connection
+                self._cube = self._open_cube(version) if flows else None
+            with self.lease.connection() as cur:
                 hit = self._cache.get(key)
                 if hit is not None:
                     self._cache.move_to_end(key)
@@ -80,21 +85,23 @@ class Dashboard:
                 self._cache.popitem(last=False)
             return data
 
-    def _open_cube(self, cur: Any, version: Any) -> Any:
+    def _open_cube(self, version: Any) -> Any:
         """The cube of this data version (built when the file beside the warehouse is not
-        of it), or None when it cannot be written or read: the pages are the same then,
-        only slower."""
+        of it), or None when it cannot be written or read, or the data changed while it was
+        built: the pages are the same then, only slower."""
         import duckdb
 
         from transship.analysis import cube
-        from transship.schema import table_exists
 
-        if not table_exists(cur, "trade_flows"):
-            return None
+        # A pause longer than the lease's idle time between the build's reads lets the
+        # lease close the file, so a CLI command waiting for it gets its turn.
+        pause = self.lease.idle + 0.05
         try:
             self.cube_error = None
-            return cube.ensure(cur, self.warehouse, repr(version[0]), self._cube)
-        except (OSError, duckdb.Error) as e:
+            return cube.ensure(
+                self.lease.connection, self.warehouse, repr(version[0]), self._cube, pause=pause
+            )
+        except (OSError, duckdb.Error, cube.NotInCube) as e:
             self.cube_error = f"no cube beside {self.warehouse}: {e}"
             return None
 
