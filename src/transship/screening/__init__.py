@@ -192,12 +192,12 @@ def search_name(
     name: str, warehouse: Path, lists: list[str], *, country: str | None = None, limit: int = 10
 ) -> list[Any]:
     """The list entries most like `name` (Hits, best first, also below the FLAG threshold)."""
-    from transship.screening.lists import _iso3
+    from transship.screening.listformats import iso3
     from transship.warehouse import open_warehouse
 
     iso = None
     if country:
-        iso = _iso3(country)
+        iso = iso3(country)
         if iso is None:
             raise UsageError(f"unknown country {country!r}: use an ISO code or a country name")
     if not warehouse.exists():

@@ -339,7 +339,7 @@ def _screen_delta(
     import pyarrow as pa
 
     from transship.screening import alerts, audit, review, versions
-    from transship.screening.lists import _iso3
+    from transship.screening.listformats import iso3
 
     (parties,) = (
         con.execute(
@@ -365,7 +365,7 @@ def _screen_delta(
     iso: dict[str, str | None] = {}
     records: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for pname, country, role, norm, seq, did, policy, psha in cands:
-        c = iso.setdefault(country, _iso3(country) if country else None)
+        c = iso.setdefault(country, iso3(country) if country else None)
         hits = [
             h
             for h in matcher.screen(pname, c)

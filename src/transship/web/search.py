@@ -26,11 +26,11 @@ def search(
     limit: Annotated[int, Query(ge=1, le=50, description="Most entries returned.")] = 10,
 ) -> dict[str, Any]:
     """The list entries most like `name`, with scores and the features that made them."""
-    from transship.screening.lists import _iso3
+    from transship.screening.listformats import iso3
 
     iso = None
     if country:
-        iso = _iso3(country)
+        iso = iso3(country)
         if iso is None:
             raise HTTPException(422, f"unknown country {country!r}: use an ISO code or a name")
     svc = request.app.state.screening
