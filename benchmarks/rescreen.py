@@ -46,6 +46,7 @@ def main() -> None:
         thresholds_from_settings,
         versions,
     )
+    from transship.screening import parties as ps
     from transship.screening import rescreen as rs
     from transship.screening.matcher import Matcher
     from transship.warehouse import Warehouse
@@ -105,7 +106,7 @@ def main() -> None:
     with Warehouse(wh) as w:
         w.con.execute("SET enable_progress_bar = false")
         t = time.perf_counter()
-        rs.update_parties(w.con)
+        ps.update_parties(w.con)
         alerts.sync(w.con)
         t_parties = time.perf_counter() - t
     import shutil
