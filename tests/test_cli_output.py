@@ -303,3 +303,17 @@ def test_dollar_amounts_print_in_whole_dollars_zero_included() -> None:
     assert _cell(42.7, "gap_usd") == "43"
     assert _cell(0.004, "share") == "0.004"  # a small share keeps its digits
     assert _cell(0.0, "did") == "0.00"
+
+
+@pytest.mark.slow
+def test_detect_triage_fits_80_columns(small_synthetic: Path) -> None:
+    """The triage table keeps `where` on a line or two and each finding's evidence wraps
+    under its rank, naming its detector."""
+    out = invoke(str(small_synthetic), "detect", "--limit", "5").stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80, out
+    items = [line for line in lines if re.match(r"^ {2}\d\. ", line)]
+    assert [int(i.split(".")[0]) for i in items] == [1, 2, 3, 4, 5], out
+    assert all(re.search(r"\[(hubs|blocks|surges|mirror|code_shift|code_mismatch|unit_values)\]",
+                         i) for i in items), items  # fmt: skip
+    assert re.search(r"│ \d{4}-\d{2} +│", out), out  # since: the month

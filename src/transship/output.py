@@ -322,6 +322,16 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr)
 
 
+def paragraph(text: str, lead: str = "") -> str:
+    """`text` wrapped to the terminal's width, after `lead`, later lines indented under it."""
+    import textwrap
+
+    return textwrap.fill(
+        text, width=max(_console().width, 40), initial_indent=lead,
+        subsequent_indent=" " * len(lead), break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+
+
 def message(text: str) -> None:
     """A one-line message on stderr (suppressed by --quiet)."""
     if not options().quiet:

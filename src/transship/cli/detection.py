@@ -249,11 +249,19 @@ def detect(
 
         message(why)  # stdout carries the JSON / CSV
     if format is OutFormat.table and out is None:  # evidence is prose: below the table
-        narrow = table.select(["rank", "kind", "where", "since", "size_usd", "detector",
-                               "score"])  # fmt: skip
+        import pyarrow.compute as pc
+
+        # 80 columns: the month a finding starts, and the detector on its evidence line,
+        # leave `where` room for "TUR (exports_to_target)" on one line
+        narrow = table.select(["rank", "kind", "where", "since", "size_usd", "score"])
+        month = pc.strftime(pc.cast(table["since"], "timestamp[s]"), format="%Y-%m")
+        narrow = narrow.set_column(3, "since", month)
         show(result, narrow, format, out, "detect: triage of findings",
              "USD a year; score -log10 q")  # fmt: skip
+        from transship.output import paragraph
+
         for r in table.to_pylist():
-            typer.echo(f"{r['rank']:>3}. {r['where']}: {r['evidence']} [{r['link']}]")
+            text = f"{r['where']} [{r['detector']}]: {r['evidence']} [{r['link']}]"
+            typer.echo(paragraph(text, f"{r['rank']:>3}. "))
         return
     show(result, table, format, out, "detect: triage of findings", "USD a year; score -log10 q")
