@@ -249,20 +249,47 @@ class HubDetector(Detector):
                 known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
         p = self.params
         label = "known hub" if hub in known else "not in any hub group"
+        ran, idle = evidence(
+            growth_text(st, p["tail_quantile"], "share-based difference"),
+            ("codes", st.get("codes") and codes_text(st["codes"], "of the leg")),
+            ("both legs", st.get("both") and _both_text(st["both"], p["both_z"])),
+            new=st.get("new"),
+        )
         ev = (
-            f"{LEG_TEXT[leg]}: CHPL growth minus control growth {st['did']:+.2f} log points "
-            f"(se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the control "
-            f"{int(p['tail_quantile'] * 100)}th percentile; share-based difference "
-            f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), 'of the leg')}; "
-            f"{_both_text(st.get('both'), p['both_z'])}; {new_text(st.get('new'))}; strongest "
-            f"test: {st['which']}, from {q_start(st['s']):%Y-%m}; "
-            f"excess {money(excess)}/yr; {label}"
+            f"{LEG_TEXT[leg]}: {ran}; strongest test: {st['which']}, from "
+            f"{q_start(st['s']):%Y-%m}; excess {money(excess)}/yr; {label}{idle}"
         )
         return Finding(
             kind=self.kind, where=f"{hub} ({leg})", since=since, size_usd=excess,
             evidence=ev, detector=self.name, p_value=st["p"], country=hub,
             link=f"/hub?hub={hub}",
         )  # fmt: skip
+
+
+def growth_text(st: dict[str, Any], tail: float, share: str) -> str | None:
+    """The growth test's figures; None when no CHPL product traded on the leg both before
+    and after (a leg created from nothing has no growth to compare)."""
+    if not st["n"]:
+        return None
+    return (
+        f"CHPL growth minus control growth {st['did']:+.2f} log points (se {st['se']:.2f}); "
+        f"{st['k']} of {st['n']} CHPL products above the control {int(tail * 100)}th "
+        f"percentile; {share} {st['dshare']:+.2f}"
+    )
+
+
+def evidence(
+    growth: str | None, *tests: tuple[str, str | Any | None], new: Any = None
+) -> tuple[str, str]:
+    """The texts of the tests that ran (and the new codes, when there are), and a closing
+    clause naming those that could not run (too few codes or products), or ''. `tests`:
+    (name, its text or None when it could not run)."""
+    ran = [growth] if growth else []
+    ran += [t for _, t in tests if t]
+    if new:
+        ran.append(new_text(new))
+    idle = ([] if growth else ["growth"]) + [name for name, t in tests if not t]
+    return "; ".join(ran), (f"; not testable (too few codes): {', '.join(idle)}" if idle else "")
 
 
 def _first_few(codes: Sequence[str], n: int = 4) -> str:

@@ -7,8 +7,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from transship.analysis.detect.base import Context, Finding, Parameter, money, register
-from transship.analysis.detect.hubs import HubDetector, codes_text, q_start
-from transship.analysis.detect.newcodes import new_text
+from transship.analysis.detect.hubs import HubDetector, codes_text, evidence, growth_text, q_start
 from transship.analysis.detect.panel import pair_quarters
 
 
@@ -50,14 +49,14 @@ class SurgeDetector(HubDetector):
     def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
                 known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
         p = self.params
+        ran, idle = evidence(
+            growth_text(st, p["tail_quantile"], f"share of {leg}'s supply"),
+            ("codes", st.get("codes") and codes_text(st["codes"], f"of {leg} supply")),
+            new=st.get("new"),
+        )
         ev = (
-            f"{hub}'s CHPL exports to {leg}: growth minus control growth {st['did']:+.2f} log "
-            f"points (se {st['se']:.2f}); {st['k']} of {st['n']} CHPL products above the "
-            f"control {int(p['tail_quantile'] * 100)}th percentile; share of {leg}'s supply "
-            f"{st['dshare']:+.2f}; {codes_text(st.get('codes'), f'of {leg} supply')}; "
-            f"{new_text(st.get('new'))}; strongest test: {st['which']}, from "
-            f"{q_start(st['s']):%Y-%m}; "
-            f"excess {money(excess)}/yr"
+            f"{hub}'s CHPL exports to {leg}: {ran}; strongest test: {st['which']}, from "
+            f"{q_start(st['s']):%Y-%m}; excess {money(excess)}/yr{idle}"
         )
         return Finding(
             kind=self.kind, where=f"{hub}->{leg}", since=since, size_usd=excess, evidence=ev,
