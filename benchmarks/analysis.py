@@ -86,6 +86,11 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
     post = months >= np.datetime64("2022-03-01")
     total = 0
     with Warehouse(path) as wh:
+        # the rows are stored in trade_rows under batch 1 (source and batch_id in its row)
+        wh.con.execute(
+            "INSERT INTO ingest_batches (batch_no, batch_id, source, started, status) "
+            "VALUES (1, 'bench', 'synthetic', now(), 'ok')"
+        )
         batch: list[Any] = []
         for pi, (rep, par) in enumerate(pairs):
             for flow in ("export", "import"):
@@ -99,7 +104,6 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
                 if par == "RUS" and rep in ("TUR", "ARE", "KAZ", "KGZ", "ARM") and flow == "export":
                     value = np.where(post[t] & (k < len(chpl)), value * 5, value)  # rerouting
                 tbl = pa.table({
-                    "source": pa.array(["synthetic"] * len(k)),
                     "reporter": pa.array([rep] * len(k)),
                     "partner": pa.array([par] * len(k)),
                     "flow": pa.array([flow] * len(k)),
@@ -114,8 +118,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> int:
             if len(batch) >= 46 or pi == len(pairs) - 1:  # one insert per ~400k rows
                 wh.con.register("_gen", pa.concat_tables(batch))
                 wh.con.execute(
-                    "INSERT INTO trade_flows SELECT source, reporter, partner, flow, hs, hs_rev, "
-                    "period, 'M', value_usd, NULL, NULL, NULL, valuation, 'bench' FROM _gen"
+                    "INSERT INTO trade_rows SELECT 1, reporter, partner, flow, hs, hs_rev, "
+                    "period, 'M', value_usd, NULL, NULL, NULL, valuation FROM _gen"
                 )
                 wh.con.unregister("_gen")
                 batch = []

@@ -52,6 +52,13 @@ TRADE_FLOWS: tuple[Column, ...] = (
 
 NATURAL_KEY = ("source", "reporter", "partner", "flow", "hs", "hs_rev", "period", "freq")
 
+# trade_flows is a view. The rows are stored in trade_rows, which holds no column that is
+# constant per batch: `batch` numbers the ingest_batches row, which holds source and
+# batch_id (DuckDB spends as long writing a constant string column as a varying number one).
+STORED_COLUMNS = tuple(c for c in TRADE_FLOWS if c.name not in ("source", "batch_id"))
+# The natural key within one source (a batch belongs to one source).
+ROW_KEY = tuple(k for k in NATURAL_KEY if k != "source")
+
 # What a source produces: every column but batch_id, which the warehouse assigns.
 SOURCE_COLUMNS = tuple(c.name for c in TRADE_FLOWS if c.name != "batch_id")
 
@@ -80,8 +87,10 @@ class BatchSource(Protocol):
 
 
 def table_exists(con: Any, name: str) -> bool:
-    """Whether the DuckDB connection `con` has a table called `name`."""
+    """Whether the DuckDB connection `con` has a table (or view) called `name`."""
     row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $1) + "
+        "(SELECT count(*) FROM duckdb_views() WHERE view_name = $1 AND NOT internal)",
+        [name],
     ).fetchone()
     return bool(row and row[0])

@@ -150,6 +150,12 @@ class TabularFile:
             ]
         return [_Member(str(p), lambda: open(p, "rb"), p.stat().st_size)]
 
+    def content_sha256(self) -> str | None:
+        """The sha256 `batches` records, computed before reading a row, so the warehouse
+        can skip an input it holds already. None when a reject file is asked for: that
+        file is an output of reading."""
+        return None if self.reject_file is not None else _file_sha256(self.path)
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         # Compressed inputs are read decompressed: hash the file itself instead.
         whole_file_hash = self._is_zip or self.path.suffix == ".gz"

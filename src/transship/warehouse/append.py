@@ -1,11 +1,12 @@
-"""Appending a source's batches to trade_flows inside the caller's transaction.
+"""Appending a source's batches to trade_rows inside the caller's transaction.
 
 Batches are read and converted in a thread (`prefetch`) while DuckDB writes. They reach
 DuckDB as one Arrow stream per run of alike batches (`append_stream`), so one INSERT
 statement writes many batches and DuckDB's threads write them in parallel, instead of one
 statement a batch written by one thread. Columns that hold one value in every row of a run
-(source, flow, hs_rev, valuation: constants of the file) are written as SQL constants: DuckDB
-stores a constant for a fraction of what converting the Arrow column costs.
+(flow, hs_rev, valuation: constants of the file) are written as SQL constants: DuckDB
+stores a constant for a fraction of what converting the Arrow column costs. The batches'
+`source` column is not stored (the batch's row in ingest_batches holds it); it is checked.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transship.schema import SOURCE_COLUMNS, TRADE_FLOWS
+from transship.errors import InputError
+from transship.schema import STORED_COLUMNS, TRADE_FLOWS
 
 _SQL_TYPES = {c.name: c.sql_type for c in TRADE_FLOWS}
+_STORED = tuple(c.name for c in STORED_COLUMNS)
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size (its default, which transship keeps)
 _MISSING = object()
 
@@ -127,14 +130,26 @@ def constant_columns(batch: pa.RecordBatch) -> dict[str, object]:
     return out
 
 
+def check_source(batch: pa.RecordBatch, source: str, consts: dict[str, object]) -> None:
+    """Every row of `batch` is of `source` (the batch's, which is all trade_rows stores)."""
+    if "source" in consts:
+        same = consts["source"] == source
+    else:
+        same = bool(pc.all(pc.equal(batch.column("source"), source)).as_py())
+    if not same:
+        raise InputError(f"a batch of source {source!r} holds rows of another source")
+
+
 def append_stream(
     con: Any,
     batches: Iterator[pa.RecordBatch],
-    batch_id: str,
+    batch: tuple[int, str],
     on_batch: Callable[[pa.RecordBatch], None],
 ) -> None:
-    """INSERT every batch into trade_flows: one statement per run of batches sharing their
-    schema and constant columns. `on_batch` sees each batch before DuckDB writes it."""
+    """INSERT every batch into trade_rows (`batch`: its number and source): one statement
+    per run of batches sharing their schema and constant columns. `on_batch` sees each
+    batch before DuckDB writes it."""
+    batch_no, source = batch
     failure: list[BaseException] = []
     batches = row_groups(batches)
     nxt = next(batches, None)
@@ -152,6 +167,7 @@ def append_stream(
         ) -> Iterator[pa.RecordBatch]:
             b: pa.RecordBatch | None = first
             try:
+                check_source(first, source, consts)
                 while b is not None:
                     on_batch(b)
                     yield b
@@ -161,12 +177,14 @@ def append_stream(
                     ):
                         following.append(b)  # starts the next statement
                         return
+                    if b is not None and "source" not in consts:
+                        check_source(b, source, consts)
             except BaseException as e:  # DuckDB sees only a failed stream: keep the cause
                 failure.append(e)
                 raise
 
         select, params = [], []
-        for c in SOURCE_COLUMNS:
+        for c in _STORED:
             value = consts.get(c, _MISSING)
             if value is _MISSING:
                 select.append(c)
@@ -179,8 +197,8 @@ def append_stream(
         con.register("_incoming", reader)
         try:
             con.execute(
-                f"INSERT INTO trade_flows SELECT {', '.join(select)}, ? FROM _incoming",
-                [*params, batch_id],
+                f"INSERT INTO trade_rows SELECT ?, {', '.join(select)} FROM _incoming",
+                [batch_no, *params],
             )
         except Exception:
             if failure:

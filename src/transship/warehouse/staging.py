@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from transship.errors import InputError
-from transship.schema import NATURAL_KEY, TRADE_FLOWS
+from transship.schema import NATURAL_KEY, ROW_KEY, STORED_COLUMNS
 
 # Aggregate product levels: what trade_flows would hold under a non-HS6 code, kept apart.
 # Natural key: (source, reporter, partner, flow, level, code, hs_rev, period, freq).
@@ -73,15 +73,14 @@ def move_levels(con: Any, batch_id: str, input_name: str) -> list[str]:
 
 
 def insert_staged(
-    con: Any, batch_id: str, input_name: str, *, sum_codes: bool, keep: bool
+    con: Any, batch: tuple[str, int], input_name: str, *, sum_codes: bool, keep: bool
 ) -> tuple[int, list[str]]:
-    """Write the staged rows into trade_flows: summed per key, or as they are."""
+    """Write the staged rows into trade_rows (batch: batch_id and number): summed per key,
+    or as they are."""
     if sum_codes:
-        return sum_national(con, batch_id, input_name, keep)
-    cols = ", ".join(c.name for c in TRADE_FLOWS if c.name != "batch_id")
-    got = con.execute(
-        f"INSERT INTO trade_flows SELECT {cols}, ? FROM _stage", [batch_id]
-    ).fetchone()
+        return sum_national(con, batch, input_name, keep)
+    cols = ", ".join(c.name for c in STORED_COLUMNS)
+    got = con.execute(f"INSERT INTO trade_rows SELECT ?, {cols} FROM _stage", [batch[1]]).fetchone()
     con.execute("DROP TABLE _stage")
     return (int(got[0]) if got else 0), []
 
@@ -107,8 +106,10 @@ CREATE TABLE IF NOT EXISTS hs_national (
 )"""
 
 
-def sum_national(con: Any, batch_id: str, input_name: str, keep: bool) -> tuple[int, list[str]]:
-    """Sum the staged rows of each natural key (national codes -> HS6) into trade_flows.
+def sum_national(
+    con: Any, batch: tuple[str, int], input_name: str, keep: bool
+) -> tuple[int, list[str]]:
+    """Sum the staged rows of each natural key (national codes -> HS6) into trade_rows.
 
     A key's own six-digit row, where the file has one, is its total: used instead of
     its longer codes, never added to them (as Comext's HS6 rows). Weights and quantities
@@ -138,14 +139,16 @@ def sum_national(con: Any, batch_id: str, input_name: str, keep: bool) -> tuple[
         "SELECT (SELECT count(*) FROM _stage) - (SELECT count(*) FROM _parts)"
     ).fetchone()
     con.execute("DROP TABLE _stage")
-    cols = ", ".join(c.name for c in TRADE_FLOWS)
+    batch_id, batch_no = batch
+    rows = ", ".join(ROW_KEY)  # source is the batch's (one source a batch)
     got = con.execute(
-        f"INSERT INTO trade_flows ({cols}) SELECT {key}, sum(value_usd), "
+        f"INSERT INTO trade_rows (batch, {rows}, value_usd, net_kg, qty, qty_unit, valuation) "
+        f"SELECT ?, {rows}, sum(value_usd), "
         "CASE WHEN count(net_kg) = count(*) THEN sum(net_kg) END, "
         "CASE WHEN count(qty) = count(*) AND count(DISTINCT qty_unit) <= 1 THEN sum(qty) END, "
         "CASE WHEN count(DISTINCT qty_unit) = 1 THEN min(qty_unit) END, "
-        f"min(valuation), ? FROM _parts GROUP BY {key}",
-        [batch_id],
+        f"min(valuation) FROM _parts GROUP BY {key}",
+        [batch_no],
     ).fetchone()
     written = int(got[0]) if got else 0
     n_codes, n_keys = con.execute(
