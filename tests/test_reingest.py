@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -84,13 +85,50 @@ def test_rows_of_another_source_in_a_batch_are_refused(wh: Warehouse) -> None:
     assert wh.count() == 0
 
 
-def test_rows_stored_without_per_batch_strings(wh: Warehouse, tmp_path: Path) -> None:
+def _stored(wh: Warehouse) -> tuple[int, int]:
+    got = wh.con.execute(
+        "SELECT (SELECT count(*) FROM trade_rows), (SELECT count(*) FROM trade_rows_narrow)"
+    ).fetchone()
+    assert got is not None
+    return got
+
+
+def test_rows_stored_without_per_batch_columns(wh: Warehouse, tmp_path: Path) -> None:
     result = wh.ingest(baci_file(write(tmp_path / "BACI_HS22_Y2022_V1.csv", BACI)))
-    stored = [r[0] for r in wh.con.execute("DESCRIBE trade_rows").fetchall()]
-    assert "source" not in stored and "batch_id" not in stored and stored[0] == "batch"
+    assert _stored(wh) == (0, 4)  # one flow, revision, freq and valuation; no quantity
+    narrow = [r[0] for r in wh.con.execute("DESCRIBE trade_rows_narrow").fetchall()]
+    assert narrow == ["batch", "reporter", "partner", "hs", "period", "value_usd", "net_kg"]
     view = [r[0] for r in wh.con.execute("DESCRIBE trade_flows").fetchall()]
     assert view == [c.name for c in TRADE_FLOWS]
-    assert {(r["source"], r["batch_id"]) for r in rows(wh)} == {("baci", result.batch_id)}
+    got = rows(wh)
+    shown = {(r["source"], r["batch_id"], r["flow"], r["hs_rev"], r["freq"], r["valuation"])
+             for r in got}  # fmt: skip
+    assert shown == {("baci", result.batch_id, "export", "HS2022", "A", "FOB")}
+    assert [r["qty"] for r in got] == [None] * 4
+
+
+_ROW = {"source": "x", "reporter": "FRA", "partner": "DEU", "flow": "export", "hs": "854231",
+        "hs_rev": "HS2022", "period": date(2022, 1, 1), "freq": "A", "value_usd": 1.0,
+        "net_kg": None, "qty": None, "qty_unit": None, "valuation": "FOB"}  # fmt: skip
+
+
+def _rows(name: str, *rows: dict[str, Any]) -> RowsSource:
+    return RowsSource("x", name, [{**_ROW, **r} for r in rows], parameters={})
+
+
+def test_keys_replaced_across_both_row_tables(wh: Warehouse) -> None:
+    mixed = ({"value_usd": 1.0}, {"flow": "import", "valuation": "CIF", "value_usd": 2.0})
+    wh.ingest(_rows("a", *mixed))  # two flows: every column stored
+    assert _stored(wh) == (2, 0)
+    second = wh.ingest(_rows("b", {"value_usd": 5.0}))
+    assert _stored(wh) == (1, 1) and second.rows_replaced == 1
+    assert {r["flow"]: r["value_usd"] for r in rows(wh)} == {"export": 5.0, "import": 2.0}
+    third = wh.ingest(_rows("c", {"value_usd": 7.0, "qty": 3.0, "qty_unit": "kg"}, mixed[1]))
+    assert (third.rows_replaced, _stored(wh)) == (2, (2, 0))  # the narrow row replaced too
+    got = {r["flow"]: (r["value_usd"], r["qty"]) for r in rows(wh)}
+    assert got == {"export": (7.0, 3.0), "import": (2.0, None)}
+    with pytest.raises(InputError, match="appears 2 times"):  # checked in both tables
+        wh.ingest(_rows("d", {"value_usd": 8.0}, {"value_usd": 9.0}))
 
 
 def test_version_1_warehouse_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -99,7 +137,9 @@ def test_version_1_warehouse_is_upgraded_in_place(tmp_path: Path) -> None:
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW trade_flows")
     con.execute("DROP TABLE trade_rows")
-    con.execute("ALTER TABLE ingest_batches DROP COLUMN batch_no")
+    con.execute("DROP TABLE trade_rows_narrow")
+    for c in ("batch_no", "flow", "hs_rev", "freq", "valuation"):
+        con.execute(f"ALTER TABLE ingest_batches DROP COLUMN {c}")
     cols = ", ".join(f"{c.name} {c.sql_type}" for c in TRADE_FLOWS)
     con.execute(f"CREATE TABLE trade_flows ({cols})")
     con.execute("UPDATE transship_meta SET value = '1' WHERE key = 'schema_version'")

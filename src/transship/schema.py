@@ -58,6 +58,12 @@ NATURAL_KEY = ("source", "reporter", "partner", "flow", "hs", "hs_rev", "period"
 STORED_COLUMNS = tuple(c for c in TRADE_FLOWS if c.name not in ("source", "batch_id"))
 # The natural key within one source (a batch belongs to one source).
 ROW_KEY = tuple(k for k in NATURAL_KEY if k != "source")
+# Rows whose flow, revision, freq and valuation are their batch's (stored once, in
+# ingest_batches) and that carry no quantity go to trade_rows_narrow: a BACI file's rows.
+BATCH_CONSTANTS = ("flow", "hs_rev", "freq", "valuation")
+NARROW_COLUMNS = tuple(
+    c for c in STORED_COLUMNS if c.name not in (*BATCH_CONSTANTS, "qty", "qty_unit")
+)
 
 # What a source produces: every column but batch_id, which the warehouse assigns.
 SOURCE_COLUMNS = tuple(c.name for c in TRADE_FLOWS if c.name != "batch_id")

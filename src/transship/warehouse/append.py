@@ -5,8 +5,10 @@ DuckDB as one Arrow stream per run of alike batches (`append_stream`), so one IN
 statement writes many batches and DuckDB's threads write them in parallel, instead of one
 statement a batch written by one thread. Columns that hold one value in every row of a run
 (flow, hs_rev, valuation: constants of the file) are written as SQL constants: DuckDB
-stores a constant for a fraction of what converting the Arrow column costs. The batches'
-`source` column is not stored (the batch's row in ingest_batches holds it); it is checked.
+stores a constant for a fraction of what converting the Arrow column costs. A run whose flow,
+hs_rev, freq and valuation are constant and that has no quantity goes to trade_rows_narrow,
+those four stored once in the batch's ingest_batches row (warehouse/ddl.py). The batches'
+`source` column is not stored (the batch's row holds it); it is checked.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transship.errors import InputError
-from transship.schema import STORED_COLUMNS, TRADE_FLOWS
+from transship.schema import BATCH_CONSTANTS, NARROW_COLUMNS, STORED_COLUMNS, TRADE_FLOWS
 
 _SQL_TYPES = {c.name: c.sql_type for c in TRADE_FLOWS}
 _STORED = tuple(c.name for c in STORED_COLUMNS)
+_NARROW = tuple(c.name for c in NARROW_COLUMNS)
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size (its default, which transship keeps)
 _MISSING = object()
 
@@ -116,17 +119,21 @@ def row_groups(
 
 
 def constant_columns(batch: pa.RecordBatch) -> dict[str, object]:
-    """Columns holding one value (or only nulls) in every row: a one-entry dictionary array,
-    as the sources write their constants, or an all-null column."""
+    """Columns holding one value (or only nulls) in every row: a dictionary array using one
+    entry (sources write their constants so), or an all-null column."""
     out: dict[str, object] = {}
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
         if name not in _SQL_TYPES or not len(col):
             continue
-        one = isinstance(col, pa.DictionaryArray) and len(col.dictionary) == 1
         if col.null_count == len(col):
             out[name] = None
-        elif one and not col.null_count:
-            out[name] = col.dictionary[0].as_py()
+        elif isinstance(col, pa.DictionaryArray) and not col.null_count:
+            if len(col.dictionary) == 1:
+                out[name] = col.dictionary[0].as_py()
+            elif len(col.dictionary) <= 8:  # a fixed vocabulary (freq's M, A): one used?
+                mm = pc.min_max(col.indices)
+                if mm["min"] == mm["max"]:
+                    out[name] = col.dictionary[mm["min"].as_py()].as_py()
     return out
 
 
@@ -150,6 +157,7 @@ def append_stream(
     per run of batches sharing their schema and constant columns. `on_batch` sees each
     batch before DuckDB writes it."""
     batch_no, source = batch
+    narrow_as: dict[str, object] | None = None  # the batch's constants, once it has some
     failure: list[BaseException] = []
     batches = row_groups(batches)
     nxt = next(batches, None)
@@ -183,8 +191,22 @@ def append_stream(
                 failure.append(e)
                 raise
 
+        fixed = {c: consts.get(c) for c in BATCH_CONSTANTS}
+        narrow = (
+            None not in fixed.values()
+            and all(c in consts and consts[c] is None for c in ("qty", "qty_unit"))
+            and narrow_as in (None, fixed)
+        )
+        if narrow and narrow_as is None:  # stored once, in the batch's row
+            narrow_as = fixed
+            con.execute(
+                "UPDATE ingest_batches SET "
+                + ", ".join(f"{c} = ?" for c in BATCH_CONSTANTS)
+                + " WHERE batch_no = ?",
+                [*fixed.values(), batch_no],
+            )
         select, params = [], []
-        for c in _STORED:
+        for c in _NARROW if narrow else _STORED:
             value = consts.get(c, _MISSING)
             if value is _MISSING:
                 select.append(c)
@@ -197,7 +219,8 @@ def append_stream(
         con.register("_incoming", reader)
         try:
             con.execute(
-                f"INSERT INTO trade_rows SELECT ?, {', '.join(select)} FROM _incoming",
+                f"INSERT INTO {'trade_rows_narrow' if narrow else 'trade_rows'} "
+                f"SELECT ?, {', '.join(select)} FROM _incoming",
                 [batch_no, *params],
             )
         except Exception:

@@ -17,7 +17,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from transship.errors import InputError
-from transship.schema import NATURAL_KEY, ROW_KEY
+from transship.schema import BATCH_CONSTANTS, NATURAL_KEY, ROW_KEY
+
+# Every stored row's batch and natural key (within its source), from both row tables.
+_KEY = ", ".join(ROW_KEY)
+_NARROW_KEY = ", ".join(f"b.{k}" if k in BATCH_CONSTANTS else f"r.{k}" for k in ROW_KEY)
+KEYED = (
+    f"(SELECT batch, {_KEY} FROM trade_rows UNION ALL SELECT r.batch, {_NARROW_KEY} "
+    "FROM trade_rows_narrow r JOIN ingest_batches b ON b.batch_no = r.batch)"
+)
+_ROWS_OF = (
+    "SELECT (SELECT count(*) FROM trade_rows WHERE batch = $1) + "
+    "(SELECT count(*) FROM trade_rows_narrow WHERE batch = $1)"
+)
 
 
 def parameters_json(parameters: Mapping[str, object]) -> Any:
@@ -52,7 +64,7 @@ def identical_batch(
     for batch_id, batch_no, written, _, _ in _earlier(
         con, source, parameters, "input_sha256 = ?", [sha256]
     ):
-        row = con.execute("SELECT count(*) FROM trade_rows WHERE batch = ?", [batch_no]).fetchone()
+        row = con.execute(_ROWS_OF, [batch_no]).fetchone()
         if row and row[0] == (written or 0):  # none of its rows replaced by a later batch
             return str(batch_id)
     return None
@@ -68,8 +80,9 @@ def replace_batch(
     for batch_id, old_no, _, _, _ in _earlier(
         con, source, parameters, "input_name = ? AND batch_no <> ?", [input_name, batch_no]
     ):
-        row = con.execute("DELETE FROM trade_rows WHERE batch = ?", [old_no]).fetchone()
-        n = int(row[0]) if row else 0
+        n = _count(con, _ROWS_OF, [old_no])
+        con.execute("DELETE FROM trade_rows WHERE batch = ?", [old_no])
+        con.execute("DELETE FROM trade_rows_narrow WHERE batch = ?", [old_no])
         con.execute("DELETE FROM hs_national WHERE batch_id = ?", [batch_id])
         con.execute("UPDATE ingest_batches SET status = 'replaced' WHERE batch_id = ?", [batch_id])
         deleted += n
@@ -79,9 +92,8 @@ def replace_batch(
 
 def check_unique(con: Any, batch_no: int, input_name: str) -> None:
     """Refuse a batch holding one natural key twice."""
-    key = ", ".join(ROW_KEY)
     row = con.execute(
-        f"SELECT {key}, count(*) AS n FROM trade_rows WHERE batch = ? "
+        f"SELECT {_KEY}, count(*) AS n FROM {KEYED} WHERE batch = ? "
         f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
         [batch_no],
     ).fetchone()
@@ -98,11 +110,11 @@ def replace_keys(con: Any, batch_id: str, batch_no: int, source: str, lo: Any, h
     """Delete rows of other batches of `source` whose natural key the new batch holds."""
     if lo is None:
         return 0
-    others = "SELECT batch_no FROM ingest_batches WHERE source = ? AND batch_no <> ?"
+    others = "SELECT batch_no FROM ingest_batches WHERE source = $1 AND batch_no <> $2"
     # Cheap guard: most ingests (a new source, new years) overlap nothing.
     overlap = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM trade_rows WHERE batch IN ({others}) "
-        "AND period BETWEEN ? AND ? LIMIT 1)",
+        f"SELECT count(*) FROM (SELECT 1 FROM {KEYED} WHERE batch IN ({others}) "
+        "AND period BETWEEN $3 AND $4 LIMIT 1)",
         [source, batch_no, lo, hi],
     ).fetchone()
     if not overlap or not overlap[0]:
@@ -115,10 +127,22 @@ def replace_keys(con: Any, batch_id: str, batch_no: int, source: str, lo: Any, h
             f"(SELECT 1 FROM trade_flows n WHERE n.batch_id = ? AND {on})",
             [batch_id, batch_id],
         )
-    on = " AND ".join(f"o.{k} = n.{k}" for k in ROW_KEY)
-    row = con.execute(
-        f"DELETE FROM trade_rows o WHERE o.batch IN ({others}) AND EXISTS "
-        f"(SELECT 1 FROM trade_rows n WHERE n.batch = ? AND {on})",
-        [source, batch_no, batch_no],
-    ).fetchone()
+    new = f"SELECT 1 FROM {KEYED} n WHERE n.batch = $2 AND "
+    on = " AND ".join(f"n.{k} = o.{k}" for k in ROW_KEY)
+    done = _count(
+        con,
+        f"DELETE FROM trade_rows o WHERE o.batch IN ({others}) AND EXISTS ({new}{on})",
+        [source, batch_no],
+    )
+    on = " AND ".join(f"n.{k} = {'ob' if k in BATCH_CONSTANTS else 'o'}.{k}" for k in ROW_KEY)
+    return done + _count(
+        con,
+        "DELETE FROM trade_rows_narrow o USING ingest_batches ob WHERE ob.batch_no = o.batch "
+        f"AND o.batch IN ({others}) AND EXISTS ({new}{on})",
+        [source, batch_no],
+    )
+
+
+def _count(con: Any, sql: str, params: list[Any]) -> int:
+    row = con.execute(sql, params).fetchone()
     return int(row[0]) if row else 0
