@@ -403,6 +403,31 @@ def test_a_contained_name_with_common_words_more_flags() -> None:
     assert "contained_name" not in dict(m.compare("VANINO MINING", "VANINO")[1])
 
 
+def test_a_quoted_proper_name_written_in_the_other_flags() -> None:
+    # Russian-style names quote the proper name and the lists translate or abbreviate the
+    # rest (EU alias dev split: JSC NPO 'Splav' / ... Scientific and Production Association
+    # 'SPLAV' 30.1, Yantar Shipyard JSC / JSC Baltic Shipbuilding Plant 'Yantar' 26.6): FLAG,
+    # not BLOCK. A distinctive word beside it that the other name lacks does not (Avangard
+    # Military Camp / JSC 'Avangard', SENSE "MOSGORTOUR" / SACI "MOSGORTOUR").
+    m = Matcher([])
+    for a, b in (
+        ("JSC NPO 'Splav'", "JSC A.N. Ganichev Scientific and Production Association 'SPLAV'"),
+        ("Yantar Shipyard JSC", "JSC Baltic Shipbuilding Plant \u2018Yantar\u2019"),
+        ("PKP Iris", "Design and Production Enterprise \u2018Iris\u2019 JSC"),
+    ):
+        score, why = m.compare(a, b, schema="Company")
+        assert dict(why)["quoted_name"] > 0 and 80 <= score < 92, (a, score, why)
+    for a, b in (
+        ("Avangard Military Camp", "Joint Stock Company \u2018Avangard\u2019"),
+        ('SENSE "MOSGORTOUR"', 'SACI "MOSGORTOUR"'),
+        ("O'Neil Trading", "O'Brien Trading"),  # apostrophes inside words quote nothing
+    ):
+        score, why = m.compare(a, b, schema="Company")
+        assert "quoted_name" not in dict(why) and score < 80, (a, score, why)
+    # names that already score above the floor keep their score: equal names still BLOCK
+    assert m.compare("JSC 'Splav'", "AO 'Splav'", schema="Company")[0] == 100.0
+
+
 def test_european_legal_forms_are_noise() -> None:
     # VIRMAVIA / VIRMAVIA OU scored 63 (Estonian OÜ read as a name part)
     m = Matcher([])

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from rapidfuzz.distance import OSA
 
+from transship.screening.names import part_kind
 from transship.screening.parsed import Parsed
 
 
@@ -328,6 +329,50 @@ def _next_part(parts: tuple[str, ...], k: int, step: int) -> int:
     return k if 0 <= k < len(parts) else -1
 
 
+class QuotedName(Feature):
+    name = "quoted_name"
+    description = (
+        "Organisations: the quoted proper name of one (JSC NPO 'SPLAV') written in the other, "
+        "quoted there too (JSC A.N. Ganichev Scientific and Production Association 'SPLAV') "
+        "or with nothing beside it but legal forms, generic words, initials of up to "
+        "`initials` letters (PKP Iris) or words of the first name: raised to `floor`, a FLAG "
+        "for a human to confirm, never a BLOCK. Russian-style company names quote the proper "
+        "name and describe the rest, which lists translate, transliterate or abbreviate."
+    )
+    floor = 0.82
+    initials = 2
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.total >= self.floor or not (p.q.quoted or p.c.quoted):
+            return 0.0
+        for a, b in ((p.q, p.c), (p.c, p.q)):
+            for seg in a.quoted:
+                if not any(len(t) >= 4 and part_kind(t) == "name" for t in seg):
+                    continue  # 'SCIENTIFIC AND PRODUCTION ASSOCIATION', 'MGY' name too little
+                k = _find(b.parts, seg)
+                if k < 0:
+                    continue
+                if all(
+                    b.kinds[j] in ("legal", "generic", "stop")
+                    or len(b.parts[j]) <= self.initials
+                    or any(_similar(b.parts[j], t) for t in a.parts)
+                    for j in range(len(b.parts))
+                    if not k <= j < k + len(seg)
+                ):
+                    p.flag_at_most()
+                    return self.floor - p.total
+        return 0.0
+
+
+def _find(parts: tuple[str, ...], seg: tuple[str, ...]) -> int:
+    """Where `seg` starts as a run of `parts`, or -1."""
+    n = len(seg)
+    for k in range(len(parts) - n + 1):
+        if parts[k : k + n] == seg:
+            return k
+    return -1
+
+
 class NumbersDiffer(Feature):
     name = "numbers_differ"
     description = "Both names carry numbers and they differ (Zavod No 1 / Zavod No 7): `penalty`."
@@ -393,6 +438,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     ExtraParts(),
     Initials(),
     PatronymicOrder(),
+    QuotedName(),
     NumbersDiffer(),
     GenericOnly(),
     SchemaMismatch(),
@@ -405,7 +451,7 @@ def describe_features() -> list[dict[str, str]]:
     for f in (*NAME_FEATURES, CountryQualifier()):
         params = {
             k: getattr(f, k)
-            for k in ("factor", "close", "discount", "floor", "penalty", "bonus")
+            for k in ("factor", "close", "discount", "floor", "initials", "penalty", "bonus")
             if hasattr(f, k)
         }
         out.append({"name": f.name, "description": f.description, "parameters": str(params)})

@@ -319,6 +319,29 @@ def abjad_skeleton(part: str) -> str:
     return re.sub(r"(.)\1+", r"\1", t)
 
 
+# A quoted segment of an organisation's name, innermost first (ООО «Ромашка», JSC 'Splav',
+# 'Sanatorium 'Nizhnyaya Oreanda''): opened after a space or another quote, closed before one
+# or punctuation, so apostrophes inside words (O'NEIL, MUS'AB) open nothing.
+_QUOTED = re.compile(
+    "(?:^|(?<=[\\s(\u2018'\u201c\"\u00ab\u201e]))[\u2018'\u201c\"\u00ab\u201e]"
+    "([^\u2018\u2019'\u201c\u201d\"\u00ab\u00bb\u201e]{2,}?)"
+    "[\u2019'\u201d\"\u00bb\u201c](?=$|[\\s),.;:\u2019'\u201d\"\u00bb])"
+)
+
+
+@functools.lru_cache(maxsize=100_000)
+def quoted_parts(name: str) -> tuple[tuple[str, ...], ...]:
+    """The parts (as name_parts cuts them) of each quoted segment of a name."""
+    if not any(ch in name for ch in "'\"\u2018\u201c\u00ab\u201e"):
+        return ()
+    out = []
+    for m in _QUOTED.finditer(name):
+        parts = name_parts(m.group(1))
+        if parts:
+            out.append(parts)
+    return tuple(out)
+
+
 def _split_camel(name: str) -> str:
     # RamiMakhlouf, БорисВладимирович: a capital between a small letter and another small
     # letter starts a new part (GmbH, OOO do not split).

@@ -25,6 +25,7 @@ from transship.screening.names import (
     is_abjad,
     name_parts,
     part_kind,
+    quoted_parts,
     skeleton,
     translit_key,
 )
@@ -39,6 +40,7 @@ class Parsed:
     phon: tuple[str, ...]
     skel: tuple[str, ...]
     abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
+    quoted: tuple[tuple[str, ...], ...] = ()  # the parts of each quoted segment (names.py)
     # Derived once (the features ask for them in every comparison): whether the name has a
     # legal form of three letters or more (two-letter forms such as ku, ao, as are also name
     # parts of persons: not evidence), and its one part that is no such legal form, if it
@@ -84,7 +86,8 @@ def parse(name: str) -> Parsed:
         if len(parts[i]) == 1 and kinds[i - 1] == "legal" and kinds[i + 1] == "legal":
             kinds[i] = "legal"
     phon = tuple(metaphone_key(p) for p in parts)
-    return Parsed(parts, tuple(kinds), phon, tuple(skeleton(p) for p in parts), is_abjad(name))
+    skel = tuple(skeleton(p) for p in parts)
+    return Parsed(parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name))
 
 
 def rarity_weight(df: int, n: int) -> float:

@@ -187,6 +187,7 @@ def compare(
     p.common = common
     total = 0.0
     for f in _PERSON_FEATURES if person else _ORG_FEATURES:
+        p.total = total  # the score so far (quoted_name lifts it to a floor)
         v = f(p)
         if v:
             p.contributions.append((f.name, v))
@@ -203,8 +204,9 @@ def compare(
 
 # The features that can fire for a person's name and for any other (each returns 0 before
 # doing anything for the other kind), in NAME_FEATURES order: the same contributions.
-_PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in ("acronym", "differing_parts",
-                         "differing_generic", "extra_parts", "contained_name"))  # fmt: skip
+_ORG_ONLY = frozenset({"acronym", "differing_parts", "differing_generic", "extra_parts",
+                       "contained_name", "quoted_name"})  # fmt: skip
+_PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in _ORG_ONLY)
 _ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
 
 
