@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 DECL = {
     "id": "T1",
     "date": "2024-11-05",
@@ -211,4 +213,50 @@ def test_an_append_from_another_connection_moves_the_head_and_the_chain_follows(
     assert v.ok and v.records == 4 and v.head_seq == 4, v.problems
     assert audit._meta_head(w.con) == audit.head(w.con)
     other.close()
+    w.close()
+
+
+def test_linger_counts_from_the_oldest_queued_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append that queued behind a commit has already waited: once linger_s has passed
+    since it was queued, it is committed without lingering, even with more announced."""
+    from transship.screening import groupcommit
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    now = [1000.0]
+    monkeypatch.setattr(groupcommit, "_clock", lambda: now[0])
+    w = Warehouse(tmp_path / "o.duckdb")
+    lock = threading.RLock()
+    # Announced appends forever and a linger of an hour: only the deadline ends a linger.
+    gc = groupcommit.GroupCommit(w.con, lock, incoming=lambda: 1, linger_s=3600)
+    table = from_records([DECL])
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    done: list[tuple[int, int]] = []
+    second = threading.Event()
+
+    def told(seqs: tuple[int, int], error: BaseException | None) -> None:
+        done.append(seqs)
+        if len(done) == 2:
+            second.set()
+
+    with lock:  # the first group's commit waits for this lock
+        gc.submit(result, table, "api", told)
+        now[0] += 3601  # the first append's linger ends
+        with gc._cond:
+            gc._cond.notify()
+        for _ in range(6000):  # until the committer took it and waits for the lock
+            if gc._busy and not gc._queue:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the first append lingered after its deadline")
+        gc.submit(result, table, "api", told)  # queued behind that commit
+        now[0] += 3601  # ... and waiting there longer than the linger
+    assert second.wait(60), "the second append lingered after its deadline"
+    assert done == [(1, 1), (2, 2)] and gc.groups == 2
+    gc.close()
     w.close()

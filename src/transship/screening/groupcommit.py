@@ -10,12 +10,13 @@ request (with a thread per waiting request, every commit woke them all: ~1 ms of
 request at 200 requests/s).
 
 Linger: a commit costs ~2-4 ms of CPU however few records it carries (five DuckDB
-statements, auditwrite.py). The committer therefore waits, at most `linger_s` from the
-first record it holds, for more appends, but only while more are likely: the caller says some
-are on their way (`incoming()`: requests admitted and not yet screened), or appends have been
-arriving less than `linger_s` apart (a moving average of the gaps) and the last one came
-within two such gaps (a stream that stopped is not waited for). An idle server commits at
-once.
+statements, auditwrite.py, and ~4 ms of wall time for the WAL's fsync). The committer
+therefore waits for more appends, at most until `linger_s` after the oldest record it holds
+was queued (maybe during the commit before), but only while more are likely: the caller
+says some are on their way (`incoming()`: requests admitted and not yet screened), or
+appends have been arriving less than `linger_s` apart (a moving average of the gaps) and the
+last one came within two such gaps (a stream that stopped is not waited for). An idle server
+commits at once.
 """
 
 from __future__ import annotations
@@ -28,16 +29,18 @@ from typing import Any
 
 from transship.screening import audit
 
+_clock = time.monotonic  # tests replace it
 IDLE_EXIT_S = 5.0  # the committer thread ends after this long without appends
 Done = Callable[[tuple[int, int], BaseException | None], None]
 
 
 class _Job:
-    __slots__ = ("done", "item")
+    __slots__ = ("at", "done", "item")
 
-    def __init__(self, item: tuple[Any, Any, str], done: Done) -> None:
+    def __init__(self, item: tuple[Any, Any, str], done: Done, at: float) -> None:
         self.item = item
         self.done = done
+        self.at = at  # when it was queued (the linger counts from the oldest queued)
 
 
 class GroupCommit:
@@ -84,12 +87,12 @@ class GroupCommit:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the audit committer is closed")
-            now = time.monotonic()
+            now = _clock()
             if self._arrival is not None:  # the first append has no gap before it
                 gap = now - self._arrival
                 self._gap = gap if self._gap == float("inf") else 0.8 * self._gap + 0.2 * gap
             self._arrival = now
-            self._queue.append(_Job((result, declarations, channel), done))
+            self._queue.append(_Job((result, declarations, channel), done, now))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="transship-audit", daemon=True
@@ -168,12 +171,14 @@ class GroupCommit:
         return [(j, r, None) for j, r in zip(group, ranges, strict=True)]
 
     def _linger(self) -> None:
-        """Wait (the condition held) up to linger_s for more appends, while more are likely."""
-        if self.linger_s <= 0:
+        """Wait (the condition held) for more appends while more are likely, until linger_s
+        after the oldest queued one arrived: records that queued behind a commit already
+        waited (counting from the linger's start, they waited a commit + linger_s)."""
+        if self.linger_s <= 0 or not self._queue:
             return
-        deadline = time.monotonic() + self.linger_s
+        deadline = self._queue[0].at + self.linger_s
         while len(self._queue) < self.max_group and not self._closed:
-            now = time.monotonic()
+            now = _clock()
             left = deadline - now
             if left <= 0:
                 return
