@@ -259,3 +259,18 @@ def test_a_built_list_index_is_out_of_the_collectors_view(tmp_path: Path) -> Non
     finally:
         svc.close()
         gc.unfreeze()
+
+
+def test_the_file_stays_open_from_a_requests_screening_to_its_commit(tmp_path: Path) -> None:
+    """With the file let go as soon as it idles, a batch still opens it once: the screening
+    holds the lease until its records are committed (no reopen for the commit)."""
+    settings = _settings(_warehouse(tmp_path), serve_idle_s=0, api_lists_refresh_s=0)
+    batch = {"declarations": [{**DECL, "id": f"B{i}"} for i in range(300)]}
+    with serve(settings) as (url, app), httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
+        lease = app.state.screening.lease
+        for n in (1, 2):
+            before = lease.opens
+            r = c.post("/v1/screen", json=batch)
+            assert r.status_code == 200, r.text
+            assert r.json()["audit_seq"] == [300 * n - 299, 300 * n]
+            assert lease.opens == before + 1

@@ -51,12 +51,13 @@ async def screen_request(request: Request, body: ScreenRequest) -> dict[str, Any
     from transship.web.load import audited, in_worker
 
     svc = _service_of(request)
-    svc.coming += 1
-    try:
-        result, table, out = await in_worker(request, svc.decide, body)
-    finally:
-        svc.coming -= 1
-    out["audit_seq"] = list(await audited(svc.audit, result, table, "api"))
+    with svc.lease.hold():  # the commit at the end will need the file: keep it open
+        svc.coming += 1
+        try:
+            result, table, out = await in_worker(request, svc.decide, body)
+        finally:
+            svc.coming -= 1
+        out["audit_seq"] = list(await audited(svc.audit, result, table, "api"))
     return out
 
 
