@@ -1,0 +1,188 @@
+"""The features that compare organisations' names only (screening.features runs them).
+
+Organisations' names differ from persons' in what a word more or less means: a legal form
+or generic word is noise, a distinctive word more is as often a sister company, and
+Russian-style names quote the proper name and describe the rest.
+"""
+
+from __future__ import annotations
+
+from transship.screening.featurebase import Feature, Pair, similar
+from transship.screening.names import part_kind
+
+
+class ContainedName(Feature):
+    name = "contained_name"
+    description = (
+        "Organisations: every part of one name, two distinctive ones or more, matched (`close` "
+        "or closer) in the other, "
+        "whose other parts are all common words of the list's names (HIGHLAND GOLD / "
+        "HIGHLAND GOLD MINING LIMITED, JSC AGAT / JSC MOSCOW RESEARCH INSTITUTE AGAT): those "
+        "cost `factor` of their weight; such a hit can FLAG but not BLOCK. A distinctive "
+        "word more (GALLION NAVIGATION ZULIANA) is a sister company as often: extra_parts."
+    )
+    factor = 0.25
+    close = 0.8
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.generic_only or not p.aligned or p.common is None:
+            return 0.0
+        qa, ca = p.qa, p.ca
+        q_rest = [i for i, w in enumerate(p.wq) if i not in qa and w > 0]
+        c_rest = [j for j, w in enumerate(p.wc) if j not in ca and w > 0]
+        if bool(q_rest) == bool(c_rest) or any(s < self.close for _, _, s in p.aligned):
+            return 0.0  # nothing left over, a part differs on both sides, or parts unlike
+        rest, x, w = (q_rest, p.q, p.wq) if q_rest else (c_rest, p.c, p.wc)
+        short, ws, side = (p.c, p.wc, 1) if q_rest else (p.q, p.wq, 0)
+        # two parts or more, one distinctive: a one-word name (VANINO, CLYDE) is in many
+        # longer ones
+        aligned = [j if side else i for i, j, _ in p.aligned if (ws[j] if side else ws[i]) > 0]
+        if len(aligned) < 2 or not any(short.kinds[k] == "name" and ws[k] >= 0.3 for k in aligned):
+            return 0.0
+        common = p.common
+        if not all(x.kinds[k] != "name" or common(x.parts[k]) for k in rest):
+            return 0.0
+        num = sum(s * (p.wq[i] + p.wc[j]) for i, j, s in p.aligned)
+        den = sum(p.wq) + sum(p.wc)
+        lifted = num / (den - (1 - self.factor) * sum(w[k] for k in rest))
+        p.flag_at_most()
+        return max(0.0, lifted - p.base)
+
+
+class DifferingParts(Feature):
+    name = "differing_parts"
+    description = (
+        "Organisations: a distinctive part on each side that matches nothing on the other "
+        "(REPUBLIC OF BELARUS / REPUBLIC OF UAE) costs `penalty` per such pair, at most "
+        "`most`: one word swapped in a long name is another entity, not a typo."
+    )
+    penalty = 0.12
+    most = 0.24
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined:
+            return 0.0
+        qa, ca = p.qa, p.ca
+        nq = sum(1 for i, w in enumerate(p.wq) if i not in qa and w >= 0.3)
+        nc = sum(1 for j, w in enumerate(p.wc) if j not in ca and w >= 0.3)
+        return -min(self.most, self.penalty * min(nq, nc))
+
+
+class DifferingGeneric(Feature):
+    name = "differing_generic"
+    description = (
+        "Organisations: a generic word on each side that matches nothing on the other "
+        "(NANXIGU SHIPPING / NANXIGU TECHNOLOGY) costs `penalty` per such pair, at most "
+        "`most`: another line of business under the same name is as often a sister company "
+        "as the same one (the penalty of one word more, extra_parts)."
+    )
+    penalty = 0.04
+    most = 0.08
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.generic_only:
+            return 0.0  # a name of generic words only weighs them as names: differing_parts
+        qa, ca = p.qa, p.ca
+        nq = sum(1 for i, k in enumerate(p.q.kinds) if k == "generic" and i not in qa and p.wq[i])
+        nc = sum(1 for j, k in enumerate(p.c.kinds) if k == "generic" and j not in ca and p.wc[j])
+        return -min(self.most, self.penalty * min(nq, nc))
+
+
+class ExtraParts(Feature):
+    name = "extra_parts"
+    description = (
+        "Organisations: distinctive parts on one side only that match nothing on the other "
+        "(GALLION NAVIGATION ZULIANA / GALLION NAVIGATION INC) cost `penalty` each, at most "
+        "`most`: a name with a word more is as often a sister company as the same one."
+    )
+    penalty = 0.04
+    most = 0.08
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.merged:
+            return 0.0
+        qa, ca = p.qa, p.ca
+        q_rest = [t for i, (t, w) in enumerate(zip(p.q.parts, p.wq, strict=True))
+                  if i not in qa and w >= 0.3]  # fmt: skip
+        c_rest = [t for j, (t, w) in enumerate(zip(p.c.parts, p.wc, strict=True))
+                  if j not in ca and w >= 0.3]  # fmt: skip
+        if q_rest and c_rest:
+            return 0.0  # a part differs on both sides: differing_parts
+        rest, other = (q_rest, p.c.parts) if q_rest else (c_rest, p.q.parts)
+        # a misspelt legal form or generic word (LTDAS, KCOMPANY) is no word more
+        n = sum(1 for t in rest if not any(similar(t, o) for o in other))
+        return -min(self.most, self.penalty * n)
+
+
+class Acronym(Feature):
+    name = "acronym"
+    description = (
+        "One name is the initials of the other's parts (PLA / People's Liberation Army): "
+        "raised to `floor`, a FLAG for a human to confirm, never a BLOCK. A list name that "
+        "is the initials needs `list_shortest` letters or more."
+    )
+    floor = 0.86
+    list_shortest = 4
+
+    def __call__(self, p: Pair) -> float:
+        if p.person:
+            return 0.0
+        for a, b in ((p.q, p.c), (p.c, p.q)):
+            if b is p.q and not b.has_legal:
+                continue  # a long query that is not evidently a company: a person's initials
+            # A list name that is only initials (CEC, IEM) against a long query: three letters
+            # are initials of too many names, and the entity's long name is listed beside them.
+            shortest = 3 if a is p.q else self.list_shortest
+            short = a.sole  # its one part, legal forms of three letters or more aside
+            if short is None or not shortest <= len(short) <= 6:
+                continue
+            long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
+            if len(long_) == len(short) and "".join(t[0] for t in long_) == short:
+                p.flag_at_most()
+                p.joined = True  # the parts are reshaped, not different
+                return max(0.0, self.floor - p.base)
+        return 0.0
+
+
+class QuotedName(Feature):
+    name = "quoted_name"
+    description = (
+        "Organisations: the quoted proper name of one (JSC NPO 'SPLAV') written in the other, "
+        "quoted there too (JSC A.N. Ganichev Scientific and Production Association 'SPLAV') "
+        "or with nothing beside it but legal forms, generic words, initials of up to "
+        "`initials` letters (PKP Iris) or words of the first name: raised to `floor`, a FLAG "
+        "for a human to confirm, never a BLOCK. Russian-style company names quote the proper "
+        "name and describe the rest, which lists translate, transliterate or abbreviate."
+    )
+    floor = 0.82
+    initials = 2
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.total >= self.floor or not (p.q.quoted or p.c.quoted):
+            return 0.0
+        for a, b in ((p.q, p.c), (p.c, p.q)):
+            for seg in a.quoted:
+                if not any(len(t) >= 4 and part_kind(t) == "name" for t in seg):
+                    continue  # 'SCIENTIFIC AND PRODUCTION ASSOCIATION', 'MGY' name too little
+                k = _find(b.parts, seg)
+                if k < 0:
+                    continue
+                if all(
+                    b.kinds[j] in ("legal", "generic", "stop")
+                    or len(b.parts[j]) <= self.initials
+                    or any(similar(b.parts[j], t) for t in a.parts)
+                    for j in range(len(b.parts))
+                    if not k <= j < k + len(seg)
+                ):
+                    p.flag_at_most()
+                    return self.floor - p.total
+        return 0.0
+
+
+def _find(parts: tuple[str, ...], seg: tuple[str, ...]) -> int:
+    """Where `seg` starts as a run of `parts`, or -1."""
+    n = len(seg)
+    for k in range(len(parts) - n + 1):
+        if parts[k : k + n] == seg:
+            return k
+    return -1
