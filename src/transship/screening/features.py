@@ -18,6 +18,7 @@ from rapidfuzz.distance import OSA
 from transship.screening.featurebase import Feature, Pair, Thresholds01
 from transship.screening.orgfeatures import (
     Acronym,
+    AcronymParts,
     ContainedName,
     DifferingGeneric,
     DifferingParts,
@@ -212,6 +213,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     MissingParts(),
     JoinedParts(),
     Acronym(),
+    AcronymParts(),
     ContainedName(),
     DifferingParts(),
     DifferingGeneric(),

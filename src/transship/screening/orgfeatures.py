@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from transship.screening.featurebase import Feature, Pair, similar
 from transship.screening.names import part_kind
+from transship.screening.parsed import Parsed
 
 
 class ContainedName(Feature):
@@ -142,6 +143,74 @@ class Acronym(Feature):
                 p.joined = True  # the parts are reshaped, not different
                 return max(0.0, self.floor - p.base)
         return 0.0
+
+
+class AcronymParts(Feature):
+    name = "acronym_parts"
+    description = (
+        "Organisations: a part of one name (`shortest` to `longest` letters) that matches "
+        "nothing is the initials of a run of parts of the other that match nothing (JSC SDB "
+        "Turbina / JSC Special Design Bureau Turbina, LLC SC Lyukstrans / LLC Shipping "
+        "Company Lyukstrans), beside a distinctive part both share: aligned with them at "
+        "`similarity`; such a hit can FLAG but not BLOCK. Lists write a kind of "
+        "organisation spelt out or by its initials."
+    )
+    similarity = 0.9
+    shortest = 2
+    longest = 5
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined or p.generic_only:
+            return 0.0
+        den = sum(p.wq) + sum(p.wc)
+        if den <= 0 or len(p.qa) == len(p.wq) or len(p.ca) == len(p.wc):
+            return 0.0  # every part of one side is aligned: no initials left over
+        if not any(s >= 0.8 and p.q.kinds[i] == "name" and p.wq[i] >= 0.3 for i, _, s in p.aligned):
+            return 0.0  # initials beside nothing else the names share: acronym's rules
+        added = 0.0
+        for a, b, wa, wb, ua, ub, flip in (
+            (p.q, p.c, p.wq, p.wc, p.qa, p.ca, False),
+            (p.c, p.q, p.wc, p.wq, p.ca, p.qa, True),
+        ):
+            for i, (t, k) in enumerate(zip(a.parts, a.kinds, strict=True)):
+                if i in ua or k in ("legal", "stop", "number") or wa[i] <= 0:
+                    continue
+                if not (self.shortest <= len(t) <= self.longest and t.isalpha()):
+                    continue
+                run = _initials_run(b, ub, t)
+                if run is None:
+                    continue
+                ua.add(i)
+                ub.update(run)
+                p.aligned.append(
+                    (run[0], i, self.similarity) if flip else (i, run[0], self.similarity)
+                )
+                added += self.similarity * (wa[i] + sum(wb[j] for j in run)) / den
+        if not added:
+            return 0.0
+        p.flag_at_most()
+        p.base += added  # the features after this one compare with the aligned parts
+        return added
+
+
+def _initials_run(x: Parsed, used: set[int], letters: str) -> list[int] | None:
+    """The first run of unaligned parts of `x` whose initials are `letters` (stop words
+    inside the run skipped: Ministry of Public Security, MPS), or None."""
+    n = len(x.parts)
+    for start in range(n):
+        if start in used or x.kinds[start] == "stop" or x.parts[start][0] != letters[0]:
+            continue
+        run: list[int] = []
+        k = start
+        while k < n and len(run) < len(letters) and k not in used:
+            if x.kinds[k] != "stop":
+                if x.parts[k][0] != letters[len(run)] or x.kinds[k] == "number":
+                    break
+                run.append(k)
+            k += 1
+        if len(run) == len(letters) >= 2:
+            return run
+    return None
 
 
 class QuotedName(Feature):
