@@ -22,6 +22,7 @@ from transship.screening.orgfeatures import (
     ContainedName,
     DifferingGeneric,
     DifferingParts,
+    EquivalentWords,
     ExtraParts,
     QuotedName,
 )
@@ -213,6 +214,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     MissingParts(),
     JoinedParts(),
     Acronym(),
+    EquivalentWords(),
     AcronymParts(),
     ContainedName(),
     DifferingParts(),

@@ -4,10 +4,11 @@ For a party name (and its ISO alpha-3 country) the matcher asks each list's inde
 (screening.index) for the `top_k` names sharing the most character trigrams and phonetic
 keys, scores each with the features of screening.features (name-part alignment with
 per-part edit distance and phonetic keys, rarity weights, legal forms, missing parts,
-initials, joined parts, acronyms, patronymic order, numbers, generic-only names, schema)
-plus the country qualifier, and keeps the best name per entity. Scores are 0-100: at or
-above `block_threshold` a hit BLOCKs, at or above `flag_threshold` it FLAGs (settings.py
-documents the defaults and why); every Hit lists the features that contributed and how much.
+initials, joined parts, acronyms, equivalent words, patronymic order, numbers, generic-only
+names, schema) plus the country qualifier, and keeps the best name per entity. Scores are
+0-100: at or above `block_threshold` a hit BLOCKs, at or above `flag_threshold` it FLAGs
+(settings.py documents the defaults and why); every Hit lists the features that contributed
+and how much.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Russian-style names quote the proper name and describe the rest.
 
 from __future__ import annotations
 
+from transship.screening.equivalents import phrase_runs
 from transship.screening.featurebase import Feature, Pair, similar
 from transship.screening.names import part_kind
 from transship.screening.parsed import Parsed
@@ -143,6 +144,40 @@ class Acronym(Feature):
                 p.joined = True  # the parts are reshaped, not different
                 return max(0.0, self.floor - p.base)
         return 0.0
+
+
+class EquivalentWords(Feature):
+    name = "equivalent_words"
+    description = (
+        "Organisations: runs of parts that match nothing and mean the same, in another "
+        "language or spelt out (JSC ZAVOD LADOGA / Ladoga Plant, JSC NII Steel / Scientific "
+        "Research Institute of Steel, SANAYI VE TICARET / INDUSTRY AND TRADE: "
+        "reference/data/name_equivalents.yaml), aligned at `similarity`."
+    )
+    similarity = 0.95
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined:
+            return 0.0
+        den = sum(p.wq) + sum(p.wc)
+        if den <= 0 or len(p.qa) == len(p.wq) or len(p.ca) == len(p.wc):
+            return 0.0
+        rq = phrase_runs(p.q.parts, p.q.kinds, p.qa)
+        if not rq:
+            return 0.0
+        rc = phrase_runs(p.c.parts, p.c.kinds, p.ca)
+        pairs = [(a, b) for ga, a in rq for gb, b in rc if ga == gb]
+        pairs.sort(key=lambda ab: (-len(ab[0]) - len(ab[1]), ab[0][0], ab[1][0]))
+        added = 0.0
+        for a, b in pairs:
+            if any(i in p.qa for i in a) or any(j in p.ca for j in b):
+                continue
+            p.qa.update(a)
+            p.ca.update(b)
+            p.aligned.append((a[0], b[0], self.similarity))
+            added += self.similarity * (sum(p.wq[i] for i in a) + sum(p.wc[j] for j in b)) / den
+        p.base += added  # the features after this one compare with the aligned parts
+        return added
 
 
 class AcronymParts(Feature):

@@ -205,7 +205,8 @@ def compare(
 # The features that can fire for a person's name and for any other (each returns 0 before
 # doing anything for the other kind), in NAME_FEATURES order: the same contributions.
 _ORG_ONLY = frozenset({"acronym", "acronym_parts", "differing_parts", "differing_generic",
-                       "extra_parts", "contained_name", "quoted_name"})  # fmt: skip
+                       "equivalent_words", "extra_parts", "contained_name",
+                       "quoted_name"})  # fmt: skip
 _PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in _ORG_ONLY)
 _ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
 
