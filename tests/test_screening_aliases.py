@@ -70,3 +70,26 @@ def test_equivalents_file_is_validated(tmp_path: Path) -> None:
     bad.write_text("groups:\n  - [of, the]\n", encoding="utf-8")
     with pytest.raises(ReferenceDataError, match="only stop words"):
         equivalent_groups(bad)
+
+
+def test_a_bracketed_segment_is_another_name_or_a_qualifier() -> None:
+    # UK / EU alias dev splits: KKBC / KOREA KWANGSON BANKING CORPORATION (KKBC) 31.6,
+    # Khataib al-Imam al-Bukhari / KHATIBA IMAM AL-BUKHARI (KIB) 77.9, Tallamho Design Bureau
+    # / Tallamkho Design Bureau ('Pathfinder') 67.1: compared also without the segment and as
+    # the segment alone, FLAG at most.
+    m = Matcher([])
+    for a, b in (
+        ("KKBC", "KOREA KWANGSON BANKING CORPORATION (KKBC)"),
+        ("Khataib al-Imam al-Bukhari", "KHATIBA IMAM AL-BUKHARI (KIB)"),
+        ("Tallamho Design Bureau", "Tallamkho Design Bureau (\u2018Pathfinder\u2019)"),
+    ):
+        score, why = m.compare(a, b, schema="Organization")
+        assert "bracketed" in dict(why) and 80 <= score < 92, (a, score, why)
+    # one side at a time: two branches of one organisation stay apart
+    score, why = m.compare(
+        "ISLAMIC STATE (YEMEN)", "ISLAMIC STATE (SOMALIA)", schema="Organization"
+    )
+    assert score < 80, why
+    # a pair at FLAG or above as it is keeps its score
+    score, why = m.compare("KOREA KWANGSON BANKING CORP (KKBC)", "KOREA KWANGSON BANKING CORP")
+    assert "bracketed" not in dict(why) and score >= 80

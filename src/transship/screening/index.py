@@ -189,14 +189,22 @@ class NameIndex:
     def parsed(self, i: int) -> Parsed:
         p = self._parsed.get(i)
         if p is None:
-            from transship.screening.names import is_abjad, quoted_parts, skeleton
+            from transship.screening.names import (
+                bracketed_parts,
+                is_abjad,
+                quoted_parts,
+                skeleton,
+            )
 
             parts = tuple(self.cols["parts"][i].split(" "))
             kinds = tuple(_CODE_KIND[c] for c in self.cols["kinds"][i])
             phon = tuple(_metaphone(t) for t in parts)
             skel = tuple(skeleton(t) for t in parts)
             name = self.cols["name"][i]
-            p = Parsed(parts, kinds, phon, skel, is_abjad(name), quoted_parts(name))
+            p = Parsed(
+                parts, kinds, phon, skel, is_abjad(name), quoted_parts(name),
+                bracketed_parts(name),
+            )  # fmt: skip
             if len(self._parsed) > 200_000:
                 self._parsed.clear()
             self._parsed[i] = p

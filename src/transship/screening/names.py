@@ -342,6 +342,18 @@ def quoted_parts(name: str) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
+_BRACKETED = re.compile(r"\(([^()]+)\)")
+
+
+@functools.lru_cache(maxsize=100_000)
+def bracketed_parts(name: str) -> tuple[tuple[str, ...], ...]:
+    """The parts (as name_parts cuts them) of each bracketed segment of a name: another
+    name for it (KOREA KWANGSON BANKING CORPORATION (KKBC)) or a qualifier ((NZ) LTD)."""
+    if "(" not in name:
+        return ()
+    return tuple(p for m in _BRACKETED.finditer(name) if (p := name_parts(m.group(1))))
+
+
 def _split_camel(name: str) -> str:
     # RamiMakhlouf, БорисВладимирович: a capital between a small letter and another small
     # letter starts a new part (GmbH, OOO do not split).

@@ -21,6 +21,7 @@ from rapidfuzz.distance import OSA
 
 from transship.screening.names import (
     abjad_skeleton,
+    bracketed_parts,
     fold,
     is_abjad,
     name_parts,
@@ -41,6 +42,7 @@ class Parsed:
     skel: tuple[str, ...]
     abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
     quoted: tuple[tuple[str, ...], ...] = ()  # the parts of each quoted segment (names.py)
+    bracketed: tuple[tuple[str, ...], ...] = ()  # and of each bracketed one
     # Derived once (the features ask for them in every comparison): whether the name has a
     # legal form of three letters or more (two-letter forms such as ku, ao, as are also name
     # parts of persons: not evidence), and its one part that is no such legal form, if it
@@ -87,7 +89,9 @@ def parse(name: str) -> Parsed:
             kinds[i] = "legal"
     phon = tuple(metaphone_key(p) for p in parts)
     skel = tuple(skeleton(p) for p in parts)
-    return Parsed(parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name))
+    return Parsed(
+        parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name), bracketed_parts(name)
+    )
 
 
 def rarity_weight(df: int, n: int) -> float:

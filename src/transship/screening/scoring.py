@@ -108,7 +108,82 @@ def compare(
 
     `c_weights`, `q_weights`: the candidate's and the query's part weights from
     `part_weights` (same `person` and `rarity`), when kept by the caller; never modified.
+
+    A name with a bracketed segment below FLAG is also compared without it and as the
+    segment alone, one side at a time (feature `bracketed`, FLAG at most): the segment is
+    another name for it as often as a qualifier (KOREA KWANGSON BANKING CORPORATION (KKBC),
+    KHATIBA IMAM AL-BUKHARI (KIB), Tallamkho Design Bureau ('Pathfinder')).
     """
+    p = _compare(
+        q, c, person, rarity, thresholds, country, country_match, schema_mismatch, c_weights,
+        q_weights, common,
+    )  # fmt: skip
+    if not (q.bracketed or c.bracketed) or final_score(p) >= thresholds.flag:
+        return p
+    best: Pair | None = None
+    for qv, cv in [(v, c) for v in _bracket_variants(q)] + [(q, v) for v in _bracket_variants(c)]:
+        alt = _compare(
+            qv, cv, person, rarity, thresholds, country, country_match, schema_mismatch,
+            None, None, common,
+        )  # fmt: skip
+        if best is None or final_score(alt) > final_score(best):
+            best = alt
+    if best is None or final_score(best) <= final_score(p):
+        return p
+    lift = best.name_total - p.name_total
+    p.contributions.append((BRACKETED, lift))
+    p.name_total += lift
+    p.total += lift
+    p.cap = best.cap
+    p.flag_at_most()
+    return p
+
+
+BRACKETED = "bracketed"
+
+
+def _bracket_variants(x: Parsed) -> list[Parsed]:
+    """`x` without each bracketed segment and each segment alone, when both keep a part
+    that is a name."""
+    out = []
+    for seg in x.bracketed:
+        n = len(seg)
+        k = next((k for k in range(len(x.parts) - n + 1) if x.parts[k : k + n] == seg), -1)
+        if k < 0:
+            continue
+        for keep in (
+            [i for i in range(len(x.parts)) if not k <= i < k + n],
+            list(range(k, k + n)),
+        ):
+            if keep and any(x.kinds[i] == "name" for i in keep):
+                out.append(
+                    Parsed(
+                        tuple(x.parts[i] for i in keep), tuple(x.kinds[i] for i in keep),
+                        tuple(x.phon[i] for i in keep), tuple(x.skel[i] for i in keep),
+                        x.abjad, tuple(s for s in x.quoted if _within(s, keep, x)),
+                    )
+                )  # fmt: skip
+    return out
+
+
+def _within(seg: tuple[str, ...], keep: list[int], x: Parsed) -> bool:
+    kept = [x.parts[i] for i in keep]
+    return any(tuple(kept[k : k + len(seg)]) == seg for k in range(len(kept) - len(seg) + 1))
+
+
+def _compare(
+    q: Parsed,
+    c: Parsed,
+    person: bool,
+    rarity: Callable[[str], float],
+    thresholds: Thresholds01,
+    country: CountryQualifier | None,
+    country_match: bool | None,
+    schema_mismatch: bool,
+    c_weights: tuple[list[float], bool] | None,
+    q_weights: tuple[list[float], bool] | None,
+    common: Callable[[str], bool] | None,
+) -> Pair:
     wq, gq = q_weights or part_weights(q, person, rarity)
     wc, gc = c_weights or part_weights(c, person, rarity)
     used_q: set[int] = set()
