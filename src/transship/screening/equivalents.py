@@ -102,3 +102,10 @@ def phrase_runs(
             if len(run) == len(ph):
                 out.append((gid, tuple(run)))
     return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def same_meaning(a: str, b: str) -> bool:
+    """Whether two single parts are words of one group (zavod / plant, sanayi / industry)."""
+    ga = {gid for gid, ph in _starting(a) if len(ph) == 1}
+    return bool(ga) and any(gid in ga and len(ph) == 1 for gid, ph in _starting(b))

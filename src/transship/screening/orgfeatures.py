@@ -152,7 +152,8 @@ class EquivalentWords(Feature):
         "Organisations: runs of parts that match nothing and mean the same, in another "
         "language or spelt out (JSC ZAVOD LADOGA / Ladoga Plant, JSC NII Steel / Scientific "
         "Research Institute of Steel, SANAYI VE TICARET / INDUSTRY AND TRADE: "
-        "reference/data/name_equivalents.yaml), aligned at `similarity`."
+        "reference/data/name_equivalents.yaml), aligned at `similarity`. One word for one "
+        "(zavod / plant) aligns so in name_alignment (parsed.part_similarity)."
     )
     similarity = 0.95
 

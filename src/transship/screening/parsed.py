@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
+from transship.screening.equivalents import same_meaning
 from transship.screening.names import (
     abjad_skeleton,
     bracketed_parts,
@@ -149,6 +150,8 @@ def part_similarity(
         least = 0.5 if len(ka_) == 2 else 0.0 if ra or rb else 0.6
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
+    if s < 0.95 and not person and same_meaning(a, b):
+        s = 0.95  # an organisation's word in another language (zavod / plant): equivalents.py
     return s, False
 
 
