@@ -75,16 +75,27 @@ class JoinedParts(Feature):
     description = (
         "Names written with parts joined or split (RamiMakhlouf, Pol Pot / PolPot): the two "
         "names compared with their spaces removed (less `discount` unless equal), when that "
-        "is higher."
+        "is higher; also with their articles and one- or two-letter legal forms, which may "
+        "be cut off a part (El Shafee Elsheikh / ELSHAFEE EL SHEIKH, HeliCo / HELIKO)."
     )
     discount = 0.02
 
     def __call__(self, p: Pair) -> float:
         qn = [t for t, w in zip(p.q.parts, p.wq, strict=True) if w > 0.1]
         cn = [t for t, w in zip(p.c.parts, p.wc, strict=True) if w > 0.1]
-        if len(qn) == len(cn) or not qn or not cn:
+        if not qn or not cn:
             return 0.0
-        s = OSA.normalized_similarity("".join(qn), "".join(cn))
+        s = 0.0
+        if len(qn) != len(cn):
+            s = OSA.normalized_similarity("".join(qn), "".join(cn))
+        if s < 1.0:
+            # with the articles and short legal forms the parts were cut into: El Shafee
+            # Elsheikh / ELSHAFEE EL SHEIKH, HeliCo Group (heli co) / HELIKO GROUP
+            qs, cs = _with_short(p.q, p.wq), _with_short(p.c, p.wc)
+            if (qs != qn or cs != cn) and qs != cs:
+                s2 = OSA.normalized_similarity("".join(qs), "".join(cs))
+                # as many parts each side: only the same letters cut otherwise are joined
+                s = max(s, s2 if len(qs) != len(cs) or s2 == 1.0 else 0.0)
         s = s if s == 1.0 else s - self.discount  # written joined exactly: the same name
         if s < 0.85 or s <= p.base:
             return 0.0
@@ -99,6 +110,12 @@ class JoinedParts(Feature):
             return 0.0
         p.joined = True
         return s - p.base
+
+
+def _with_short(x: Parsed, w: list[float]) -> list[str]:
+    """The parts weighed above 0.1, with the stop words and one- or two-letter legal forms."""
+    return [t for t, k, v in zip(x.parts, x.kinds, w, strict=True)
+            if v > 0.1 or k == "stop" or (k == "legal" and len(t) <= 2)]  # fmt: skip
 
 
 class Initials(Feature):
