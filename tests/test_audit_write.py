@@ -161,6 +161,37 @@ def test_audit_payload_in_python_is_the_sql_payload() -> None:
     assert [payload(r) for r in old] == duck_old
 
 
+def test_records_payloads_are_payload_of_each_record() -> None:
+    """The records of a screening are encoded with the fields they share written once and
+    the declarations column by column: the same text as `payload` and `json_doc` of each
+    record (verify recomputes it in SQL), on awkward text, nulls and extra input columns."""
+    from datetime import datetime
+
+    from transship.screening.auditwrite import _declaration_docs, _rows, json_doc, payload
+    from transship.screening.declarations import from_records, is_internal
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+
+    awkward = ['a"b', "back\\slash", "new\nline", "\x01\x1f\x7f", "é ş Ромашка", "😀"]
+    awkward += ["\\u00ab", "\u2028", "", "\\\x01", '{"k":"v\\n"}']
+    recs = [
+        {**DECL, "id": v, "description": v, f"x{i % 3}": v, "consignee_name": v or None}
+        for i, v in enumerate(awkward)
+    ]
+    table = from_records(recs)
+    result = screen_table(table, load_policy("tr-customs-2024"))
+    result.lists = ['l"1', "l\\2"]
+    at = datetime(2024, 11, 5, 9, 8, 7)
+    rows, payloads = _rows(result, table, 'batch:a"b\n.csv', at, 41)
+    assert [r["seq"] for r in rows] == list(range(41, 41 + len(recs)))
+    assert payloads == [payload(r) for r in rows]
+    plain = table.select([c for c in table.column_names if not is_internal(c)])
+    assert _declaration_docs(table) == [json_doc(r) for r in plain.to_pylist()]
+    result.policy_sha256, result.list_versions = None, []  # the form with both fields kept
+    _, texts = _rows(result, table, "api", at, 1)
+    assert texts == [payload(r) for r in _rows(result, table, "api", at, 1)[0]]
+
+
 def test_small_and_large_appends_store_the_same_records(tmp_path: Path) -> None:
     """A few records go in as INSERT ... VALUES, more as an Arrow table: both store the same
     fields (awkward text too), chain on, verify intact, and keep the head's copy current."""
