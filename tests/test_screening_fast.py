@@ -257,3 +257,58 @@ def test_party_cache_gives_the_matchers_answers(tmp_path: Path) -> None:
         assert len(cached._hits) <= size
         assert cached.lists == plain.lists and cached.versions == plain.versions
     assert cached.hits_served > 0 and cached.misses == len(cached._hits)
+
+
+# A name's core under legal forms and countries: the variants that share retrieval.
+CORES = ["Romashka", "Romaschka", "Tekhnosfera", "Anka Elektronik", "Ivan Petrovich Sokolov"]
+CORES += ["Sokolov Ivan", "Silk Road Trading", "Nobody Import", "Romashka Holding", "RH"]
+FORMS = ["", "LLC", "OOO", "\u041e\u041e\u041e", "Ltd. Şti.", "GmbH", "FZE", "Holding", "A.Ş."]
+
+
+def _variants(cores: list[str]) -> list[tuple[str, str | None]]:
+    """Each (name, country) once: a repeat would be the party cache's."""
+    return list(
+        dict.fromkeys(
+            (f"{f} {core}".strip() if f.startswith("\u041e") else f"{core} {f}".strip(), c)
+            for core in cores
+            for f in FORMS
+            for c in (None, "RUS", "TUR", "ARE")
+        )
+    )
+
+
+def _prescreen_cache_agrees(plain: Matcher, parties: list[tuple[str, str | None]]) -> None:
+    from transship.screening.cache import CachedMatcher
+
+    for size in (5, 10_000):
+        cached = CachedMatcher(plain, size=size)
+        for name, country in parties:  # each (name, country) new: the party cache misses
+            assert cached.screen(name, country) == plain.screen(name, country), (name, country)
+        assert cached.found_served > 0 and len(cached._found) <= size
+    # every name went through the cache: retrieved once per (core, keys), served after
+    assert len(cached._found) + cached.found_served == len(parties)
+
+
+def test_prescreen_cache_gives_the_matchers_answers() -> None:
+    """CachedMatcher keeps the candidates retrieved for a name's core and retrieval keys:
+    its legal-form and country variants reuse them and get exactly the matcher's hits."""
+    _prescreen_cache_agrees(_matcher(), _variants(CORES))
+
+
+@pytest.mark.slow(reason="loads the real OFAC SDN list (~5 s)")
+def test_prescreen_cache_agrees_on_the_real_ofac_sdn(shared_data: Path, tmp_path: Path) -> None:
+    import csv
+
+    from transship.screening import load_lists
+    from transship.warehouse import open_warehouse
+
+    sdn = sorted((shared_data / "sanctions-lists" / "ofac-sdn").glob("2024-*/sdn.csv"))
+    if not sdn:
+        pytest.skip(f"no 2024 OFAC SDN sdn.csv under {shared_data}/sanctions-lists/ofac-sdn")
+    with sdn[-1].open(encoding="latin-1", newline="") as fh:
+        names = [r[1] for r in csv.reader(fh) if len(r) > 3 and "RUSSIA" in r[3]]
+    wh = tmp_path / "w.duckdb"
+    load_lists(wh, "ofac-sdn", [sdn[-1]])
+    with open_warehouse(wh) as w:
+        plain = Matcher.from_warehouse(w.con, ["ofac-sdn"])
+    _prescreen_cache_agrees(plain, _variants(names[:40] + CORES))

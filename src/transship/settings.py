@@ -171,7 +171,8 @@ class Settings(BaseSettings):
         ge=0,
         description="Party results (name, country -> list hits) kept per list index, least "
         "recently used dropped first; repeated exporters and consignees are then not "
-        "matched again. 0 turns it off.",
+        "matched again, and the candidates retrieved for a name's core are kept for its "
+        "legal-form and country variants (at most 10,000 cores). 0 turns both off.",
     )
     api_lists_refresh_s: float = Field(
         2.0,

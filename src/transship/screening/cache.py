@@ -3,7 +3,8 @@
 `LRUCache` keeps a few list indexes (matcher.Matcher), one per list set and list versions: a
 reloaded list gets a new key, so it is picked up and the old index dropped once unused. Each
 index of the OFAC SDN list holds ~20 MB; the unbounded dict keyed by every `lists` value a
-client sent grew without end. `CachedMatcher` keeps party results per index."""
+client sent grew without end. `CachedMatcher` keeps party results per index, and the
+candidates retrieved per name core (at most PRESCREEN_CACHE, ~10 MB)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from transship.screening.matcher import Hit, Matcher
+from transship.screening.parsed import Parsed
 
 T = TypeVar("T")
 
@@ -74,6 +76,11 @@ class CachedMatcher(Matcher):
         self._hits_lock = threading.Lock()
         self.hits_served = 0
         self.misses = 0
+        # Candidates worth scoring per (core, retrieval keys): a name's legal-form and
+        # country variants (ANKA ATLAS LLC / GmbH / OOO, in RU or KZ) retrieve the same.
+        self._found: OrderedDict[tuple[str, ...], list[list[int]]] = OrderedDict()
+        self._found_size = min(size, PRESCREEN_CACHE)
+        self.found_served = 0
 
     def screen(self, name: str, country: str | None = None, *, limit: int = 5) -> list[Hit]:
         key = (name, country, limit)
@@ -90,3 +97,26 @@ class CachedMatcher(Matcher):
             while len(self._hits) > self._size:
                 self._hits.popitem(last=False)
         return hits
+
+    def _prescreen(self, q: Parsed, qcore: str, qkeys: set[str]) -> list[list[int]]:
+        """Matcher._prescreen, kept per (qcore, qkeys): its answer depends on nothing else
+        (retrieval reads the keys only; the pre-score and acronyms the core), and it is about
+        a third of a party's matching. Callers only read the lists."""
+        key = (qcore, *sorted(qkeys))
+        with self._hits_lock:
+            got = self._found.get(key)
+            if got is not None:
+                self._found.move_to_end(key)
+                self.found_served += 1
+                return got
+        got = super()._prescreen(q, qcore, qkeys)
+        with self._hits_lock:
+            self._found[key] = got
+            while len(self._found) > self._found_size:
+                self._found.popitem(last=False)
+        return got
+
+
+# Most (core, keys) entries kept per index: ~1 KB each (the core and its ~15 keys, a few
+# candidate numbers).
+PRESCREEN_CACHE = 10_000
