@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from transship.ahead import prefetch
 from transship.errors import InputError, UsageError
 from transship.safepath import check_target, protect
 from transship.sources.canonical import Converter, Fallback
@@ -260,10 +261,12 @@ class TabularFile:
             fast = False
         skipped: list[int] = []  # physical line numbers of rows the parser could not split
         parse_errors: list[tuple[int | None, str]] = []
+        # rows the parser skipped in the block it is parsing (in the parse thread), handed
+        # over with that block
+        pending: list[tuple[int, str]] = []
 
         def on_invalid(row: Any) -> str:
-            skipped.append(row.number)
-            parse_errors.append(
+            pending.append(
                 (row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}")
             )
             return "skip"
@@ -307,36 +310,44 @@ class TabularFile:
                 raise Fallback from None
             raise
         parsed = 0  # rows the parser gave in this pass
-        while True:
-            try:
-                raw = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid:
-                if fast:
-                    raise Fallback from None
-                raise
-            if pace is not None:
-                pace.parsed(self.block_bytes)
-            first, parsed = parsed, parsed + raw.num_rows
-            if done.rows > first:  # passed on by the fast pass before this one
-                raw = raw.slice(min(done.rows - first, raw.num_rows))
-                first = done.rows
-            if not fast:
-                report_parse_errors()
-                self.rows_read += raw.num_rows
-            if not raw.num_rows:
-                continue
-            lines = _line_numbers(first, raw.num_rows, tuple(skipped))
-            batch = self._converter.convert(raw, label, lines, rejects, delimiter, fast=fast)
-            if fast:  # the block is taken: its unparsable lines are reported now
-                report_parse_errors()
-                self.rows_read += raw.num_rows
-            self.rows_rejected += raw.num_rows - batch.num_rows
-            self._order.track(raw, self._converter.text, batch.num_rows == raw.num_rows)
-            done.rows = first + raw.num_rows
-            if batch.num_rows:
-                yield batch
+        # pyarrow parses the next block in a thread while this one is converted
+        blocks = prefetch(_blocks(reader, pending, pace, self.block_bytes), name="transship-parse")
+        try:
+            while True:
+                try:
+                    raw, invalid = next(blocks)
+                except StopIteration:
+                    break
+                except pa.ArrowInvalid:
+                    if fast:
+                        raise Fallback from None
+                    raise
+                for line, why in invalid:
+                    skipped.append(line)
+                    parse_errors.append((line, why))
+                if raw is None:
+                    break
+                first, parsed = parsed, parsed + raw.num_rows
+                if done.rows > first:  # passed on by the fast pass before this one
+                    raw = raw.slice(min(done.rows - first, raw.num_rows))
+                    first = done.rows
+                if not fast:
+                    report_parse_errors()
+                    self.rows_read += raw.num_rows
+                if not raw.num_rows:
+                    continue
+                lines = _line_numbers(first, raw.num_rows, tuple(skipped))
+                batch = self._converter.convert(raw, label, lines, rejects, delimiter, fast=fast)
+                if fast:  # the block is taken: its unparsable lines are reported now
+                    report_parse_errors()
+                    self.rows_read += raw.num_rows
+                self.rows_rejected += raw.num_rows - batch.num_rows
+                self._order.track(raw, self._converter.text, batch.num_rows == raw.num_rows)
+                done.rows = first + raw.num_rows
+                if batch.num_rows:
+                    yield batch
+        finally:
+            blocks.close()  # stops the parse thread, whatever happened here
         report_parse_errors()
 
     def _wanted(self, header: list[str]) -> list[str]:
@@ -383,6 +394,26 @@ class TabularFile:
                 file=label,
                 line=1,
             )
+
+
+def _blocks(
+    reader: Any, pending: list[tuple[int, str]], pace: _CountingReader | None, block_bytes: int
+) -> Iterator[tuple[pa.RecordBatch | None, list[tuple[int, str]]]]:
+    """Each parsed block with the rows the parser skipped while parsing it (`pending`, which
+    the parser's invalid-row handler fills in the thread calling this); None for the block
+    after the last, if the end held skipped rows only."""
+    while True:
+        try:
+            raw = reader.read_next_batch()
+        except StopIteration:
+            if pending:
+                yield None, pending[:]
+            return
+        if pace is not None:
+            pace.parsed(block_bytes)
+        invalid = pending[:]
+        pending.clear()
+        yield raw, invalid
 
 
 def _line_numbers(first: int, n: int, skipped: tuple[int, ...]) -> Callable[[], np.ndarray]:

@@ -13,15 +13,14 @@ those four stored once in the batch's ingest_batches row (warehouse/ddl.py). The
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transship.ahead import prefetch as prefetch  # re-exported: the ingest's import
 from transship.errors import InputError
 from transship.schema import BATCH_CONSTANTS, NARROW_COLUMNS, STORED_COLUMNS, TRADE_FLOWS
 
@@ -30,48 +29,6 @@ _STORED = tuple(c.name for c in STORED_COLUMNS)
 _NARROW = tuple(c.name for c in NARROW_COLUMNS)
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size (its default, which transship keeps)
 _MISSING = object()
-
-
-def prefetch(batches: Iterator[Any], depth: int = 2) -> Generator[Any, None, None]:
-    """Read and convert the next batches in a thread while DuckDB writes this one.
-
-    Both sides release the GIL, so parsing and writing overlap; the bounded queue keeps
-    memory at a few batches.
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for b in batches:
-                while not stop.is_set():
-                    try:
-                        items.put(("batch", b), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            items.put(("end", None))
-        except BaseException as e:  # handed to the consumer, which re-raises it
-            items.put(("error", e))
-
-    worker = threading.Thread(target=produce, name="transship-read", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = items.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while worker.is_alive():  # drain so a blocked producer can see the stop flag
-            with suppress(queue.Empty):
-                items.get(timeout=0.1)
-        worker.join()
 
 
 def widen(lo: Any, hi: Any, batch: Any) -> tuple[Any, Any]:
