@@ -1,4 +1,5 @@
-"""Input streams of the tabular reader: archive checks, and a counting, paced byte reader.
+"""Input streams of the tabular reader: archive checks, a counting, paced byte reader, parsed
+blocks with their skipped rows, line numbers, file hashes.
 
 `_CountingReader` counts and hashes the bytes pyarrow pulls (progress and sha256 at no extra
 pass) and keeps pyarrow's background read-ahead to a few blocks, so ingest memory does not
@@ -8,6 +9,7 @@ grow with the file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import threading
 import zipfile
@@ -16,6 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
 
 from transship.errors import InputError
 
@@ -101,3 +106,41 @@ class _Member:
     label: str
     open: Callable[[], IO[bytes]]
     size: int
+
+
+def _blocks(
+    reader: Any, pending: list[tuple[int, str]], pace: _CountingReader | None, block_bytes: int
+) -> Iterator[tuple[pa.RecordBatch | None, list[tuple[int, str]]]]:
+    """Each parsed block with the rows the parser skipped while parsing it (`pending`, which
+    the parser's invalid-row handler fills in the thread calling this); None for the block
+    after the last, if the end held skipped rows only."""
+    while True:
+        try:
+            raw = reader.read_next_batch()
+        except StopIteration:
+            if pending:
+                yield None, pending[:]
+            return
+        if pace is not None:
+            pace.parsed(block_bytes)
+        invalid = pending[:]
+        pending.clear()
+        yield raw, invalid
+
+
+def _line_numbers(first: int, n: int, skipped: tuple[int, ...]) -> Callable[[], np.ndarray]:
+    """The file line of each of `n` rows starting at parsed row `first` (the header is line
+    1), past the lines the parser skipped; computed only when asked (errors, national codes)."""
+
+    def lines() -> np.ndarray:
+        shift = np.asarray(skipped, dtype=np.int64) - np.arange(len(skipped))
+        base = first + 2 + np.arange(n, dtype=np.int64)
+        out: np.ndarray = base + np.searchsorted(shift, base, side="right")
+        return out
+
+    return lines
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

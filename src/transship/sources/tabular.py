@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -35,7 +34,15 @@ from transship.sources.canonical import Converter, Fallback
 from transship.sources.convert import NULL_TOKENS
 from transship.sources.order import OrderProof
 from transship.sources.sniff import _detect_encoding, _read_header, _RejectWriter
-from transship.sources.streams import _archive_errors, _check_archive, _CountingReader, _Member
+from transship.sources.streams import (
+    _archive_errors,
+    _blocks,
+    _check_archive,
+    _CountingReader,
+    _file_sha256,
+    _line_numbers,
+    _Member,
+)
 from transship.sources.tablespec import FIELDS, INPUT_FORMATS, NUMBERS, TableSpec, format_of
 
 
@@ -394,41 +401,3 @@ class TabularFile:
                 file=label,
                 line=1,
             )
-
-
-def _blocks(
-    reader: Any, pending: list[tuple[int, str]], pace: _CountingReader | None, block_bytes: int
-) -> Iterator[tuple[pa.RecordBatch | None, list[tuple[int, str]]]]:
-    """Each parsed block with the rows the parser skipped while parsing it (`pending`, which
-    the parser's invalid-row handler fills in the thread calling this); None for the block
-    after the last, if the end held skipped rows only."""
-    while True:
-        try:
-            raw = reader.read_next_batch()
-        except StopIteration:
-            if pending:
-                yield None, pending[:]
-            return
-        if pace is not None:
-            pace.parsed(block_bytes)
-        invalid = pending[:]
-        pending.clear()
-        yield raw, invalid
-
-
-def _line_numbers(first: int, n: int, skipped: tuple[int, ...]) -> Callable[[], np.ndarray]:
-    """The file line of each of `n` rows starting at parsed row `first` (the header is line
-    1), past the lines the parser skipped; computed only when asked (errors, national codes)."""
-
-    def lines() -> np.ndarray:
-        shift = np.asarray(skipped, dtype=np.int64) - np.arange(len(skipped))
-        base = first + 2 + np.arange(n, dtype=np.int64)
-        out: np.ndarray = base + np.searchsorted(shift, base, side="right")
-        return out
-
-    return lines
-
-
-def _file_sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
