@@ -313,3 +313,28 @@ def test_fallback_rejects_each_bad_row_once(
     assert a == b and a[:3] == (3000, 2998, 2)  # type: ignore[index]
     report = a[5].splitlines()  # type: ignore[index]
     assert [r.split(",")[:2] for r in report[1:]] == [["3", ""], ["2501", "i"]]
+
+
+def test_parse_ahead_hands_skipped_rows_over_with_their_block(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    """The parser runs a block ahead of the converter in a thread: unsplittable lines in many
+    blocks, and a bad cell after them, keep their own line numbers and file order."""
+    lines = ["t,i,j,k,v,q"] + [f"2022,251,643,{100000 + i},1,1" for i in range(30000)]
+    short = [3, 9000, 9001, 21000, 30001]  # file lines (the header is line 1)
+    for n in short:
+        lines[n - 1] = "2022,251,643"
+    lines[25001] = "2022,251,643,12345678,1,1"  # line 25002: a 8-digit code
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", "\n".join(lines) + "\n")
+    rej = tmp_path / "rejects.csv"
+    src = baci_file(f, reject_file=rej)
+    src.block_bytes = 64 * 1024  # many blocks for a small file
+    r = wh.ingest(src)
+    assert (r.rows_read, r.rows_rejected) == (30000, 6)
+    got = [row.split(",")[:2] for row in rej.read_text().splitlines()[1:]]
+    assert got == [[str(n), ""] for n in short[:4]] + [["25002", "k"], ["30001", ""]]
+    src = baci_file(f)
+    src.block_bytes = 64 * 1024
+    with Warehouse(tmp_path / "other.duckdb") as other, pytest.raises(InputError) as info:
+        other.ingest(src)
+    assert info.value.line == 3

@@ -278,9 +278,15 @@ class TabularFile:
             )
             return "skip"
 
-        def report_parse_errors() -> None:
-            fresh = [(line, why) for line, why in parse_errors if line not in done.lines]
-            parse_errors.clear()
+        def report_parse_errors(upto: int | None = None) -> None:
+            """Report the unsplittable lines up to line `upto` (all if None): pyarrow may
+            find a block's before handing over the block before it, so lines stay in order."""
+            fresh, later = [], []
+            for line, why in parse_errors:
+                if line not in done.lines:
+                    due = upto is None or line is None or line <= upto
+                    (fresh if due else later).append((line, why))
+            parse_errors[:] = later
             for line, reason in fresh:
                 done.lines.add(line)
                 if rejects is None:
@@ -338,15 +344,16 @@ class TabularFile:
                 if done.rows > first:  # passed on by the fast pass before this one
                     raw = raw.slice(min(done.rows - first, raw.num_rows))
                     first = done.rows
+                lines = _line_numbers(first, raw.num_rows, tuple(skipped))
+                last = int(lines()[-1]) if raw.num_rows else None
                 if not fast:
-                    report_parse_errors()
+                    report_parse_errors(last)
                     self.rows_read += raw.num_rows
                 if not raw.num_rows:
                     continue
-                lines = _line_numbers(first, raw.num_rows, tuple(skipped))
                 batch = self._converter.convert(raw, label, lines, rejects, delimiter, fast=fast)
                 if fast:  # the block is taken: its unparsable lines are reported now
-                    report_parse_errors()
+                    report_parse_errors(last)
                     self.rows_read += raw.num_rows
                 self.rows_rejected += raw.num_rows - batch.num_rows
                 self._order.track(raw, self._converter.text, batch.num_rows == raw.num_rows)
