@@ -281,7 +281,8 @@ class TabularFile:
         def report_parse_errors(upto: int | None = None) -> None:
             """Report the unsplittable lines up to line `upto` (all if None): pyarrow may
             find a block's before handing over the block before it, so lines stay in order."""
-            fresh, later = [], []
+            fresh: list[tuple[int | None, str]] = []
+            later: list[tuple[int | None, str]] = []
             for line, why in parse_errors:
                 if line not in done.lines:
                     due = upto is None or line is None or line <= upto
