@@ -38,6 +38,52 @@ def test_identical_input_is_skipped_and_says_so(wh: Warehouse, tmp_path: Path) -
     assert wh.count() == 8
 
 
+def test_forced_identical_input_is_read_again_and_replaces_its_batch(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", BACI)
+    first = wh.ingest(baci_file(f))
+    skipped = wh.ingest(baci_file(f))
+    # the note names the batch holding the input, its rows, and how to read it again
+    assert f"batch {first.batch_id} (" in skipped.notes[0] and "4 rows)" in skipped.notes[0]
+    assert "--force" in skipped.notes[0]
+    before = rows(wh)
+    forced = wh.ingest(baci_file(f), force=True)
+    assert (forced.status, forced.rows_read, forced.rows_written) == ("ok", 4, 4)
+    assert forced.rows_replaced == 4 and wh.count() == 4  # replaced, never duplicated
+    assert forced.notes[0].startswith(f"read again (forced): batch {first.batch_id} (")
+    assert f"replaces batch {first.batch_id} of the same input (4 rows)" in forced.notes
+    assert [{k: v for k, v in r.items() if k != "batch_id"} for r in rows(wh)] == [
+        {k: v for k, v in r.items() if k != "batch_id"} for r in before
+    ]
+    status = {b["batch_id"]: b["status"] for b in wh.batches()}
+    assert status == {first.batch_id: "replaced", skipped.batch_id: "skipped",
+                      forced.batch_id: "ok"}  # fmt: skip
+    # the forced batch is the one a later identical input is skipped for
+    again = wh.ingest(baci_file(f))
+    assert again.status == "skipped" and forced.batch_id in again.notes[0]
+
+
+def test_cli_skips_an_identical_file_and_force_reads_it_again(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from transship.cli import app
+
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", BACI)
+    args = ["-w", str(tmp_path / "w.duckdb"), "ingest", "baci", str(f)]
+    runner = CliRunner()
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "skipped" in again.output and "holds this input" in again.output
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "ingested" in forced.output and "read again (forced)" in forced.output
+    with Warehouse(tmp_path / "w.duckdb", read_only=True) as w:
+        assert w.count() == 4
+        assert [b["status"] for b in w.batches()] == ["ok", "skipped", "replaced"]
+
+
 def test_identical_input_whose_rows_were_replaced_is_read_again(
     wh: Warehouse, tmp_path: Path
 ) -> None:

@@ -21,9 +21,18 @@ from transship.cli._app import (
     warehouse_path,
 )
 
-
 # -- ingest ---------------------------------------------------------------------------------
-def _run_ingest(ctx: typer.Context, src: Any) -> None:
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Read the file again even if a batch holds it already (same sha256, source and "
+        "options), replacing that batch; without it such a file is skipped.",
+    ),
+]
+
+
+def _run_ingest(ctx: typer.Context, src: Any, *, force: bool = False) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -54,7 +63,7 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
             elapsed = max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=s.bytes_done, rows=written, rate=written / elapsed)
 
-        result = wh.ingest(src, progress=on_batch)
+        result = wh.ingest(src, progress=on_batch, force=force)
         progress.update(task, completed=src.bytes_total or 0)
     from transship.cli._app import print_notes
 
@@ -73,7 +82,7 @@ def _run_ingest(ctx: typer.Context, src: Any) -> None:
             },
         ],
         "table",
-        title=f"ingested {result.input_name}",
+        title=f"{'skipped' if result.status == 'skipped' else 'ingested'} {result.input_name}",
         caption=f"sha256 {result.input_sha256}",
     )
     print_notes(result.notes, synthetic=result.source == "synthetic")
@@ -142,6 +151,7 @@ def ingest_csv(
     reject_file: Annotated[
         Path | None, typer.Option(help="Write bad rows here with their reason and keep going.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Ingest a generic file, mapping its columns onto the canonical schema.
 
@@ -169,7 +179,7 @@ def ingest_csv(
         reject_file=reject_file,
         block_mb=get_settings().read_block_mb,
     )
-    _run_ingest(ctx, src)
+    _run_ingest(ctx, src, force=force)
 
 
 @ingest_app.command("baci")
@@ -183,6 +193,7 @@ def ingest_baci(
     reject_file: Annotated[
         Path | None, typer.Option(help="Write bad rows here with their reason and keep going.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Ingest CEPII BACI (t,i,j,k,v,q): values thousand USD -> USD, tonnes -> kg."""
     from transship.settings import get_settings
@@ -191,7 +202,7 @@ def ingest_baci(
     src = baci_file(
         file, hs_rev=hs_rev, reject_file=reject_file, block_mb=get_settings().read_block_mb
     )
-    _run_ingest(ctx, src)
+    _run_ingest(ctx, src, force=force)
 
 
 # -- export ---------------------------------------------------------------------------------

@@ -221,10 +221,10 @@ def _generated_command(connector: Any) -> Any:
     """`transship ingest NAME FILE [--param ...]` for a registered file connector."""
     import inspect
 
-    def command(ctx: typer.Context, file: Path, **params: Any) -> None:
+    def command(ctx: typer.Context, file: Path, force: bool = False, **params: Any) -> None:
         from transship.cli.data import _run_ingest
 
-        _run_ingest(ctx, connector.open(file, **params))
+        _run_ingest(ctx, connector.open(file, **params), force=force)
 
     parameters = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
@@ -235,6 +235,11 @@ def _generated_command(connector: Any) -> Any:
         ),
     ]
     annotations: dict[str, Any] = {"ctx": typer.Context, "file": parameters[1].annotation}
+    from transship.cli.data import ForceOpt
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters.append(inspect.Parameter("force", keyword, annotation=ForceOpt, default=False))
+    annotations["force"] = ForceOpt
     for p in connector.params:
         ann = Annotated[p.type, typer.Option(help=p.help)]  # type: ignore[name-defined]
         parameters.append(

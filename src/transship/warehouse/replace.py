@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from transship.errors import InputError
@@ -57,16 +59,38 @@ def has_candidates(con: Any, source: str, parameters: Mapping[str, object]) -> b
     return bool(_earlier(con, source, parameters, "input_sha256 IS NOT NULL", []))
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier batch holding an input whole."""
+
+    batch_id: str
+    input_name: str
+    finished: datetime | None
+    rows_written: int
+    rows_rejected: int
+
+    def describe(self) -> str:
+        when = f"{self.finished:%Y-%m-%d %H:%M} UTC, " if self.finished else ""
+        rejected = f", {self.rows_rejected:,} rejected" if self.rows_rejected else ""
+        return (
+            f"batch {self.batch_id} ({when}{self.input_name}, {self.rows_written:,} rows{rejected})"
+        )
+
+
 def identical_batch(
     con: Any, source: str, parameters: Mapping[str, object], sha256: str
-) -> str | None:
-    """The batch_id of an ok batch of this content whose rows are all still stored."""
+) -> Earlier | None:
+    """An ok batch of this content whose rows are all still stored."""
     for batch_id, batch_no, written, _, _ in _earlier(
         con, source, parameters, "input_sha256 = ?", [sha256]
     ):
         row = con.execute(_ROWS_OF, [batch_no]).fetchone()
         if row and row[0] == (written or 0):  # none of its rows replaced by a later batch
-            return str(batch_id)
+            name, finished, rejected = con.execute(
+                "SELECT input_name, finished, rows_rejected FROM ingest_batches WHERE batch_id = ?",
+                [batch_id],
+            ).fetchone()
+            return Earlier(str(batch_id), str(name), finished, int(written or 0), rejected or 0)
     return None
 
 
