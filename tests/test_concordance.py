@@ -94,11 +94,20 @@ def test_reported_counts_codes_as_reported(real: Any) -> None:
 
 def test_upper_equals_strict_where_no_heading_code_exists(real: Any) -> None:
     """854151/854159 have no HS2017 link of their own heading; this data has no 852990 and
-    starts after 2017, so `upper` adds nothing here and must not change a number."""
-    con, _ = real
+    starts after 2017, so `upper` adds nothing here and must not change a number. (No code of
+    this file is counted otherwise under `upper`: the hand-written rows below test that.)"""
+    con, raw = real
     strict, _ = _by_code(con, "strict")
     upper, notes = _by_code(con, "upper")
     assert upper == strict
+    # the numbers, summed from the raw file: 880730 through its single HS2017 code 880330
+    assert upper["880730"]["value_usd"] == pytest.approx(_jan_nov(raw, "880330", 2020))
+    assert upper["880730"]["baseline_usd"] == pytest.approx(
+        (_jan_nov(raw, "880330", 2021) + _jan_nov(raw, "880730", 2022)) / 2
+    )
+    assert upper["854151"]["value_usd"] == 0
+    assert upper["854151"]["baseline_usd"] == pytest.approx(_jan_nov(raw, "854151", 2022))
+    assert _jan_nov(raw, "880330", 2020) > 0 and _jan_nov(raw, "854151", 2022) > 0
     assert any("854151 left out of HS2017" in n and "heading" in n for n in notes)
 
 
