@@ -263,6 +263,8 @@ def name_parts(name: str) -> tuple[str, ...]:
     out: list[str] = []
     for t in text.split():
         t = forms.numbers.get(t, t)
+        if t[0].isdigit() and _ORDINAL.fullmatch(t):
+            t = t[:-2]  # 81st, 2nd: the number (first is 1 already)
         if arabic and len(t) >= 4 and t.startswith("al") and t != "allh":
             out.append("al")  # the article is written joined in Arabic (التكريتي: al-tikriti)
             t = t[2:]
@@ -270,6 +272,7 @@ def name_parts(name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 _INDIC = re.compile(r"[\u0900-\u0dff]")
 _SCHWA = re.compile(r"(?<=[^\W\daeiouyāīūēōṛṝḷ])a\b")
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
