@@ -70,6 +70,9 @@ def test_equivalents_file_is_validated(tmp_path: Path) -> None:
     bad.write_text("groups:\n  - [of, the]\n", encoding="utf-8")
     with pytest.raises(ReferenceDataError, match="only stop words"):
         equivalent_groups(bad)
+    bad.write_text("groups:\n  - [gas, ga*]\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="three letters or more"):
+        equivalent_groups(bad)
 
 
 def test_a_bracketed_segment_is_another_name_or_a_qualifier() -> None:

@@ -44,6 +44,10 @@ def equivalent_groups(path: Path | None = None) -> tuple[tuple[Phrase, ...], ...
                 if not cut or cut == ("*",):
                     raise fail(p, None, f"group {g!r}: {text!r} has an empty word")
                 if cut[-1] == "*":
+                    if len(cut) < 2 or len(cut[-2]) < 3:
+                        raise fail(
+                            p, None, f"group {g!r}: {text!r}: three letters or more before *"
+                        )
                     cut = (*cut[:-2], cut[-2] + "*")
                 words.extend(t for t in cut if part_kind(t.rstrip("*")) != "stop")
             if not words:
@@ -55,26 +59,38 @@ def equivalent_groups(path: Path | None = None) -> tuple[tuple[Phrase, ...], ...
 
 @functools.cache
 def _by_start() -> tuple[
-    dict[str, tuple[tuple[int, Phrase], ...]], tuple[tuple[str, int, Phrase], ...]
+    dict[str, tuple[tuple[int, Phrase], ...]], dict[str, tuple[tuple[str, int, Phrase], ...]]
 ]:
-    """Phrases by their first word (exact), and those whose first word is a prefix."""
+    """Phrases by their first word (exact), and those whose first word is a prefix, by the
+    prefix's first three letters (a part is checked against a few prefixes, not all)."""
     exact: dict[str, list[tuple[int, Phrase]]] = {}
-    prefix: list[tuple[str, int, Phrase]] = []
+    prefix: dict[str, list[tuple[str, int, Phrase]]] = {}
     for gid, group in enumerate(equivalent_groups()):
         for ph in group:
             if ph[0].endswith("*"):
-                prefix.append((ph[0][:-1], gid, ph))
+                prefix.setdefault(ph[0][:3], []).append((ph[0][:-1], gid, ph))
             else:
                 exact.setdefault(ph[0], []).append((gid, ph))
-    return {k: tuple(v) for k, v in exact.items()}, tuple(prefix)
+    return (
+        {k: tuple(v) for k, v in exact.items()},
+        {k: tuple(v) for k, v in prefix.items()},
+    )
 
 
 @functools.lru_cache(maxsize=100_000)
 def _starting(part: str) -> tuple[tuple[int, Phrase], ...]:
     exact, prefix = _by_start()
-    found = list(exact.get(part, ()))
-    found += [(gid, ph) for pre, gid, ph in prefix if part.startswith(pre)]
-    return tuple(found)
+    found = exact.get(part, ())
+    near = prefix.get(part[:3])
+    if near:
+        found = found + tuple((gid, ph) for pre, gid, ph in near if part.startswith(pre))
+    return found
+
+
+@functools.lru_cache(maxsize=200_000)
+def _single(part: str) -> frozenset[int]:
+    """The groups `part` is a one-word phrase of."""
+    return frozenset(gid for gid, ph in _starting(part) if len(ph) == 1)
 
 
 def _is(part: str, word: str) -> bool:
@@ -104,8 +120,7 @@ def phrase_runs(
     return out
 
 
-@functools.lru_cache(maxsize=200_000)
 def same_meaning(a: str, b: str) -> bool:
     """Whether two single parts are words of one group (zavod / plant, sanayi / industry)."""
-    ga = {gid for gid, ph in _starting(a) if len(ph) == 1}
-    return bool(ga) and any(gid in ga and len(ph) == 1 for gid, ph in _starting(b))
+    ga = _single(a)
+    return bool(ga) and not ga.isdisjoint(_single(b))
