@@ -246,8 +246,9 @@ def test_a_built_list_index_is_out_of_the_collectors_view(tmp_path: Path) -> Non
     """Full collections would walk the index's objects (the p99 tail: web/service.py)."""
     import gc
 
-    from transship.web.service import ScreeningService
+    from transship.web.service import YOUNG_GC, ScreeningService
 
+    threshold = gc.get_threshold()
     svc = ScreeningService(_settings(_warehouse(tmp_path)))
     try:
         gc.unfreeze()
@@ -256,9 +257,11 @@ def test_a_built_list_index_is_out_of_the_collectors_view(tmp_path: Path) -> Non
         tracked = {id(o) for o in gc.get_objects()}
         assert id(m) not in tracked and id(m.__dict__) not in tracked
         assert svc.matcher(["hand"]) is m  # cached: no second collection
+        assert gc.get_threshold()[0] >= YOUNG_GC  # few young collections over the caches
     finally:
         svc.close()
         gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_the_file_stays_open_from_a_requests_screening_to_its_commit(tmp_path: Path) -> None:
