@@ -235,3 +235,31 @@ def test_shadow_fields_over_http(tmp_path: Path) -> None:
         assert r.json()["decisions"][0]["decision"] == "BLOCK", field
     r = client.post("/v1/screen", json={"declaration": {**DECL, "decision": "ALLOW"}}, headers=auth)
     assert r.status_code == 422 and "decision" in r.json()["error"]
+
+
+def test_a_field_named_with_the_internal_prefix_is_refused(tmp_path: Path) -> None:
+    """Internal columns carry a prefix (a NUL) no accepted input name has: a JSON key or CSV
+    header "\\u0000load_error" would otherwise force ERROR, like `_load_error` before."""
+    from fastapi.testclient import TestClient
+
+    from transship.errors import InputError
+    from transship.screening.declarations import INTERNAL, LOAD_ERROR, read_declarations
+    from transship.settings import Settings
+    from transship.web.app import create_app
+
+    names = (LOAD_ERROR, INTERNAL + "row", INTERNAL + "destination_country", "a\u200bb")
+    for name in names:
+        with pytest.raises(InputError, match="control or invisible"):
+            _screen_records([{**DECL, name: "x"}])
+    f = write(tmp_path / "d.csv", ",".join([*DECL, LOAD_ERROR]) + "\n" + ",".join(DECL.values()))
+    with pytest.raises(InputError, match="control or invisible"):
+        read_declarations(f)
+    wh = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(wh))
+    load_list(con, "hand", [write(tmp_path / "l.csv", "id,name,country\ne1,Romashka LLC,RU\n")])
+    con.close()
+    client = TestClient(create_app(Settings(warehouse=wh, api_tokens="t")))
+    for name in names:
+        body = {"declaration": {**DECL, name: "x"}}
+        r = client.post("/v1/screen", json=body, headers={"Authorization": "Bearer t"})
+        assert r.status_code == 422 and "control or invisible" in r.text, (name, r.text)

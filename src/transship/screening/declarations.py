@@ -85,6 +85,15 @@ def _as_text_table(table: Any, file: str) -> Any:
     return pa.table(cols, names=table.column_names)
 
 
+def _refuse_hidden(name: str, file: str) -> None:
+    """A column name with a control or invisible character (the internal prefix is one) is
+    refused: no input name can reach an internal column."""
+    if any(not ch.isprintable() for ch in name):
+        raise InputError(
+            f"column name {name!r} contains control or invisible characters", file=file, line=1
+        )
+
+
 def conform(table: Any, file: str = "<input>") -> Any:
     """Check required columns, add missing optional ones as nulls, all as text."""
     import pyarrow as pa
@@ -93,10 +102,7 @@ def conform(table: Any, file: str = "<input>") -> Any:
     names = [n.strip() for n in table.column_names]
     table = table.rename_columns(names)
     for n in names:
-        if any(not ch.isprintable() for ch in n):
-            raise InputError(
-                f"column name {n!r} contains control or invisible characters", file=file, line=1
-            )
+        _refuse_hidden(n, file)
         if n in OUTPUT_NAMES:
             raise InputError(
                 f"column {n!r} is a column screening writes ({', '.join(OUTPUT_NAMES)}); "
@@ -177,6 +183,8 @@ def _read_csv(con: Any, path: Path) -> tuple[Any, Any]:
     header = next(csv.reader([first], delimiter=delim), [])
     if not header or not any(h.strip() for h in header):
         raise InputError("no header line", file=str(path), line=1)
+    for h in header:  # before DuckDB reads them (it drops a NUL: a KeyError below)
+        _refuse_hidden(h.strip(), str(path))
     cols = {h: "VARCHAR" for h in header}
     if len(cols) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
