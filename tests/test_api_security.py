@@ -158,6 +158,16 @@ def test_dashboard_upload_policy_is_a_name_and_lists_default(tmp_path: Path) -> 
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"]).text  # type: ignore[attr-defined]
     assert "lists hand" in page and "e1" in page
+    before = _audit_count(client)
+    for lists in (["nope"], ["other"], ["hand", "nope"]):  # other: loaded, not configured
+        r = client.post(  # type: ignore[attr-defined]
+            "/screening",
+            data={"policy": "us-bis-chpl", "lists": lists},
+            files=files,
+            follow_redirects=False,
+        )
+        assert r.status_code == 422 and "list" in r.text, (lists, r.status_code, r.text)
+    assert _audit_count(client) == before  # refused: nothing screened, nothing audited
 
 
 # -- web auth: every screening entry point, no tokens in URLs or logs -------------------------
