@@ -112,6 +112,35 @@ def test_group_commit_checkpoints_a_running_server_every_n_records(tmp_path: Pat
         assert verify(c.con).records == 6
 
 
+def test_a_bulk_append_is_checkpointed_into_the_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append of CHECKPOINT_RECORDS or more (a large batch file) moves the WAL into the
+    .duckdb at once: a copy of the file alone, taken while the connection is still open,
+    holds every record (DuckDB by itself checkpoints only past 16 MB of WAL)."""
+    from transship.screening import auditwrite
+    from transship.screening.audit import verify
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+    from transship.warehouse import Warehouse
+
+    monkeypatch.setattr(auditwrite, "CHECKPOINT_RECORDS", 6)
+    w = Warehouse(tmp_path / "b.duckdb")
+    policy = load_policy("tr-customs-2024")
+    for n in (2, 6):  # below the bulk size, then at it
+        table = from_records([{**DECL, "id": f"B{i}"} for i in range(n)])
+        auditwrite.append(w.con, screen_table(table, policy), table, "batch:b.csv")
+        copy = tmp_path / f"copy{n}.duckdb"
+        shutil.copyfile(tmp_path / "b.duckdb", copy)
+    w.close()
+    with Warehouse(tmp_path / "copy2.duckdb") as c:  # the small append is still in the WAL
+        assert verify(c.con).records == 0
+    with Warehouse(tmp_path / "copy6.duckdb") as c:
+        v = verify(c.con)
+        assert v.ok and v.records == 8, v.problems
+
+
 def test_audit_declaration_json_is_duckdbs_to_json() -> None:
     """The audit writes each declaration as DuckDB's to_json would, without the query."""
     import duckdb
