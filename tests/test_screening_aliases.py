@@ -130,3 +130,13 @@ def test_generational_suffixes_and_ordinals() -> None:
     assert name_parts("Bears 81st Brigade") == ("bears", "81", "brigade")
     assert m.compare("Zavod No 1st", "Zavod No 1", schema="Company")[0] == 100.0
     assert m.compare("Zavod No 1st", "Zavod No 7", schema="Company")[0] < 80
+
+
+def test_words_of_how_a_business_is_organised_differ_for_free() -> None:
+    # UK alias dev split: Hamcho Group / Hamcho International 79.3 (differing_generic -4):
+    # group, holding, international say how it is organised, not another line of business
+    m = Matcher([])
+    score, why = m.compare("Hamcho Group", "Hamcho International", schema="Company")
+    assert "differing_generic" not in dict(why) and score >= 80
+    score, why = m.compare("NANXIGU SHIPPING CO INC", "NANXIGU TECHNOLOGY CO., LIMITED")
+    assert dict(why)["differing_generic"] == -4.0 and score < 80

@@ -76,7 +76,8 @@ class DifferingGeneric(Feature):
         "Organisations: a generic word on each side that matches nothing on the other "
         "(NANXIGU SHIPPING / NANXIGU TECHNOLOGY) costs `penalty` per such pair, at most "
         "`most`: another line of business under the same name is as often a sister company "
-        "as the same one (the penalty of one word more, extra_parts)."
+        "as the same one (the penalty of one word more, extra_parts). Words that say how a "
+        "business is organised (group, holding, international, company) cost nothing."
     )
     penalty = 0.04
     most = 0.08
@@ -85,9 +86,22 @@ class DifferingGeneric(Feature):
         if p.person or p.joined or p.generic_only:
             return 0.0  # a name of generic words only weighs them as names: differing_parts
         qa, ca = p.qa, p.ca
-        nq = sum(1 for i, k in enumerate(p.q.kinds) if k == "generic" and i not in qa and p.wq[i])
-        nc = sum(1 for j, k in enumerate(p.c.kinds) if k == "generic" and j not in ca and p.wc[j])
+        nq = _line_words(p.q, p.wq, qa)
+        nc = _line_words(p.c, p.wc, ca)
         return -min(self.most, self.penalty * min(nq, nc))
+
+
+def _line_words(x: Parsed, w: list[float], aligned: set[int]) -> int:
+    """How many generic words of `x` that say its line of business match nothing."""
+    return sum(1 for i, (t, k) in enumerate(zip(x.parts, x.kinds, strict=True))
+               if k == "generic" and i not in aligned and w[i] and t not in _BODY)  # fmt: skip
+
+
+# Generic words that say how a business is organised, not what it does: one for another
+# (Hamcho Group / Hamcho International) is the same name written otherwise
+_BODY = frozenset({"group", "holding", "holdings", "international", "company", "corporation",
+                   "general", "global", "enterprise", "enterprises", "partners", "limited",
+                   "kompaniya", "gruppa"})  # fmt: skip
 
 
 class ExtraParts(Feature):
