@@ -18,11 +18,13 @@ Q0, Q1 = 2019 * 4, 2025 * 4 + 3  # 2019Q1 .. 2025Q4
 SPLIT = 2023 * 4 + 2  # 2023Q3
 
 
-def _panel(direct: dict[str, float], neighbours: dict[str, float]) -> object:
+def _panel(direct: dict[str, float], neighbours: dict[str, float],
+           to: tuple[str, ...] = ("KAZ",), scale: float = 1.0) -> object:  # fmt: skip
     """pair_quarters' shape (hub = exporter, leg = destination): 6 exporters x 10 CHPL and
-    30 control codes, to RUS and to KAZ, lognormal noise; from SPLIT on, each listed hub's
-    CHPL exports to RUS are multiplied by `direct[hub]` and what left them is added to its
-    exports to KAZ times `neighbours[hub]` (0: the goods vanish, a cut)."""
+    30 control codes, to RUS, KAZ, ARE and GEO, lognormal noise, `scale` x $0.2-4.8M a code
+    a quarter; from SPLIT on, each listed hub's CHPL exports to RUS are multiplied by
+    `direct[hub]` and what left them is spread evenly over its exports to the countries `to`,
+    times `neighbours[hub]` (0: the goods vanish, a cut)."""
     import pandas as pd
 
     rng = np.random.default_rng(11)
@@ -32,25 +34,34 @@ def _panel(direct: dict[str, float], neighbours: dict[str, float]) -> object:
         for grp, n in (("chpl", 10), ("control", 30)):
             for c in range(n):
                 code = f"{grp[0]}{c}"
-                base = 2e5 * (1 + h) * (1 + c % 4)
+                base = 2e5 * scale * (1 + h) * (1 + c % 4)
                 for q in range(Q0, Q1 + 1):
                     to_rus = base * math.exp(rng.normal(0, 0.15))
-                    to_kaz = 0.5 * base * math.exp(rng.normal(0, 0.15))
+                    dest = {d: 0.5 * base * math.exp(rng.normal(0, 0.15)) for d in
+                            ("KAZ", "ARE", "GEO")}  # fmt: skip
                     if q >= SPLIT and grp == "chpl":
                         kept = direct.get(hub, 1.0)
-                        to_kaz += (1 - kept) * to_rus * neighbours.get(hub, 1.0)
+                        for d in to:
+                            dest[d] += (1 - kept) * to_rus * neighbours.get(hub, 1.0) / len(to)
                         to_rus *= kept
                     rows.append((hub, "RUS", code, grp, q, to_rus))
-                    rows.append((hub, "KAZ", code, grp, q, to_kaz))
+                    rows += [(hub, d, code, grp, q, v) for d, v in dest.items()]
     return pd.DataFrame(rows, columns=["hub", "leg", "hs2022", "grp", "q", "v"])
 
 
-def _run(df: object) -> list[object]:
+def _run(df: object, **params: object) -> list[object]:
     from transship.analysis.detect.blocks import BlockDetector
 
     ctx = Context(con=None)
-    ctx.cache["pair_quarters"] = df  # what panel.pair_quarters memoises
-    return BlockDetector().run(ctx)  # type: ignore[return-value]
+    d = df  # type: ignore[var-annotated]
+    # what panel.pair_quarters memoises: exports to the target and its configured neighbours
+    # only (ARE is not one); panel.pair_totals: every partner, codes summed
+    ctx.cache["pair_quarters"] = d[d.leg != "ARE"]  # type: ignore[index, attr-defined]
+    ctx.cache["pair_totals"] = (
+        d.rename(columns={"hub": "exporter", "leg": "partner"})  # type: ignore[attr-defined]
+        .groupby(["exporter", "partner", "grp", "q"], as_index=False).v.sum()
+    )  # fmt: skip
+    return BlockDetector(**params).run(ctx)  # type: ignore[return-value]
 
 
 def test_a_block_is_a_fall_to_the_target_and_a_rise_to_the_neighbours() -> None:
@@ -71,6 +82,23 @@ def test_a_cut_alone_or_a_rise_alone_is_no_block() -> None:
     rise.loc[(rise.hub == "H3") & (rise.leg == "KAZ") & (rise.grp == "chpl")  # type: ignore[attr-defined]
              & (rise.q >= SPLIT), "v"] *= 3  # fmt: skip
     assert _run(rise) == []  # more to the neighbours, the direct route as it was
+
+
+def test_a_block_to_a_country_outside_the_neighbour_group() -> None:
+    # the goods go on via ARE, which is not among the target's configured neighbours
+    found = _run(_panel({"H2": 0.5}, {}, to=("ARE",)))
+    assert [f.country for f in found] == ["H2"]  # type: ignore[attr-defined]
+    assert "ARE" in found[0].evidence  # type: ignore[attr-defined]
+
+
+def test_a_block_spread_over_three_countries_with_small_direct_flows() -> None:
+    # H1's CHPL exports to RUS are ~$0.8M a year (scale 0.02): below the old $1M floor;
+    # 60% of them go on, a third each, via KAZ, ARE and GEO
+    found = _run(_panel({"H1": 0.4}, {}, to=("KAZ", "ARE", "GEO"), scale=0.02))
+    assert [f.country for f in found] == ["H1"]  # type: ignore[attr-defined]
+    f = found[0]
+    assert f.since == date(2023, 7, 1)  # type: ignore[attr-defined]
+    assert all(d in f.evidence for d in ("KAZ", "ARE", "GEO"))  # type: ignore[attr-defined]
 
 
 BLOCK = """\

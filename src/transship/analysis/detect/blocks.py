@@ -1,30 +1,35 @@
 """`blocks`: a country's direct CHPL exports to the target fall while the same goods' exports
-to the target's neighbours rise -- goods moved off a blocked direct route (Turkey's customs
-refusing Russia-bound declarations in 2024, the flows going on via Georgia or Kazakhstan).
+to other countries rise -- goods moved off a blocked direct route (Turkey's customs refusing
+Russia-bound declarations in 2024, the flows going on via Georgia or Kazakhstan).
 
-Two legs of each candidate exporter's reported exports, quarterly (`pair_quarters`): to the
-target, and to the neighbours summed. For each split quarter s (every quarter from the first
-full one after `post_start`), each product's change on each leg compares the mean quarter of
-`window` quarters from s with the `window` quarters before it, in logs, less the candidate's
-own median change of its control goods on that leg (its trend, and a fall of all its trade
-with the target, cancel). A product *moved* when its direct exports fell below `-log_change`
-and its neighbour exports rose above `+log_change` in the same split: evidence on both legs,
-because a drop alone is a sanction or a slump, a rise alone a reroute or a boom. Two tests,
-Bonferroni over them and the splits, Benjamini-Hochberg across candidates:
+The goods may go to any country (one neighbour or several, in the target's region or not), so
+every destination is a candidate neighbour (`pair_totals`: each exporter's reported exports to
+every partner, CHPL and control goods summed, quarterly). Each leg is a quarterly CHPL-to-
+control log ratio (the exporter's trend, and a fall of all its trade with the target, cancel);
+its change at a split quarter s compares the quarters from s to the data's end (at most
+`post_quarters`) with the `pre_quarters` before s, over the leg's baseline spread (floored,
+`min_spread`): a block persists, a lump of a small series does not, so the long post window
+is what tells them apart. At each split:
 
-- legs: each leg's quarterly CHPL-to-control log ratio, its change from the `window` quarters
-  before s to the `window` from s over its baseline spread (`min_spread` floor); the direct
-  leg must fall and the neighbour leg rise, each by at least `min_leg_z` spreads, the
-  neighbours' gain must be at least `min_arrived` of the direct fall in USD (goods moved, not
-  lost: a cut with a chance rise elsewhere is no block), and the normal tail of the two legs'
-  summed z over sqrt(2) is the p-value (summed goods are smooth where products are lumpy);
-- codes: more CHPL than control products moved (one-sided Fisher exact; the candidate's own
-  controls carry its lumpiness).
+- direct: the leg to the target must fall by at least `min_leg_z` spreads; the fall in USD a
+  year is what moved;
+- neighbours: a destination d took goods when the exporter's CHPL exports to d rose by at least
+  `min_part` of what moved, and its route rose: the larger of the leg to d's z and the combined
+  z of that leg and d's own exports to the target (goods passing on; Stouffer, the onward leg
+  counted only when it rose). The best route must rise by `min_leg_z` spreads and what the
+  routes took must add up to `min_arrived` of the fall (goods moved, not lost: a cut with a
+  chance rise elsewhere is no block);
+- legs p-value: the normal tail of (route z - direct z) / sqrt(2), Bonferroni over the
+  destinations;
+- codes p-value: more CHPL than control products moved on the per-code panel (`pair_quarters`:
+  direct down and the configured neighbours up by `log_change`, `pre_quarters` before and
+  after s; one-sided Fisher exact: the candidate's own controls carry its lumpiness).
 
-Candidates are every reporter outside the target and outside `exclude` (the coalition by
-default: a coalition member's direct exports to Russia falling is the sanction itself, and
-its goods reaching Russia via a neighbour are a roundabout, which `hubs` finds at the hub).
-`since` is the split with the strongest evidence.
+Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
+every reporter outside the target and `exclude` (the coalition by default: a coalition
+member's direct exports to Russia falling is the sanction itself, and its goods reaching Russia
+via a third country are a roundabout, which `hubs` finds at the hub). `since` is the split with
+the strongest evidence.
 """
 
 from __future__ import annotations
@@ -46,23 +51,71 @@ from transship.analysis.detect.base import (
     register,
 )
 from transship.analysis.detect.hubs import q_start
-from transship.analysis.detect.panel import pair_quarters
+from transship.analysis.detect.panel import pair_quarters, pair_totals
 
 
 @dataclass
 class _Split:
     p: float
     s: int  # split quarter
-    k1: int  # CHPL products moved
-    n1: int  # CHPL products with direct exports before the split
+    k1: int  # CHPL products moved (codes test)
+    n1: int
     k0: int
     n0: int
     z_fall: float  # the direct leg's CHPL-to-control log ratio fell this many spreads
-    z_rise: float  # the neighbour leg's rose
+    z_rise: float  # the best route's rise
     which: str  # the stronger test: legs or codes
     moved_usd: float  # a year: the fall of the direct CHPL exports
-    gained_usd: float  # a year: the rise of the CHPL exports to the neighbours
+    gained_usd: float  # a year: the rise of the CHPL exports to the destinations that took
+    via: tuple[tuple[str, float, float, float], ...]  # (d, leg z, onward z, USD a year)
     codes: tuple[str, ...]
+
+
+@dataclass
+class _Legs:
+    """Every (exporter, leg) series: leg "t" is the target (summed), else a partner."""
+
+    exporter: Any  # numpy arrays, one row per series
+    leg: Any
+    y: Any  # quarterly CHPL-to-control log ratio (padded)
+    c: Any  # CHPL USD a quarter
+    sd: Any  # baseline spread of y
+    q0: int
+    last: int
+
+
+def _legs(tot: Any, targets: set[str], pre: tuple[int, int], p: dict[str, Any]) -> _Legs | None:
+    import numpy as np
+
+    d = tot[~tot.exporter.isin(sorted(targets))]
+    if d.empty:
+        return None
+    d = d.assign(leg=np.where(d.partner.isin(sorted(targets)), "t", d.partner))
+    q0, last = min(pre[0], int(d.q.min())), int(d.q.max())
+    cube = d.groupby(["exporter", "leg", "grp", "q"]).v.sum().unstack("q", fill_value=0.0)
+    cube = cube.reindex(columns=range(q0, last + 1), fill_value=0.0)
+    grp = cube.index.get_level_values("grp")
+    c, k = cube[grp == "chpl"].droplevel("grp"), cube[grp == "control"].droplevel("grp")
+    idx = c.index.union(k.index)
+    c, k = c.reindex(idx, fill_value=0.0).to_numpy(), k.reindex(idx, fill_value=0.0).to_numpy()
+    pad = float(p["pad_usd"])
+    y = np.log((c + pad) / (k + pad))
+    base = y[:, pre[0] - q0 : pre[1] - q0 + 1]
+    sd = base.std(axis=1, ddof=1) if base.shape[1] > 1 else np.zeros(len(y))
+    # a leg's own baseline spread understates a small leg's: one lump moves its ratio far, and
+    # a leg that never traded in the baseline has no spread at all. The floor is the median
+    # spread of the legs of its size (tenths by baseline trade, legs without any in the
+    # smallest), so a lump is judged against its peers' lumps.
+    b = slice(pre[0] - q0, pre[1] - q0 + 1)
+    size = c[:, b].mean(axis=1) + k[:, b].mean(axis=1)
+    rank = np.argsort(np.argsort(size))
+    n_zero = int((size <= 0).sum())
+    tenth = np.clip((rank - n_zero) * 10 // max(len(size) - n_zero, 1), 0, 9)
+    peers = np.array([np.median(sd[(tenth == t) & (size > 0)]) if ((tenth == t) & (size > 0)).any()
+                      else 0.0 for t in range(10)])  # fmt: skip
+    sd = np.maximum(np.maximum(sd, peers[tenth]), p["min_spread"])
+    frame = idx.to_frame(index=False)
+    return _Legs(frame.exporter.to_numpy(), frame.leg.to_numpy(), y, c, sd, q0, last)
 
 
 @register
@@ -70,27 +123,34 @@ class BlockDetector(Detector):
     name: ClassVar[str] = "blocks"
     kind: ClassVar[str] = "block"
     description: ClassVar[str] = (
-        "A country's CHPL exports to the target fell while the same goods' exports to the "
-        "target's neighbours rose, beyond its control goods (a blocked direct route)."
+        "A country's CHPL exports to the target fell while the same goods' exports to other "
+        "countries rose, beyond its control goods (a blocked direct route)."
     )
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = (
         Parameter("fdr", 0.05, "false-discovery rate across all candidate countries (BH)"),
-        Parameter("window", 4, "quarters compared before and after each split"),
+        Parameter("pre_quarters", 8, "quarters before each split compared with those after"),
+        Parameter("post_quarters", 16, "most quarters after a split compared (to the data's "
+                  "end): a block persists, a lump does not"),
         Parameter("min_post_quarters", 2, "fewest quarters after a split (the data's end)"),
-        Parameter("log_change", math.log(1.5), "a product moved when its direct exports fell "
-                  "and its neighbour exports rose by more than this (log, detrended)"),
+        Parameter("log_change", math.log(1.5), "codes test: a product's direct exports fell "
+                  "when they fell by more than this (log, detrended)"),
+        Parameter("code_pad_usd", 20_000.0, "codes test: USD a quarter added to a product's "
+                  "windows before taking logs (a zero quarter is not an infinite change)"),
         Parameter("min_spread", 0.05, "floor of a leg's quarterly spread of its CHPL-to-control "
                   "log ratio in the baseline"),
-        Parameter("min_leg_z", 2.0, "legs test: each leg's change must be at least this many "
-                  "spreads (the direct one down, the neighbours' up); the test is on their sum"),
-        Parameter("min_arrived", 0.25, "legs test: the neighbours' CHPL gain must be at least "
+        Parameter("min_leg_z", 2.0, "legs test: the direct leg must fall and the best route "
+                  "rise by at least this many spreads; the test is on their sum"),
+        Parameter("min_part", 0.1, "legs test: a destination counts when the exporter's CHPL "
+                  "exports to it rose by at least this share of the direct fall"),
+        Parameter("min_arrived", 0.25, "legs test: the destinations' CHPL gain must be at least "
                   "this share of the direct fall (goods moved, not lost)"),
-        Parameter("pad_usd", 20_000.0, "USD a quarter added to both windows before taking "
-                  "logs (a lumpy product's zero quarter is not an infinite change)"),
-        Parameter("min_products", 5, "fewest CHPL and control products with direct exports"),
-        Parameter("min_direct_usd", 1_000_000.0, "leave out candidates with less CHPL exports "
+        Parameter("pad_usd", 100_000.0, "USD a quarter added to CHPL and control before taking "
+                  "the log ratio (a small series' lump, ~1 shipment, is not a change)"),
+        Parameter("min_products", 5, "codes test: fewest CHPL and control products with "
+                  "direct exports"),
+        Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
                   "to the target a year before the split"),
-        Parameter("min_moved_usd", 500_000.0, "leave out findings moving less a year"),
+        Parameter("min_moved_usd", 250_000.0, "leave out findings moving less a year"),
         Parameter("exclude", "coalition", "countries that are not candidates"),
     )  # fmt: skip
 
@@ -98,128 +158,97 @@ class BlockDetector(Detector):
         import numpy as np
 
         p = self.params
-        df = pair_quarters(ctx)
-        if df.empty:
-            return []
-        targets = reference.parse_countries(ctx.target)
-        out_group = set(reference.parse_countries(p["exclude"])) | set(targets)
-        d = df[~df.hub.isin(sorted(out_group))]
-        d = d.assign(side=np.where(d.leg.isin(sorted(targets)), "t", "n"))
-        pre_lo, pre_hi = (x.year * 4 + (x.month - 1) // 3 for x in ctx.baseline)
+        targets = set(reference.parse_countries(ctx.target))
+        out_group = set(reference.parse_countries(p["exclude"])) | targets
+        pre = tuple(x.year * 4 + (x.month - 1) // 3 for x in ctx.baseline)
         first = ctx.post_start.year * 4 + (ctx.post_start.month - 1) // 3
         first += 0 if ctx.post_start.month % 3 == 1 else 1
-        w = int(p["window"])
-        last = int(d.q.max()) if not d.empty else first - 1
-        splits = list(range(first, last - int(p["min_post_quarters"]) + 2))
-        if d.empty or not splits or pre_lo > first - w:
+        L = _legs(pair_totals(ctx), targets, (pre[0], pre[1]), p)
+        if L is None:
             return []
-        q0 = min(pre_lo, first - w)
-        d = d[d.q >= q0]
-        rows = d.groupby(["hub", "hs2022", "grp", "side", "q"]).v.sum().unstack("side")
-        rows = rows.reindex(columns=["t", "n"], fill_value=0.0).fillna(0.0)
-        cube = {}
-        for side in ("t", "n"):
-            m = rows[side].unstack("q", fill_value=0.0)
-            cube[side] = m.reindex(columns=range(q0, last + 1), fill_value=0.0)
-        keys = cube["t"].index.to_frame(index=False)
-        vt, vn = cube["t"].to_numpy(), cube["n"].to_numpy()
-        ct, cn = np.cumsum(vt, axis=1), np.cumsum(vn, axis=1)
-        pad = float(p["pad_usd"])
-        n_splits = len(splits)
+        w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
+        splits = list(range(max(first, L.q0 + w0), L.last - int(p["min_post_quarters"]) + 2))
+        codes = _codes_falls(ctx, targets, out_group, splits, p)
+        direct = {str(h): r for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True))
+                  if g == "t" and h not in out_group}  # fmt: skip
+        onward = {str(h): r for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True))
+                  if g == "t"}  # fmt: skip
+        rows_of: dict[str, list[int]] = {}
+        for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True)):
+            if g != "t" and str(h) in direct:
+                rows_of.setdefault(str(h), []).append(r)
+        cy, cc = np.cumsum(L.y, axis=1), np.cumsum(L.c, axis=1)
+
+        def mean(cum: Any, a: int, b: int) -> Any:  # mean of columns a..b-1
+            return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
+
         best: dict[str, _Split] = {}
-        base = slice(pre_lo - q0, pre_hi - q0 + 1)
-        # the aggregate legs: each candidate's quarterly CHPL-to-control log ratio, to the
-        # target (summed) and to each neighbour apart (goods moved to some neighbours must
-        # not be hidden by another neighbour's fall)
-        agg = d.assign(leg=np.where(d.side == "t", "t", d.leg))
-        agg = agg.groupby(["hub", "leg", "grp", "q"]).v.sum().unstack("q", fill_value=0.0)
-        agg = agg.reindex(columns=range(q0, last + 1), fill_value=0.0)
-        legs: dict[str, dict[str, tuple[Any, Any, float]]] = {}
-        for (hub, leg), g in agg.groupby(level=["hub", "leg"]):
-            grp = g.index.get_level_values("grp")
-            c = g[grp == "chpl"].to_numpy().sum(axis=0)
-            k = g[grp == "control"].to_numpy().sum(axis=0)
-            y = np.log((c + pad) / (k + pad))
-            sd = max(float(np.std(y[base], ddof=1)), p["min_spread"])
-            legs.setdefault(str(hub), {})[str(leg)] = (y, c, sd)
-
-        def window(c: Any, a: int, b: int) -> Any:  # mean quarter of columns a..b-1
-            lo = c[:, a - 1] if a > 0 else 0.0
-            return (c[:, b - 1] - lo) / (b - a)
-
+        p_min: dict[str, float] = {}
         for s in splits:
-            i = s - q0
-            j = min(i + w, last - q0 + 1)
-            t0, t1 = window(ct, i - w, i), window(ct, i, j)
-            n0, n1 = window(cn, i - w, i), window(cn, i, j)
-            fall = np.log((t1 + pad) / (t0 + pad))
-            rise = np.log((n1 + pad) / (n0 + pad))
-            frame = keys.assign(fall=fall, rise=rise, t0=t0, t1=t1, n0=n0, n1=n1)
-            frame = frame[frame.t0 > 0]
-            trend = frame[frame.grp == "control"].groupby("hub")[["fall", "rise"]].median()
-            trend.columns = ["fall_k", "rise_k"]
-            frame = frame.join(trend, on="hub").dropna(subset=["fall_k"])
-            frame["f"] = frame.fall - frame.fall_k
-            frame["r"] = frame.rise - frame.rise_k
-            frame["moved"] = (frame.f < -p["log_change"]) & (frame.r > p["log_change"])
-            scale = math.sqrt(1.0 / w + 1.0 / (j - i))
-            for hub, g in frame.groupby("hub"):
-                c, k = g[g.grp == "chpl"], g[g.grp == "control"]
-                if len(c) < p["min_products"] or len(k) < p["min_products"]:
+            i = s - L.q0
+            j = min(i + w1, L.last - L.q0 + 1)
+            scale = math.sqrt(1.0 / w0 + 1.0 / (j - i))
+            z = (mean(cy, i, j) - mean(cy, i - w0, i)) / (L.sd * scale)
+            before = mean(cc, i - w0, i) * 4
+            gain = mean(cc, i, j) * 4 - before
+            for hub, rt in direct.items():
+                moved = -float(gain[rt])
+                if before[rt] < p["min_direct_usd"] or moved <= 0:
                     continue
-                if c.t0.sum() * 4 < p["min_direct_usd"]:
+                zt = float(z[rt])
+                via = []
+                for r in rows_of.get(hub, []):
+                    if gain[r] < p["min_part"] * moved:
+                        continue
+                    d = str(L.leg[r])
+                    zo = float(z[onward[d]]) if d in onward else 0.0
+                    # d's own exports to the target are evidence, never the test: they rise
+                    # wherever another scheme passes through d (a reroute hub, a neighbour)
+                    if z[r] >= p["min_leg_z"]:
+                        via.append((d, float(z[r]), zo, float(gain[r]), float(z[r])))
+                via.sort(key=lambda v: -v[4])
+                zn = via[0][4] if via else 0.0
+                gained = sum(v[3] for v in via)
+                # the goods must arrive somewhere: a route rose and took a share of the fall
+                arrived = zn >= p["min_leg_z"] and gained >= p["min_arrived"] * moved
+                n_dest = max(len(rows_of.get(hub, [])), 1)
+                p_legs = norm_sf((zn - zt) / math.sqrt(2.0)) * n_dest
+                p_legs = min(1.0, p_legs) if arrived and -zt >= p["min_leg_z"] else 1.0
+                k1, n1, k0, n0, moved_codes = codes.get((hub, s), (0, 0, 0, 0, ()))
+                p_codes = hypergeom_sf(k1, n1 + n0, k1 + k0, n1) if k1 >= 2 and arrived else 1.0
+                pv = min(1.0, min(p_legs, p_codes) * 2 * len(splits))
+                # p: the smallest over the splits; since (and the evidence shown): the split
+                # where the direct route fell most, a change point -- an earlier split's long
+                # window merely contains the block
+                if pv >= 1.0:
                     continue
-                lg = legs.get(str(hub), {})
-                if "t" not in lg or len(lg) < 2:
+                p_min[hub] = min(pv, p_min.get(hub, 1.0))
+                cur = best.get(hub)
+                if cur is not None and cur.z_fall >= -zt:
                     continue
-                zt, dt = _change(lg["t"], i, j, w, scale)
-                nbs = {leg: _change(v, i, j, w, scale) for leg, v in lg.items() if leg != "t"}
-                z = {"t": zt, "n": max(v[0] for v in nbs.values())}
-                moved = -dt
-                # the neighbours whose CHPL exports rose by min_leg_z: what arrived there
-                gained = sum(v[1] for v in nbs.values() if v[0] >= p["min_leg_z"])
-                # both legs must move (the direct one down, a neighbour up, each at least
-                # min_leg_z spreads), and the goods must arrive (a share of the direct fall
-                # shows up at the neighbours: a cut is no block); the evidence is then the
-                # sum of the two legs, Bonferroni over the neighbours
-                both = min(-z["t"], z["n"]) >= p["min_leg_z"]
-                both &= gained >= p["min_arrived"] * moved
-                p_legs = norm_sf((z["n"] - z["t"]) / math.sqrt(2.0)) * len(nbs) if both else 1.0
-                k1, k0 = int(c.moved.sum()), int(k.moved.sum())
-                p_codes = hypergeom_sf(k1, len(c) + len(k), k1 + k0, len(c)) if k1 >= 2 else 1.0
-                pv = min(1.0, min(p_legs, p_codes) * 2 * n_splits)
-                cur = best.get(str(hub))
-                if cur is not None and cur.p <= pv:
-                    continue
-                best[str(hub)] = _Split(
-                    p=pv, s=s, k1=k1, n1=len(c), k0=k0, n0=len(k),
-                    z_fall=-float(z["t"]), z_rise=float(z["n"]),
-                    which="legs" if p_legs <= p_codes else "codes",
-                    moved_usd=moved, gained_usd=gained,
-                    codes=tuple(str(x) for x in c[c.moved].sort_values(
-                        "t0", ascending=False).hs2022),
+                best[hub] = _Split(
+                    p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt, z_rise=zn,
+                    which="legs" if p_legs <= p_codes else "codes", moved_usd=moved,
+                    gained_usd=gained, via=tuple(v[:4] for v in via), codes=moved_codes,
                 )  # fmt: skip
-        tested = len(legs)
-        out = [self._finding(ctx, hub, st, d) for hub, st in best.items()]
-        kept = apply_fdr(out, p["fdr"], n_tests=max(tested, len(out)))
+        for hub, st in best.items():
+            st.p = p_min[hub]
+        out = [self._finding(ctx, hub, st) for hub, st in best.items()]
+        kept = apply_fdr(out, p["fdr"], n_tests=max(len(direct), len(out)))
         return [f for f in kept if f.size_usd >= p["min_moved_usd"]]
 
-    def _finding(self, ctx: Context, hub: str, st: _Split, d: Any) -> Finding:
-        w = int(self.params["window"])
-        # which neighbours took the goods: their gain in CHPL codes, largest first
-        m = d[(d.hub == hub) & (d.side == "n") & (d.grp == "chpl")]
-        post = m[(m.q >= st.s) & (m.q < st.s + w)].groupby("leg").v.sum()
-        pre = m[(m.q >= st.s - w) & (m.q < st.s)].groupby("leg").v.sum()
-        gain = post.sub(pre, fill_value=0.0).sort_values(ascending=False)
-        via = ", ".join(str(x) for x in gain[gain > 0].index[:4]) or "the neighbours"
+    def _finding(self, ctx: Context, hub: str, st: _Split) -> Finding:
+        p = self.params
+        via = ", ".join(f"{d} (+{money(g)}/yr, {z:.1f} spreads; its exports to {ctx.target} "
+                        f"{zo:+.1f})" for d, z, zo, g in st.via[:4]) or "no country"  # fmt: skip
         top = ", ".join(st.codes[:4]) + (", ..." if len(st.codes) > 4 else "")
         ev = (f"{hub}'s CHPL exports to {ctx.target}, against its control goods, fell "
-              f"{st.z_fall:.1f} spreads while its CHPL exports to the neighbours ({via}) rose "
-              f"{st.z_rise:.1f} spreads, {w} quarters from {q_start(st.s):%Y-%m} against the "
-              f"{w} before; {st.k1} of {st.n1} CHPL codes fell and rose on both legs vs "
-              f"{st.k0} of {st.n0} control codes" + (f" ({top})" if st.k1 else "")
+              f"{st.z_fall:.1f} spreads from {q_start(st.s):%Y-%m} (the quarters after against "
+              f"the {p['pre_quarters']} before) while its CHPL exports rose to {via}; "
+              f"{st.k1} of {st.n1} CHPL codes fell on the direct route vs {st.k0} of "
+              f"{st.n0} control codes" + (f" ({top})" if st.k1 else "")
               + f"; strongest test: {st.which}; {money(st.moved_usd)}/yr off the direct "
-              f"route, {money(st.gained_usd)}/yr more to the neighbours")  # fmt: skip
+              f"route, {money(st.gained_usd)}/yr more to those countries")  # fmt: skip
         return Finding(
             kind=self.kind, where=f"{hub} (direct -> neighbours)", since=q_start(st.s),
             size_usd=max(st.moved_usd, 0.0), evidence=ev, detector=self.name, p_value=st.p,
@@ -227,10 +256,44 @@ class BlockDetector(Detector):
         )  # fmt: skip
 
 
-def _change(leg: tuple[Any, Any, float], i: int, j: int, w: int, scale: float) -> tuple[
-        float, float]:  # fmt: skip
-    """A leg's change from the `w` quarters before column i to columns i..j-1: (z of its
-    CHPL-to-control log ratio over its baseline spread, CHPL USD a year)."""
-    y, c, sd = leg
-    dz = (y[i:j].mean() - y[i - w : i].mean()) / (sd * scale)
-    return float(dz), float((c[i:j].mean() - c[i - w : i].mean()) * 4)
+def _codes_falls(ctx: Context, targets: set[str], out_group: set[str], splits: list[int],
+                 p: dict[str, Any]) -> dict[tuple[str, int], tuple[Any, ...]]:  # fmt: skip
+    """Per (candidate, split): CHPL products whose direct exports to the target fell by more
+    than `log_change` (detrended by the candidate's median control product; the quarters from
+    the split, at most `post_quarters`, against the `pre_quarters` before), CHPL products
+    with direct exports, the same for control products, and the fallen CHPL codes (largest
+    first). A block stops some products (a tier, a list) outright: many codes fall at once,
+    where a slump or a lump moves one."""
+    import numpy as np
+
+    df = pair_quarters(ctx)
+    d = df[~df.hub.isin(sorted(out_group)) & df.leg.isin(sorted(targets))]
+    if d.empty or not splits:
+        return {}
+    w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
+    q0, last = splits[0] - w0, int(d.q.max())
+    d = d[d.q >= q0]
+    m = d.groupby(["hub", "hs2022", "grp", "q"]).v.sum().unstack("q", fill_value=0.0)
+    cum = np.cumsum(m.reindex(columns=range(q0, last + 1), fill_value=0.0).to_numpy(), axis=1)
+    keys = m.index.to_frame(index=False)
+    pad = float(p["code_pad_usd"])
+
+    def window(a: int, b: int) -> Any:
+        return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
+
+    out: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for s in splits:
+        i = s - q0
+        t0, t1 = window(i - w0, i), window(i, min(i + w1, last - q0 + 1))
+        f = keys.assign(fall=np.log((t1 + pad) / (t0 + pad)), t0=t0)
+        f = f[f.t0 > 0]
+        trend = f[f.grp == "control"].groupby("hub").fall.median().rename("fk")
+        f = f.join(trend, on="hub").dropna()
+        f["moved"] = f.fall - f.fk < -p["log_change"]
+        for hub, g in f.groupby("hub"):
+            c, k = g[g.grp == "chpl"], g[g.grp == "control"]
+            if len(c) < p["min_products"] or len(k) < p["min_products"]:
+                continue
+            fell = tuple(str(x) for x in c[c.moved].sort_values("t0", ascending=False).hs2022)
+            out[(str(hub), s)] = (int(c.moved.sum()), len(c), int(k.moved.sum()), len(k), fell)
+    return out

@@ -157,3 +157,23 @@ def heading_table(ctx: Any) -> Any:
             return h
 
     return ctx.memo("heading_table", make)
+
+
+def pair_totals(ctx: Any) -> Any:
+    """pandas: exporter, partner, grp, q, v -- every exporter's reported exports to every
+    partner, CHPL and control goods each summed over their codes, quarterly from the
+    baseline's start. Small (countries^2 x 2 x quarters): a block may send its goods to any
+    country, not only to the target's configured neighbours."""
+
+    def make() -> Any:
+        sel = select(ctx.con, flow="export", periods=[PeriodRange(ctx.baseline[0], FAR)],
+                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        t = t.filter(t.partner != t.reporter).mutate(q=quarter_index(t.period))
+        g = t.group_by(exporter=t.reporter, partner=t.partner, grp=t.grp, q=t.q).agg(
+            v=t.value_usd.sum()
+        )
+        return g.to_pandas()
+
+    return ctx.memo("pair_totals", make)
