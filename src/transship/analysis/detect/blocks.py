@@ -28,8 +28,8 @@ is what tells them apart. At each split:
 Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
 every reporter outside the target and `exclude` (the coalition by default: a coalition
 member's direct exports to Russia falling is the sanction itself, and its goods reaching Russia
-via a third country are a roundabout, which `hubs` finds at the hub). `since` is the split with
-the strongest evidence.
+via a third country are a roundabout, which `hubs` finds at the hub). `since` is the earliest
+split whose direct fall is within `since_z` spreads of the largest.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ class BlockDetector(Detector):
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
                   "to the target a year before the split"),
         Parameter("min_moved_usd", 250_000.0, "leave out findings moving less a year"),
+        Parameter("since_z", 1.0, "since: the earliest split whose direct fall is within this "
+                  "many spreads of the largest (about the noise of a z)"),
         Parameter("exclude", "coalition", "countries that are not candidates"),
     )  # fmt: skip
 
@@ -182,8 +184,7 @@ class BlockDetector(Detector):
         def mean(cum: Any, a: int, b: int) -> Any:  # mean of columns a..b-1
             return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
 
-        best: dict[str, _Split] = {}
-        p_min: dict[str, float] = {}
+        seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         for s in splits:
             i = s - L.q0
             j = min(i + w1, L.last - L.q0 + 1)
@@ -217,22 +218,21 @@ class BlockDetector(Detector):
                 k1, n1, k0, n0, moved_codes = codes.get((hub, s), (0, 0, 0, 0, ()))
                 p_codes = hypergeom_sf(k1, n1 + n0, k1 + k0, n1) if k1 >= 2 and arrived else 1.0
                 pv = min(1.0, min(p_legs, p_codes) * 2 * len(splits))
-                # p: the smallest over the splits; since (and the evidence shown): the split
-                # where the direct route fell most, a change point -- an earlier split's long
-                # window merely contains the block
-                if pv >= 1.0:
-                    continue
-                p_min[hub] = min(pv, p_min.get(hub, 1.0))
-                cur = best.get(hub)
-                if cur is not None and cur.z_fall >= -zt:
-                    continue
-                best[hub] = _Split(
-                    p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt, z_rise=zn,
-                    which="legs" if p_legs <= p_codes else "codes", moved_usd=moved,
-                    gained_usd=gained, via=tuple(v[:4] for v in via), codes=moved_codes,
-                )  # fmt: skip
-        for hub, st in best.items():
-            st.p = p_min[hub]
+                if pv < 1.0:
+                    seen.setdefault(hub, []).append(_Split(
+                        p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt, z_rise=zn,
+                        which="legs" if p_legs <= p_codes else "codes", moved_usd=moved,
+                        gained_usd=gained, via=tuple(v[:4] for v in via), codes=moved_codes,
+                    ))  # fmt: skip
+        # p: the smallest over the splits. since (and the evidence shown): the earliest split
+        # whose direct fall is within `since_z` of the largest -- the earliest start the data
+        # cannot tell from the best one (a ramp has no single change point); a split far
+        # earlier, whose long window merely contains the block, falls less
+        best: dict[str, _Split] = {}
+        for hub, sts in seen.items():
+            top = max(st.z_fall for st in sts)
+            best[hub] = next(st for st in sts if st.z_fall >= top - p["since_z"])
+            best[hub].p = min(st.p for st in sts)
         out = [self._finding(ctx, hub, st) for hub, st in best.items()]
         kept = apply_fdr(out, p["fdr"], n_tests=max(len(direct), len(out)))
         return [f for f in kept if f.size_usd >= p["min_moved_usd"]]
