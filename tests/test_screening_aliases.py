@@ -140,3 +140,14 @@ def test_words_of_how_a_business_is_organised_differ_for_free() -> None:
     assert "differing_generic" not in dict(why) and score >= 80
     score, why = m.compare("NANXIGU SHIPPING CO INC", "NANXIGU TECHNOLOGY CO., LIMITED")
     assert dict(why)["differing_generic"] == -4.0 and score < 80
+
+
+def test_generic_words_written_as_their_consonants() -> None:
+    # OFAC SDN writes some names with SHPG, TRDG, INTL, MGMT, MFG (25 names of 2024-05 + 2025
+    # aliases); the parts scored as distinctive words that differ
+    m = Matcher([])
+    score, why = m.compare("ALFA INTL SHPG CO", "ALFA INTERNATIONAL SHIPPING CO")
+    assert score >= 90, why
+    assert m.compare("ALFA TRDG LLC", "ALFA TRADING LLC")[0] >= 90
+    # a word of its own is no abbreviation (ship / shipping: a near miss on the real lists)
+    assert m.compare("ALFA SHIP MANAGEMENT", "ALFA SHIPPING COMPANY", schema="Company")[0] < 80

@@ -150,9 +150,30 @@ def part_similarity(
         least = 0.5 if len(ka_) == 2 else 0.0 if ra or rb else 0.6
         if ka_ == kb_ and len(ka_) >= 2 and s >= least:
             s = 0.85
+    if (
+        s < 0.9
+        and not person
+        and (
+            (kb == "generic" and ka != "legal" and _abbreviates(a, b))
+            or (ka == "generic" and kb != "legal" and _abbreviates(b, a))
+        )
+    ):
+        s = 0.9  # a generic word written short (SHPG / shipping, MGMT / management)
     if s < 0.95 and not person and same_meaning(a, b):
         s = 0.95  # an organisation's word in another language (zavod / plant): equivalents.py
     return s, False
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """Whether `short` (three letters or more, two fewer than `word` at least) is `word`'s
+    first letter and consonants of it in their order (shpg: shipping, intl: international,
+    mfg: manufacturing; not ship, which is a word)."""
+    if len(short) < 3 or len(word) < len(short) + 2 or short[0] != word[0]:
+        return False
+    if any(ch in "aeiouy" for ch in short[1:]):
+        return False
+    rest = iter(word[1:])
+    return all(ch in rest for ch in short[1:])
 
 
 @functools.lru_cache(maxsize=100_000)

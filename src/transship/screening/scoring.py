@@ -90,6 +90,12 @@ def _split_parts(
     return merged
 
 
+def _short(a: str, b: str) -> bool:
+    """Whether the shorter part may be the longer written as its consonants (MGMT)."""
+    x = a if len(a) < len(b) else b
+    return len(x) >= 3 and not any(ch in "aeiouy" for ch in x[1:])
+
+
 def compare(
     q: Parsed,
     c: Parsed,
@@ -221,6 +227,7 @@ def _compare(
                 and len(a) > 1
                 and len(b) > 1
                 and 2 * min(len(a), len(b)) < max(len(a), len(b))
+                and not (a[0] == b[0] and "generic" in (ka, c.kinds[j]) and _short(a, b))
             ):
                 continue  # lengths too far apart for any similarity that aligns
             s, init = part_similarity(
