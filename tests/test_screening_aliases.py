@@ -151,3 +151,17 @@ def test_generic_words_written_as_their_consonants() -> None:
     assert m.compare("ALFA TRDG LLC", "ALFA TRADING LLC")[0] >= 90
     # a word of its own is no abbreviation (ship / shipping: a near miss on the real lists)
     assert m.compare("ALFA SHIP MANAGEMENT", "ALFA SHIPPING COMPANY", schema="Company")[0] < 80
+
+
+def test_more_legal_forms_are_noise() -> None:
+    # UK alias dev split: Damascus Cham Private Joint Stock Company / Damascus Cham Holding
+    # 74.6 (private a distinctive word more); OAO AK TRANSNEFT / PJSC TRANSNEFT 62.7
+    m = Matcher([])
+    assert m.compare("Damascus Cham Private Joint Stock Company", "Damascus Cham Holding")[0] >= 80
+    assert m.compare("OAO AK TRANSNEFT", "PJSC TRANSNEFT", schema="Company")[0] == 100.0
+    assert m.compare("STANEX GROUP LLP", "STANEX GROUP LIMITED LIABILITY PARTNERSHIP")[0] == 100.0
+    assert (
+        m.compare("FSUE Morozov Plant", "Federal State Unitary Enterprise Morozov Plant")[0] == 100
+    )
+    # still a person's name part when compared as a person's
+    assert m.compare("Ak Bilal", "Ak Bilal", schema="Person")[0] == 100.0
