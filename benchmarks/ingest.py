@@ -5,6 +5,10 @@ CEPII ships them; BACI country codes; 10% NA quantities) and prints, from one ru
 - throughput ratio: `transship ingest baci` vs a bare DuckDB read_csv of the same file into a
   table (target >= 0.8);
 - peak RSS of `transship ingest baci` on 1M vs 10M rows (target: within 1.5x);
+- the same file ingested again (recognised by its sha256 and skipped) and with --force
+  (read again, replacing every row of the earlier batch);
+- on the small file, what the fast path keeps: a bad cell in its last line named with file,
+  line and column, the warehouse unchanged by the failed ingest, the earlier batch's row;
 - both sides under the same DuckDB memory limit (TRANSSHIP_INGEST_MEMORY_LIMIT, which
   transship sets while ingesting) and threads; each side run --repeat times, alternated;
   the ratio is the median over (bare run, transship run right after it) pairs, as load on
@@ -62,7 +66,14 @@ def generate(path: Path, rows: int) -> None:
 
 
 def run(code: str, *args: str) -> tuple[float, int, float]:
-    """Seconds, peak RSS (KiB) and CPU seconds (user + system) of `code` in a fresh interpreter.
+    """`run_text` without the output."""
+    seconds, rss, cpu, _ = run_text(code, *args)
+    return seconds, rss, cpu
+
+
+def run_text(code: str, *args: str) -> tuple[float, int, float, str]:
+    """Seconds, peak RSS (KiB), CPU seconds (user + system) and the output of `code` in a fresh
+    interpreter.
 
     The peak is the child's VmHWM: getrusage's ru_maxrss survives exec, so it would count
     the parent's memory at fork time (this process holds the generated rows) as the child's.
@@ -81,7 +92,7 @@ def run(code: str, *args: str) -> tuple[float, int, float]:
         raise SystemExit(out.stderr)
     rss = next(int(line.split()[1]) for line in out.stdout.splitlines() if line.startswith("RSS"))
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return seconds, rss, cpu
+    return seconds, rss, cpu, out.stdout
 
 
 # The bare load runs under the DuckDB memory limit transship sets while ingesting (the
@@ -95,8 +106,22 @@ BARE = (
 TRANSSHIP = (
     "import sys\nfrom transship.cli import main\n"
     "sys.argv = ['transship', '-w', sys.argv[1], 'ingest', 'baci',\n"
-    "            '--hs-rev', 'HS2017', sys.argv[2]]\n"
+    "            '--hs-rev', 'HS2017', sys.argv[2], *sys.argv[3:]]\n"
     "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code"
+)
+# What the fast path keeps, shown on the small file: a bad cell in its last line is named
+# (file, line, column) and leaves the warehouse as it was; the batch row records the input.
+CHECKS = (
+    "import sys, duckdb\nfrom transship.errors import InputError\n"
+    "from transship.sources.baci import baci_file\nfrom transship.warehouse import Warehouse\n"
+    "with Warehouse(sys.argv[1]) as wh:\n"
+    "    before = wh.count()\n"
+    "    try:\n        wh.ingest(baci_file(sys.argv[2], hs_rev='HS2017'))\n"
+    "    except InputError as e:\n        print('ERROR', e)\n"
+    "    else:\n        raise SystemExit('the bad cell was not refused')\n"
+    "    b = wh.batches(2)\n"
+    "    print('KEPT', before == wh.count(), b[0]['status'], b[1]['status'],\n"
+    "          b[1]['rows_written'], b[1]['input_sha256'][:12])"
 )
 
 
@@ -131,6 +156,25 @@ def xlsx() -> None:
         f"transship comext {ts_s:6.1f}s ({ts_cpu:.1f} CPU s, RSS {rss / 1024:,.0f} MiB) | "
         f"ratio {bare_s / ts_s:.2f} (target >= 0.67) | load average {os.getloadavg()[0]:.1f}"
     )
+
+
+def checks(d: Path, f: Path, warehouse: Path) -> None:
+    """Run CHECKS on a copy of `f` whose last line holds an unknown exporter code."""
+    bad = d / "bad.csv"
+    with open(f, "rb") as src, open(bad, "wb") as out:
+        data = src.read()
+        head, last = data.rstrip(b"\n").rsplit(b"\n", 1)
+        t, _, rest = last.partition(b",")
+        out.write(head + b"\n" + t + b",999," + rest.partition(b",")[2] + b"\n")
+    _, _, _, text = run_text(CHECKS, str(warehouse), str(bad))
+    error = next(line[6:] for line in text.splitlines() if line.startswith("ERROR"))
+    kept = next(line.split()[1:] for line in text.splitlines() if line.startswith("KEPT"))
+    print(
+        f"  checks kept on the fast path: a bad cell in the last line -> {error!r}; warehouse "
+        f"unchanged {kept[0]} (batch {kept[1]}, the earlier one {kept[2]} with {kept[3]} rows, "
+        f"sha256 {kept[4]}...)"
+    )
+    bad.unlink()
 
 
 def main() -> None:
@@ -169,20 +213,23 @@ def main() -> None:
                     p.unlink()
                 bare.append(run(BARE, str(d / f"bare_{n}.duckdb"), str(f), limit))
                 ours.append(run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f)))
-            again_s, _, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))  # replaces every row
+            # the identical file again: recognised by its sha256 and skipped
+            again_s, _, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f))
+            # --force reads it again, replacing every row of the earlier batch
+            forced_s, _, _ = run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f), "--force")
             bare_s, bare_rss = min(s for s, _, _ in bare), max(r for _, r, _ in bare)
             ts_s, ts_rss = min(s for s, _, _ in ours), max(r for _, r, _ in ours)
             # each run pairs with the bare run just before it: the ratio of a pair is the
             # fairest on a shared machine (load moves between pairs, less within one)
             pairs = sorted(b[0] / t[0] for b, t in zip(bare, ours, strict=True))
             cpu = sorted(b[2] / t[2] for b, t in zip(bare, ours, strict=True))
-            results[n] = (bare_s, ts_s, ts_rss, again_s, bare_rss, pairs, cpu)
+            results[n] = (bare_s, ts_s, ts_rss, (again_s, forced_s), bare_rss, pairs, cpu)
             print(
                 f"{n:>11,} rows ({mb:,.0f} MB): bare DuckDB read_csv {bare_s:6.2f}s "
                 f"({n / bare_s:,.0f} rows/s, RSS {bare_rss / 1024:,.0f} MiB) | "
                 "transship ingest baci "
                 f"{ts_s:6.2f}s ({n / ts_s:,.0f} rows/s, RSS {ts_rss / 1024:,.0f} MiB) | "
-                f"re-ingest replacing all {again_s:6.2f}s | runs bare "
+                f"same file again {again_s:5.2f}s (skipped), --force {forced_s:6.2f}s | runs bare "
                 + " ".join(f"{s:.2f}" for s, _, _ in bare)
                 + ", transship "
                 + " ".join(f"{s:.2f}" for s, _, _ in ours)
@@ -192,6 +239,8 @@ def main() -> None:
                 + " ".join(f"{c:.2f}" for _, _, c in ours)
                 + f" | load average {os.getloadavg()[0]:.1f}"
             )
+            if n == args.small:
+                checks(d, f, d / f"ts_{n}.duckdb")
             for p in d.glob("*.duckdb*"):
                 p.unlink()
             f.unlink()
@@ -208,7 +257,11 @@ def main() -> None:
             f"rows: median of pairs {cpu[len(cpu) // 2]:.2f} (at {args.small:,} rows "
             f"{results[args.small][6][len(cpu) // 2]:.2f})"
         )
-        print(f"re-ingest (replace) throughput ratio: {bare_s / again_s:.2f}")
+        print(
+            f"re-ingest of the identical file: skipped in {again_s[0]:.2f}s (ratio to a bare "
+            f"load {bare_s / again_s[0]:.2f}); --force, replacing every row: "
+            f"{again_s[1]:.2f}s (ratio {bare_s / again_s[1]:.2f})"
+        )
         rss_ratio = results[args.rows][2] / results[args.small][2]
         bare_ratio = results[args.rows][4] / results[args.small][4]
         print(
