@@ -1,8 +1,7 @@
 """Work ahead in a thread: the next items of an iterator produced while the caller uses this one.
 
-Used by the tabular reader (pyarrow parses the next CSV block while this one is converted)
-and by the warehouse (the source converts its next batches while DuckDB writes). Imports
-nothing of transship, so every layer may use it.
+Used by the warehouse (the source reads and converts its next batches while DuckDB writes).
+Imports nothing of transship, so every layer may use it.
 """
 
 from __future__ import annotations
