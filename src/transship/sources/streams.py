@@ -14,7 +14,7 @@ import io
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -110,7 +110,7 @@ class _Member:
 
 def _blocks(
     reader: Any, pending: list[tuple[int, str]], pace: _CountingReader | None, block_bytes: int
-) -> Iterator[tuple[pa.RecordBatch | None, list[tuple[int, str]]]]:
+) -> Generator[tuple[pa.RecordBatch | None, list[tuple[int, str]]], None, None]:
     """Each parsed block with the rows the parser skipped while parsing it (`pending`, which
     the parser's invalid-row handler fills in the thread calling this); None for the block
     after the last, if the end held skipped rows only."""
