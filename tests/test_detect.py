@@ -107,7 +107,7 @@ def test_cli_detect_json_and_list(labelled: Warehouse, tmp_path: Path) -> None:
                      "link", "data"} <= set(rows[0])  # fmt: skip
     assert rows[0]["data"] == "SYNTHETIC" and rows[0]["where"] == "TUR->KAZ"
     res = runner.invoke(app, ["-w", db, "detect", "--list", "--format", "csv"])
-    assert res.exit_code == 0 and "min_gap_usd" in res.output
+    assert res.exit_code == 0 and "min_ratio" in res.output
 
 
 @pytest.mark.slow
