@@ -165,3 +165,16 @@ def test_more_legal_forms_are_noise() -> None:
     )
     # still a person's name part when compared as a person's
     assert m.compare("Ak Bilal", "Ak Bilal", schema="Person")[0] == 100.0
+
+
+def test_a_numbers_marker_is_no_word_of_the_name() -> None:
+    # UK alias dev split: Myanma Mining Enterprise Number 2 / Mining Enterprise 2 53.9
+    # (number a distinctive word more); Zavod Number 2 / Zavod No 2 scored 29.2
+    m = Matcher([])
+    assert m.compare("Zavod Number 2", "Zavod No 2", schema="Company")[0] >= 90
+    assert m.compare("Zavod No. 2", "Zavod 2", schema="Company")[0] >= 90
+    assert m.compare("Zavod No 1", "Zavod No 7", schema="Company")[0] < 80
+    # a marker without a number after it stays a word
+    from transship.screening.parsed import parse
+
+    assert parse("No Limit Trading").kinds[0] == "name"

@@ -197,7 +197,7 @@ def test_search_endpoint_needs_a_token_and_explains(tmp_path: Path) -> None:
 
 
 _QUERIES = ("Gasprom", "Schell Trading", "RamiMakhlouf", "PolPot", "V. Putin", "PLA",
-            "AO Tekhnosfera", "Zavod No 7", "Muhammad bin Salman", "Ku Ja Hyong")  # fmt: skip
+            "AO Tekhnosfera", "Zavod Nr 1", "Muhammad bin Salman", "Ku Ja Hyong")  # fmt: skip
 
 
 def test_both_retrieval_paths_rank_the_same(m: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,11 +88,18 @@ def parse(name: str) -> Parsed:
     for i in range(1, len(parts) - 1):
         if len(parts[i]) == 1 and kinds[i - 1] == "legal" and kinds[i + 1] == "legal":
             kinds[i] = "legal"
+    # A number's marker (Zavod No 2, Enterprise Number 2, Werk Nr. 7) is no word of the name.
+    for i in range(len(parts) - 1):
+        if parts[i] in _NUMBER_MARKS and kinds[i + 1] == "number":
+            kinds[i] = "stop"
     phon = tuple(metaphone_key(p) for p in parts)
     skel = tuple(skeleton(p) for p in parts)
     return Parsed(
         parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name), bracketed_parts(name)
     )
+
+
+_NUMBER_MARKS = frozenset({"n", "no", "nr", "nro", "num", "number", "numero", "nomer"})
 
 
 def rarity_weight(df: int, n: int) -> float:
