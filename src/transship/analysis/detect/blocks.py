@@ -50,7 +50,8 @@ from transship.analysis.detect.base import (
     norm_sf,
     register,
 )
-from transship.analysis.detect.hubs import q_start
+from transship.analysis.detect.hubtext import q_start
+from transship.analysis.detect.legs import TARGET, make_legs
 from transship.analysis.detect.panel import pair_quarters, pair_totals
 
 
@@ -69,53 +70,6 @@ class _Split:
     gained_usd: float  # a year: the rise of the CHPL exports to the destinations that took
     via: tuple[tuple[str, float, float, float], ...]  # (d, leg z, onward z, USD a year)
     codes: tuple[str, ...]
-
-
-@dataclass
-class _Legs:
-    """Every (exporter, leg) series: leg "t" is the target (summed), else a partner."""
-
-    exporter: Any  # numpy arrays, one row per series
-    leg: Any
-    y: Any  # quarterly CHPL-to-control log ratio (padded)
-    c: Any  # CHPL USD a quarter
-    sd: Any  # baseline spread of y
-    q0: int
-    last: int
-
-
-def _legs(tot: Any, targets: set[str], pre: tuple[int, int], p: dict[str, Any]) -> _Legs | None:
-    import numpy as np
-
-    d = tot[~tot.exporter.isin(sorted(targets))]
-    if d.empty:
-        return None
-    d = d.assign(leg=np.where(d.partner.isin(sorted(targets)), "t", d.partner))
-    q0, last = min(pre[0], int(d.q.min())), int(d.q.max())
-    cube = d.groupby(["exporter", "leg", "grp", "q"]).v.sum().unstack("q", fill_value=0.0)
-    cube = cube.reindex(columns=range(q0, last + 1), fill_value=0.0)
-    grp = cube.index.get_level_values("grp")
-    c, k = cube[grp == "chpl"].droplevel("grp"), cube[grp == "control"].droplevel("grp")
-    idx = c.index.union(k.index)
-    c, k = c.reindex(idx, fill_value=0.0).to_numpy(), k.reindex(idx, fill_value=0.0).to_numpy()
-    pad = float(p["pad_usd"])
-    y = np.log((c + pad) / (k + pad))
-    base = y[:, pre[0] - q0 : pre[1] - q0 + 1]
-    sd = base.std(axis=1, ddof=1) if base.shape[1] > 1 else np.zeros(len(y))
-    # a leg's own baseline spread understates a small leg's: one lump moves its ratio far, and
-    # a leg that never traded in the baseline has no spread at all. The floor is the median
-    # spread of the legs of its size (tenths by baseline trade, legs without any in the
-    # smallest), so a lump is judged against its peers' lumps.
-    b = slice(pre[0] - q0, pre[1] - q0 + 1)
-    size = c[:, b].mean(axis=1) + k[:, b].mean(axis=1)
-    rank = np.argsort(np.argsort(size))
-    n_zero = int((size <= 0).sum())
-    tenth = np.clip((rank - n_zero) * 10 // max(len(size) - n_zero, 1), 0, 9)
-    peers = np.array([np.median(sd[(tenth == t) & (size > 0)]) if ((tenth == t) & (size > 0)).any()
-                      else 0.0 for t in range(10)])  # fmt: skip
-    sd = np.maximum(np.maximum(sd, peers[tenth]), p["min_spread"])
-    frame = idx.to_frame(index=False)
-    return _Legs(frame.exporter.to_numpy(), frame.leg.to_numpy(), y, c, sd, q0, last)
 
 
 @register
@@ -157,7 +111,6 @@ class BlockDetector(Detector):
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
-        import numpy as np
 
         p = self.params
         targets = set(reference.parse_countries(ctx.target))
@@ -165,33 +118,23 @@ class BlockDetector(Detector):
         pre = tuple(x.year * 4 + (x.month - 1) // 3 for x in ctx.baseline)
         first = ctx.post_start.year * 4 + (ctx.post_start.month - 1) // 3
         first += 0 if ctx.post_start.month % 3 == 1 else 1
-        L = _legs(pair_totals(ctx), targets, (pre[0], pre[1]), p)
+        L = make_legs(pair_totals(ctx), targets, (pre[0], pre[1]), float(p["pad_usd"]),
+                      float(p["min_spread"]))  # fmt: skip
         if L is None:
             return []
         w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
         splits = list(range(max(first, L.q0 + w0), L.last - int(p["min_post_quarters"]) + 2))
         codes = _codes_falls(ctx, targets, out_group, splits, p)
-        direct = {str(h): r for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True))
-                  if g == "t" and h not in out_group}  # fmt: skip
-        onward = {str(h): r for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True))
-                  if g == "t"}  # fmt: skip
+        rows = L.row()
+        onward = {h: r for (h, g), r in rows.items() if g == TARGET}
+        direct = {h: r for h, r in onward.items() if h not in out_group}
         rows_of: dict[str, list[int]] = {}
-        for r, (h, g) in enumerate(zip(L.exporter, L.leg, strict=True)):
-            if g != "t" and str(h) in direct:
-                rows_of.setdefault(str(h), []).append(r)
-        cy, cc = np.cumsum(L.y, axis=1), np.cumsum(L.c, axis=1)
-
-        def mean(cum: Any, a: int, b: int) -> Any:  # mean of columns a..b-1
-            return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
-
+        for (h, g), r in rows.items():
+            if g != TARGET and h in direct:
+                rows_of.setdefault(h, []).append(r)
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         for s in splits:
-            i = s - L.q0
-            j = min(i + w1, L.last - L.q0 + 1)
-            scale = math.sqrt(1.0 / w0 + 1.0 / (j - i))
-            z = (mean(cy, i, j) - mean(cy, i - w0, i)) / (L.sd * scale)
-            before = mean(cc, i - w0, i) * 4
-            gain = mean(cc, i, j) * 4 - before
+            z, before, gain = L.change(s, w0, w1)
             for hub, rt in direct.items():
                 moved = -float(gain[rt])
                 if before[rt] < p["min_direct_usd"] or moved <= 0:

@@ -15,6 +15,12 @@ per split, CHPL goods against the control basket of the same headings
   taken out, which is what matters for large hubs (ARE, HKG, CHN) and for a target whose
   imports collapse.
 
+On the `exports_to_target` leg one more test, the onward test (`legs.onward_scan`): the
+country's CHPL-to-control ratio of its exports to the target alone (the neighbours, summed in
+on the leg, dilute a reroute's second leg), from a split to the data's end against the eight
+quarters before, its largest rise over the splits judged against every country's largest
+(median and spread of the maxima: an empirical null, Bonferroni with the leg's other tests).
+
 The split quarters run from the first full quarter after `post_start` to the last one with a
 full year after it; a country's p-value is the smallest over tests and splits, times their
 number (Bonferroni), and the Benjamini-Hochberg procedure runs across all countries and legs.
@@ -27,7 +33,6 @@ whose adjusted p-value is at or below `fdr`). The configured groups
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -43,11 +48,18 @@ from transship.analysis.detect.base import (
     norm_sf,
     register,
 )
-from transship.analysis.detect.newcodes import new_codes, new_since, new_text, quarters_traded
-from transship.analysis.detect.panel import leg_panel
+from transship.analysis.detect.hubtext import (
+    both_text,
+    codes_text,
+    evidence,
+    growth_text,
+    onward_text,
+    q_start,
+)
+from transship.analysis.detect.legs import make_legs, onward_scan
+from transship.analysis.detect.newcodes import new_codes, new_since, quarters_traded
+from transship.analysis.detect.panel import leg_panel, pair_totals
 from transship.analysis.detect.shares import (
-    BothLegs,
-    ShareStats,
     both_legs_tests,
     share_since,
     share_tests,
@@ -63,10 +75,6 @@ LEG_TEXT = {
 LEGS = ("imports_from_coalition", "exports_to_target")
 # the tests each leg and split runs (Bonferroni over them and the splits)
 TESTS = ("did", "share", "codes", "both_legs", "new")
-
-
-def q_start(q: int) -> date:
-    return date(q // 4, q % 4 * 3 + 1, 1)
 
 
 @register
@@ -94,6 +102,13 @@ class HubDetector(Detector):
                   "a split"),
         Parameter("both_z", 2.0, "both-legs test: a code counts when its share z-score is "
                   "above this on both legs (coalition supply and target-bound trade)"),
+        Parameter("onward_pre_quarters", 8, "onward test: quarters before a split compared "
+                  "with those after (to the data's end)"),
+        Parameter("onward_post_quarters", 16, "onward test: most quarters after a split"),
+        Parameter("onward_pad_usd", 100_000.0, "onward test: USD a quarter added to CHPL and "
+                  "control exports to the target before their log ratio (a lump is no rise)"),
+        Parameter("onward_min_spread", 0.05, "onward test: floor of the ratio's quarterly "
+                  "spread in the baseline"),
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -198,6 +213,8 @@ class HubDetector(Detector):
                                      "se": 0.0, "k": 0, "n": 0, "dshare": 0.0, "which": "new",
                                      "ctrl": 0.0, "codes": codes.get(key), "both": None,
                                      "new": nw}, p["fdr"])  # fmt: skip
+        if "onward_pad_usd" in p:  # hubs, not surges: a country's exports to the target alone
+            self._onward(ctx, best, splits, pre_lo, pre_hi)
         post_all = df[df.q >= splits[0]]
         out: list[Finding] = []
         for (hub, leg), st in best.items():
@@ -230,7 +247,9 @@ class HubDetector(Detector):
                 if st["which"] == "new" and st.get("new") is not None
                 else ()
             )
-            if st["which"] == "new" and which_codes:  # most new codes trading, running
+            if st["which"] == "onward":  # the first split near the largest rise
+                q = st["onward"].s
+            elif st["which"] == "new" and which_codes:  # most new codes trading, running
                 q = new_since(traded, hub, leg, which_codes, splits[0])
             elif which_codes:  # the exceeding codes' share
                 q = share_since(shares, hub, leg, which_codes, pre_lo, pre_hi, splits[0],
@@ -245,6 +264,39 @@ class HubDetector(Detector):
         """pandas: hub, leg, hs2022, grp, q, v."""
         return leg_panel(ctx)
 
+    def _onward(self, ctx: Context, best: dict[tuple[str, str], dict[str, Any]],
+                splits: list[int], pre_lo: int, pre_hi: int) -> None:  # fmt: skip
+        """The onward test: a country's CHPL-to-control ratio of its exports to the target
+        alone (a reroute's second leg; the neighbours, summed in with the target on the
+        `exports_to_target` leg, dilute it), its rise from a split to the data's end against
+        the quarters before, and that rise against every country's largest (`legs`)."""
+        p = self.params
+        targets = set(reference.parse_countries(ctx.target))
+        L = make_legs(pair_totals(ctx), targets, (pre_lo, pre_hi), float(p["onward_pad_usd"]),
+                      float(p["onward_min_spread"]))  # fmt: skip
+        if L is None:
+            return
+        w0 = int(p["onward_pre_quarters"])
+        ok = [s for s in splits if L.q0 + w0 <= s <= L.last - 1]
+        for hub, on in onward_scan(L, ok, w0, int(p["onward_post_quarters"])).items():
+            key = (hub, "exports_to_target")
+            pv = min(1.0, on.p * (len(TESTS) + 1))  # Bonferroni with the leg's other tests
+            cur = best.get(key)
+            if cur is not None:
+                cur["onward"] = on
+                if pv < cur["p"]:
+                    cur.update(p=pv, which="onward")
+            elif pv < 1.0:
+                best[key] = {"p": pv, "s": on.s, "did": 0.0, "se": 0.0, "k": 0, "n": 0,
+                             "dshare": 0.0, "which": "onward", "ctrl": 0.0, "codes": None,
+                             "both": None, "new": None, "onward": on, "earliest": on.s}  # fmt: skip
+
+    def _onward_evidence(self, leg: str, st: dict[str, Any]) -> list[tuple[str, str | None]]:
+        if leg != "exports_to_target" or "onward_pad_usd" not in self.params:
+            return []
+        on = st.get("onward")
+        return [("onward", onward_text(on) if on else None)]
+
     def finding(self, hub: str, leg: str, st: dict[str, Any], excess: float, since: date,
                 known: frozenset[str] | set[str]) -> Finding:  # fmt: skip
         p = self.params
@@ -252,7 +304,8 @@ class HubDetector(Detector):
         ran, idle = evidence(
             growth_text(st, p["tail_quantile"], "share-based difference"),
             ("codes", st.get("codes") and codes_text(st["codes"], "of the leg")),
-            ("both legs", st.get("both") and _both_text(st["both"], p["both_z"])),
+            ("both legs", st.get("both") and both_text(st["both"], p["both_z"])),
+            *self._onward_evidence(leg, st),
             new=st.get("new"),
         )
         ev = (
@@ -264,57 +317,6 @@ class HubDetector(Detector):
             evidence=ev, detector=self.name, p_value=st["p"], country=hub,
             link=f"/hub?hub={hub}",
         )  # fmt: skip
-
-
-def growth_text(st: dict[str, Any], tail: float, share: str) -> str | None:
-    """The growth test's figures; None when no CHPL product traded on the leg both before
-    and after (a leg created from nothing has no growth to compare)."""
-    if not st["n"]:
-        return None
-    return (
-        f"CHPL growth minus control growth {st['did']:+.2f} log points (se {st['se']:.2f}); "
-        f"{st['k']} of {st['n']} CHPL products above the control {int(tail * 100)}th "
-        f"percentile; {share} {st['dshare']:+.2f}"
-    )
-
-
-def evidence(
-    growth: str | None, *tests: tuple[str, str | Any | None], new: Any = None
-) -> tuple[str, str]:
-    """The texts of the tests that ran (and the new codes, when there are), and a closing
-    clause naming those that could not run (too few codes or products), or ''. `tests`:
-    (name, its text or None when it could not run)."""
-    ran = [growth] if growth else []
-    ran += [t for _, t in tests if t]
-    if new:
-        ran.append(new_text(new))
-    idle = ([] if growth else ["growth"]) + [name for name, t in tests if not t]
-    return "; ".join(ran), (f"; not testable (too few codes): {', '.join(idle)}" if idle else "")
-
-
-def _first_few(codes: Sequence[str], n: int = 4) -> str:
-    return ", ".join(codes[:n]) + (", ..." if len(codes) > n else "")
-
-
-def codes_text(cs: ShareStats | None, of: str) -> str:
-    if cs is None:
-        return "codes test: too few codes"
-    top = _first_few(cs.exceeding)
-    return (
-        f"share {of} rose beyond the baseline spread in {cs.k_chpl} of {cs.n_chpl} CHPL "
-        f"codes vs {cs.k_ctrl} of {cs.n_ctrl} control codes"
-        + (f" ({top}; median x{cs.median_rise:.2f} detrended)" if cs.k_chpl else "")
-    )
-
-
-def _both_text(bl: BothLegs | None, z: float) -> str:
-    if bl is None:
-        return "both-legs test: too few codes"
-    top = _first_few(bl.codes)
-    return (
-        f"{bl.k_chpl} of {bl.n_chpl} CHPL codes rose above {z:g} spreads on both legs "
-        f"(control rate {bl.rate:.1%})" + (f": {top}" if bl.k_chpl else "")
-    )
 
 
 def _change_quarter(

@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any, ClassVar
 
 from transship.analysis.detect.base import Context, Finding, Parameter, money, register
-from transship.analysis.detect.hubs import HubDetector, codes_text, evidence, growth_text, q_start
+from transship.analysis.detect.hubs import HubDetector
+from transship.analysis.detect.hubtext import codes_text, evidence, growth_text, q_start
 from transship.analysis.detect.panel import pair_quarters
 
 
