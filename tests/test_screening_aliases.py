@@ -178,3 +178,12 @@ def test_a_numbers_marker_is_no_word_of_the_name() -> None:
     from transship.screening.parsed import parse
 
     assert parse("No Limit Trading").kinds[0] == "name"
+
+
+def test_every_feature_is_described_with_its_parameters() -> None:
+    from transship.screening.features import describe_features
+
+    d = {f["name"]: f for f in describe_features()}
+    assert "'similarity': 0.9" in d["acronym_parts"]["parameters"]
+    assert "'similarity': 0.95" in d["equivalent_words"]["parameters"]
+    assert "'most': 0.24" in d["differing_parts"]["parameters"]

@@ -246,14 +246,14 @@ NAME_FEATURES: tuple[Feature, ...] = (
 )
 
 
+_PARAMETERS = ("factor", "close", "discount", "floor", "initials", "penalty", "most",
+               "similarity", "shortest", "longest", "list_shortest", "bonus")  # fmt: skip
+
+
 def describe_features() -> list[dict[str, str]]:
     """Every feature with its description and parameters (for docs and `--help`)."""
     out = []
     for f in (*NAME_FEATURES, CountryQualifier()):
-        params = {
-            k: getattr(f, k)
-            for k in ("factor", "close", "discount", "floor", "initials", "penalty", "bonus")
-            if hasattr(f, k)
-        }
+        params = {k: getattr(f, k) for k in _PARAMETERS if hasattr(f, k)}
         out.append({"name": f.name, "description": f.description, "parameters": str(params)})
     return out
