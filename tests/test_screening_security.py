@@ -263,3 +263,33 @@ def test_a_field_named_with_the_internal_prefix_is_refused(tmp_path: Path) -> No
         body = {"declaration": {**DECL, name: "x"}}
         r = client.post("/v1/screen", json=body, headers={"Authorization": "Bearer t"})
         assert r.status_code == 422 and "control or invisible" in r.text, (name, r.text)
+
+
+def test_a_file_with_two_columns_of_one_name_is_refused_naming_them(tmp_path: Path) -> None:
+    """A JSON or Parquet file whose keys collide once read (a nested party beside its flat
+    field; keys DuckDB cuts at a NUL, destination_country\\u0000x) is an InputError naming
+    the file and the column, not a KeyError (a 500 on the dashboard upload)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transship.errors import InputError
+    from transship.screening.declarations import read_declarations
+
+    nested = {**DECL, "exporter_name": "Rosoboroneksport", "exporter": {"name": "Harmless"}}
+    cut = {**DECL, "destination_country\u0000x": "DE"}
+    for i, rec in enumerate((nested, cut)):
+        name = "exporter_name" if rec is nested else "destination_country"
+        f = tmp_path / f"d{i}.json"
+        f.write_text(json.dumps([rec]), encoding="utf-8")
+        lines = tmp_path / f"d{i}.jsonl"
+        lines.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+        for path in (f, lines):
+            with pytest.raises(InputError, match=rf"duplicate columns.*{name}") as info:
+                read_declarations(path)
+            assert info.value.file == str(path)
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({k: [v] for k, v in cut.items()}), p)
+    with pytest.raises(InputError, match=r"duplicate columns.*destination_country"):
+        read_declarations(p)

@@ -67,10 +67,20 @@ def _as_text_table(table: Any, file: str) -> Any:
 
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
-    table = table.rename_columns([c.replace(".", "_") for c in table.column_names])
+    names = [c.replace(".", "_") for c in table.column_names]
+    # Two columns of one name (a nested party and its flat field, or keys DuckDB cut at a
+    # NUL) would be a KeyError below: refused, named, before either is read.
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(
+            f"duplicate columns {dupes} (a nested field and a flat one, or names that differ "
+            "only after a control character)",
+            file=file,
+            line=1,
+        )
+    table = table.rename_columns(names)
     cols = []
-    for name in table.column_names:
-        col = table.column(name)
+    for name, col in zip(names, table.columns, strict=True):
         if not pa.types.is_string(col.type):
             if pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
                 col = col.cast(pa.string())
