@@ -122,6 +122,29 @@ def test_reject_file_asked_for_means_read_again(wh: Warehouse, tmp_path: Path) -
     assert wh.count() == 4
 
 
+def test_a_rerun_with_another_encoding_is_read_again(wh: Warehouse, tmp_path: Path) -> None:
+    """--encoding changes what is stored (m² read as latin-1 is mÂ²): the same file read with
+    the right one replaces the wrong batch instead of being skipped as already held; the
+    detected default (no --encoding) still skips a file read so before."""
+    from transship.sources.csvfile import csv_file
+
+    f = tmp_path / "t.csv"
+    f.write_text("reporter,partner,flow,hs,period,value_usd,qty,qty_unit\n"
+                 "TUR,RUS,export,854231,2023-01,100,5,m\u00b2\n", encoding="utf-8")  # fmt: skip
+
+    def unit() -> object:
+        return wh.con.execute("SELECT qty_unit FROM trade_flows").fetchall()
+
+    wrong = wh.ingest(csv_file(f, source="csv", mapping=[], encoding="latin-1"))
+    assert (wrong.status, unit()) == ("ok", [("m\u00c2\u00b2",)])
+    fixed = wh.ingest(csv_file(f, source="csv", mapping=[], encoding="utf-8"))
+    assert (fixed.status, fixed.rows_written, unit()) == ("ok", 1, [("m\u00b2",)])
+    assert wh.ingest(csv_file(f, source="csv", mapping=[])).status == "ok"  # detected: read
+    assert wh.ingest(csv_file(f, source="csv", mapping=[])).status == "skipped"
+    assert wh.ingest(csv_file(f, source="csv", mapping=[], delimiter=",")).status == "ok"
+    assert wh.count() == 1
+
+
 def test_rows_of_another_source_in_a_batch_are_refused(wh: Warehouse) -> None:
     row = {"source": "b", "reporter": "FRA", "partner": "DEU", "flow": "export", "hs": "854231",
            "hs_rev": "HS2022", "period": date(2022, 1, 1), "freq": "A", "value_usd": 1.0,

@@ -149,6 +149,11 @@ def csv_file(
             "decimal": decimal,
             "input_format": input_format,
             "mapping_file": str(mapping_file) if mapping_file else None,
+            # they change what is read (mojibake, fields): part of the input's identity, so a
+            # re-run with the right one is read again, not skipped. Only when given: batches
+            # stored before keep theirs.
+            **({"encoding": encoding} if encoding is not None else {}),
+            **({"delimiter": delimiter} if delimiter is not None else {}),
         },
     )
     src.keep_national = keep_national
