@@ -187,3 +187,15 @@ def test_every_feature_is_described_with_its_parameters() -> None:
     assert "'similarity': 0.9" in d["acronym_parts"]["parameters"]
     assert "'similarity': 0.95" in d["equivalent_words"]["parameters"]
     assert "'most': 0.24" in d["differing_parts"]["parameters"]
+
+
+def test_a_generic_only_names_legal_form_weighs_nothing_beside_its_words() -> None:
+    # EU alias dev split: JSC 'Industrial technologies' / JSC 'Promyshlennye Tekhnologii'
+    # 75.9: the generic-only name's JSC weighed 1, the other's nothing, so it stayed unmatched
+    m = Matcher([])
+    score, _ = m.compare(
+        "JSC \u2018Industrial technologies\u2019", "JSC \u2018Promyshlennye Tekhnologii\u2019"
+    )
+    assert 80 <= score < 92  # generic words only: FLAG at most
+    # two letters may be a name's own: KB MANAGMENT A.S. is not IK-MANAGEMENT LLC
+    assert m.compare("KB MANAGMENT A.\u015e.", "IK-MANAGEMENT LLC")[0] < 80

@@ -221,5 +221,13 @@ def part_weights(
             out.append(0.0)
     if person or any(k in ("name", "number") for k in x.kinds):
         return out, False
-    # Nothing but generic words and legal forms: they are all this name has.
-    return [0.05 if k == "stop" else 1.0 for k in x.kinds], True
+    # Nothing but generic words and legal forms: they are all this name has. Its legal forms
+    # of three letters or more still weigh nothing beside a generic word: the other name's
+    # weigh nothing either, so they were left unmatched (JSC 'Industrial technologies' / JSC
+    # 'Promyshlennye Tekhnologii' 75.9); two letters may be a name's own (KB MANAGMENT A.S.
+    # is not IK-MANAGEMENT LLC)
+    generic = "generic" in x.kinds
+    return [
+        0.05 if k == "stop" else 0.0 if k == "legal" and generic and len(t) >= 3 else 1.0
+        for t, k in zip(x.parts, x.kinds, strict=True)
+    ], True
