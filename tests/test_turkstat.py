@@ -59,6 +59,12 @@ def test_registry_generates_the_command_and_lists_the_source(tmp_path: Path) -> 
     runner = CliRunner()
     res = runner.invoke(app, ["-w", str(w), "ingest", "turkstat", str(f), "--keep-national"])
     assert res.exit_code == 0, res.output
+    # a generated command skips the same file and takes --force like the built-in ones
+    res = runner.invoke(app, ["-w", str(w), "ingest", "turkstat", str(f), "--keep-national"])
+    assert res.exit_code == 0 and "skipped" in res.output, res.output
+    args = ["-w", str(w), "ingest", "turkstat", str(f), "--keep-national", "--force"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and "read again (forced)" in res.output, res.output
     res = runner.invoke(app, ["-w", str(w), "sources", "--format", "json"])
     assert res.exit_code == 0, res.output
     import json
