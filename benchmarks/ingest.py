@@ -208,9 +208,11 @@ def main() -> None:
             mb = f.stat().st_size / 1e6
             bare: list[tuple[float, int, float]] = []
             ours: list[tuple[float, int, float]] = []
+            loads: list[float] = []  # the 1-minute load average as each pair starts
             for _ in range(args.repeat):
                 for p in d.glob("*.duckdb*"):
                     p.unlink()
+                loads.append(os.getloadavg()[0])
                 bare.append(run(BARE, str(d / f"bare_{n}.duckdb"), str(f), limit))
                 ours.append(run(TRANSSHIP, str(d / f"ts_{n}.duckdb"), str(f)))
             # the identical file again: recognised by its sha256 and skipped
@@ -237,7 +239,9 @@ def main() -> None:
                 + " ".join(f"{c:.2f}" for _, _, c in bare)
                 + ", transship "
                 + " ".join(f"{c:.2f}" for _, _, c in ours)
-                + f" | load average {os.getloadavg()[0]:.1f}"
+                + " | load average at each pair "
+                + " ".join(f"{x:.1f}" for x in loads)
+                + f", at the end {os.getloadavg()[0]:.1f}"
             )
             if n == args.small:
                 checks(d, f, d / f"ts_{n}.duckdb")
