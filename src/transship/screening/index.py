@@ -190,12 +190,8 @@ class NameIndex:
     def parsed(self, i: int) -> Parsed:
         p = self._parsed.get(i)
         if p is None:
-            from transship.screening.names import (
-                bracketed_parts,
-                is_abjad,
-                quoted_parts,
-                skeleton,
-            )
+            from transship.screening.names import bracketed_parts, is_abjad, quoted_parts
+            from transship.screening.spellings import skeleton
 
             parts = tuple(self.cols["parts"][i].split(" "))
             kinds = tuple(_CODE_KIND[c] for c in self.cols["kinds"][i])

@@ -21,16 +21,13 @@ from rapidfuzz.distance import OSA
 
 from transship.screening.equivalents import same_meaning
 from transship.screening.names import (
-    abjad_skeleton,
     bracketed_parts,
-    fold,
     is_abjad,
     name_parts,
     part_kind,
     quoted_parts,
-    skeleton,
-    translit_key,
 )
+from transship.screening.spellings import abjad_skeleton, fold, skeleton, translit_key
 
 
 @dataclass(frozen=True, slots=True)
