@@ -318,8 +318,8 @@ def test_fallback_rejects_each_bad_row_once(
 def test_parse_ahead_hands_skipped_rows_over_with_their_block(
     wh: Warehouse, tmp_path: Path
 ) -> None:
-    """The parser runs a block ahead of the converter in a thread: unsplittable lines in many
-    blocks, and a bad cell after them, keep their own line numbers and file order."""
+    """Skipped rows are handed over with the block they were found in: unsplittable lines in
+    many blocks, and a bad cell after them, keep their own line numbers and file order."""
     lines = ["t,i,j,k,v,q"] + [f"2022,251,643,{100000 + i},1,1" for i in range(30000)]
     short = [3, 9000, 9001, 21000, 30001]  # file lines (the header is line 1)
     for n in short:
@@ -338,3 +338,30 @@ def test_parse_ahead_hands_skipped_rows_over_with_their_block(
     with Warehouse(tmp_path / "other.duckdb") as other, pytest.raises(InputError) as info:
         other.ingest(src)
     assert info.value.line == 3
+
+
+@pytest.mark.parametrize("block_kb", [64, 4096])
+def test_bad_cells_and_unsplittable_lines_of_one_block_in_file_order(
+    wh: Warehouse, tmp_path: Path, block_kb: int
+) -> None:
+    """A block's bad cells (the converter's) and its unsplittable lines (the parser's) are
+    found apart: the reject file lists them in line order, and without one the error names
+    the first (line 3's bad code, not line 25500's short line after it)."""
+    lines = ["t,i,j,k,v,q"] + [f"2022,251,643,{100000 + i},1,1" for i in range(30000)]
+    for n in (25500, 27000):
+        lines[n - 1] = "2022,251,643"
+    for n in (3, 25002):
+        lines[n - 1] = "2022,251,643,12345678,1,1"
+    f = write(tmp_path / "BACI_HS22_Y2022_V1.csv", "\n".join(lines) + "\n")
+    rej = tmp_path / "rejects.csv"
+    src = baci_file(f, reject_file=rej)
+    src.block_bytes = block_kb * 1024
+    r = wh.ingest(src)
+    assert (r.rows_read, r.rows_rejected) == (30000, 4)
+    got = [row.split(",")[:2] for row in rej.read_text().splitlines()[1:]]
+    assert got == [["3", "k"], ["25002", "k"], ["25500", ""], ["27000", ""]]
+    src = baci_file(f)
+    src.block_bytes = block_kb * 1024
+    with Warehouse(tmp_path / "other.duckdb") as other, pytest.raises(InputError) as info:
+        other.ingest(src)
+    assert (info.value.line, info.value.column) == (3, "k")

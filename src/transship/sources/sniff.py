@@ -70,3 +70,19 @@ class _RejectWriter:
             self._f.commit()
         else:
             self._f.discard()
+
+
+class _HeldRejects(_RejectWriter):
+    """A block's rejects held back, then written in line order (`flush_to`): the converter's
+    bad cells and the parser's unsplittable lines of one block are found apart."""
+
+    def __init__(self) -> None:  # no file of its own
+        self.rows: list[tuple[int | None, str, str, object, str]] = []
+
+    def write(self, line: int | None, column: str, reason: str, value: object, row: str) -> None:
+        self.rows.append((line, column, reason, value, row))
+
+    def flush_to(self, out: _RejectWriter) -> None:
+        for r in sorted(self.rows, key=lambda r: (r[0] is None, r[0] or 0)):
+            out.write(*r)
+        self.rows.clear()

@@ -32,7 +32,7 @@ from transship.safepath import check_target, protect
 from transship.sources.canonical import Converter, Fallback
 from transship.sources.convert import NULL_TOKENS
 from transship.sources.order import OrderProof
-from transship.sources.sniff import _detect_encoding, _read_header, _RejectWriter
+from transship.sources.sniff import _detect_encoding, _HeldRejects, _read_header, _RejectWriter
 from transship.sources.streams import (
     _archive_errors,
     _blocks,
@@ -267,8 +267,7 @@ class TabularFile:
             fast = False
         skipped: list[int] = []  # physical line numbers of rows the parser could not split
         parse_errors: list[tuple[int | None, str]] = []
-        # rows the parser skipped in the block it is parsing (in the parse thread), handed
-        # over with that block
+        # rows the parser skipped in the block it is parsing, handed over with that block
         pending: list[tuple[int, str]] = []
 
         def on_invalid(row: Any) -> str:
@@ -277,9 +276,10 @@ class TabularFile:
             )
             return "skip"
 
-        def report_parse_errors(upto: int | None = None) -> None:
-            """Report the unsplittable lines up to line `upto` (all if None): pyarrow may
-            find a block's before handing over the block before it, so lines stay in order."""
+        def report_parse_errors(upto: int | None = None, to: _RejectWriter | None = None) -> None:
+            """Report the unsplittable lines up to line `upto` (all if None), to `to` (else
+            `rejects`): pyarrow may find a block's before handing over the block before it,
+            so lines stay in order."""
             fresh: list[tuple[int | None, str]] = []
             later: list[tuple[int | None, str]] = []
             for line, why in parse_errors:
@@ -291,7 +291,7 @@ class TabularFile:
                 done.lines.add(line)
                 if rejects is None:
                     raise InputError(reason, file=label, line=line)
-                rejects.write(line, "", reason, "", "")
+                (to or rejects).write(line, "", reason, "", "")
                 self.rows_rejected += 1
             self.rows_read += len(fresh)
 
@@ -342,17 +342,33 @@ class TabularFile:
                 if raw is None:
                     break
                 first, parsed = parsed, parsed + raw.num_rows
+                # the block's last line, also when passed on already (sliced off)
+                n = raw.num_rows
+                last = int(_line_numbers(first + n - 1, 1, tuple(skipped))()[0]) if n else None
                 if done.rows > first:  # passed on by the fast pass before this one
                     raw = raw.slice(min(done.rows - first, raw.num_rows))
                     first = done.rows
                 lines = _line_numbers(first, raw.num_rows, tuple(skipped))
-                last = int(lines()[-1]) if raw.num_rows else None
-                if not fast:
-                    report_parse_errors(last)
-                    self.rows_read += raw.num_rows
                 if not raw.num_rows:
+                    if not fast:
+                        report_parse_errors(last)
                     continue
-                batch = self._converter.convert(raw, label, lines, rejects, delimiter, fast=fast)
+                if not fast:  # the block's bad cells and unsplittable lines in line order
+                    self.rows_read += raw.num_rows
+                    held = _HeldRejects() if rejects is not None else None
+                    try:
+                        batch = self._converter.convert(raw, label, lines, held, delimiter)
+                    except InputError as e:  # no reject file: the block's first error
+                        if e.line is not None:
+                            report_parse_errors(e.line - 1)
+                        raise
+                    report_parse_errors(last, to=held)
+                    if held is not None and rejects is not None:
+                        held.flush_to(rejects)
+                else:
+                    batch = self._converter.convert(
+                        raw, label, lines, rejects, delimiter, fast=True
+                    )
                 if fast:  # the block is taken: its unparsable lines are reported now
                     report_parse_errors(last)
                     self.rows_read += raw.num_rows
@@ -364,7 +380,7 @@ class TabularFile:
         finally:
             if pace is not None:  # a read-ahead held back must not keep the parser waiting
                 pace.unbound()
-            blocks.close()  # stops the parse thread, whatever happened here
+            blocks.close()  # closes the parser, whatever happened here
         report_parse_errors()
 
     def _wanted(self, header: list[str]) -> list[str]:
