@@ -199,3 +199,13 @@ def test_a_generic_only_names_legal_form_weighs_nothing_beside_its_words() -> No
     assert 80 <= score < 92  # generic words only: FLAG at most
     # two letters may be a name's own: KB MANAGMENT A.S. is not IK-MANAGEMENT LLC
     assert m.compare("KB MANAGMENT A.\u015e.", "IK-MANAGEMENT LLC")[0] < 80
+
+
+def test_russian_adjectives_of_russia_and_empire() -> None:
+    # EU alias dev split: Russkiy Imperskiy Legion / Russian Imperial Legion 10.4
+    m = Matcher([])
+    assert (
+        m.compare("Russkiy Imperskiy Legion", "Russian Imperial Legion", schema="Organization")[0]
+        >= 90
+    )
+    assert m.compare("Russkiy Legion", "Imperial Legion", schema="Organization")[0] < 80
