@@ -9,6 +9,7 @@ exporter_name / exporter_country.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,7 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
             if suffix.endswith((".json", ".jsonl", ".ndjson"))
             else "csv"
         )
+    _refuse_cut_names(path, kind)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
@@ -178,6 +180,46 @@ def read_declarations(path: Path, fmt: str = "auto") -> Any:
     table, errors = table
     # The reader's own column is added after conform(), which checked the input's names.
     return conform(table, str(path)).append_column(LOAD_ERROR, errors)
+
+
+def _refuse_cut_names(path: Path, kind: str) -> None:
+    """DuckDB cuts a JSON key or Parquet column name at a NUL (destination_country\\u0000x
+    is read as destination_country): such names are refused before it reads the file, as
+    conform() refuses control characters. A JSON file is parsed here only when it holds a
+    \\u0000 escape at all."""
+    if kind == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except (pa.ArrowInvalid, OSError):
+            return  # not Parquet: DuckDB's error names the file
+        for n in names:
+            _refuse_hidden(n.strip(), str(path))
+    elif kind == "json" and path.stat().st_size:
+        import json
+        import mmap
+
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            if m.find(b"\\u0000") < 0:
+                return
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        try:
+            docs = [json.loads(text)]
+        except ValueError:  # JSON lines (or not JSON: DuckDB's error names the file)
+            docs = []
+            for line in text.splitlines():
+                with contextlib.suppress(ValueError):
+                    docs.append(json.loads(line))
+        while docs:
+            d = docs.pop()
+            if isinstance(d, list):
+                docs.extend(d)
+            elif isinstance(d, dict):
+                for k, v in d.items():
+                    _refuse_hidden(str(k), str(path))
+                    docs.append(v)
 
 
 def _read_csv(con: Any, path: Path) -> tuple[Any, Any]:
