@@ -209,3 +209,15 @@ def test_russian_adjectives_of_russia_and_empire() -> None:
         >= 90
     )
     assert m.compare("Russkiy Legion", "Imperial Legion", schema="Organization")[0] < 80
+
+
+def test_more_russian_words_of_organisations_names() -> None:
+    # UK / EU alias dev splits: Svobodny Donbass / Free Donbass 38.0, Mezhdunarodnyj
+    # Blagotvoritel'nyl Fond / BENEVOLENCE INTERNATIONAL FOUNDATION 0.0
+    m = Matcher([])
+    assert m.compare("Svobodny Donbass", "Free Donbass", schema="Organization")[0] >= 90
+    score = m.compare(
+        "Mezhdunarodnyj Blagotvoritel'nyl Fond", "BENEVOLENCE INTERNATIONAL FOUNDATION"
+    )[0]
+    assert score >= 90
+    assert m.compare("Svobodny Donbass", "Free Lugansk", schema="Organization")[0] < 80
