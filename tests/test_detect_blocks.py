@@ -142,3 +142,12 @@ def test_blocks_finds_the_synthetic_block_and_nothing_else(blocked: object) -> N
                  read_labels(con))  # fmt: skip
     row = next(x for x in rows if x["kind"] == "block")
     assert (row["recall"], row["precision"], row["scenarios_found"]) == (1.0, 1.0, 1)
+
+
+def test_a_weak_block_is_dated_to_its_quarter() -> None:
+    # a fifth of H5's CHPL exports to RUS move to KAZ: the long windows that carry the
+    # evidence let the splits before SPLIT fall almost as far; the date is the quarter whose
+    # next four quarters fell most
+    found = _run(_panel({"H5": 0.8}, {}))
+    assert [f.country for f in found] == ["H5"]  # type: ignore[attr-defined]
+    assert found[0].since == date(2023, 7, 1)  # type: ignore[attr-defined]

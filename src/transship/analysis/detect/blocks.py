@@ -28,8 +28,8 @@ is what tells them apart. At each split:
 Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
 every reporter outside the target and `exclude` (the coalition by default: a coalition
 member's direct exports to Russia falling is the sanction itself, and its goods reaching Russia
-via a third country are a roundabout, which `hubs` finds at the hub). `since` is the earliest
-split whose direct fall is within `since_z` spreads of the largest.
+via a third country are a roundabout, which `hubs` finds at the hub). `since` is the
+split whose direct fall over the `since_quarters` after it alone is largest.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class _Split:
     k0: int
     n0: int
     z_fall: float  # the direct leg's CHPL-to-control log ratio fell this many spreads
+    z_near: float  # ... in the `since_quarters` after the split alone
     z_rise: float  # the best route's rise
     which: str  # the stronger test: legs or codes
     moved_usd: float  # a year: the fall of the direct CHPL exports
@@ -105,8 +106,8 @@ class BlockDetector(Detector):
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
                   "to the target a year before the split"),
         Parameter("min_moved_usd", 250_000.0, "leave out findings moving less a year"),
-        Parameter("since_z", 1.0, "since: the earliest split whose direct fall is within this "
-                  "many spreads of the largest (about the noise of a z)"),
+        Parameter("since_quarters", 4, "since: the split whose direct fall over this many "
+                  "quarters after it (against the pre_quarters before) is largest"),
         Parameter("exclude", "coalition", "countries that are not candidates"),
     )  # fmt: skip
 
@@ -135,6 +136,7 @@ class BlockDetector(Detector):
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         for s in splits:
             z, before, gain = L.change(s, w0, w1)
+            z_near = L.change(s, w0, int(p["since_quarters"]))[0]  # for `since`
             for hub, rt in direct.items():
                 moved = -float(gain[rt])
                 if before[rt] < p["min_direct_usd"] or moved <= 0:
@@ -163,18 +165,18 @@ class BlockDetector(Detector):
                 pv = min(1.0, min(p_legs, p_codes) * 2 * len(splits))
                 if pv < 1.0:
                     seen.setdefault(hub, []).append(_Split(
-                        p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt, z_rise=zn,
+                        p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt,
+                        z_near=-float(z_near[rt]), z_rise=zn,
                         which="legs" if p_legs <= p_codes else "codes", moved_usd=moved,
                         gained_usd=gained, via=tuple(v[:4] for v in via), codes=moved_codes,
                     ))  # fmt: skip
-        # p: the smallest over the splits. since (and the evidence shown): the earliest split
-        # whose direct fall is within `since_z` of the largest -- the earliest start the data
-        # cannot tell from the best one (a ramp has no single change point); a split far
-        # earlier, whose long window merely contains the block, falls less
+        # p: the smallest over the splits. since (and the evidence shown): the split whose
+        # direct fall over the next `since_quarters` alone is largest -- the long windows that
+        # make the evidence also let earlier splits, whose windows merely contain the block,
+        # fall almost as far; a short window falls most when it starts with the block
         best: dict[str, _Split] = {}
         for hub, sts in seen.items():
-            top = max(st.z_fall for st in sts)
-            best[hub] = next(st for st in sts if st.z_fall >= top - p["since_z"])
+            best[hub] = max(sts, key=lambda st: st.z_near)
             best[hub].p = min(st.p for st in sts)
         out = [self._finding(ctx, hub, st) for hub, st in best.items()]
         kept = apply_fdr(out, p["fdr"], n_tests=max(len(direct), len(out)))
