@@ -66,3 +66,38 @@ def test_a_lump_on_a_leg_without_baseline_is_no_rise() -> None:
     assert legs is not None
     r = legs.row()[("E03", TARGET)]
     assert legs.sd[r] > 0.05
+
+
+def test_hubs_onward_sees_one_tier_rise_at_a_large_hub() -> None:
+    """E07's tier-1 exports to RUS (a tenth of its CHPL exports there) rise by half from
+    SPLIT: 5% of its CHPL total, lost in the noise of the total, clear in the tier's."""
+    import pandas as pd
+
+    from transship.analysis.detect.base import Context
+    from transship.analysis.detect.hubs import HubDetector
+
+    rng = np.random.default_rng(9)
+    rows = []
+    share = {"1": 0.1, "2": 0.2, "3": 0.4, "4": 0.3}
+    for e in range(30):
+        ex = f"E{e:02d}"
+        for partner in ("RUS", "KAZ"):
+            base = 2e7 * (1 + e % 5)
+            for q in range(Q0, Q1 + 1):
+                for tier, f in share.items():
+                    v = base * f * math.exp(rng.normal(0, 0.1))
+                    if ex == "E07" and partner == "RUS" and tier == "1" and q >= SPLIT:
+                        v *= 1.5
+                    rows.append((ex, partner, "chpl", tier, q, v))
+                rows.append(
+                    (ex, partner, "control", "c", q, 3 * base * math.exp(rng.normal(0, 0.05)))
+                )
+    ctx = Context(con=None)
+    ctx.cache["pair_totals"] = pd.DataFrame(
+        rows, columns=["exporter", "partner", "grp", "tier", "q", "v"]
+    )
+    best: dict[tuple[str, str], dict[str, object]] = {}
+    HubDetector()._onward(ctx, best, list(range(2022 * 4 + 1, Q1)), *BASE)  # type: ignore[arg-type]
+    hits = {k[0]: v for k, v in best.items() if float(v["p"]) < 1e-3}  # type: ignore[arg-type]
+    assert list(hits) == ["E07"]
+    assert hits["E07"]["onward"].group == "tier 1"  # type: ignore[attr-defined]

@@ -19,7 +19,9 @@ On the `exports_to_target` leg one more test, the onward test (`legs.onward_scan
 country's CHPL-to-control ratio of its exports to the target alone (the neighbours, summed in
 on the leg, dilute a reroute's second leg), from a split to the data's end against the eight
 quarters before, its largest rise over the splits judged against every country's largest
-(median and spread of the maxima: an empirical null, Bonferroni with the leg's other tests).
+(median and spread of the maxima: an empirical null, Bonferroni with the leg's other tests),
+for all CHPL goods and for each tier apart (a scheme in one tier through a large hub is a few
+percent of its CHPL exports but a clear rise of that tier's; Bonferroni over the five).
 
 The split quarters run from the first full quarter after `post_start` to the last one with a
 full year after it; a country's p-value is the smallest over tests and splits, times their
@@ -56,7 +58,7 @@ from transship.analysis.detect.hubtext import (
     onward_text,
     q_start,
 )
-from transship.analysis.detect.legs import make_legs, onward_scan
+from transship.analysis.detect.legs import Onward, make_legs, onward_scan
 from transship.analysis.detect.newcodes import new_codes, new_since, quarters_traded
 from transship.analysis.detect.panel import leg_panel, pair_totals
 from transship.analysis.detect.shares import (
@@ -107,6 +109,8 @@ class HubDetector(Detector):
         Parameter("onward_post_quarters", 16, "onward test: most quarters after a split"),
         Parameter("onward_pad_usd", 100_000.0, "onward test: USD a quarter added to CHPL and "
                   "control exports to the target before their log ratio (a lump is no rise)"),
+        Parameter("onward_tier_pad_usd", 50_000.0, "onward test: the same pad for one tier's "
+                  "exports (each tier is tested apart too, Bonferroni over the five)"),
         Parameter("onward_min_spread", 0.05, "onward test: floor of the ratio's quarterly "
                   "spread in the baseline"),
     )  # fmt: skip
@@ -270,15 +274,28 @@ class HubDetector(Detector):
         alone (a reroute's second leg; the neighbours, summed in with the target on the
         `exports_to_target` leg, dilute it), its rise from a split to the data's end against
         the quarters before, and that rise against every country's largest (`legs`)."""
+        import dataclasses
+
         p = self.params
         targets = set(reference.parse_countries(ctx.target))
-        L = make_legs(pair_totals(ctx), targets, (pre_lo, pre_hi), float(p["onward_pad_usd"]),
-                      float(p["onward_min_spread"]))  # fmt: skip
-        if L is None:
-            return
+        tot = pair_totals(ctx)
+        # all CHPL goods, and each tier apart: a scheme in one tier (a list of chips) through a
+        # large hub is a few percent of its CHPL exports but a clear rise of that tier's
+        groups = [("CHPL", tot, float(p["onward_pad_usd"]))]
+        groups += [(f"tier {t}", tot[(tot.grp == "control") | (tot.tier == t)],
+                    float(p["onward_tier_pad_usd"])) for t in "1234"]  # fmt: skip
         w0 = int(p["onward_pre_quarters"])
-        ok = [s for s in splits if L.q0 + w0 <= s <= L.last - 1]
-        for hub, on in onward_scan(L, ok, w0, int(p["onward_post_quarters"])).items():
+        found: dict[str, Onward] = {}
+        for name, d, pad in groups:
+            L = make_legs(d, targets, (pre_lo, pre_hi), pad, float(p["onward_min_spread"]))
+            if L is None:
+                continue
+            ok = [s for s in splits if L.q0 + w0 <= s <= L.last - 1]
+            for hub, on in onward_scan(L, ok, w0, int(p["onward_post_quarters"])).items():
+                on = dataclasses.replace(on, p=min(1.0, on.p * len(groups)), group=name)
+                if hub not in found or on.p < found[hub].p:
+                    found[hub] = on
+        for hub, on in found.items():
             key = (hub, "exports_to_target")
             pv = min(1.0, on.p * (len(TESTS) + 1))  # Bonferroni with the leg's other tests
             cur = best.get(key)

@@ -71,6 +71,7 @@ def both_text(bl: BothLegs | None, z: float) -> str:
 def onward_text(on: Onward) -> str:
     """The onward test's figures."""
     return (
-        f"exports to the target alone rose {on.z:.1f} spreads from {q_start(on.s):%Y-%m} "
+        f"{on.group} exports to the target alone rose {on.z:.1f} spreads from "
+        f"{q_start(on.s):%Y-%m} "
         f"({on.z_null:.1f} above the countries' typical largest rise; {money(on.gain_usd)}/yr)"
     )

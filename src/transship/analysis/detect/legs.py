@@ -100,6 +100,7 @@ class Onward:
     z_null: float  # that rise against every candidate's largest rise (the empirical null)
     s: int  # split quarter
     gain_usd: float  # CHPL USD a year more than in the quarters before
+    group: str = "CHPL"  # the goods: all CHPL codes, or one tier's
 
 
 def onward_scan(L: Legs, splits: list[int], pre: int, post: int, since_z: float = 1.0) -> dict[

@@ -159,21 +159,35 @@ def heading_table(ctx: Any) -> Any:
     return ctx.memo("heading_table", make)
 
 
+def mapper_with_tiers() -> Any:
+    """`mapper_with_control` with a `tier` column: the CHPL tier's number ("1".."4"), "c" for
+    control goods."""
+    base = mapper_with_control()
+    tiers = {i.hs6: i.tier[0] for i in reference.chpl()}
+
+    def mapper(revisions: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+        rows, notes = base(revisions)
+        for r in rows:
+            r["tier"] = tiers.get(r["hs2022"], "c") if r["grp"] == "chpl" else "c"
+        return rows, notes
+
+    return mapper
+
+
 def pair_totals(ctx: Any) -> Any:
-    """pandas: exporter, partner, grp, q, v -- every exporter's reported exports to every
-    partner, CHPL and control goods each summed over their codes, quarterly from the
-    baseline's start. Small (countries^2 x 2 x quarters): a block may send its goods to any
+    """pandas: exporter, partner, grp, tier, q, v -- every exporter's reported exports to
+    every partner, CHPL goods summed per tier and control goods summed, quarterly from the
+    baseline's start. Small (countries^2 x 5 x quarters): a block may send its goods to any
     country, not only to the target's configured neighbours."""
 
     def make() -> Any:
         sel = select(ctx.con, flow="export", periods=[PeriodRange(ctx.baseline[0], FAR)],
-                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+                     freq="M", source=ctx.source, mapper=mapper_with_tiers())  # fmt: skip
         ctx.synthetic |= sel.synthetic
         t = sel.table
         t = t.filter(t.partner != t.reporter).mutate(q=quarter_index(t.period))
-        g = t.group_by(exporter=t.reporter, partner=t.partner, grp=t.grp, q=t.q).agg(
-            v=t.value_usd.sum()
-        )
+        g = t.group_by(exporter=t.reporter, partner=t.partner, grp=t.grp, tier=t.tier,
+                       q=t.q).agg(v=t.value_usd.sum())  # fmt: skip
         return g.to_pandas()
 
     return ctx.memo("pair_totals", make)
