@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterator
 from datetime import date
@@ -311,3 +312,52 @@ def test_a_scenario_after_the_generated_months_is_reported_inert() -> None:
         table_of(src)
     assert src.inert == ["tur-block"]
     assert set(src.labels.column("scenario").to_pylist()) == {"tur-roundabout"}
+
+
+MISDECLARED = """\
+scenarios:
+  - id: kor-chn-both
+    kind: misdeclare
+    exporters: KOR
+    importers: CHN
+    codes: {"854239": "854290"}
+    start: 2023-01
+    side: both
+    share: 0.5
+"""
+
+
+@pytest.mark.slow  # two years of trade, ~1.5 s
+def test_misdeclared_goods_keep_their_weight(tmp_path: Path) -> None:
+    """Goods declared under the neighbouring code weigh what they weigh: the declared_to
+    code's USD/kg moves toward the declared_from code's (it stayed at the neighbour's own,
+    hiding the misdeclaration from a unit-value detector), on each declaring side; the
+    declared_from code keeps its unit value, and an untouched pair's moves by noise only."""
+    (tmp_path / "m.yaml").write_text(MISDECLARED, encoding="utf-8")
+    src = SyntheticTrade(seed=2, start="2022-01", end="2023-12", min_usd=300_000.0,
+                         scenarios=tmp_path / "m.yaml")  # fmt: skip
+    con = duckdb.connect()
+    con.register("t", pa.Table.from_batches(list(src.batches())))
+    uv = {
+        (f, r, p, c, y): v
+        for f, r, p, c, y, v in con.execute(
+            "SELECT flow, reporter, partner, CAST(hs AS VARCHAR), year(period), "
+            "sum(value_usd) / sum(net_kg) FROM t WHERE CAST(hs AS VARCHAR) IN "
+            "('854239', '854290') GROUP BY ALL"
+        ).fetchall()
+    }
+    for flow, rep, par in (("export", "KOR", "CHN"), ("import", "CHN", "KOR")):
+        before_to, after_to = uv[flow, rep, par, "854290", 2022], uv[flow, rep, par, "854290", 2023]
+        uv_from = uv[flow, rep, par, "854239", 2022]
+        assert abs(uv[flow, rep, par, "854239", 2023] / uv_from - 1) < 0.1
+        gap_before, gap_after = (
+            abs(math.log(before_to / uv_from)),
+            abs(math.log(after_to / uv_from)),
+        )
+        assert gap_after < 0.5 * gap_before, (flow, before_to, after_to, uv_from)
+    # the same code between other countries: its unit value moves by noise only
+    others = [(k, v) for k, v in uv.items() if k[3] == "854290" and k[4] == 2022
+              and (k[0], k[1], k[2]) not in (("export", "KOR", "CHN"), ("import", "CHN", "KOR"))
+              and (k[0], k[1], k[2], k[3], 2023) in uv]  # fmt: skip
+    moves = [abs(math.log(uv[(*k[:4], 2023)] / v)) for k, v in others]
+    assert len(moves) > 20 and statistics.median(moves) < 0.2

@@ -13,6 +13,9 @@ Not real data, and every row says so (source = 'synthetic'). The generator:
 - writes both sides of every flow: the exporter's FOB export and the importer's CIF import
   (CIF margin growing with distance, reporting noise), each side missing 1% of the time and
   entirely after a reporter `stops_reporting` (Russia, 2022);
+- gives each row a net weight at its code's unit value (USD/kg), which differs by pair (the
+  goods' grade), drifts a little over the years and is noisy by month; goods a scenario
+  declares under another code keep their own weight (`synthetic_rows.year_batch`);
 - writes each period in the HS revision then in force (HS2012, HS2017, HS2022), mapping CHPL
   codes to their older codes through the reference concordance;
 - applies the scenarios (`transship.sources.scenarios`) and keeps, as `labels`, every cell
@@ -335,8 +338,9 @@ class SyntheticTrade:
                 imports=np.concatenate([x * mirror, panel.imports[:, cols]]),
                 export_seen=np.concatenate([xs, panel.export_seen[:, cols]]),
                 import_seen=np.concatenate([ms, panel.import_seen[:, cols]]),
+                moved={k: v[cols] for k, v in panel.moved.items()},
             )
-            batch = year_batch(part, maps, reference.hs_revision_in_force(year))
+            batch = year_batch(part, maps, reference.hs_revision_in_force(year), self.seed)
             self.rows_read += batch.num_rows
             yield batch
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from transship import reference
 from transship.reference import ReferenceDataError
-from transship.sources.synthetic_random import uniform
+from transship.sources.synthetic_random import iso_number, month_ordinal, normal, uniform
 from transship.sources.synthetic_world import World
 
 
@@ -32,9 +32,27 @@ class Panel:
     import_seen: np.ndarray
     labels: list[dict[str, Any]] = field(default_factory=list)
     index: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    # value declared under another product's code, by (flow 0 export / 1 import, exporter,
+    # importer, declared product, original product): USD per month, on the months that side
+    # reports. The goods keep their physical weight, so `year_batch` writes their net_kg at
+    # the original product's unit value, not the declared code's.
+    moved: dict[tuple[int, int, int, int, int], np.ndarray] = field(default_factory=dict)
 
     def series(self, i: int, j: int, p: int) -> int | None:
         return self.index.get((i, j, p))
+
+    def declare_as(self, flow: int, s_from: int, s_to: int, amount: np.ndarray) -> None:
+        """Move `amount` (USD per month) of series `s_from`'s goods on one side (flow 0: the
+        exporter's record, 1: the importer's) into series `s_to` (same pair, another product),
+        remembering the goods' own product for their weight."""
+        values = self.exports if flow == 0 else self.imports
+        seen = self.export_seen if flow == 0 else self.import_seen
+        values[s_from] -= amount
+        values[s_to] += amount
+        key = (flow, int(self.si[s_to]), int(self.sj[s_to]), int(self.sp[s_to]),
+               int(self.sp[s_from]))  # fmt: skip
+        kept = np.where(seen[s_to], amount, 0.0)
+        self.moved[key] = self.moved.get(key, 0.0) + kept
 
 
 def label_schema() -> Any:
@@ -104,8 +122,18 @@ class RevisionMaps:
         return self._cache[rev]
 
 
-def year_batch(panel: Panel, maps: RevisionMaps, rev: str) -> Any:
-    """One year's rows, both sides, codes in `rev` (summed where codes merge)."""
+# net weight: a code's unit value (USD/kg) differs by pair (the goods' grade, sigma
+# UV_PAIR_SIGMA, drifting UV_DRIFT_SIGMA a year) and month (UV_MONTH_SIGMA), the same goods
+# on both sides of a flow, each side's scale off by UV_SIDE_SIGMA
+UV_PAIR_SIGMA = 0.3
+UV_DRIFT_SIGMA = 0.03
+UV_MONTH_SIGMA = 0.15
+UV_SIDE_SIGMA = 0.03
+
+
+def year_batch(panel: Panel, maps: RevisionMaps, rev: str, seed: int = 0) -> Any:
+    """One year's rows, both sides, codes in `rev` (summed where codes merge); net weight at
+    each code's unit value with pair, drift and month noise (`weight_noise`, `seed`)."""
     import pyarrow as pa
 
     n = len(panel.countries)
@@ -113,7 +141,11 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str) -> Any:
     ncodes = len(maps.codes)
     per_product = np.bincount(rows_p, minlength=len(panel.products))
     offsets = np.cumsum(per_product) - per_product  # rows_p is sorted by product
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    unit_value = 40.0 * np.exp(1.5 * uniform(7, 21, np.array([int(c) for c in maps.codes])))
+    # kg per USD of each product's goods in this revision (its codes' weights over unit values)
+    kg_per_usd = np.bincount(rows_p, weights=rows_w / unit_value[rows_c],
+                             minlength=len(panel.products))  # fmt: skip
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for flow, values, seen, rep, par in (
         (0, panel.exports, panel.export_seen, panel.si, panel.sj),
         (1, panel.imports, panel.import_seen, panel.sj, panel.si),
@@ -134,10 +166,15 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str) -> Any:
         total = np.round(np.bincount(inv, weights=val))
         keep = total >= 1.0
         uniq, total = uniq[keep], total[keep]
-        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8)))
+        kg = total / unit_value[(uniq // 12) % ncodes]
+        _moved_weight(panel, flow, uniq, total, kg, kg_per_usd, unit_value, offsets,
+                      per_product, rows_c, rows_w, ncodes)  # fmt: skip
+        kg *= weight_noise(panel, maps, uniq, flow, seed)
+        parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8), kg))
     key = np.concatenate([p[0] for p in parts])
     value = np.concatenate([p[1] for p in parts])
     flow_idx = np.concatenate([p[2] for p in parts])
+    net_kg = np.concatenate([p[3] for p in parts])
     month = key % 12
     rest = key // 12
     code = rest % ncodes
@@ -145,7 +182,6 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str) -> Any:
     partner = rest % n
     reporter = rest // n
     days = np.array([(d - date(1970, 1, 1)).days for d in panel.months], dtype=np.int32)
-    unit_value = 40.0 * np.exp(1.5 * uniform(7, 21, np.array([int(c) for c in maps.codes])))
     countries = pa.array(panel.countries)
     nrows = len(key)
 
@@ -168,12 +204,75 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str) -> Any:
             "period": pa.array(days[month], type=pa.date32()),
             "freq": const("M"),
             "value_usd": pa.array(value),
-            "net_kg": pa.array(np.round(value / unit_value[code], 1)),
+            "net_kg": pa.array(np.round(net_kg, 1)),
             "qty": pa.nulls(nrows, pa.float64()),
             "qty_unit": pa.nulls(nrows, pa.string()),
             "valuation": dictionary(flow_idx, pa.array(["FOB", "CIF"])),
         }
     )
+
+
+def weight_noise(panel: Panel, maps: RevisionMaps, keys: np.ndarray, flow: int,
+                 seed: int) -> np.ndarray:  # fmt: skip
+    """kg factor of each row (`keys` as in `year_batch`): a pure function of the seed, the
+    exporter, importer, code and month (the side adds its own small scale error)."""
+    n, ncodes = len(panel.countries), len(maps.codes)
+    month = keys % 12
+    rest = keys // 12
+    code = rest % ncodes
+    rest //= ncodes
+    rep, par = rest // n, rest % n
+    exp_, imp = (rep, par) if flow == 0 else (par, rep)
+    iso = np.array([iso_number(c) for c in panel.countries], dtype=np.int64)
+    hs = np.array([int(c) for c in maps.codes], dtype=np.int64)
+    t_ord = np.array([month_ordinal(d) for d in panel.months], dtype=np.int64)[month]
+    # keys are sorted, a series' months together: draw its own factors once
+    sk = keys // 12
+    new = np.r_[True, sk[1:] != sk[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+    starts, which = np.flatnonzero(new), np.cumsum(new) - 1
+    e, i, c = exp_[starts], imp[starts], code[starts]
+    series = ((iso[e] * 17576 + iso[i]) * 1_000_000 + hs[c]).astype(np.uint64)
+    pair = UV_PAIR_SIGMA * normal(seed, 31, series) + UV_SIDE_SIGMA * normal(
+        seed, 34 + flow, series
+    )
+    drift = UV_DRIFT_SIGMA * normal(seed, 32, series)
+    years = (t_ord - month_ordinal(date(2019, 7, 1))) / 12.0
+    cell = series[which] * np.uint64(4096) + (t_ord - 2000 * 12).astype(np.uint64)
+    log_f = pair[which] + drift[which] * years + UV_MONTH_SIGMA * normal(seed, 33, cell)
+    out: np.ndarray = np.exp(-log_f)  # a higher unit value: fewer kg for the same USD
+    return out
+
+
+def _moved_weight(
+    panel: Panel,
+    flow: int,
+    keys: np.ndarray,
+    total: np.ndarray,
+    kg: np.ndarray,
+    kg_per_usd: np.ndarray,
+    unit_value: np.ndarray,
+    offsets: np.ndarray,
+    per_product: np.ndarray,
+    rows_c: np.ndarray,
+    rows_w: np.ndarray,
+    ncodes: int,
+) -> None:
+    """Correct `kg` (in place) of the rows (`keys`, sorted) holding goods declared under
+    another product's code: those weigh what their own product weighs per USD."""
+    n = len(panel.countries)
+    months = np.arange(len(panel.months))
+    for (f, i, j, p_to, p_from), amount in panel.moved.items():
+        if f != flow:
+            continue
+        rep, par = (i, j) if flow == 0 else (j, i)
+        for r in range(offsets[p_to], offsets[p_to] + per_product[p_to]):
+            k = ((rep * n + par) * ncodes + rows_c[r]) * 12 + months
+            at = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
+            hit = (keys[at] == k) & (amount > 0)
+            at = at[hit]
+            usd = np.minimum(amount[hit] * rows_w[r], total[at])  # never more than the row
+            kg[at] += usd * (kg_per_usd[p_from] - 1.0 / unit_value[rows_c[r]])
+            kg[at] = np.maximum(kg[at], 0.0)
 
 
 def content_hash(con: Any, *, exclude: Sequence[str] = ("batch_id",)) -> str:

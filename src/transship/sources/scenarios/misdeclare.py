@@ -46,6 +46,8 @@ class Misdeclare(_Shared):
         yield from pairs_cells(pairs, ps)
 
     def apply(self, gen: SyntheticTrade, panel: Panel, roles: dict[int, str]) -> None:
+        """Move the share on the declaring side(s); the moved goods keep their own weight
+        (`Panel.declare_as`), so the neighbour's unit value moves toward theirs."""
         x, mm = panel.exports, panel.imports
         share = np.array(self.shares(panel.months))
         idx = {c: k for k, c in enumerate(gen.products)}
@@ -56,11 +58,7 @@ class Misdeclare(_Shared):
                     if s1 is None or s2 is None:
                         continue
                     if self.side in ("export", "both"):
-                        moved = share * x[s1]
-                        x[s1] -= moved
-                        x[s2] += moved
+                        panel.declare_as(0, s1, s2, share * x[s1])
                     if self.side in ("import", "both"):
-                        moved = share * mm[s1]
-                        mm[s1] -= moved
-                        mm[s2] += moved
+                        panel.declare_as(1, s1, s2, share * mm[s1])
                     roles[s1], roles[s2] = DECLARED_FROM, DECLARED_TO
