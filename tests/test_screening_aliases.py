@@ -132,6 +132,26 @@ def test_generational_suffixes_and_ordinals() -> None:
     assert m.compare("Zavod No 1st", "Zavod No 7", schema="Company")[0] < 80
 
 
+def test_differing_generations_flag_at_most() -> None:
+    # review 2026-12-04: Ivan Petrov II / Ivan Petrov III 99.6 BLOCKed: father and son (or
+    # grandson) share the rest of the name
+    m = Matcher([])
+    for a, b in (
+        ("Ivan Petrov II", "Ivan Petrov III"),
+        ("Ivan Petrov Jr", "Ivan Petrov Sr"),
+        ("John Smith Junior", "John Smith Senior"),
+        ("Ivan Petrov IV", "Ivan Petrov II"),
+    ):
+        assert 80 <= m.compare(a, b, schema="Person")[0] < 92, (a, b)
+    # a person's ordinals are numbers: numbers_differ takes them below FLAG
+    score, why = m.compare("John Smith 2nd", "John Smith 3rd", schema="Person")
+    assert score < 80 and "numbers_differ" in dict(why)
+    # the same generation, or one side only (lists leave the suffix out): no cap
+    assert m.compare("Ivan Petrov Jr.", "Ivan Petrov Junior", schema="Person")[0] >= 92
+    assert m.compare("Ivan Petrov III", "Ivan Petrov III", schema="Person")[0] == 100.0
+    assert m.compare("Ivan Petrov", "Ivan Petrov II", schema="Person")[0] >= 92
+
+
 def test_words_of_how_a_business_is_organised_differ_for_free() -> None:
     # UK alias dev split: Hamcho Group / Hamcho International 79.3 (differing_generic -4):
     # group, holding, international say how it is organised, not another line of business

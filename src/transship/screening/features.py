@@ -185,6 +185,42 @@ class NumbersDiffer(Feature):
         return -self.penalty if qn and cn and qn != cn else 0.0
 
 
+class GenerationsDiffer(Feature):
+    name = "generations_differ"
+    description = (
+        "Both names carry a generational suffix and they differ (Ivan Petrov II / Ivan Petrov "
+        "III, John Smith Jr / John Smith Sr; a person's 2nd / 3rd): father and son share the "
+        "rest of the name, so such a hit can FLAG but never BLOCK. One side only (Sergey "
+        "Ivanov Jr / Sergey Ivanov): the lists often leave the suffix out, nothing."
+    )
+
+    def __call__(self, p: Pair) -> float:
+        a, b = generations(p.q, p.person), generations(p.c, p.person)
+        if a and b and a != b:
+            p.flag_at_most()
+        return 0.0
+
+
+def generations(x: Parsed, person: bool) -> frozenset[str]:
+    """The generational suffixes of a name after its first part (jr and junior as one;
+    roman numerals II-X, a one-letter one only as the last part; a person's numbers)."""
+    out = set()
+    last = len(x.parts) - 1
+    for k in range(1, last + 1):
+        t = x.parts[k]
+        g = _GENERATIONS.get(t)
+        if g is not None and (len(t) > 1 or k == last):
+            out.add(g)
+        elif person and x.kinds[k] == "number":
+            out.add(t)
+    return frozenset(out)
+
+
+_GENERATIONS = {"jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr",
+                "senior": "sr", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6",
+                "vii": "7", "viii": "8", "ix": "9", "x": "10"}  # fmt: skip
+
+
 class GenericOnly(Feature):
     name = "generic_only"
     description = (
@@ -241,6 +277,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     PatronymicOrder(),
     QuotedName(),
     NumbersDiffer(),
+    GenerationsDiffer(),
     GenericOnly(),
     SchemaMismatch(),
 )
