@@ -225,13 +225,21 @@ class GenericOnly(Feature):
     name = "generic_only"
     description = (
         "A name that is nothing but generic words and legal forms (MANAGEMENT LLC): its parts "
-        "all count as names, and a hit on it can FLAG but never BLOCK."
+        "all count as names, and a hit on it can FLAG but never BLOCK. So can a hit on an "
+        "organisation's name of generic words and numbers (Plant 7 / Zavod 7): a number "
+        "tells one owner's plants apart, not one owner's from another's; its parts weigh as "
+        "usual (the number compares exactly, a misspelt generic word costs little)."
     )
 
     def __call__(self, p: Pair) -> float:
-        if p.generic_only:
+        if p.generic_only or not (p.person or (_named(p.q) and _named(p.c))):
             p.flag_at_most()
         return 0.0
+
+
+def _named(x: Parsed) -> bool:
+    """Whether a name has a part that is a name (no generic word, legal form, number...)."""
+    return "name" in x.kinds
 
 
 class SchemaMismatch(Feature):
