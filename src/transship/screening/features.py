@@ -25,6 +25,7 @@ from transship.screening.orgfeatures import (
     EquivalentWords,
     ExtraParts,
     QuotedName,
+    TranslatedOnly,
 )
 from transship.screening.parsed import Parsed
 
@@ -286,6 +287,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
     QuotedName(),
     NumbersDiffer(),
     GenerationsDiffer(),
+    TranslatedOnly(),
     GenericOnly(),
     SchemaMismatch(),
 )

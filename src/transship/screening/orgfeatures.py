@@ -7,7 +7,7 @@ Russian-style names quote the proper name and describe the rest.
 
 from __future__ import annotations
 
-from transship.screening.equivalents import phrase_runs
+from transship.screening.equivalents import phrase_runs, same_meaning
 from transship.screening.featurebase import Feature, Pair, similar
 from transship.screening.names import part_kind
 from transship.screening.parsed import Parsed
@@ -128,6 +128,32 @@ class ExtraParts(Feature):
         # a misspelt legal form or generic word (LTDAS, KCOMPANY) is no word more
         n = sum(1 for t in rest if not any(similar(t, o) for o in other))
         return -min(self.most, self.penalty * n)
+
+
+class TranslatedOnly(Feature):
+    name = "translated_only"
+    description = (
+        "Organisations: the distinctive parts the names share are all one word in two "
+        "languages, spelt otherwise (Bank of Russia / Bank Rossiya: russia and rossiya by "
+        "name_equivalents.yaml), none spelt alike: such a hit can FLAG but never BLOCK. A "
+        "translation says the names may be one; two entities are named so as often (the "
+        "Central Bank of the Russian Federation and AB Rossiya)."
+    )
+
+    def __call__(self, p: Pair) -> float:
+        if p.person or p.joined:
+            return 0.0
+        translated = False
+        for i, j, _ in p.aligned:
+            if "name" not in (p.q.kinds[i], p.c.kinds[j]) or max(p.wq[i], p.wc[j]) < 0.3:
+                continue  # a generic word, a legal form: no distinctive part
+            a, b = p.q.parts[i], p.c.parts[j]
+            if similar(a, b) or not same_meaning(a, b):
+                return 0.0  # a distinctive part spelt alike (or aligned otherwise)
+            translated = True
+        if translated:
+            p.flag_at_most()
+        return 0.0
 
 
 class Acronym(Feature):

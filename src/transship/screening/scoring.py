@@ -288,7 +288,7 @@ def _compare(
 # doing anything for the other kind), in NAME_FEATURES order: the same contributions.
 _ORG_ONLY = frozenset({"acronym", "acronym_parts", "differing_parts", "differing_generic",
                        "equivalent_words", "extra_parts", "contained_name",
-                       "quoted_name"})  # fmt: skip
+                       "quoted_name", "translated_only"})  # fmt: skip
 _PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in _ORG_ONLY)
 _ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
 
