@@ -142,9 +142,6 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str, seed: int = 0) -> Any
     per_product = np.bincount(rows_p, minlength=len(panel.products))
     offsets = np.cumsum(per_product) - per_product  # rows_p is sorted by product
     unit_value = 40.0 * np.exp(1.5 * uniform(7, 21, np.array([int(c) for c in maps.codes])))
-    # kg per USD of each product's goods in this revision (its codes' weights over unit values)
-    kg_per_usd = np.bincount(rows_p, weights=rows_w / unit_value[rows_c],
-                             minlength=len(panel.products))  # fmt: skip
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for flow, values, seen, rep, par in (
         (0, panel.exports, panel.export_seen, panel.si, panel.sj),
@@ -166,10 +163,9 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str, seed: int = 0) -> Any
         total = np.round(np.bincount(inv, weights=val))
         keep = total >= 1.0
         uniq, total = uniq[keep], total[keep]
-        kg = total / unit_value[(uniq // 12) % ncodes]
-        _moved_weight(panel, flow, uniq, total, kg, kg_per_usd, unit_value, offsets,
-                      per_product, rows_c, rows_w, ncodes)  # fmt: skip
-        kg *= weight_noise(panel, maps, uniq, flow, seed)
+        noise = weight_noise(panel, maps, uniq, flow, seed)
+        kg = total / unit_value[(uniq // 12) % ncodes] * noise
+        _moved_weight(panel, maps, flow, uniq, total, kg, noise, unit_value, rev, seed)
         parts.append((uniq, total, np.full(len(uniq), flow, dtype=np.int8), kg))
     key = np.concatenate([p[0] for p in parts])
     value = np.concatenate([p[1] for p in parts])
@@ -245,33 +241,40 @@ def weight_noise(panel: Panel, maps: RevisionMaps, keys: np.ndarray, flow: int,
 
 def _moved_weight(
     panel: Panel,
+    maps: RevisionMaps,
     flow: int,
     keys: np.ndarray,
     total: np.ndarray,
     kg: np.ndarray,
-    kg_per_usd: np.ndarray,
+    noise: np.ndarray,
     unit_value: np.ndarray,
-    offsets: np.ndarray,
-    per_product: np.ndarray,
-    rows_c: np.ndarray,
-    rows_w: np.ndarray,
-    ncodes: int,
+    rev: str,
+    seed: int,
 ) -> None:
-    """Correct `kg` (in place) of the rows (`keys`, sorted) holding goods declared under
-    another product's code: those weigh what their own product weighs per USD."""
-    n = len(panel.countries)
+    """Correct `kg` (in place) of the rows (`keys`, sorted; `noise` their weight factors)
+    holding goods declared under another product's code: those weigh what the same pair's
+    goods of their own product weigh per USD (its codes' unit values and weight factors)."""
+    n, ncodes = len(panel.countries), len(maps.codes)
+    rows_p, rows_c, rows_w = maps.rows(rev)
     months = np.arange(len(panel.months))
     for (f, i, j, p_to, p_from), amount in panel.moved.items():
         if f != flow:
             continue
-        rep, par = (i, j) if flow == 0 else (j, i)
-        for r in range(offsets[p_to], offsets[p_to] + per_product[p_to]):
-            k = ((rep * n + par) * ncodes + rows_c[r]) * 12 + months
+        pair = (i * n + j) if flow == 0 else (j * n + i)
+        own = [(rows_c[r], rows_w[r]) for r in np.flatnonzero(rows_p == p_from)]
+        kg_per_usd = sum(
+            w
+            / unit_value[c]
+            * weight_noise(panel, maps, (pair * ncodes + c) * 12 + months, flow, seed)
+            for c, w in own
+        )
+        for r in np.flatnonzero(rows_p == p_to):
+            k = (pair * ncodes + rows_c[r]) * 12 + months
             at = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
             hit = (keys[at] == k) & (amount > 0)
             at = at[hit]
             usd = np.minimum(amount[hit] * rows_w[r], total[at])  # never more than the row
-            kg[at] += usd * (kg_per_usd[p_from] - 1.0 / unit_value[rows_c[r]])
+            kg[at] += usd * (kg_per_usd[hit] - noise[at] / unit_value[rows_c[r]])
             kg[at] = np.maximum(kg[at], 0.0)
 
 
