@@ -3,6 +3,7 @@ library function, and prints. Heavy libraries are imported inside commands so `-
 stays fast. Each area's commands live in their own module and register on `app`."""
 
 from transship.cli import (  # noqa: F401  (registers the commands)
+    _lean,
     alerts,
     analysis,
     data,
@@ -20,6 +21,7 @@ add_common_options(app)  # --quiet, --notes, --limit: after every command has re
 
 
 def main() -> None:
+    _lean.standalone = True  # the process ends with the command (cli/_lean.py)
     app()
 
 

@@ -1,0 +1,41 @@
+"""Ingest commands run without pandas.
+
+pyarrow imports pandas (0.13 CPU s idle, 0.25-0.9 s wall on a loaded machine) the first time it
+converts a Python value (`pa.array` of a list, a Python scalar given to a compute function,
+`to_numpy`), only to ask whether the value is a pandas object; then never again. No ingest
+uses pandas, so a `transship ingest ...` process (`standalone`: started by `main()`, which
+exits after the command) lets that first look find none. pyarrow's pandas functions
+(`to_pandas`, `from_pandas`) import it as usual when called; what a process that looked
+without pandas loses is pyarrow's recognising pandas objects (a Series given to `pa.array`,
+`pd.NA`), which is why nothing else does this: not the Python API, not tests in-process
+(Typer's runner calls the app, not `main()`).
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.abc import MetaPathFinder
+from typing import Any
+
+standalone = False  # set by transship.cli.main()
+
+
+class _NoPandas(MetaPathFinder):
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == "pandas":
+            raise ImportError("pandas is not used while ingesting")
+
+
+def without_pandas() -> None:
+    """In a standalone process, before the ingest's first Arrow conversion: pyarrow looks
+    for pandas now, finds none and does not look again on its own."""
+    if not standalone or "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array(["x"])  # the look: pyarrow's Python shim and its C++ conversion, once each
+    finally:
+        sys.meta_path.remove(finder)
