@@ -239,12 +239,15 @@ def flag_name(parameter: str) -> str:
 def print_notes(notes: list[str], *, synthetic: bool, full: bool = False) -> None:
     """SYNTHETIC label and notes: the concordance notes folded, then everything in one line
     unless `full` or --notes; no notes with --quiet."""
-    from transship.analysis._select import summarize_notes
     from transship.output import options
     from transship.output import print_notes as show
 
     full = full or options().notes
-    show(summarize_notes(notes, full=full), synthetic=synthetic, full=full)
+    if notes:  # the analysis package is imported (10-20 ms) only to fold notes
+        from transship.analysis._select import summarize_notes
+
+        notes = summarize_notes(notes, full=full)
+    show(list(notes), synthetic=synthetic, full=full)
 
 
 # -- options every command inherits ---------------------------------------------------------

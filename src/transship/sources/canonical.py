@@ -29,6 +29,7 @@ from transship.sources.convert import (
     _decode,
     _empty_to_null,
     _hs,
+    _np,
     _number,
     _per_value,
     _period_per_value,
@@ -185,7 +186,7 @@ class Converter:
         arrays = [_no_null_entries(out[c]) for c in SOURCE_COLUMNS]
         if national:  # the code as written and its line, for the warehouse's sums and errors
             names += ["hs_national", "_line"]
-            arrays += [full_hs, pa.array(_lines(lines), pa.int64())]
+            arrays += [full_hs, _np(np.asarray(_lines(lines), dtype=np.int64))]
         batch = pa.RecordBatch.from_arrays(arrays, names=names)
         bad = np.zeros(n, dtype=bool)
         for c in checks:

@@ -81,9 +81,22 @@ def _expand(values: pa.Array, indices: pa.Array) -> pa.Array:
     return values.take(indices)
 
 
+def _np(a: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
+    """`pa.array(a)` for a 1-d bool or fixed-width number array (`type_`: another type of
+    the same width), without pyarrow's look for a numpy masked array, which imports numpy.ma
+    (20-40 ms) at the first conversion of a numpy array."""
+    if a.dtype == np.bool_:
+        bits = np.packbits(a, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(bits)])
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(
+        type_ or pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)]
+    )
+
+
 def _const(value: object, n: int) -> pa.Array:
     """A constant column as a one-value dictionary array: no per-row strings."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+    return pa.DictionaryArray.from_arrays(_np(np.zeros(n, dtype=np.int32)), pa.array([value]))
 
 
 def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
@@ -253,7 +266,7 @@ def _period(
         ok = pc.match_substring_regex(s, r"^\d{4}(-?(0[1-9]|1[0-2])(-?01)?)?$")
         digits = pc.replace_substring(s, "-", "")
     ok_np = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
-    digits = pc.if_else(pa.array(ok_np), digits, "197001")
+    digits = pc.if_else(_np(ok_np), digits, "197001")
     year = pc.utf8_slice_codeunits(digits, 0, 4).cast(pa.int32()).to_numpy()
     length = pc.utf8_length(digits).to_numpy()
     month = np.ones(n, dtype=np.int32)
@@ -267,9 +280,9 @@ def _period(
         reason = "not a period (YYYY, YYYYMM, YYYY-MM, YYYY/MM or YYYY-MM-01, 1950-2100)"
         checks.append(_Check(column, bad, reason, a))
     months = ((year.astype(np.int64) - 1970) * 12 + (month - 1)).astype("datetime64[M]")
-    dates = pa.array(months.astype("datetime64[D]"), pa.date32())
+    dates = _np(months.astype("datetime64[D]").astype(np.int64).astype(np.int32), pa.date32())
     freq = pa.DictionaryArray.from_arrays(
-        pa.array(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"])
+        _np(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"])
     )
     return dates, freq, year
 
@@ -285,7 +298,7 @@ def _period_per_value(
     """`_period` run on the distinct periods (a file holds a few) and expanded to rows."""
     if a is None:  # a constant period: one value, repeated
         a = pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(n, dtype=np.int32)), pa.array([constant], pa.string())
+            _np(np.zeros(n, dtype=np.int32)), pa.array([constant], pa.string())
         )
     if isinstance(a, pa.DictionaryArray):
         enc = a
@@ -309,7 +322,7 @@ def _period_per_value(
 def _by_year(years: np.ndarray, per_year: Callable[[int], str]) -> pa.Array:
     uniq, inverse = np.unique(years, return_inverse=True)
     values = pa.array([per_year(int(y)) for y in uniq])
-    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32)), values)
+    return pa.DictionaryArray.from_arrays(_np(inverse.astype(np.int32)), values)
 
 
 def _country_lookup(scheme: CountryScheme) -> dict[str, str]:
