@@ -258,3 +258,26 @@ def test_more_russian_words_of_organisations_names() -> None:
     )[0]
     assert score >= 90
     assert m.compare("Svobodny Donbass", "Free Lugansk", schema="Organization")[0] < 80
+
+
+def test_acronyms_of_stop_words_numbers_and_ezafe_names() -> None:
+    # UK alias dev split, all 0.0: EOAE / Embers of an Empire (the acronym has of's o), FIIB /
+    # First Islamic Investment Bank (first was the number 1), JNIM / Jama'a Nusrat ul-Islam wa
+    # al-Muslimin (wa is Arabic "and"), TTP / TEHRIK-E TALIBAN PAKISTAN (the ezafe -e was a part)
+    from transship.screening.names import name_parts
+
+    m = Matcher([])
+    for a, b in (
+        ("EOAE", "Embers of an Empire"),
+        ("FIIB", "First Islamic Investment Bank"),
+        ("JNIM", "Jama'a Nusrat ul-Islam wa al-Muslimin"),
+        ("TTP", "TEHRIK-E TALIBAN PAKISTAN"),
+    ):
+        score, why = m.compare(a, b, schema="Organization")
+        assert "acronym" in dict(why) and 80 <= score < 92, (a, score, why)
+    assert m.compare("SIIB", "First Islamic Investment Bank")[0] < 80
+    assert m.compare("EOE", "Embers of an Empire", schema="Organization")[0] < 80
+    assert name_parts("MASJED -E-SOLEYMAN") == name_parts("Masjed-e Soleyman")
+    assert name_parts("Masjed-e Soleyman") == ("masjed", "soleyman")
+    assert name_parts("Khaneh-ye Kargar") == ("khaneh", "kargar")
+    assert name_parts("Jean-Eric E. Smith") == ("jean", "eric", "e", "smith")

@@ -147,7 +147,8 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]{2,4}")
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _STOP = frozenset({"and", "of", "the", "ve", "de", "la", "du", "des", "der", "und", "et",
                    "for", "na", "po", "al", "el", "le", "da", "do", "di",
-                   "ul", "ur", "ud"})  # fmt: skip  # ul, ur, ud: the article in Urdu spellings
+                   "ul", "ur", "ud", "wa", "wal"})  # fmt: skip
+# ul, ur, ud: the article in Urdu spellings; wa, wal: Arabic "and" (and the article)
 
 KINDS = ("name", "generic", "legal", "stop", "connector", "number")
 
@@ -202,6 +203,7 @@ def name_parts(name: str) -> tuple[str, ...]:
         return f" {letters} " if part_kind(letters) == "legal" else " " + " ".join(letters) + " "
 
     text = _DOTTED.sub(dotted, text)
+    text = _EZAFE.sub(" ", text)
     text = _PUNCT.sub(" ", text.replace("'", "").replace("`", ""))
     out: list[str] = []
     for t in text.split():
@@ -216,6 +218,10 @@ def name_parts(name: str) -> tuple[str, ...]:
 
 
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+# The Persian and Urdu ezafe, written hyphenated to the word before it (TEHRIK-E TALIBAN,
+# Masjed-e Soleyman, MASJED -E-SOLEYMAN, Khaneh-ye): it joins two words of one name, no part
+# of its own (TTP had four parts' initials, tetp)
+_EZAFE = re.compile(r"(?<=[a-z])\s?-(?:e|ye)(?=-|\s|$)")
 _INDIC = re.compile(r"[\u0900-\u0dff]")
 _SCHWA = re.compile(r"(?<=[^\W\daeiouyāīūēōṛṝḷ])a\b")
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")

@@ -7,9 +7,11 @@ Russian-style names quote the proper name and describe the rest.
 
 from __future__ import annotations
 
+import functools
+
 from transship.screening.equivalents import phrase_runs, same_meaning
 from transship.screening.featurebase import Feature, Pair, similar
-from transship.screening.names import part_kind
+from transship.screening.names import name_forms, part_kind
 from transship.screening.parsed import Parsed
 
 
@@ -159,7 +161,9 @@ class TranslatedOnly(Feature):
 class Acronym(Feature):
     name = "acronym"
     description = (
-        "One name is the initials of the other's parts (PLA / People's Liberation Army): "
+        "One name is the initials of the other's parts (PLA / People's Liberation Army; stop "
+        "words left out or kept, EOAE / Embers of an Empire; a number by a word for it, FIIB / "
+        "First Islamic Investment Bank): "
         "raised to `floor`, a FLAG for a human to confirm, never a BLOCK. A list name that "
         "is the initials needs `list_shortest` letters or more."
     )
@@ -178,12 +182,38 @@ class Acronym(Feature):
             short = a.sole  # its one part, legal forms of three letters or more aside
             if short is None or not shortest <= len(short) <= 6:
                 continue
-            long_ = [t for t, k in zip(b.parts, b.kinds, strict=True) if k not in ("legal", "stop")]
-            if len(long_) == len(short) and "".join(t[0] for t in long_) == short:
+            if _initials_of(b, short):
                 p.flag_at_most()
                 p.joined = True  # the parts are reshaped, not different
                 return max(0.0, self.floor - p.base)
         return 0.0
+
+
+def _initials_of(x: Parsed, short: str) -> bool:
+    """Whether `short` is the initials of `x`'s parts that are no legal form, its stop words
+    left out or kept (EOAE: Embers of an Empire); a number may have been a word (FIIB: First
+    Islamic Investment Bank, written 1 islamic ...)."""
+    for stops in (False, True):
+        words = [t for t, k in zip(x.parts, x.kinds, strict=True)
+                 if k != "legal" and (stops or k != "stop")]  # fmt: skip
+        if len(words) == len(short) and all(
+            t[0] == ch or (t.isdigit() and ch in _number_initials().get(t, ""))
+            for t, ch in zip(words, short, strict=True)
+        ):
+            return True
+        if "stop" not in x.kinds:
+            break
+    return False
+
+
+@functools.cache
+def _number_initials() -> dict[str, str]:
+    """The first letters of the words name_forms.yaml writes each number as (1: one, first,
+    odin, pervyy ...)."""
+    out: dict[str, str] = {}
+    for word, digits in name_forms().numbers.items():
+        out[digits] = out.get(digits, "") + word[0]
+    return out
 
 
 class EquivalentWords(Feature):
