@@ -281,3 +281,22 @@ def test_acronyms_of_stop_words_numbers_and_ezafe_names() -> None:
     assert name_parts("Masjed-e Soleyman") == ("masjed", "soleyman")
     assert name_parts("Khaneh-ye Kargar") == ("khaneh", "kargar")
     assert name_parts("Jean-Eric E. Smith") == ("jean", "eric", "e", "smith")
+
+
+def test_a_dedication_is_compared_with_and_without() -> None:
+    # UK alias dev split: PJSC TATNEFT named after V.D. Shashin / PJSC TATNEFT 26.4: the lists
+    # give the dedication (imeni) or leave it out; one side at a time, FLAG at most
+    m = Matcher([])
+    score, why = m.compare("PJSC TATNEFT named after V.D. Shashin", "PJSC TATNEFT")
+    assert "bracketed" in dict(why) and 80 <= score < 92, why
+    assert m.compare("Zavod imeni Sverdlova", "Zavod imeni Kirova", schema="Company")[0] < 80
+    assert m.compare("TATNEFT named after Shashin", "TATNEFT named after Kirov")[0] < 80
+
+
+def test_initials_of_a_run_skip_prepositions() -> None:
+    # UK alias dev split: ISIL in Yemen / ISLAMIC STATE IN IRAQ AND THE LEVANT - YEMEN 18.7
+    m = Matcher([])
+    score, why = m.compare(
+        "ISIL in Yemen", "ISLAMIC STATE IN IRAQ AND THE LEVANT - YEMEN", schema="Organization"
+    )
+    assert "acronym_parts" in dict(why) and 80 <= score < 92, why

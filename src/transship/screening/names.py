@@ -282,15 +282,22 @@ def quoted_parts(name: str) -> tuple[tuple[str, ...], ...]:
 
 
 _BRACKETED = re.compile(r"\(([^()]+)\)")
+# A dedication, as Russian names give one (imeni: PJSC TATNEFT named after V.D. Shashin, Zavod
+# imeni Sverdlova): to the end of the name or a bracket, the words that introduce it included
+_DEDICATION = re.compile(r"\b((?:named after|imeni)\s[^()]+)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=100_000)
 def bracketed_parts(name: str) -> tuple[tuple[str, ...], ...]:
     """The parts (as name_parts cuts them) of each bracketed segment of a name: another
-    name for it (KOREA KWANGSON BANKING CORPORATION (KKBC)) or a qualifier ((NZ) LTD)."""
-    if "(" not in name:
-        return ()
-    return tuple(p for m in _BRACKETED.finditer(name) if (p := name_parts(m.group(1))))
+    name for it (KOREA KWANGSON BANKING CORPORATION (KKBC)) or a qualifier ((NZ) LTD); and of
+    a dedication (named after V.D. Shashin), which the lists give or leave out."""
+    out = []
+    if "(" in name:
+        out = [p for m in _BRACKETED.finditer(name) if (p := name_parts(m.group(1)))]
+    if "named after" in name.casefold() or "imeni" in name.casefold():
+        out.extend(p for m in _DEDICATION.finditer(name) if (p := name_parts(m.group(1))))
+    return tuple(out)
 
 
 def _split_camel(name: str) -> str:

@@ -300,16 +300,18 @@ class AcronymParts(Feature):
 
 
 def _initials_run(x: Parsed, used: set[int], letters: str) -> list[int] | None:
-    """The first run of unaligned parts of `x` whose initials are `letters` (stop words
-    inside the run skipped: Ministry of Public Security, MPS), or None."""
+    """The first run of unaligned parts of `x` whose initials are `letters` (stop words and
+    English prepositions inside the run skipped: Ministry of Public Security, MPS; Islamic
+    State in Iraq and the Levant, ISIL), or None."""
     n = len(x.parts)
+    skip = [k == "stop" or t in _PREPOSITIONS for t, k in zip(x.parts, x.kinds, strict=True)]
     for start in range(n):
-        if start in used or x.kinds[start] == "stop" or x.parts[start][0] != letters[0]:
+        if start in used or skip[start] or x.parts[start][0] != letters[0]:
             continue
         run: list[int] = []
         k = start
         while k < n and len(run) < len(letters) and k not in used:
-            if x.kinds[k] != "stop":
+            if not skip[k]:
                 if x.parts[k][0] != letters[len(run)] or x.kinds[k] == "number":
                     break
                 run.append(k)
@@ -317,6 +319,10 @@ def _initials_run(x: Parsed, used: set[int], letters: str) -> list[int] | None:
         if len(run) == len(letters) >= 2:
             return run
     return None
+
+
+# no stop words (In Su Pak, a person's name, keeps its "in"), but no initial of an acronym
+_PREPOSITIONS = frozenset({"in", "on", "at", "to", "by"})
 
 
 class QuotedName(Feature):
