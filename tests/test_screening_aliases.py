@@ -300,3 +300,17 @@ def test_initials_of_a_run_skip_prepositions() -> None:
         "ISIL in Yemen", "ISLAMIC STATE IN IRAQ AND THE LEVANT - YEMEN", schema="Organization"
     )
     assert "acronym_parts" in dict(why) and 80 <= score < 92, why
+
+
+def test_arabic_and_persian_words_of_organisations_names() -> None:
+    # UK alias dev split: Sunduq Al Mashrek Al Istithmari / Al Mashreq Investment Fund 26.0
+    # (sunduq: fund, istithmari: investment), The Soldiers of Aqsa / Jund Al Aqsa 28.8
+    m = Matcher([])
+    co = "Organization"
+    assert (
+        m.compare("Sunduq Al Mashrek Al Istithmari", "Al Mashreq Investment Fund", schema=co)[0]
+        >= 80
+    )
+    assert m.compare("The Soldiers of Aqsa", "Jund Al Aqsa", schema=co)[0] >= 80
+    assert m.compare("Jund Al Aqsa", "Jaysh Al Aqsa", schema=co)[0] < 80
+    assert m.compare("Hizb Allah", "Harakat Allah", schema=co)[0] < 80
