@@ -314,3 +314,23 @@ def test_arabic_and_persian_words_of_organisations_names() -> None:
     assert m.compare("The Soldiers of Aqsa", "Jund Al Aqsa", schema=co)[0] >= 80
     assert m.compare("Jund Al Aqsa", "Jaysh Al Aqsa", schema=co)[0] < 80
     assert m.compare("Hizb Allah", "Harakat Allah", schema=co)[0] < 80
+
+
+def test_turkish_contracting_and_russian_all_russian() -> None:
+    # UK alias dev split: S Micron ... Contracting Trade JSC / S-MIKRON ... TAAHHUT TICARET
+    # ANONIM SIRKETI 62.4, All-Russian Institute Of Aviation Materials / VSEROSSISKIY INSTITUT
+    # AVIATSIONNYKH MATERIALOV 44.9
+    m = Matcher([])
+    assert (
+        m.compare(
+            "S Micron Electronic Electrical Industry Contracting Trade Joint Stock Company",
+            "S-MIKRON ELEKTRONIK ELEKTRIK SANAYI TAAHHUT TICARET ANONIM SIRKETI",
+        )[0]
+        >= 80
+    )
+    score, why = m.compare(
+        "All-Russian Institute Of Aviation Materials",
+        "VSEROSSISKIY INSTITUT AVIATSIONNYKH MATERIALOV",
+        schema="Organization",
+    )
+    assert "equivalent_words" in dict(why) and score >= 80
