@@ -3,6 +3,7 @@ batches, SQL constants, keys proven unique by order, the ingest memory limit, pa
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -371,17 +372,21 @@ def test_bad_cells_and_unsplittable_lines_of_one_block_in_file_order(
 
 def test_cli_ingest_runs_without_pandas(tmp_path: Path) -> None:
     """A `transship ingest` process never imports pandas (pyarrow would, on its first
-    conversion, only to look for pandas objects); pyarrow's own pandas functions still work
-    after it. In a fresh interpreter: `main()` only, never the test process."""
+    conversion, only to look for pandas objects) and asks OpenBLAS for one thread; pyarrow's
+    own pandas functions still work after it. In a fresh interpreter: `main()` only, never
+    the test process."""
     f = write(tmp_path / "BACI_HS17_Y2020_V202401.csv", "t,i,j,k,v,q\n2020,4,8,10121,1.5,NA\n")
     code = (
         "import sys\nfrom transship.cli import main\n"
         f"sys.argv = ['transship', '-w', {str(tmp_path / 'w.duckdb')!r}, 'ingest', 'baci', "
         f"{str(f)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "print('PANDAS', 'pandas' in sys.modules)\n"
+        "import os\nprint('PANDAS', 'pandas' in sys.modules, os.environ['OPENBLAS_NUM_THREADS'])\n"
         "import pyarrow as pa\nprint('FRAME', pa.table({'a': [1]}).to_pandas().shape)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "PANDAS False" in out.stdout
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert "PANDAS False 1" in out.stdout
     assert "FRAME (1, 1)" in out.stdout

@@ -1,4 +1,4 @@
-"""Ingest commands run without pandas.
+"""Ingest commands run without pandas and without OpenBLAS's threads.
 
 pyarrow imports pandas (0.13 CPU s idle, 0.25-0.9 s wall on a loaded machine) the first time it
 converts a Python value (`pa.array` of a list, a Python scalar given to a compute function,
@@ -9,10 +9,15 @@ exits after the command) lets that first look find none. pyarrow's pandas functi
 without pandas loses is pyarrow's recognising pandas objects (a Series given to `pa.array`,
 `pd.NA`), which is why nothing else does this: not the Python API, not tests in-process
 (Typer's runner calls the app, not `main()`).
+
+numpy's import starts OpenBLAS's worker threads and runs a BLAS call on them, after which
+they spin (0.06 CPU s a process, on the core the reader and DuckDB need); no ingest uses
+BLAS, so such a process asks for one thread unless OPENBLAS_NUM_THREADS says otherwise.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.abc import MetaPathFinder
 from typing import Any
@@ -26,10 +31,15 @@ class _NoPandas(MetaPathFinder):
             raise ImportError("pandas is not used while ingesting")
 
 
-def without_pandas() -> None:
-    """In a standalone process, before the ingest's first Arrow conversion: pyarrow looks
-    for pandas now, finds none and does not look again on its own."""
-    if not standalone or "pandas" in sys.modules:
+def lean_ingest() -> None:
+    """In a standalone process, before numpy is imported and before the ingest's first
+    Arrow conversion: one BLAS thread, and pyarrow looks for pandas now, finds none and
+    does not look again on its own."""
+    if not standalone:
+        return
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "pandas" in sys.modules:
         return
     import pyarrow as pa
 

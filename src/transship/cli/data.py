@@ -20,7 +20,7 @@ from transship.cli._app import (
     ingest_app,
     warehouse_path,
 )
-from transship.cli._lean import without_pandas
+from transship.cli._lean import lean_ingest
 
 # -- ingest ---------------------------------------------------------------------------------
 ForceOpt = Annotated[
@@ -158,7 +158,7 @@ def ingest_csv(
 
     National codes of 6-12 digits (CN8, TN VED, GTIP) are summed to their HS6.
     """
-    without_pandas()  # before anything imports pyarrow's users
+    lean_ingest()  # before anything imports pyarrow's users
     from transship.settings import get_settings
     from transship.sources.csvfile import csv_file
 
@@ -198,7 +198,7 @@ def ingest_baci(
     force: ForceOpt = False,
 ) -> None:
     """Ingest CEPII BACI (t,i,j,k,v,q): values thousand USD -> USD, tonnes -> kg."""
-    without_pandas()  # before anything imports pyarrow's users
+    lean_ingest()  # before anything imports pyarrow's users
     from transship.settings import get_settings
     from transship.sources.baci import baci_file
 

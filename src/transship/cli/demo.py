@@ -17,7 +17,7 @@ from transship.cli._app import (
     print_notes,
     warehouse_path,
 )
-from transship.cli._lean import without_pandas
+from transship.cli._lean import lean_ingest
 
 SCENARIOS_HELP = "Scenario YAML file, 'default' (the FT's Turkey story and other hubs) or 'none'."
 
@@ -63,7 +63,7 @@ def ingest_synthetic(
     ] = None,
 ) -> None:
     """Generate SYNTHETIC trade with labelled scenarios (ground truth in scenario_labels)."""
-    without_pandas()  # before anything imports pyarrow's users
+    lean_ingest()  # before anything imports pyarrow's users
     from rich.console import Console
 
     from transship.cli.data import _run_ingest

@@ -19,7 +19,7 @@ from transship.cli._app import (
     renamed,
     warehouse_path,
 )
-from transship.cli._lean import without_pandas
+from transship.cli._lean import lean_ingest
 
 fetch_app = typer.Typer(help="Fetch trade data from official APIs into the warehouse.")
 app.add_typer(fetch_app, name="fetch")
@@ -184,7 +184,7 @@ def ingest_comext(
     ] = False,
 ) -> None:
     """Ingest Eurostat Comext as one batch: CN8 summed to HS6, EUR to USD (ECB monthly rates)."""
-    without_pandas()  # before anything imports pyarrow's users
+    lean_ingest()  # before anything imports pyarrow's users
     from transship.cli.data import _run_ingest
     from transship.sources.comext import comext_source
 
@@ -226,7 +226,7 @@ def _generated_command(connector: Any) -> Any:
     def command(ctx: typer.Context, file: Path, force: bool = False, **params: Any) -> None:
         from transship.cli.data import _run_ingest
 
-        without_pandas()
+        lean_ingest()
         _run_ingest(ctx, connector.open(file, **params), force=force)
 
     parameters = [

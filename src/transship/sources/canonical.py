@@ -267,7 +267,8 @@ class Converter:
             ],
             pa.string(),
         )
-        iso = pa.DictionaryArray.from_arrays(enc.indices, mapped)  # no per-row strings
+        # no per-row strings; indices of `keys`, so in range (no bounds check)
+        iso = pa.DictionaryArray.from_arrays(enc.indices, mapped, safe=False)
         what = "code or name" if scheme == "auto" else f"code ({scheme} codes)"
         _add(checks, column, pc.is_null(iso), f"unknown country {what}", a)
         return iso

@@ -73,11 +73,16 @@ def _per_value(
 
 
 def _expand(values: pa.Array, indices: pa.Array) -> pa.Array:
-    """Per-value results back to rows: strings stay dictionary-encoded (no per-row copy)."""
+    """Per-value results back to rows: strings stay dictionary-encoded (no per-row copy).
+
+    Indices come from dictionary encoding and the converters are elementwise, so they are in
+    range: the dictionary arrays here skip pyarrow's per-row bounds check (`safe=False`)."""
     if isinstance(values, pa.DictionaryArray):
-        return pa.DictionaryArray.from_arrays(values.indices.take(indices), values.dictionary)
+        return pa.DictionaryArray.from_arrays(
+            values.indices.take(indices), values.dictionary, safe=False
+        )
     if pa.types.is_string(values.type) or pa.types.is_binary(values.type):
-        return pa.DictionaryArray.from_arrays(indices, values)
+        return pa.DictionaryArray.from_arrays(indices, values, safe=False)
     return values.take(indices)
 
 
@@ -96,7 +101,9 @@ def _np(a: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
 
 def _const(value: object, n: int) -> pa.Array:
     """A constant column as a one-value dictionary array: no per-row strings."""
-    return pa.DictionaryArray.from_arrays(_np(np.zeros(n, dtype=np.int32)), pa.array([value]))
+    return pa.DictionaryArray.from_arrays(
+        _np(np.zeros(n, dtype=np.int32)), pa.array([value]), safe=False
+    )
 
 
 def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
@@ -239,7 +246,7 @@ def _vocab(
 ) -> pa.Array:
     enc = pc.utf8_lower(pc.utf8_trim_whitespace(a.cast(pa.string()))).dictionary_encode()
     mapped = pa.array([aliases.get(k) for k in enc.dictionary.to_pylist()], pa.string())
-    out = pa.DictionaryArray.from_arrays(enc.indices, mapped)
+    out = pa.DictionaryArray.from_arrays(enc.indices, mapped, safe=False)
     allowed = sorted(set(aliases.values()))
     _add(checks, column, pc.is_null(out), f"unknown {what}; expected one of {allowed}", a)
     return out
@@ -282,7 +289,7 @@ def _period(
     months = ((year.astype(np.int64) - 1970) * 12 + (month - 1)).astype("datetime64[M]")
     dates = _np(months.astype("datetime64[D]").astype(np.int64).astype(np.int32), pa.date32())
     freq = pa.DictionaryArray.from_arrays(
-        _np(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"])
+        _np(np.where(length == 4, 1, 0).astype(np.int32)), pa.array(["M", "A"]), safe=False
     )
     return dates, freq, year
 
@@ -298,7 +305,7 @@ def _period_per_value(
     """`_period` run on the distinct periods (a file holds a few) and expanded to rows."""
     if a is None:  # a constant period: one value, repeated
         a = pa.DictionaryArray.from_arrays(
-            _np(np.zeros(n, dtype=np.int32)), pa.array([constant], pa.string())
+            _np(np.zeros(n, dtype=np.int32)), pa.array([constant], pa.string()), safe=False
         )
     if isinstance(a, pa.DictionaryArray):
         enc = a
@@ -315,14 +322,16 @@ def _period_per_value(
     index = enc.indices.to_numpy()
     for c in found:
         checks.append(_Check(c.column, c.bad[index], c.reason, a))
-    freq_rows = pa.DictionaryArray.from_arrays(freq.indices.take(enc.indices), freq.dictionary)
+    freq_rows = pa.DictionaryArray.from_arrays(
+        freq.indices.take(enc.indices), freq.dictionary, safe=False
+    )
     return dates.take(enc.indices), freq_rows, years[index]
 
 
 def _by_year(years: np.ndarray, per_year: Callable[[int], str]) -> pa.Array:
     uniq, inverse = np.unique(years, return_inverse=True)
     values = pa.array([per_year(int(y)) for y in uniq])
-    return pa.DictionaryArray.from_arrays(_np(inverse.astype(np.int32)), values)
+    return pa.DictionaryArray.from_arrays(_np(inverse.astype(np.int32)), values, safe=False)
 
 
 def _country_lookup(scheme: CountryScheme) -> dict[str, str]:
