@@ -334,3 +334,23 @@ def test_turkish_contracting_and_russian_all_russian() -> None:
         schema="Organization",
     )
     assert "equivalent_words" in dict(why) and score >= 80
+
+
+def test_acronyms_of_words_spelt_out_in_another_language() -> None:
+    # EU alias dev split: JSC 'VPO 'Tochmash'' / JSC 'Vladimir Production Association
+    # 'Tochmash'' 35.9 (obyedineniye), JSC UAP 'Gidravlika' / ... Ufa Aggregate Enterprise
+    # 'Gidravlika' 26.5 (predpriyatiye), LLC 'IAZ' / ... 'Izhevsk Aviation Plant' 0.0 (zavod);
+    # UK: SMZ JSC / Samara Metallurgical Plant 0.0
+    m = Matcher([])
+    for a, b, feature in (
+        ("JSC \u2018VPO \u2018Tochmash\u2019\u2019",
+         "JSC \u2018Vladimir Production Association \u2018Tochmash\u2019\u2019", "acronym_parts"),
+        ("JSC UAP \u2018Gidravlika\u2019",
+         "Joint Stock Company Ufa Aggregate Enterprise \u2018Gidravlika\u2019", "acronym_parts"),
+        ("LLC \u2018IAZ\u2019", "Limited Liability Company \u2018Izhevsk Aviation Plant\u2019",
+         "acronym"),
+        ("SMZ JSC", "Samara Metallurgical Plant", "acronym"),
+    ):  # fmt: skip
+        score, why = m.compare(a, b, schema="Organization")
+        assert feature in dict(why) and 80 <= score < 92, (a, score, why)
+    assert m.compare("SMT JSC", "Samara Metallurgical Plant", schema="Organization")[0] < 80

@@ -124,3 +124,13 @@ def same_meaning(a: str, b: str) -> bool:
     """Whether two single parts are words of one group (zavod / plant, sanayi / industry)."""
     ga = _single(a)
     return bool(ga) and not ga.isdisjoint(_single(b))
+
+
+@functools.lru_cache(maxsize=100_000)
+def initials(part: str) -> str:
+    """The letters `part` may stand for in an acronym: its first, and the first of every
+    one-word phrase of its groups (the lists spell a Russian acronym out in English: SMZ /
+    Samara Metallurgical Plant, zavod; VPO / Vladimir Production Association, obyedineniye)."""
+    groups = equivalent_groups()
+    alts = {ph[0][0] for g in _single(part) for ph in groups[g] if len(ph) == 1}
+    return "".join(sorted(alts | {part[0]}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from transship.screening.equivalents import phrase_runs, same_meaning
+from transship.screening.equivalents import initials, phrase_runs, same_meaning
 from transship.screening.featurebase import Feature, Pair, similar
 from transship.screening.names import name_forms, part_kind
 from transship.screening.parsed import Parsed
@@ -163,7 +163,8 @@ class Acronym(Feature):
     description = (
         "One name is the initials of the other's parts (PLA / People's Liberation Army; stop "
         "words left out or kept, EOAE / Embers of an Empire; a number by a word for it, FIIB / "
-        "First Islamic Investment Bank): "
+        "First Islamic Investment Bank; a word by the initial of a word of its meaning in "
+        "name_equivalents.yaml, SMZ / Samara Metallurgical Plant, zavod): "
         "raised to `floor`, a FLAG for a human to confirm, never a BLOCK. A list name that "
         "is the initials needs `list_shortest` letters or more."
     )
@@ -197,7 +198,7 @@ def _initials_of(x: Parsed, short: str) -> bool:
         words = [t for t, k in zip(x.parts, x.kinds, strict=True)
                  if k != "legal" and (stops or k != "stop")]  # fmt: skip
         if len(words) == len(short) and all(
-            t[0] == ch or (t.isdigit() and ch in _number_initials().get(t, ""))
+            ch in (t[0] + _number_initials().get(t, "") if t.isdigit() else initials(t))
             for t, ch in zip(words, short, strict=True)
         ):
             return True
@@ -257,7 +258,9 @@ class AcronymParts(Feature):
         "Organisations: a part of one name (`shortest` to `longest` letters) that matches "
         "nothing is the initials of a run of parts of the other that match nothing (JSC SDB "
         "Turbina / JSC Special Design Bureau Turbina, LLC SC Lyukstrans / LLC Shipping "
-        "Company Lyukstrans), beside a distinctive part both share: aligned with them at "
+        "Company Lyukstrans; a word also by the initial of a word of its meaning, JSC VPO "
+        "Tochmash / JSC Vladimir Production Association Tochmash, obyedineniye), beside a "
+        "distinctive part both share: aligned with them at "
         "`similarity`; such a hit can FLAG but not BLOCK. Lists write a kind of "
         "organisation spelt out or by its initials."
     )
@@ -306,13 +309,13 @@ def _initials_run(x: Parsed, used: set[int], letters: str) -> list[int] | None:
     n = len(x.parts)
     skip = [k == "stop" or t in _PREPOSITIONS for t, k in zip(x.parts, x.kinds, strict=True)]
     for start in range(n):
-        if start in used or skip[start] or x.parts[start][0] != letters[0]:
+        if start in used or skip[start] or letters[0] not in initials(x.parts[start]):
             continue
         run: list[int] = []
         k = start
         while k < n and len(run) < len(letters) and k not in used:
             if not skip[k]:
-                if x.parts[k][0] != letters[len(run)] or x.kinds[k] == "number":
+                if x.kinds[k] == "number" or letters[len(run)] not in initials(x.parts[k]):
                     break
                 run.append(k)
             k += 1
