@@ -34,9 +34,10 @@ class _Check:
 def _add(
     checks: list[_Check], column: str, mask: pa.Array, reason: str, raw: pa.Array | None
 ) -> None:
+    if raw is None or not pc.any(mask).as_py():  # the common case: no row to name
+        return  # (a per-row bool array is made only for a check that found something)
     bad = np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-    if bad.any() and raw is not None:
-        checks.append(_Check(column, bad, reason, raw))
+    checks.append(_Check(column, bad, reason, raw))
 
 
 # Fields whose values repeat (countries, codes, periods, vocabularies): converted once per

@@ -70,7 +70,8 @@ class OrderProof:
                         seen = np.zeros(width, dtype=bool)
                         seen[found] = True
                         self._seen_shared.update(np.flatnonzero(seen).tolist())
-                packed = packed * width + ints
+                packed *= width
+                packed += ints
         except (pa.ArrowInvalid, ValueError, KeyError):
             self.sorted = False
             return
@@ -93,6 +94,6 @@ def _integers(a: pa.Array) -> np.ndarray:
     """A text column as int64 per row (its distinct values parsed once when encoded)."""
     if isinstance(a, pa.DictionaryArray):
         values = pc.utf8_trim_whitespace(a.dictionary.cast(pa.string())).cast(pa.int64())
-        out: np.ndarray = np.asarray(values.to_numpy())[a.indices.to_numpy()]
+        out: np.ndarray = np.take(np.asarray(values.to_numpy()), a.indices.to_numpy())
         return out
     return np.asarray(pc.utf8_trim_whitespace(a.cast(pa.string())).cast(pa.int64()).to_numpy())
