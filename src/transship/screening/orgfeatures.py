@@ -12,7 +12,7 @@ import functools
 from transship.screening.equivalents import initials, phrase_runs, same_meaning
 from transship.screening.featurebase import Feature, Pair, similar
 from transship.screening.names import name_forms, part_kind
-from transship.screening.parsed import Parsed
+from transship.screening.parsed import BODY_WORDS, Parsed
 
 
 class ContainedName(Feature):
@@ -96,14 +96,7 @@ class DifferingGeneric(Feature):
 def _line_words(x: Parsed, w: list[float], aligned: set[int]) -> int:
     """How many generic words of `x` that say its line of business match nothing."""
     return sum(1 for i, (t, k) in enumerate(zip(x.parts, x.kinds, strict=True))
-               if k == "generic" and i not in aligned and w[i] and t not in _BODY)  # fmt: skip
-
-
-# Generic words that say how a business is organised, not what it does: one for another
-# (Hamcho Group / Hamcho International) is the same name written otherwise
-_BODY = frozenset({"group", "holding", "holdings", "international", "company", "corporation",
-                   "general", "global", "enterprise", "enterprises", "partners", "limited",
-                   "kompaniya", "gruppa"})  # fmt: skip
+               if k == "generic" and i not in aligned and w[i] and t not in BODY_WORDS)  # fmt: skip
 
 
 class ExtraParts(Feature):

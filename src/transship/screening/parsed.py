@@ -223,8 +223,18 @@ def part_weights(
     # weigh nothing either, so they were left unmatched (JSC 'Industrial technologies' / JSC
     # 'Promyshlennye Tekhnologii' 75.9); two letters may be a name's own (KB MANAGMENT A.S.
     # is not IK-MANAGEMENT LLC)
+    # (a generic word that says how a business is organised, BODY_WORDS, weighs as it does
+    # beside a name: Marine Industries Group / Marine Industries 76.0 had it as a word more)
     generic = "generic" in x.kinds
     return [
-        0.05 if k == "stop" else 0.0 if k == "legal" and generic and len(t) >= 3 else 1.0
+        0.05 if k == "stop" else 0.0 if k == "legal" and generic and len(t) >= 3
+        else 0.2 if t in BODY_WORDS else 1.0
         for t, k in zip(x.parts, x.kinds, strict=True)
-    ], True
+    ], True  # fmt: skip
+
+
+# Generic words that say how a business is organised, not what it does: one for another
+# (Hamcho Group / Hamcho International) is the same name written otherwise (differing_generic)
+BODY_WORDS = frozenset({"group", "holding", "holdings", "international", "company",
+                        "corporation", "general", "global", "enterprise", "enterprises",
+                        "partners", "limited", "kompaniya", "gruppa"})  # fmt: skip
