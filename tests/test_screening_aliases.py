@@ -174,7 +174,11 @@ def test_words_of_how_a_business_is_organised_differ_for_free() -> None:
     # group, holding, international say how it is organised, not another line of business
     m = Matcher([])
     score, why = m.compare("Hamcho Group", "Hamcho International", schema="Company")
-    assert "differing_generic" not in dict(why) and score >= 80
+    assert "differing_generic" not in dict(why) and 80 <= score < 92  # aligned, FLAG at most
+    # UK alias dev split: Qatarji International Group / Al Qatarji Company 75.5 (the words
+    # were left unaligned on both sides)
+    assert 80 <= m.compare("Qatarji International Group", "Al Qatarji Company")[0] < 92
+    assert m.compare("Hamcho Group", "Hamcho Group", schema="Company")[0] == 100.0
     score, why = m.compare("NANXIGU SHIPPING CO INC", "NANXIGU TECHNOLOGY CO., LIMITED")
     assert dict(why)["differing_generic"] == -4.0 and score < 80
 

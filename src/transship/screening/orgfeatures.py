@@ -79,13 +79,22 @@ class DifferingGeneric(Feature):
         "(NANXIGU SHIPPING / NANXIGU TECHNOLOGY) costs `penalty` per such pair, at most "
         "`most`: another line of business under the same name is as often a sister company "
         "as the same one (the penalty of one word more, extra_parts). Words that say how a "
-        "business is organised (group, holding, international, company) cost nothing."
+        "business is organised (group, holding, international, company) cost nothing: one "
+        "for another aligns (parsed.part_similarity), but such a hit can FLAG, not BLOCK "
+        "(Qatarji International Group / Al Qatarji Company; a group and its holding may "
+        "be two companies)."
     )
     penalty = 0.04
     most = 0.08
 
     def __call__(self, p: Pair) -> float:
-        if p.person or p.joined or p.generic_only:
+        if p.person:
+            return 0.0
+        q, c = p.q.parts, p.c.parts
+        if any(q[i] != c[j] and q[i] in BODY_WORDS and c[j] in BODY_WORDS
+               for i, j, _ in p.aligned):  # fmt: skip
+            p.flag_at_most()
+        if p.joined or p.generic_only:
             return 0.0  # a name of generic words only weighs them as names: differing_parts
         qa, ca = p.qa, p.ca
         nq = _line_words(p.q, p.wq, qa)

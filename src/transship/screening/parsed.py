@@ -163,6 +163,8 @@ def part_similarity(
         )
     ):
         s = 0.9  # a generic word written short (SHPG / shipping, MGMT / management)
+    if s < 0.8 and not person and a in BODY_WORDS and b in BODY_WORDS:
+        s = 0.8  # how a business is organised, said otherwise: differing_generic caps it
     if s < 0.95 and not person and same_meaning(a, b):
         s = 0.95  # an organisation's word in another language (zavod / plant): equivalents.py
     return s, False

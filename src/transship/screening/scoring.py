@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rapidfuzz.distance import OSA
 
 from transship.screening.features import NAME_FEATURES, CountryQualifier, Pair, Thresholds01
-from transship.screening.parsed import Parsed, part_similarity, part_weights
+from transship.screening.parsed import BODY_WORDS, Parsed, part_similarity, part_weights
 
 
 def _split_parts(
@@ -228,6 +228,7 @@ def _compare(
                 and len(b) > 1
                 and 2 * min(len(a), len(b)) < max(len(a), len(b))
                 and not (a[0] == b[0] and "generic" in (ka, c.kinds[j]) and _short(a, b))
+                and not (a in BODY_WORDS and b in BODY_WORDS)
             ):
                 continue  # lengths too far apart for any similarity that aligns
             s, init = part_similarity(
