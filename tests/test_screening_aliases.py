@@ -363,3 +363,10 @@ def test_acronyms_of_words_spelt_out_in_another_language() -> None:
         score, why = m.compare(a, b, schema="Organization")
         assert feature in dict(why) and 80 <= score < 92, (a, score, why)
     assert m.compare("SMT JSC", "Samara Metallurgical Plant", schema="Organization")[0] < 80
+
+
+def test_complex_is_a_kind_of_organisation() -> None:
+    # UK alias dev split: Amin Industrial Company / AMIN INDUSTRIAL COMPLEX 63.0
+    m = Matcher([])
+    assert m.compare("Amin Industrial Company", "AMIN INDUSTRIAL COMPLEX")[0] >= 80
+    assert m.compare("Amin Industrial Complex", "Azar Industrial Complex")[0] < 80
