@@ -370,3 +370,6 @@ def test_complex_is_a_kind_of_organisation() -> None:
     m = Matcher([])
     assert m.compare("Amin Industrial Company", "AMIN INDUSTRIAL COMPLEX")[0] >= 80
     assert m.compare("Amin Industrial Complex", "Azar Industrial Complex")[0] < 80
+    # UK alias dev split: SRC RF TRINITI / TRINITI 62.7 (GNTs RF, a state research centre)
+    assert m.compare("SRC RF TRINITI", "TRINITI", schema="Organization")[0] >= 80
+    assert m.compare("SSC RF TRINITI", "SSC RF ORION", schema="Organization")[0] < 80
