@@ -146,8 +146,39 @@ def test_blocks_finds_the_synthetic_block_and_nothing_else(blocked: object) -> N
 
 def test_a_weak_block_is_dated_to_its_quarter() -> None:
     # a fifth of H5's CHPL exports to RUS move to KAZ: the long windows that carry the
-    # evidence let the splits before SPLIT fall almost as far; the date is the quarter whose
-    # next four quarters fell most
+    # evidence let the splits before SPLIT fall almost as far; the date is the quarter where
+    # the four quarters just after fell most below the four just before
     found = _run(_panel({"H5": 0.8}, {}))
     assert [f.country for f in found] == ["H5"]  # type: ignore[attr-defined]
     assert found[0].since == date(2023, 7, 1)  # type: ignore[attr-defined]
+
+
+def test_a_block_of_one_tier_at_a_large_exporter() -> None:
+    # 70% of H5's tier-1 CHPL exports to RUS (3 of its 10 CHPL codes, 12% of their value) move
+    # to KAZ: 8% of its CHPL exports there, under `min_fall_share` of the total, most of the
+    # tier's; found when each tier is tested apart (`tiers`), and said so
+    df = _panel({}, {})
+    tier = {f"c{c}": "1" if c % 4 == 0 else str(2 + c % 3) for c in range(10)}
+    one = (df.hub == "H5") & (df.grp == "chpl") & df.hs2022.isin(["c0", "c4", "c8"])  # type: ignore[attr-defined]
+    after = one & (df.q >= SPLIT)  # type: ignore[attr-defined, operator]
+    rus, kaz = after & (df.leg == "RUS"), after & (df.leg == "KAZ")  # type: ignore[attr-defined]
+    moved = 0.7 * df.loc[rus, "v"].to_numpy()  # type: ignore[attr-defined]
+    df.loc[rus, "v"] -= moved  # type: ignore[attr-defined]
+    df.loc[kaz, "v"] += moved  # type: ignore[attr-defined]
+    df["tier"] = [
+        tier.get(c, "c") if g == "chpl" else "c"  # type: ignore[index]
+        for c, g in zip(df.hs2022, df.grp, strict=True)
+    ]  # type: ignore[attr-defined]
+    ctx = Context(con=None)
+    ctx.cache["pair_quarters"] = df[df.leg != "ARE"]  # type: ignore[index, attr-defined]
+    ctx.cache["pair_totals"] = (
+        df.rename(columns={"hub": "exporter", "leg": "partner"})  # type: ignore[attr-defined]
+        .groupby(["exporter", "partner", "grp", "tier", "q"], as_index=False).v.sum()
+    )  # fmt: skip
+    from transship.analysis.detect.blocks import BlockDetector
+
+    assert BlockDetector().run(ctx) == []
+    found = BlockDetector(tiers=True).run(ctx)
+    assert [f.country for f in found] == ["H5"]
+    assert "tier 1" in found[0].evidence and "KAZ" in found[0].evidence
+    assert found[0].since == date(2023, 7, 1)

@@ -11,31 +11,45 @@ its change at a split quarter s compares the quarters from s to the data's end (
 `min_spread`): a block persists, a lump of a small series does not, so the long post window
 is what tells them apart. At each split:
 
-- direct: the leg to the target must fall by at least `min_leg_z` spreads; the fall in USD a
-  year is what moved;
+At each split, every leg's z is scaled by the spread of all legs' z at that split (MAD, at
+least 1; the legs to the target apart from the others): most legs carry no block, and where
+the legs' own baseline spreads understate their changes (a tier's few products) the
+cross-section says so.
+
+- direct: the leg to the target must fall by at least `min_leg_z` spreads, and its CHPL USD by
+  at least `min_fall_share` of the quarters before (a ratio that fell by the control goods
+  rising, or by a few percent of a large flow, is no block); the fall in USD a year is what
+  moved;
 - neighbours: a destination d took goods when the exporter's CHPL exports to d rose by at least
-  `min_part` of what moved, and its route rose: the larger of the leg to d's z and the combined
-  z of that leg and d's own exports to the target (goods passing on; Stouffer, the onward leg
-  counted only when it rose). The best route must rise by `min_leg_z` spreads and what the
-  routes took must add up to `min_arrived` of the fall (goods moved, not lost: a cut with a
-  chance rise elsewhere is no block);
-- legs p-value: the normal tail of (route z - direct z) / sqrt(2), Bonferroni over the
-  destinations;
+  `min_part` of what moved and its leg rose by `min_leg_z` spreads; what the routes took must
+  add up to `min_arrived` of the fall (goods moved, not lost: a cut with a chance rise
+  elsewhere is no block);
+- legs p-value: the normal tail of the combined z (Stouffer) of the direct fall, the best
+  route's rise and, weighted `onward_weight`, d's own exports to the target (the goods pass
+  on; a small weight: they also rise wherever another scheme passes through d), Bonferroni
+  over the destinations;
 - codes p-value: more CHPL than control products moved on the per-code panel (`pair_quarters`:
   direct down and the configured neighbours up by `log_change`, `pre_quarters` before and
   after s; one-sided Fisher exact: the candidate's own controls carry its lumpiness).
 
+With `tiers`, the legs test also runs on each CHPL tier's legs apart (a block of one tier at a
+large exporter is a few percent of its CHPL exports to the target but most of that tier's),
+at `tier_min_leg_z` and Bonferroni over the five groups of goods; off by default (on the
+check scenario sets it found a one-tier pattern in a world with no block).
+
 Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
 every reporter outside the target and `exclude` (the coalition by default: a coalition
 member's direct exports to Russia falling is the sanction itself, and its goods reaching Russia
-via a third country are a roundabout, which `hubs` finds at the hub). `since` is the
-split whose direct fall over the `since_quarters` after it alone is largest.
+via a third country are a roundabout, which `hubs` finds at the hub). `since`: among the
+splits with evidence, the one where the direct leg (of the goods with the strongest evidence)
+fell most between the `since_quarters` just before and just after it -- a local step: the
+long windows that carry the evidence let the splits around a block fall almost as far.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from transship import reference
@@ -64,13 +78,94 @@ class _Split:
     k0: int
     n0: int
     z_fall: float  # the direct leg's CHPL-to-control log ratio fell this many spreads
-    z_near: float  # ... in the `since_quarters` after the split alone
+    z_near: float  # ... between the `since_quarters` just before and after the split
     z_rise: float  # the best route's rise
     which: str  # the stronger test: legs or codes
     moved_usd: float  # a year: the fall of the direct CHPL exports
     gained_usd: float  # a year: the rise of the CHPL exports to the destinations that took
     via: tuple[tuple[str, float, float, float], ...]  # (d, leg z, onward z, USD a year)
     codes: tuple[str, ...]
+    group: str = "CHPL"  # the goods whose legs moved: all CHPL goods or one tier
+    near: dict[str, float] = field(default_factory=dict)  # z_near of each group of goods
+
+
+@dataclass
+class _Legs:
+    """The legs test of one candidate at one split, for one group of goods."""
+
+    p: float  # before the Bonferroni over the groups of goods, the tests and the splits
+    arrived: bool
+    before: float  # direct CHPL USD a year in the quarters before
+    moved: float
+    gained: float
+    z_fall: float  # the direct leg's z (negative: it fell)
+    z_near: float
+    z_rise: float
+    via: tuple[tuple[str, float, float, float], ...]
+
+
+def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
+                min_z: float) -> dict[str, _Legs]:  # fmt: skip
+    """Per candidate with a leg to the target: the legs test at split `s` (see the module),
+    the direct leg falling and the best route rising by at least `min_z` spreads."""
+    w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
+    z, before, gain = L.change(s, w0, w1)
+    sq = int(p["since_quarters"])
+    z_near = L.change(s, sq, sq)[0]  # for `since`: the quarters just before and after
+    onward: dict[str, int] = {}
+    rows_of: dict[str, list[tuple[str, int]]] = {}
+    for (h, d), r in L.row().items():
+        if d == TARGET:
+            onward[h] = r
+        elif h in direct:
+            rows_of.setdefault(h, []).append((d, r))
+    # most legs carry no block, so at this split the z of the legs to the target, and of the
+    # legs to the other countries, are scaled by their spread about their median (MAD, at
+    # least 1: where legs move more than their baseline spreads say, all of them do)
+    import numpy as np
+
+    is_t = np.zeros(len(z), dtype=bool)
+    is_t[list(onward.values())] = True
+    for sel in (is_t, ~is_t):
+        if sel.sum() >= 5:
+            mid = float(np.median(z[sel]))
+            mad = max(1.4826 * float(np.median(np.abs(z[sel] - mid))), 1.0)
+            z = np.where(sel, z / mad, z)
+    out: dict[str, _Legs] = {}
+    for hub in direct:
+        rt = onward.get(hub)
+        if rt is None:
+            continue
+        moved = -float(gain[rt])
+        zt = float(z[rt])
+        via = []
+        n_dest = len(rows_of.get(hub, []))
+        for d, r in rows_of.get(hub, []) if moved > 0 else []:
+            if gain[r] < p["min_part"] * moved:
+                continue
+            zo = float(z[onward[d]]) if d in onward else 0.0
+            if z[r] >= min_z:
+                via.append((d, float(z[r]), zo, float(gain[r])))
+        # the best route: its leg's rise and the goods passing on (d's own exports to the
+        # target, weighted `onward_weight`: small, as they also rise wherever another scheme
+        # passes through d), combined with the direct fall (Stouffer)
+        w = float(p["onward_weight"])
+        norm = math.sqrt(2.0 + w * w)
+        via.sort(key=lambda v: -(v[1] + w * v[2]))
+        zn = via[0][1] if via else 0.0
+        zc = (-zt + zn + w * via[0][2]) / norm if via else -math.inf
+        gained = sum(v[3] for v in via)
+        # the goods must arrive somewhere: a route rose and took a share of the fall
+        arrived = moved > 0 and zn >= min_z and gained >= p["min_arrived"] * moved
+        # a block stops a share of the direct trade: a ratio that fell by its control goods
+        # rising, or by a few percent of a large flow, is no block
+        fell = moved >= p["min_fall_share"] * float(before[rt])
+        ok = arrived and fell and -zt >= min_z
+        pv = min(1.0, norm_sf(zc) * max(n_dest, 1)) if ok else 1.0  # Bonferroni: destinations
+        out[hub] = _Legs(p=pv, arrived=arrived, before=float(before[rt]), moved=moved,
+                         gained=gained, z_fall=zt, z_near=float(z_near[rt]), z_rise=zn,
+                         via=tuple(via))  # fmt: skip
+    return out
 
 
 @register
@@ -86,7 +181,7 @@ class BlockDetector(Detector):
         Parameter("pre_quarters", 8, "quarters before each split compared with those after"),
         Parameter("post_quarters", 16, "most quarters after a split compared (to the data's "
                   "end): a block persists, a lump does not"),
-        Parameter("min_post_quarters", 2, "fewest quarters after a split (the data's end)"),
+        Parameter("min_post_quarters", 3, "fewest quarters after a split (the data's end)"),
         Parameter("log_change", math.log(1.5), "codes test: a product's direct exports fell "
                   "when they fell by more than this (log, detrended)"),
         Parameter("code_pad_usd", 20_000.0, "codes test: USD a quarter added to a product's "
@@ -95,19 +190,30 @@ class BlockDetector(Detector):
                   "log ratio in the baseline"),
         Parameter("min_leg_z", 2.0, "legs test: the direct leg must fall and the best route "
                   "rise by at least this many spreads; the test is on their sum"),
+        Parameter("onward_weight", 0.25, "legs test: weight of the route's onward leg (its "
+                  "country's exports to the target, against their control goods: the goods "
+                  "pass on) in the combined z of the direct fall and the route's rise"),
+        Parameter("tier_min_leg_z", 3.0, "the same for one tier's legs: few products, lumpier "
+                  "than their spread says, and four more chances"),
         Parameter("min_part", 0.1, "legs test: a destination counts when the exporter's CHPL "
                   "exports to it rose by at least this share of the direct fall"),
+        Parameter("min_fall_share", 0.15, "legs test: the direct CHPL exports must fall by at "
+                  "least this share of the quarters before (a block stops a share of a route)"),
         Parameter("min_arrived", 0.25, "legs test: the destinations' CHPL gain must be at least "
                   "this share of the direct fall (goods moved, not lost)"),
         Parameter("pad_usd", 100_000.0, "USD a quarter added to CHPL and control before taking "
                   "the log ratio (a small series' lump, ~1 shipment, is not a change)"),
+        Parameter("tiers", False, "test each CHPL tier's legs apart too (Bonferroni over the "
+                  "five groups of goods): a block of one tier at a large exporter"),
+        Parameter("tier_pad_usd", 100_000.0, "the same pad for one tier's legs (each tier is "
+                  "tested apart too, Bonferroni over the five groups of goods)"),
         Parameter("min_products", 5, "codes test: fewest CHPL and control products with "
                   "direct exports"),
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
                   "to the target a year before the split"),
         Parameter("min_moved_usd", 250_000.0, "leave out findings moving less a year"),
-        Parameter("since_quarters", 4, "since: the split whose direct fall over this many "
-                  "quarters after it (against the pre_quarters before) is largest"),
+        Parameter("since_quarters", 4, "since: the split whose direct leg fell most between "
+                  "this many quarters just before and just after it"),
         Parameter("exclude", "coalition", "countries that are not candidates"),
     )  # fmt: skip
 
@@ -119,65 +225,62 @@ class BlockDetector(Detector):
         pre = tuple(x.year * 4 + (x.month - 1) // 3 for x in ctx.baseline)
         first = ctx.post_start.year * 4 + (ctx.post_start.month - 1) // 3
         first += 0 if ctx.post_start.month % 3 == 1 else 1
-        L = make_legs(pair_totals(ctx), targets, (pre[0], pre[1]), float(p["pad_usd"]),
-                      float(p["min_spread"]))  # fmt: skip
-        if L is None:
+        tot = pair_totals(ctx)
+        # all CHPL goods, and each tier apart: a block of one tier (a list of chips) at a large
+        # exporter is a few percent of its CHPL exports to the target but most of that tier's
+        groups = [("CHPL", tot, float(p["pad_usd"]))]
+        if p["tiers"] and "tier" in tot.columns:
+            groups += [(f"tier {t}", tot[(tot.grp == "control") | (tot.tier == t)],
+                        float(p["tier_pad_usd"])) for t in "1234"]  # fmt: skip
+        legs = []
+        for name, d, pad in groups:
+            L = make_legs(d, targets, (pre[0], pre[1]), pad, float(p["min_spread"]))
+            if L is not None:
+                legs.append((name, L))
+        if not legs:
             return []
-        w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
+        L = legs[0][1]
+        w0 = int(p["pre_quarters"])
         splits = list(range(max(first, L.q0 + w0), L.last - int(p["min_post_quarters"]) + 2))
         codes = _codes_falls(ctx, targets, out_group, splits, p)
-        rows = L.row()
-        onward = {h: r for (h, g), r in rows.items() if g == TARGET}
-        direct = {h: r for h, r in onward.items() if h not in out_group}
-        rows_of: dict[str, list[int]] = {}
-        for (h, g), r in rows.items():
-            if g != TARGET and h in direct:
-                rows_of.setdefault(h, []).append(r)
+        # the candidates: every exporter with a leg to the target, outside the out-group
+        direct = {h for (h, g) in L.row() if g == TARGET and h not in out_group}
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
+        n_groups = len(legs)
+        tests = {s: [(name, _legs_tests(Lg, s, direct, p, float(p["min_leg_z"] if name == "CHPL"
+                                                                 else p["tier_min_leg_z"])))
+                     for name, Lg in legs] for s in splits}  # fmt: skip
         for s in splits:
-            z, before, gain = L.change(s, w0, w1)
-            z_near = L.change(s, w0, int(p["since_quarters"]))[0]  # for `since`
-            for hub, rt in direct.items():
-                moved = -float(gain[rt])
-                if before[rt] < p["min_direct_usd"] or moved <= 0:
+            total = tests[s][0][1]  # all CHPL goods: the candidate's size and the codes test
+            for hub in direct:
+                if hub not in total or total[hub].before < p["min_direct_usd"]:
                     continue
-                zt = float(z[rt])
-                via = []
-                for r in rows_of.get(hub, []):
-                    if gain[r] < p["min_part"] * moved:
-                        continue
-                    d = str(L.leg[r])
-                    zo = float(z[onward[d]]) if d in onward else 0.0
-                    # d's own exports to the target are evidence, never the test: they rise
-                    # wherever another scheme passes through d (a reroute hub, a neighbour)
-                    if z[r] >= p["min_leg_z"]:
-                        via.append((d, float(z[r]), zo, float(gain[r]), float(z[r])))
-                via.sort(key=lambda v: -v[4])
-                zn = via[0][4] if via else 0.0
-                gained = sum(v[3] for v in via)
-                # the goods must arrive somewhere: a route rose and took a share of the fall
-                arrived = zn >= p["min_leg_z"] and gained >= p["min_arrived"] * moved
-                n_dest = max(len(rows_of.get(hub, [])), 1)
-                p_legs = norm_sf((zn - zt) / math.sqrt(2.0)) * n_dest
-                p_legs = min(1.0, p_legs) if arrived and -zt >= p["min_leg_z"] else 1.0
+                cands = [(name, t[hub]) for name, t in tests[s] if hub in t]
+                name, lt = min(cands, key=lambda c: c[1].p)
+                p_legs = min(1.0, lt.p * n_groups)
+                arrived = any(t.arrived for _, t in cands)
+                near = {name: -t.z_near for name, t in cands}
                 k1, n1, k0, n0, moved_codes = codes.get((hub, s), (0, 0, 0, 0, ()))
                 p_codes = hypergeom_sf(k1, n1 + n0, k1 + k0, n1) if k1 >= 2 and arrived else 1.0
                 pv = min(1.0, min(p_legs, p_codes) * 2 * len(splits))
                 if pv < 1.0:
+                    if p_codes < p_legs:  # the codes test: all CHPL goods' legs are shown
+                        name, lt = "CHPL", total[hub]
                     seen.setdefault(hub, []).append(_Split(
-                        p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-zt,
-                        z_near=-float(z_near[rt]), z_rise=zn,
-                        which="legs" if p_legs <= p_codes else "codes", moved_usd=moved,
-                        gained_usd=gained, via=tuple(v[:4] for v in via), codes=moved_codes,
+                        p=pv, s=s, k1=k1, n1=n1, k0=k0, n0=n0, z_fall=-lt.z_fall,
+                        z_near=-lt.z_near, z_rise=lt.z_rise,
+                        which="legs" if p_legs <= p_codes else "codes", moved_usd=lt.moved,
+                        gained_usd=lt.gained, via=lt.via, codes=moved_codes, group=name,
+                        near=near,
                     ))  # fmt: skip
-        # p: the smallest over the splits. since (and the evidence shown): the split whose
-        # direct fall over the next `since_quarters` alone is largest -- the long windows that
-        # make the evidence also let earlier splits, whose windows merely contain the block,
-        # fall almost as far; a short window falls most when it starts with the block
+        # p: the smallest over the splits. since (and the evidence shown): the split with
+        # evidence where the direct leg of the goods with the smallest p (all CHPL or a tier)
+        # fell most between the `since_quarters` just before and after it (a local step)
         best: dict[str, _Split] = {}
         for hub, sts in seen.items():
-            best[hub] = max(sts, key=lambda st: st.z_near)
-            best[hub].p = min(st.p for st in sts)
+            top = min(sts, key=lambda st: st.p)
+            best[hub] = max(sts, key=lambda st: st.near.get(top.group, -math.inf))
+            best[hub].p = top.p
         out = [self._finding(ctx, hub, st) for hub, st in best.items()]
         kept = apply_fdr(out, p["fdr"], n_tests=max(len(direct), len(out)))
         return [f for f in kept if f.size_usd >= p["min_moved_usd"]]
@@ -187,9 +290,10 @@ class BlockDetector(Detector):
         via = ", ".join(f"{d} (+{money(g)}/yr, {z:.1f} spreads; its exports to {ctx.target} "
                         f"{zo:+.1f})" for d, z, zo, g in st.via[:4]) or "no country"  # fmt: skip
         top = ", ".join(st.codes[:4]) + (", ..." if len(st.codes) > 4 else "")
-        ev = (f"{hub}'s CHPL exports to {ctx.target}, against its control goods, fell "
+        goods = "CHPL" if st.group == "CHPL" else f"CHPL {st.group}"
+        ev = (f"{hub}'s {goods} exports to {ctx.target}, against its control goods, fell "
               f"{st.z_fall:.1f} spreads from {q_start(st.s):%Y-%m} (the quarters after against "
-              f"the {p['pre_quarters']} before) while its CHPL exports rose to {via}; "
+              f"the {p['pre_quarters']} before) while its {goods} exports rose to {via}; "
               f"{st.k1} of {st.n1} CHPL codes fell on the direct route vs {st.k0} of "
               f"{st.n0} control codes" + (f" ({top})" if st.k1 else "")
               + f"; strongest test: {st.which}; {money(st.moved_usd)}/yr off the direct "
