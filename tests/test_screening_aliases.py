@@ -148,7 +148,8 @@ def test_differing_generations_flag_at_most() -> None:
         ("John Smith Junior", "John Smith Senior"),
         ("Ivan Petrov IV", "Ivan Petrov II"),
     ):
-        assert 80 <= m.compare(a, b, schema="Person")[0] < 92, (a, b)
+        score, why = m.compare(a, b, schema="Person")
+        assert 80 <= score < 92 and dict(why)["generations_differ"] == 0.0, (a, b)
     # a person's ordinals are numbers: numbers_differ takes them below FLAG
     score, why = m.compare("John Smith 2nd", "John Smith 3rd", schema="Person")
     assert score < 80 and "numbers_differ" in dict(why)
@@ -174,7 +175,8 @@ def test_words_of_how_a_business_is_organised_differ_for_free() -> None:
     # group, holding, international say how it is organised, not another line of business
     m = Matcher([])
     score, why = m.compare("Hamcho Group", "Hamcho International", schema="Company")
-    assert "differing_generic" not in dict(why) and 80 <= score < 92  # aligned, FLAG at most
+    # aligned, costing nothing, FLAG at most (listed at 0 points)
+    assert dict(why)["differing_generic"] == 0.0 and 80 <= score < 92
     # UK alias dev split: Qatarji International Group / Al Qatarji Company 75.5 (the words
     # were left unaligned on both sides)
     assert 80 <= m.compare("Qatarji International Group", "Al Qatarji Company")[0] < 92
@@ -373,3 +375,14 @@ def test_complex_is_a_kind_of_organisation() -> None:
     # UK alias dev split: SRC RF TRINITI / TRINITI 62.7 (GNTs RF, a state research centre)
     assert m.compare("SRC RF TRINITI", "TRINITI", schema="Organization")[0] >= 80
     assert m.compare("SSC RF TRINITI", "SSC RF ORION", schema="Organization")[0] < 80
+
+
+def test_a_feature_that_only_caps_is_listed() -> None:
+    # a hit held at FLAG says why: Plant 7 / Zavod 7 scored 98.6 by its parts
+    from transship.screening.matcher import Hit
+
+    m = Matcher([])
+    score, why = m.compare("Plant 7", "Zavod 7", schema="Company")
+    assert score == 91.9 and why == (("name_alignment", 98.6), ("generic_only", 0.0))
+    hit = Hit("l", "e1", "Zavod 7", "Zavod 7", score, score, None, "FLAG", None, None, why)
+    assert hit.explain() == "name_alignment +98.6, generic_only: FLAG at most"

@@ -387,7 +387,7 @@ def lists_search(
     rows = [
         {"level": h.level, "score": h.score, "list": h.list, "entity_id": h.entity_id,
          "caption": h.caption, "matched": h.alias,
-         "features": ", ".join(f"{n} {v:+.1f}" for n, v in h.features)}
+         "features": h.explain()}
         for h in hits
     ]  # fmt: skip
     emit(rows, format.value, title=f"search {name!r}")

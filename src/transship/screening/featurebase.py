@@ -45,10 +45,12 @@ class Pair:
     ca: set[int] = field(default_factory=set)
     # whether a part is a common word of the list's names (NameIndex.common), when known
     common: Callable[[str], bool] | None = None
+    capped: bool = False  # the feature being run called flag_at_most (compare lists it)
 
     def flag_at_most(self) -> None:
         """Cap the score just below BLOCK: this evidence may raise a FLAG, never a BLOCK."""
         self.cap = min(self.cap, self.thresholds.block - 0.001)
+        self.capped = True
 
 
 class Feature(ABC):

@@ -60,11 +60,14 @@ class Hit:
     def describe(self) -> str:
         alias = "" if self.alias == self.caption else f" as {self.alias!r}"
         note = f" (normalised: {self.normalised})" if self.normalised else ""
-        why = ", ".join(f"{n} {v:+.1f}" for n, v in self.features)
-        return (
-            f"{self.level} {self.list}:{self.entity_id} {self.caption!r}{alias} "
-            f"score {self.score:.1f}{note}" + (f" [{why}]" if why else "")
+        why = f" [{self.explain()}]" if self.features else ""
+        return f"{self.level} {self.list}:{self.entity_id} {self.caption!r}{alias} " + (
+            f"score {self.score:.1f}{note}{why}"
         )
+
+    def explain(self) -> str:
+        """The features that fired and their points (one that only caps: FLAG at most)."""
+        return ", ".join(f"{n} {v:+.1f}" if v else f"{n}: FLAG at most" for n, v in self.features)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -271,8 +271,9 @@ def _compare(
     total = 0.0
     for f in _PERSON_FEATURES if person else _ORG_FEATURES:
         p.total = total  # the score so far (quoted_name lifts it to a floor)
+        p.capped = False
         v = f(p)
-        if v:
+        if v or p.capped:  # a feature that only caps the score is listed at 0 points
             p.contributions.append((f.name, v))
             total += v
     p.name_total = total
