@@ -197,3 +197,47 @@ def test_detect_on_data_ending_before_the_event(tmp_path: Path) -> None:
         w.ingest(csv_file(tmp_path / "c.csv", source="hand", mapping=cols))
         r = detect(w.ibis())
     assert r.findings == []
+
+
+HEAVY = """\
+scenarios:
+  - id: ita-fra-both
+    kind: misdeclare
+    exporters: ITA
+    importers: FRA
+    codes: {"848210": "848299"}
+    start: 2023-01
+    side: both
+    share: 0.5
+"""
+
+
+@pytest.fixture(scope="module")
+def heavier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from transship.sources.synthetic import SyntheticTrade
+    from transship.warehouse import Warehouse
+
+    d = tmp_path_factory.mktemp("uv")
+    (d / "s.yaml").write_text(HEAVY, encoding="utf-8")
+    w = Warehouse(Path(d) / "w.duckdb")
+    w.ingest(SyntheticTrade(seed=2, start="2019-01", end="2024-12", min_usd=300_000.0,
+                            scenarios=d / "s.yaml"))  # fmt: skip
+    yield w
+    w.close()
+
+
+@pytest.mark.slow
+def test_unit_values_see_goods_declared_under_the_neighbour(heavier: object) -> None:
+    """Goods declared under the neighbour keep their weight: 848299's USD/kg for ITA->FRA
+    steps toward 848210's (both sides declare it, so the mirror sees nothing), and the
+    unit-value detector says so, explained, with few other alarms."""
+    from transship.analysis.detect import detect
+
+    r = detect(heavier.ibis(), detectors=["unit_values"])  # type: ignore[attr-defined]
+    uv = [f for f in r.findings if f.detector == "unit_values"]
+    hit = [f for f in uv if (f.exporter, f.importer, f.hs) == ("ITA", "FRA", "8482")]
+    assert hit, [f.where for f in uv]
+    f = hit[0]
+    assert "848299 against 848210" in f.evidence and "/kg" in f.evidence, f.evidence
+    assert f.since is not None and (2022, 10) <= (f.since.year, f.since.month) <= (2023, 6)
+    assert len(uv) - len(hit) <= 2, [x.where for x in uv]

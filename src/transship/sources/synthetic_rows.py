@@ -208,10 +208,11 @@ def year_batch(panel: Panel, maps: RevisionMaps, rev: str, seed: int = 0) -> Any
     )
 
 
-def weight_noise(panel: Panel, maps: RevisionMaps, keys: np.ndarray, flow: int,
-                 seed: int) -> np.ndarray:  # fmt: skip
+def weight_noise(panel: Panel, maps: RevisionMaps, keys: np.ndarray, flow: int, seed: int,
+                 month_stream: int = 33) -> np.ndarray:  # fmt: skip
     """kg factor of each row (`keys` as in `year_batch`): a pure function of the seed, the
-    exporter, importer, code and month (the side adds its own small scale error)."""
+    exporter, importer, code and month (the side adds its own small scale error); the month
+    noise is drawn from `month_stream` (another shipment of the same goods: another stream)."""
     n, ncodes = len(panel.countries), len(maps.codes)
     month = keys % 12
     rest = keys // 12
@@ -234,7 +235,7 @@ def weight_noise(panel: Panel, maps: RevisionMaps, keys: np.ndarray, flow: int,
     drift = UV_DRIFT_SIGMA * normal(seed, 32, series)
     years = (t_ord - month_ordinal(date(2019, 7, 1))) / 12.0
     cell = series[which] * np.uint64(4096) + (t_ord - 2000 * 12).astype(np.uint64)
-    log_f = pair[which] + drift[which] * years + UV_MONTH_SIGMA * normal(seed, 33, cell)
+    log_f = pair[which] + drift[which] * years + UV_MONTH_SIGMA * normal(seed, month_stream, cell)
     out: np.ndarray = np.exp(-log_f)  # a higher unit value: fewer kg for the same USD
     return out
 
@@ -253,7 +254,8 @@ def _moved_weight(
 ) -> None:
     """Correct `kg` (in place) of the rows (`keys`, sorted; `noise` their weight factors)
     holding goods declared under another product's code: those weigh what the same pair's
-    goods of their own product weigh per USD (its codes' unit values and weight factors)."""
+    goods of their own product weigh per USD (its codes' unit values and pair factors; their
+    own shipments' month noise, not the declared part's)."""
     n, ncodes = len(panel.countries), len(maps.codes)
     rows_p, rows_c, rows_w = maps.rows(rev)
     months = np.arange(len(panel.months))
@@ -265,7 +267,7 @@ def _moved_weight(
         kg_per_usd = sum(
             w
             / unit_value[c]
-            * weight_noise(panel, maps, (pair * ncodes + c) * 12 + months, flow, seed)
+            * weight_noise(panel, maps, (pair * ncodes + c) * 12 + months, flow, seed, 36)
             for c, w in own
         )
         for r in np.flatnonzero(rows_p == p_to):

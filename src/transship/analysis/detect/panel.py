@@ -125,6 +125,30 @@ def pair_panel(ctx: Any, flow: str, partners: str | None, key: str = "pair_panel
     return ctx.memo(f"{key}:{flow}:{partners}", make)
 
 
+def code_table(ctx: Any) -> Any:
+    """Ibis table, materialised once per run where the backend allows (a temporary table):
+    flow, reporter, partner, hs2022, grp ('chpl' or 'control'), period, v (USD) and kg (net
+    weight) of every CHPL and control code, monthly, from the baseline's start (older
+    revisions' codes mapped to HS2022 by the product map), where net weight is reported."""
+
+    def make() -> Any:
+        start = ctx.baseline[0]
+        sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(start, FAR)],
+                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+        ctx.synthetic |= sel.synthetic
+        t = sel.table
+        t = t.filter(t.partner != t.reporter, t.net_kg > 0)
+        g = t.group_by("flow", "reporter", "partner", "hs2022", "grp", "period").agg(
+            v=t.value_usd.sum(), kg=t.net_kg.sum()
+        )
+        try:  # DuckDB: compute once, reuse in every detector of the run
+            return ctx.con.create_table(f"_transship_codes_{id(ctx)}", g, temp=True)
+        except Exception:  # a backend without temporary tables recomputes the expression
+            return g
+
+    return ctx.memo("code_table", make)
+
+
 def heading_table(ctx: Any) -> Any:
     """Ibis table, materialised once per run where the backend allows (a temporary table):
     exporter, importer, heading (HS4), period, and both sides' values and net weights split
