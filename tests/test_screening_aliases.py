@@ -168,6 +168,13 @@ def test_a_generic_word_and_a_number_do_not_block() -> None:
     assert m.compare("Zavod No 1", "Zavod No 7", schema="Company")[0] < 80
     # a name beside the number still decides: Ladoga Plant 7 is Zavod Ladoga 7
     assert m.compare("Ladoga Plant 7", "Zavod Ladoga 7", schema="Company")[0] >= 92
+    # a number with no generic word is the name: exact listed names BLOCK (OFAC SDN
+    # 2024-05-03 aircraft, vessel and organisations, FLAG at most with any name-less name)
+    for name, schema in (("RF-82041", "Airplane"), ("EK-30064", "Airplane"), ("7-28", "Vessel"),
+                         ("MS-13", "Organization"), ("11420 CORP.", "Organization"),
+                         ("LLC KB 78", "Organization")):  # fmt: skip
+        score, why = m.compare(name, name, schema=schema)
+        assert score == 100.0 and "generic_only" not in dict(why), (name, why)
 
 
 def test_words_of_how_a_business_is_organised_differ_for_free() -> None:

@@ -233,14 +233,16 @@ class GenericOnly(Feature):
     )
 
     def __call__(self, p: Pair) -> float:
-        if p.generic_only or not (p.person or (_named(p.q) and _named(p.c))):
+        if p.generic_only or (not p.person and (_generic_number(p.q) or _generic_number(p.c))):
             p.flag_at_most()
         return 0.0
 
 
-def _named(x: Parsed) -> bool:
-    """Whether a name has a part that is a name (no generic word, legal form, number...)."""
-    return "name" in x.kinds
+def _generic_number(x: Parsed) -> bool:
+    """Whether a name is generic words and numbers, no name (Plant 7, JSC 33 SHIPYARD). A
+    number without a generic word is the name itself: an aircraft's registration (RF-82041),
+    a vessel's (7-28), MS-13, 11420 CORP."""
+    return "name" not in x.kinds and "generic" in x.kinds and "number" in x.kinds
 
 
 class SchemaMismatch(Feature):
