@@ -147,8 +147,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]{2,4}")
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _STOP = frozenset({"and", "of", "the", "ve", "de", "la", "du", "des", "der", "und", "et",
                    "for", "na", "po", "al", "el", "le", "da", "do", "di",
-                   "ul", "ur", "ud", "wa", "wal"})  # fmt: skip
-# ul, ur, ud: the article in Urdu spellings; wa, wal: Arabic "and" (and the article)
+                   "ul", "ur", "ud"})  # fmt: skip  # ul, ur, ud: the article in Urdu spellings
 
 KINDS = ("name", "generic", "legal", "stop", "connector", "number")
 

@@ -89,6 +89,13 @@ def parse(name: str) -> Parsed:
     for i in range(len(parts) - 1):
         if parts[i] in _NUMBER_MARKS and kinds[i + 1] == "number":
             kinds[i] = "stop"
+    # Arabic "and" (wa; wal, with the article) is a stop word in a name with an Arabic
+    # article (Jama'at Nusrat al-Islam wal-Muslimin, al-Filistinya wa al-Lubnanya); elsewhere
+    # it is a name (YUNG, Yiu Wa; UNITED WA STATE ARMY; Wal Mart)
+    if _ARTICLES.intersection(parts):
+        for i, p in enumerate(parts):
+            if p in ("wa", "wal"):
+                kinds[i] = "stop"
     phon = tuple(metaphone_key(p) for p in parts)
     skel = tuple(skeleton(p) for p in parts)
     return Parsed(
@@ -96,6 +103,7 @@ def parse(name: str) -> Parsed:
     )
 
 
+_ARTICLES = frozenset({"al", "el", "ul", "ur", "ud"})
 _NUMBER_MARKS = frozenset({"n", "no", "nr", "nro", "num", "number", "numero", "nomer"})
 
 

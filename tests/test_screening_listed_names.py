@@ -1,0 +1,26 @@
+"""Listed names that words of one language must not change in another: a stop word of
+Arabic names is a name elsewhere (names from OFAC SDN 2024-05-03)."""
+
+from __future__ import annotations
+
+from transship.screening.matcher import Matcher
+from transship.screening.parsed import parse
+
+
+def test_wa_is_a_stop_word_beside_an_arabic_article_only() -> None:
+    m = Matcher([])
+    # Arabic "and": JNIM / Jama'a Nusrat ul-Islam wa al-Muslimin needs it left out
+    assert parse("JAMA'AT NUSRAT AL-ISLAM WAL-MUSLIMIN").kinds[4] == "stop"
+    assert parse("Jama'a Nusrat ul-Islam wa al-Muslimin").kinds[4] == "stop"
+    score, why = m.compare("JNIM", "Jama'a Nusrat ul-Islam wa al-Muslimin", schema="Organization")
+    assert "acronym" in dict(why) and 80 <= score < 92
+    # a Cantonese given name and the Wa people: a name, so a name without it differs
+    assert parse("YUNG, Yiu Wa").kinds == ("name", "name", "name")
+    for a, b, schema in (
+        ("Yiu Ming Yung", "YUNG, Yiu Wa", "Person"),  # 66.7 before wa was a stop word
+        ("United Shan State Army", "UNITED WA STATE ARMY", "Organization"),  # 63.0
+        ("Chan Lok", "Chan Wa Lok", "Person"),
+    ):
+        assert m.compare(a, b, schema=schema)[0] < 92, (a, b)
+    assert m.compare("Yiu Ming Yung", "YUNG, Yiu Wa", schema="Person")[0] < 80
+    assert m.compare("United State Army", "UNITED WA STATE ARMY")[0] < 92
