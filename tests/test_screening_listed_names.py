@@ -1,5 +1,5 @@
-"""Listed names that words of one language must not change in another: a stop word of
-Arabic names is a name elsewhere (names from OFAC SDN 2024-05-03)."""
+"""Listed names that words of one kind of name must not change in another: a stop word of
+Arabic names, a person's generation, are names elsewhere (names from OFAC SDN 2024-05-03)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,16 @@ def test_wa_is_a_stop_word_beside_an_arabic_article_only() -> None:
         assert m.compare(a, b, schema=schema)[0] < 92, (a, b)
     assert m.compare("Yiu Ming Yung", "YUNG, Yiu Wa", schema="Person")[0] < 80
     assert m.compare("United State Army", "UNITED WA STATE ARMY")[0] < 92
+
+
+def test_junior_and_senior_are_names_of_organisations() -> None:
+    # OFAC SDN 12976 JUNIOR INTERNATIONAL S.A. FLAGged as itself (91.9): junior a title left
+    # a name of generic words and legal forms only
+    m = Matcher([])
+    name = "JUNIOR INTERNATIONAL S.A."
+    assert m.compare(name, name, schema="Organization")[0] == 100.0
+    assert m.compare("INTERNATIONAL S.A.", name, schema="Organization")[0] < 80
+    assert m.compare("Senior Trading LLC", "Junior Trading LLC", schema="Company")[0] < 80
+    # a person's generation still: one side only costs nothing, two differ
+    assert m.compare("Ivan Petrov Junior", "Ivan Petrov", schema="Person")[0] >= 92
+    assert m.compare("Ivan Petrov Junior", "Ivan Petrov Senior", schema="Person")[0] < 92

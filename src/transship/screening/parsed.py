@@ -96,6 +96,12 @@ def parse(name: str) -> Parsed:
         for i, p in enumerate(parts):
             if p in ("wa", "wal"):
                 kinds[i] = "stop"
+    # junior / senior say a person's generation (name_forms.yaml titles); beside a legal form
+    # or a generic word, in an organisation's name, they are names (JUNIOR INTERNATIONAL S.A.)
+    if "legal" in kinds or "generic" in kinds:
+        for i, p in enumerate(parts):
+            if p in ("junior", "senior"):
+                kinds[i] = "name"
     phon = tuple(metaphone_key(p) for p in parts)
     skel = tuple(skeleton(p) for p in parts)
     return Parsed(
