@@ -37,3 +37,12 @@ def test_junior_and_senior_are_names_of_organisations() -> None:
     # a person's generation still: one side only costs nothing, two differ
     assert m.compare("Ivan Petrov Junior", "Ivan Petrov", schema="Person")[0] >= 92
     assert m.compare("Ivan Petrov Junior", "Ivan Petrov Senior", schema="Person")[0] < 92
+
+
+def test_a_feature_that_only_caps_lists_zero_not_minus_zero() -> None:
+    # Hamcho Group / Hamcho International: differing_generic caps and costs nothing; the
+    # hits' JSON (Hit.as_dict) said -0.0
+    import math
+
+    score, why = Matcher([]).compare("Hamcho Group", "Hamcho International", schema="Company")
+    assert math.copysign(1.0, dict(why)["differing_generic"]) == 1.0 and score < 92

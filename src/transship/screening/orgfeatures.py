@@ -99,7 +99,7 @@ class DifferingGeneric(Feature):
         qa, ca = p.qa, p.ca
         nq = _line_words(p.q, p.wq, qa)
         nc = _line_words(p.c, p.wc, ca)
-        return -min(self.most, self.penalty * min(nq, nc))
+        return -min(self.most, self.penalty * min(nq, nc)) or 0.0  # capped: 0 points, not -0
 
 
 def _line_words(x: Parsed, w: list[float], aligned: set[int]) -> int:
