@@ -219,7 +219,7 @@ def name_parts(name: str) -> tuple[str, ...]:
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 # The Persian and Urdu ezafe, written hyphenated to the word before it (TEHRIK-E TALIBAN,
 # Masjed-e Soleyman, MASJED -E-SOLEYMAN, Khaneh-ye): it joins two words of one name, no part
-# of its own (TTP had four parts' initials, tetp)
+# of its own (TTP is the initials of TEHRIK-E TALIBAN PAKISTAN's three words)
 _EZAFE = re.compile(r"(?<=[a-z])\s?-(?:e|ye)(?=-|\s|$)")
 _INDIC = re.compile(r"[\u0900-\u0dff]")
 _SCHWA = re.compile(r"(?<=[^\W\daeiouyāīūēōṛṝḷ])a\b")

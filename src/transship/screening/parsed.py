@@ -239,8 +239,8 @@ def part_weights(
     # weigh nothing either, so they were left unmatched (JSC 'Industrial technologies' / JSC
     # 'Promyshlennye Tekhnologii' 75.9); two letters may be a name's own (KB MANAGMENT A.S.
     # is not IK-MANAGEMENT LLC)
-    # (a generic word that says how a business is organised, BODY_WORDS, weighs as it does
-    # beside a name: Marine Industries Group / Marine Industries 76.0 had it as a word more)
+    # A generic word that says how a business is organised (BODY_WORDS) weighs as it does
+    # beside a name: Marine Industries Group is Marine Industries, not a word more.
     generic = "generic" in x.kinds
     return [
         0.05 if k == "stop" else 0.0 if k == "legal" and generic and len(t) >= 3
