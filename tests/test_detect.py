@@ -102,7 +102,7 @@ def test_cli_detect_json_and_list(labelled: Warehouse, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["-w", db, "detect", "--format", "json", "--detector", "mirror"])
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.stdout[res.stdout.index("["): res.stdout.rindex("]") + 1])
+    rows = json.loads(res.stdout[res.stdout.index("[") : res.stdout.rindex("]") + 1])
     assert rows and {"kind", "where", "since", "size_usd", "evidence", "detector", "score",
                      "link", "data"} <= set(rows[0])  # fmt: skip
     assert rows[0]["data"] == "SYNTHETIC" and rows[0]["where"] == "TUR->KAZ"

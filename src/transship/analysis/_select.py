@@ -245,7 +245,15 @@ def select(
     )
     extra = [pm[k] for k in schema if k not in ("hs_rev", "hs")]
     j = t.join(pm, [t.hs_rev == pm.hs_rev, t.hs == pm.hs]).select(
-        t.source, t.reporter, t.partner, t.flow, t.hs, t.hs_rev, *extra, t.period, t.value_usd,
+        t.source,
+        t.reporter,
+        t.partner,
+        t.flow,
+        t.hs,
+        t.hs_rev,
+        *extra,
+        t.period,
+        t.value_usd,
         t.net_kg,
     )
     j = j.mutate(year=j.period.year())

@@ -26,8 +26,6 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 M = TypeVar("M", bound=BaseModel)
 
 
-
-
 def resolve_dir(data_dir: Path | str | None) -> Path:
     """The data directory to read: the packaged one unless a path is injected (tests)."""
     return DATA_DIR if data_dir is None else Path(data_dir).resolve()
