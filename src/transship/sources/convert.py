@@ -68,6 +68,8 @@ def _per_value(
     index = enc.indices.to_numpy()
     found: list[_Check] = []
     values = convert(enc.dictionary, found)
+    if len(values) != len(enc.dictionary):  # _expand's indices skip Arrow's bounds check
+        raise ValueError(f"a converter gave {len(values)} values for {len(enc.dictionary)}")
     for c in found:  # masks over distinct values -> masks over rows
         checks.append(_Check(c.column, c.bad[index], c.reason, a))
     return _expand(values, enc.indices)
