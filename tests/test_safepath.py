@@ -261,3 +261,16 @@ def test_demo_never_deletes_a_real_warehouse_or_another_file(db: Path, tmp_path:
     result = runner.invoke(app, ["-w", str(notes), "demo"])
     assert result.exit_code == 2 and "not a DuckDB warehouse" in result.output
     assert notes.read_text(encoding="utf-8") == "precious\n"
+
+
+def test_warehouse_option_after_the_command(db: Path, tmp_path: Path) -> None:
+    # `transship flows -w FILE` reads the same warehouse as `transship -w FILE flows`
+    # and protects it the same way
+    before = runner.invoke(app, ["-w", str(db), "flows", "--format", "csv"])
+    after = runner.invoke(app, ["flows", "-w", str(db), "--format", "csv"])
+    assert before.exit_code == 0 and after.exit_code == 0, after.output
+    assert after.stdout == before.stdout and after.stdout.count("\n") >= 2
+    decl = write(tmp_path / "decl.csv", DECLS)
+    result = runner.invoke(app, ["screen", str(decl), "--warehouse", str(db), "--out", str(db)])
+    assert result.exit_code == 2 and "--out" in result.output, result.output
+    assert rows_in(db) == 2

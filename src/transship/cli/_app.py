@@ -126,11 +126,15 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_WAREHOUSE_META = "transship.warehouse"  # a command's own --warehouse (click shares meta)
+WAREHOUSE_HELP = "Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb)."
+
+
 def warehouse_path(ctx: typer.Context, default: Path | None = None) -> Path:
     """--warehouse if given, else `default`, else TRANSSHIP_WAREHOUSE / ./transship.duckdb."""
     from transship.settings import get_settings
 
-    given = ctx.find_root().params.get("warehouse")
+    given = ctx.meta.get(_WAREHOUSE_META) or ctx.find_root().params.get("warehouse")
     return Path(given) if given else default or get_settings().warehouse
 
 
@@ -147,7 +151,7 @@ def root(
         typer.Option(
             "--warehouse",
             "-w",
-            help="Warehouse file (env TRANSSHIP_WAREHOUSE; default ./transship.duckdb).",
+            help=WAREHOUSE_HELP,
         ),
     ] = None,
     version: Annotated[
@@ -260,6 +264,8 @@ QuietOpt = Annotated[
         "--quiet", "-q", help="Only the results: no progress, notes or messages (errors show)."
     ),
 ]
+# the root's --warehouse again after the command's name (`transship detect -w FILE`)
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", "-w", help=WAREHOUSE_HELP)]
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", "-n", help="Show or write at most N rows.", min=0)
 ]
@@ -282,6 +288,9 @@ def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     sig = inspect.signature(fn, eval_str=True)
     names = set(sig.parameters)
     extra: dict[str, tuple[Any, Any]] = {"quiet": (QuietOpt, False)}
+    ctx_name = next((p.name for p in sig.parameters.values() if p.annotation is typer.Context), "")
+    if ctx_name:
+        extra["warehouse"] = (WarehouseOpt, None)  # commands that find the warehouse by ctx
     if "format" in names and _is_out_format(sig.parameters["format"].annotation):
         extra |= {"notes": (NotesOpt, False), "limit": (LimitOpt, None)}
     extra = {k: v for k, v in extra.items() if k not in names}
@@ -291,6 +300,11 @@ def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         from transship.output import OutputOptions, using
 
         given = {k: kwargs.pop(k) for k in extra}
+        if given.get("warehouse") is not None:
+            from transship.safepath import protect_warehouse
+
+            protect_warehouse(given["warehouse"])  # as the root's --warehouse does
+            kwargs[ctx_name].meta[_WAREHOUSE_META] = given["warehouse"]
         opts = OutputOptions(
             quiet=bool(given.get("quiet", kwargs.get("quiet", False))),
             notes=bool(given.get("notes", kwargs.get("notes", False))),
