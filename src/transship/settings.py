@@ -1,61 +1,18 @@
-"""All settings in one place. Each is read from the environment with the TRANSSHIP_ prefix.
-
-`Settings` reads the environment itself, as pydantic-settings' `BaseSettings` did for it
-(`env_prefix="TRANSSHIP_"`, names case-insensitive, a `validation_alias` naming the variables
-instead, keyword arguments winning over the environment, defaults validated): a plain
-pydantic model, since importing pydantic-settings (and the asyncio it imports) cost every
-command 30-35 ms. tests/test_settings_env.py checks both read the same values and errors.
-"""
+"""All settings in one place. Each is read from the environment with the TRANSSHIP_ prefix."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
-
-ENV_PREFIX = "TRANSSHIP_"
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class _EnvModel(BaseModel):
-    """A model whose fields not given as keywords come from the environment."""
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSSHIP_", env_file=None, extra="ignore")
 
-    model_config = ConfigDict(
-        extra="ignore",
-        validate_default=True,
-        arbitrary_types_allowed=True,
-        protected_namespaces=("model_validate", "model_dump"),
-    )
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**(_from_env(type(self)) | values))
-
-
-def _from_env(model: type[BaseModel]) -> dict[str, str]:
-    """The environment's value of each field, keyed as the model validates it: by the
-    first variable of its validation_alias that is set, else by its name (ENV_PREFIX + the
-    field's name); names compared case-insensitively."""
-    env = {k.lower(): v for k, v in os.environ.items()}
-    out: dict[str, str] = {}
-    for name, field in model.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names = [c for c in alias.choices if isinstance(c, str)]
-        elif isinstance(alias, str):
-            names = [alias]
-        else:
-            names = []
-        for var in names or [ENV_PREFIX + name]:
-            if var.lower() in env:
-                out[var if names else name] = env[var.lower()]
-                break
-    return out
-
-
-class Settings(_EnvModel):
     warehouse: Path = Field(
         Path("transship.duckdb"),
         description="DuckDB warehouse file (TRANSSHIP_WAREHOUSE; --warehouse overrides).",
