@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import typer
-import typer.main
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, DemoRun, write
-from transship import cli, clidocs
+from transship import clidocs
 from transship.cli import app
 
 runner = CliRunner()
@@ -46,56 +43,6 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def _modules_of(typer_app: typer.Typer) -> set[str]:
-    out = {c.callback.__module__ for c in typer_app.registered_commands if c.callback}
-    for group in typer_app.registered_groups:
-        assert group.typer_instance is not None
-        out |= _modules_of(group.typer_instance)
-    return out
-
-
-def test_main_registers_the_modules_of_its_command() -> None:
-    """cli.COMMANDS (what `main()` registers for a command) is what the whole app has."""
-    found: dict[str, set[str]] = {}
-    for c in app.registered_commands:
-        assert c.callback is not None
-        name = c.name or c.callback.__name__.lower().replace("_", "-")
-        found.setdefault(name, set()).add(c.callback.__module__)
-    for group in app.registered_groups:
-        assert group.name and group.typer_instance is not None
-        found.setdefault(group.name, set()).update(_modules_of(group.typer_instance))
-    assert {k: {f"transship.cli.{m}" for m in v} for k, v in cli.COMMANDS.items()} == found
-    assert set(typer.main.get_command(app).commands) == set(cli.COMMANDS)  # type: ignore[attr-defined]
-    for modules in cli.COMMANDS.values():  # registered in the whole app's order
-        assert list(modules) == [m for m in cli.MODULES if m in modules]
-    assert cli.command_modules(["-w", "x.duckdb", "ingest", "baci", "f"]) == cli.COMMANDS["ingest"]
-    assert cli.command_modules(["--warehouse=x", "detect"]) == ("detection",)
-    assert cli.command_modules(["-wx", "lists", "load"]) == ("screening", "workflow")
-    for args in ([], ["--help"], ["-w", "x"], ["--version", "ingest"], ["ingst"], ["-w", "ingest"]):
-        assert cli.command_modules(args) == cli.MODULES
-
-
-@pytest.mark.parametrize(
-    "args",
-    [["ingest", "--help"], ["lists", "--help"], ["ingest", "baci", "--help"], ["nosuch"]],
-)
-def test_main_with_some_modules_prints_what_the_whole_app_does(
-    args: list[str], tmp_path: Path
-) -> None:
-    """`transship ingest --help` (some modules) and the whole app print the same."""
-    code = "import sys; from transship.cli import {}; sys.argv[0] = 'transship'; {}"
-    outs = []
-    for how in ("main", "app"):
-        run = subprocess.run(
-            [sys.executable, "-c", code.format(how, how + "()"), *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "COLUMNS": "100", "TERM": "dumb"},
-        )
-        outs.append((run.returncode, run.stdout, run.stderr))
-    assert outs[0] == outs[1]
 
 
 def test_ingest_flows_export_end_to_end(tmp_path: Path) -> None:

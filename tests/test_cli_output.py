@@ -314,6 +314,6 @@ def test_detect_triage_fits_80_columns(small_synthetic: Path) -> None:
     assert max(len(line) for line in lines) <= 80, out
     items = [line for line in lines if re.match(r"^ {2}\d\. ", line)]
     assert [int(i.split(".")[0]) for i in items] == [1, 2, 3, 4, 5], out
-    assert all(re.search(r"\[(hubs|blocks|surges|mirror|code_shift|code_mismatch|unit_values)\]",
-                         i) for i in items), items  # fmt: skip
+    names = "hubs|blocks|surges|mirror|code_shift|code_mismatch|unit_values|misdeclared"
+    assert all(re.search(rf"\[({names})\]", i) for i in items), items
     assert re.search(r"│ \d{4}-\d{2} +│", out), out  # since: the month

@@ -241,3 +241,21 @@ def test_unit_values_see_goods_declared_under_the_neighbour(heavier: object) -> 
     assert "848299 against 848210" in f.evidence and "/kg" in f.evidence, f.evidence
     assert f.since is not None and (2022, 10) <= (f.since.year, f.since.month) <= (2023, 6)
     assert len(uv) - len(hit) <= 2, [x.where for x in uv]
+
+
+@pytest.mark.slow
+def test_misdeclared_pools_the_tests_and_names_what_fired(heavier: object) -> None:
+    """The pooled misdeclaration detector finds ITA->FRA 8482 (848210 declared as 848299 on
+    both sides) from the tests it pools, says which fired, and raises few other alarms."""
+    from transship.analysis.detect import detect
+
+    r = detect(heavier.ibis(), detectors=["misdeclared"])  # type: ignore[attr-defined]
+    md = [f for f in r.findings if f.detector == "misdeclared"]
+    hit = [f for f in md if (f.exporter, f.importer, f.hs) == ("ITA", "FRA", "8482")]
+    assert hit, [f.where for f in md]
+    f = hit[0]
+    assert f.kind == "misdeclaration" and f.q_value <= 0.05
+    fired = f.evidence.split("fired: ")[1].split(";")[0]
+    assert "unit_values" in fired, f.evidence
+    assert "848299" in f.evidence, f.evidence
+    assert len(md) - len(hit) <= 2, [x.where for x in md]

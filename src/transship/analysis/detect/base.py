@@ -141,6 +141,7 @@ def registry() -> dict[str, type[Detector]]:
         hubs,
         mirror,
         misdeclare,
+        pooled,
         surges,
     )
 

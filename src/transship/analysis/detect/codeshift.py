@@ -81,15 +81,24 @@ class CodeShiftDetector(Detector):
 
     def run(self, ctx: Context) -> list[Finding]:
         p = self.params
+        out, n_tests = self.candidates(ctx)
+        kept = apply_fdr(out, p["fdr"], n_tests=n_tests)
+        kept = [f for f in kept if f.size_usd >= p["min_moved_usd"]]
+        return _one_per_heading(kept)
+
+    def candidates(self, ctx: Context) -> tuple[list[Finding], int]:
+        """Every (pair, heading, side) a split could make a finding of, with its p-value,
+        before FDR; and the number of units tested."""
+        p = self.params
         h = heading_table(ctx)
         last = h.agg(m=h.period.max()).to_pyarrow().column(0)[0].as_py()
         if last is None:
-            return []
+            return [], 0
         last = date(last.year, last.month, 1)
         first = date(ctx.post_start.year, ctx.post_start.month, 1)
         n_split = months_between(first, last) - int(p["min_post_months"]) + 2
         if n_split < 1:
-            return []
+            return [], 0
         # every quarter (a monthly scan costs three times the aggregates for little gain)
         splits = [add_months(first, k) for k in range(0, n_split, int(p["step_months"]))]
         out: list[Finding] = []
@@ -102,9 +111,7 @@ class CodeShiftDetector(Detector):
                 f = self._score(ctx, r, side, splits)
                 if f is not None:
                     out.append(f)
-        kept = apply_fdr(out, p["fdr"], n_tests=n_tests)
-        kept = [f for f in kept if f.size_usd >= p["min_moved_usd"]]
-        return _one_per_heading(kept)
+        return out, n_tests
 
     def _units(self, ctx: Context, h: Any, side: str, cc: str, nn: str, kc: str, kn: str,
                splits: list[date]) -> list[dict[str, Any]]:  # fmt: skip

@@ -133,6 +133,43 @@ class MirrorGapDetector(Detector):
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
+        tests = self.pair_tests(ctx)
+        if tests is None:
+            return []
+        p = self.params
+        best, codes_at, c, levels = tests
+        # BH's q is at least p: a pair above the FDR cannot be kept (it still counts as tested)
+        keep = best[best.pv <= p["fdr"]]
+        out: list[Finding] = []
+        for (e, i), pr in keep.iterrows():
+            per = codes_at[pr.level]
+            mine = per[(per.exporter == e) & (per.importer == i)]
+            cut = float(pr.cut)
+            rows = c[(c.exporter == e) & (c.importer == i)]
+            rows = rows[rows.lr > cut]
+            if len(mine):
+                # the codes that carry it: significant alone, else every code exceeding twice
+                strong = mine[mine.pb * len(levels) <= p["fdr"]]
+                codes = list((strong if len(strong) else mine).hs2022)
+                rows = rows[rows.hs2022.isin(codes)]
+            else:
+                codes = sorted(set(rows.hs2022))
+            out.append(self._finding(ctx, e, i, pr, rows, codes, cut, float(pr.rate)))
+        return apply_fdr(out, p["fdr"], n_tests=len(best))
+
+    def pair_tests(self, ctx: Context) -> tuple[Any, dict[float, Any], Any, list[float]] | None:
+        """The tests before FDR: per pair (`best`: p-value pv, at the null quantile `level`
+        with its `cut` and `rate`), per null quantile the codes exceeding at least
+        `min_windows` times (pc, pb), the CHPL code windows (`c`: lr, d) and the quantiles;
+        None when there is no null (too few control windows) or no usable window. Memoised
+        per parameters (the `misdeclared` detector reads them too)."""
+        key = "mirror:pair_tests:" + repr(sorted(self.params.items()))
+        result: tuple[Any, dict[float, Any], Any, list[float]] | None = ctx.memo(
+            key, lambda: self._pair_tests(ctx)
+        )
+        return result
+
+    def _pair_tests(self, ctx: Context) -> tuple[Any, dict[float, Any], Any, list[float]] | None:
         import numpy as np
         import pandas as pd
 
@@ -143,7 +180,7 @@ class MirrorGapDetector(Detector):
         # one of its months (a window one side left empty says nothing about the other's size)
         g = g[g.ok & (g.xp > 0) & (g.mp > 0)]
         if g.empty:
-            return []
+            return None
         f = p["cif_factor"]
         xs, ms = g.x.to_numpy(), g.m.to_numpy() / f
         xp, mp = g.xp.to_numpy(), g.mp.to_numpy() / f
@@ -163,7 +200,7 @@ class MirrorGapDetector(Detector):
         null = lr[ctrl & big]
         if len(null) < 20:
             ctx.notes.append("mirror: too few control windows for a null; detector skipped")
-            return []
+            return None
         levels = sorted(set(float(q) for q in as_iter(p["null_quantiles"])))
         need = int(p["min_windows"])
         # a window counts where the code traded at least `min_usd` (a gap threshold instead
@@ -187,24 +224,7 @@ class MirrorGapDetector(Detector):
                 best.loc[better] = pair.loc[better]
         assert best is not None
         best["pv"] = (best.pv * len(levels)).clip(upper=1.0)
-        # BH's q is at least p: a pair above the FDR cannot be kept (it still counts as tested)
-        keep = best[best.pv <= p["fdr"]]
-        out: list[Finding] = []
-        for (e, i), pr in keep.iterrows():
-            per = codes_at[pr.level]
-            mine = per[(per.exporter == e) & (per.importer == i)]
-            cut = float(pr.cut)
-            rows = c[(c.exporter == e) & (c.importer == i)]
-            rows = rows[rows.lr > cut]
-            if len(mine):
-                # the codes that carry it: significant alone, else every code exceeding twice
-                strong = mine[mine.pb * len(levels) <= p["fdr"]]
-                codes = list((strong if len(strong) else mine).hs2022)
-                rows = rows[rows.hs2022.isin(codes)]
-            else:
-                codes = sorted(set(rows.hs2022))
-            out.append(self._finding(ctx, e, i, pr, rows, codes, cut, float(pr.rate)))
-        return apply_fdr(out, p["fdr"], n_tests=len(best))
+        return best, codes_at, c, levels
 
     def _finding(self, ctx: Context, e: str, i: str, pr: Any, rows: Any, codes: list[str],
                  cut: float, rate: float) -> Finding:  # fmt: skip

@@ -63,6 +63,12 @@ class CodeMismatchDetector(Detector):
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
+        out, n_units = self.candidates(ctx)
+        return apply_fdr(out, self.params["fdr"], n_tests=n_units)
+
+    def candidates(self, ctx: Context) -> tuple[list[Finding], int]:
+        """Every (pair, heading, direction) exceeding at least twice, with its p-value, before
+        FDR; and the number of such units tested."""
         import ibis
 
         p = self.params
@@ -113,7 +119,7 @@ class CodeMismatchDetector(Detector):
                     link=f"/mirror?hub={r['exporter']}&target={r['importer']}"
                          f"&products={r['heading']}",
                 ))  # fmt: skip
-        return apply_fdr(out, p["fdr"], n_tests=n_units)
+        return out, n_units
 
 
 @register
