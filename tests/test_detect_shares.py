@@ -83,18 +83,23 @@ scenarios:
 """
 
 
-@pytest.fixture(scope="module")
-def two_sided(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def _scenario_warehouse(factory: pytest.TempPathFactory, scenarios: str) -> Iterator[object]:
+    """A SYNTHETIC warehouse (seed 2, 2019-2024) with `scenarios` injected."""
     from transship.sources.synthetic import SyntheticTrade
     from transship.warehouse import Warehouse
 
-    d = tmp_path_factory.mktemp("shift")
-    (d / "s.yaml").write_text(SCENARIO, encoding="utf-8")
+    d = factory.mktemp("scenario")
+    (d / "s.yaml").write_text(scenarios, encoding="utf-8")
     w = Warehouse(Path(d) / "w.duckdb")
     w.ingest(SyntheticTrade(seed=2, start="2019-01", end="2024-12", min_usd=300_000.0,
                             scenarios=d / "s.yaml"))  # fmt: skip
     yield w
     w.close()
+
+
+@pytest.fixture(scope="module")
+def two_sided(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    yield from _scenario_warehouse(tmp_path_factory, SCENARIO)
 
 
 @pytest.mark.slow
@@ -214,16 +219,7 @@ scenarios:
 
 @pytest.fixture(scope="module")
 def heavier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from transship.sources.synthetic import SyntheticTrade
-    from transship.warehouse import Warehouse
-
-    d = tmp_path_factory.mktemp("uv")
-    (d / "s.yaml").write_text(HEAVY, encoding="utf-8")
-    w = Warehouse(Path(d) / "w.duckdb")
-    w.ingest(SyntheticTrade(seed=2, start="2019-01", end="2024-12", min_usd=300_000.0,
-                            scenarios=d / "s.yaml"))  # fmt: skip
-    yield w
-    w.close()
+    yield from _scenario_warehouse(tmp_path_factory, HEAVY)
 
 
 @pytest.mark.slow
