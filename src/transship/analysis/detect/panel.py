@@ -125,6 +125,17 @@ def pair_panel(ctx: Any, flow: str, partners: str | None, key: str = "pair_panel
     return ctx.memo(f"{key}:{flow}:{partners}", make)
 
 
+def _monthly_rows(ctx: Any) -> Any:
+    """Both sides' monthly rows of CHPL and control codes from the baseline's start, in
+    HS2022 codes (older revisions' through the product map), a country's trade with itself
+    left out."""
+    sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(ctx.baseline[0], FAR)],
+                 freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
+    ctx.synthetic |= sel.synthetic
+    t = sel.table
+    return t.filter(t.partner != t.reporter)
+
+
 def code_table(ctx: Any) -> Any:
     """Ibis table, materialised once per run where the backend allows (a temporary table):
     flow, reporter, partner, hs2022, grp ('chpl' or 'control'), period, v (USD) and kg (net
@@ -132,12 +143,8 @@ def code_table(ctx: Any) -> Any:
     revisions' codes mapped to HS2022 by the product map), where net weight is reported."""
 
     def make() -> Any:
-        start = ctx.baseline[0]
-        sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(start, FAR)],
-                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
-        ctx.synthetic |= sel.synthetic
-        t = sel.table
-        t = t.filter(t.partner != t.reporter, t.net_kg > 0)
+        t = _monthly_rows(ctx)
+        t = t.filter(t.net_kg > 0)
         g = t.group_by("flow", "reporter", "partner", "hs2022", "grp", "period").agg(
             v=t.value_usd.sum(), kg=t.net_kg.sum()
         )
@@ -158,12 +165,7 @@ def heading_table(ctx: Any) -> Any:
     CHPL share from 2022: never a code shift)."""
 
     def make() -> Any:
-        start = ctx.baseline[0]
-        sel = select(ctx.con, flow=["export", "import"], periods=[PeriodRange(start, FAR)],
-                     freq="M", source=ctx.source, mapper=mapper_with_control())  # fmt: skip
-        ctx.synthetic |= sel.synthetic
-        t = sel.table
-        t = t.filter(t.partner != t.reporter)
+        t = _monthly_rows(ctx)
         is_x = t.flow == "export"
         c = t.grp == "chpl"
         t = t.mutate(exporter=is_x.ifelse(t.reporter, t.partner),
