@@ -267,6 +267,9 @@ class UnitValueDetector(Detector):
         recs = cp.assign(p_step=p_step, k_step=k_step, p_month=p_month, pv=pv, closed=closed,
                          z_pair=z_pair)  # fmt: skip
         ctx.cache["unit_values:candidates"] = recs  # every candidate's tests (to inspect)
+        ctx.cache["unit_values:explain"] = lambda r: self._finding(  # a candidate's finding
+            r, d, v_post, n_post, post_months, splits, years
+        )
         for r in recs[recs.pv <= p["fdr"]].to_dict("records"):
             out.append(self._finding(r, d, v_post, n_post, post_months, splits, years))
         ctx.notes.append(

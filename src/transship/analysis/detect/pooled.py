@@ -180,8 +180,12 @@ class MisdeclarationDetector(Detector):
             recs = ctx.cache.get("unit_values:candidates")
             if recs is None or recs.empty:
                 return [], 0
-            out = []
-            for r in recs.itertuples(index=False):
+            # the candidates that fire are explained as unit_values explains its findings
+            # (since when, USD a year under the neighbour); the rest only lend their p-value
+            explain = ctx.cache["unit_values:explain"]
+            strong = recs.pv <= self.params["fired"]
+            out = [explain(r) for r in recs[strong].to_dict("records")]
+            for r in recs[~strong].itertuples(index=False):
                 x, m = ((r.reporter, r.partner) if r.flow == "export"
                         else (r.partner, r.reporter))  # fmt: skip
                 head = f"{r.reporter}'s {r.flow}s: {r.hs2022} against {r.chs} (CHPL, " \
