@@ -254,4 +254,8 @@ def test_misdeclared_pools_the_tests_and_names_what_fired(heavier: object) -> No
     fired = f.evidence.split("fired: ")[1].split(";")[0]
     assert "unit_values" in fired, f.evidence
     assert "848299" in f.evidence, f.evidence
+    # dated and sized from the unit-value evidence: from 2023 on, USD a year moved
+    assert f.since is not None and f.since.year >= 2022 and f.size_usd > 10_000, f
+    uv = f.evidence.split("unit_values (p ")[1]  # its part says how much, as unit_values does
+    assert "/yr declared under the neighbour" in uv.split("; code_")[0], f.evidence
     assert len(md) - len(hit) <= 2, [x.where for x in md]
