@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The one error hierarchy: errors.py is a leaf module (imports nothing of ours), so reference/
@@ -84,6 +83,8 @@ def format_validation(err: ValidationError) -> str:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # here: an ingest reads no YAML, and PyYAML costs ~8 ms to import
+
     try:
         with path.open(encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
@@ -155,6 +156,8 @@ def data_files(data_dir: Path) -> list[Path]:
 def yaml_line(node: Any, loc: Sequence[int | str]) -> int | None:
     """1-based line of the YAML node at a pydantic error location `loc` (as deep as it exists),
     so a validation error can name the line of the offending field."""
+    import yaml
+
     line = int(node.start_mark.line) + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
