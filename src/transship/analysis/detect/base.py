@@ -95,6 +95,11 @@ class Detector(ABC):
     def run(self, ctx: Context) -> list[Finding]:
         """Candidates with p-values (before FDR)."""
 
+    def memo(self, ctx: Context, what: str, make: Callable[[], Any]) -> Any:
+        """`make()` once per run for this detector and its parameters: its tests before FDR,
+        which another detector (`misdeclared`) pools too."""
+        return ctx.memo(f"{self.name}:{what}:{sorted(self.params.items())!r}", make)
+
     def explain(self, finding: Finding) -> str:
         """Why this finding is in the table, in one sentence."""
         return (
@@ -214,6 +219,30 @@ def hypergeom_sf(k: int, total: int, good: int, draws: int) -> float:
 
 def norm_sf(z: float) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def fisher(ps: Iterable[float]) -> float:
+    """Fisher's combined p-value: P(chi2 with 2k df >= -2 sum ln p) (closed form)."""
+    ps = [min(max(p, 1e-300), 1.0) for p in ps]
+    if not ps:
+        return 1.0
+    half = -sum(math.log(p) for p in ps)  # X / 2
+    term, tot = 1.0, 1.0
+    for j in range(1, len(ps)):
+        term *= half / j
+        tot += term
+    return min(1.0, math.exp(-half) * tot)
+
+
+def stouffer(ps: Iterable[float]) -> float:
+    """Stouffer's combined p-value: sum of the normal quantiles over sqrt(k)."""
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    zs = [nd.inv_cdf(1.0 - min(max(p, 1e-300), 1.0 - 1e-16)) for p in ps]
+    if not zs:
+        return 1.0
+    return norm_sf(sum(zs) / math.sqrt(len(zs)))
 
 
 def money(v: float | None) -> str:

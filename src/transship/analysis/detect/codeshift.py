@@ -88,7 +88,12 @@ class CodeShiftDetector(Detector):
 
     def candidates(self, ctx: Context) -> tuple[list[Finding], int]:
         """Every (pair, heading, side) a split could make a finding of, with its p-value,
-        before FDR; and the number of units tested."""
+        before FDR; and the number of units tested. Memoised per parameters."""
+        result: tuple[list[Finding], int] = self.memo(ctx, "candidates",
+                                                      lambda: self._candidates(ctx))  # fmt: skip
+        return result
+
+    def _candidates(self, ctx: Context) -> tuple[list[Finding], int]:
         p = self.params
         h = heading_table(ctx)
         last = h.agg(m=h.period.max()).to_pyarrow().column(0)[0].as_py()

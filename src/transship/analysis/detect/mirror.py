@@ -163,9 +163,8 @@ class MirrorGapDetector(Detector):
         `min_windows` times (pc, pb), the CHPL code windows (`c`: lr, d) and the quantiles;
         None when there is no null (too few control windows) or no usable window. Memoised
         per parameters (the `misdeclared` detector reads them too)."""
-        key = "mirror:pair_tests:" + repr(sorted(self.params.items()))
-        result: tuple[Any, dict[float, Any], Any, list[float]] | None = ctx.memo(
-            key, lambda: self._pair_tests(ctx)
+        result: tuple[Any, dict[float, Any], Any, list[float]] | None = self.memo(
+            ctx, "pair_tests", lambda: self._pair_tests(ctx)
         )
         return result
 

@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ from transship.analysis.detect.base import (
     Parameter,
     apply_fdr,
     binom_sf,
+    fisher,
     hypergeom_sf,
     money,
     norm_sf,
@@ -68,7 +70,12 @@ class CodeMismatchDetector(Detector):
 
     def candidates(self, ctx: Context) -> tuple[list[Finding], int]:
         """Every (pair, heading, direction) exceeding at least twice, with its p-value, before
-        FDR; and the number of such units tested."""
+        FDR; and the number of such units tested. Memoised per parameters."""
+        result: tuple[list[Finding], int] = self.memo(ctx, "candidates",
+                                                      lambda: self._candidates(ctx))  # fmt: skip
+        return result
+
+    def _candidates(self, ctx: Context) -> tuple[list[Finding], int]:
         import ibis
 
         p = self.params
@@ -155,23 +162,55 @@ class UnitValueDetector(Detector):
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
+        from transship.analysis.detect.codeshift import _one_per_heading
+
+        p = self.params
+        tests = self.candidates(ctx)
+        if tests is None:
+            return []
+        recs, explain, n_tests = tests
+        out = [explain(r) for r in recs[recs.pv <= p["fdr"]].to_dict("records")]
+        best: dict[tuple[str, ...], Finding] = {}
+        for f in out:  # one per neighbour code and side: its strongest CHPL code
+            kk = (f.where, *f.key)
+            if kk not in best or f.p_value < best[kk].p_value:
+                best[kk] = f
+        kept = apply_fdr(list(best.values()), p["fdr"], n_tests=n_tests)
+        kept = [f for f in kept if f.size_usd >= p["min_moved_usd"]]
+        by: dict[str, Finding] = {}
+        for f in sorted(kept, key=lambda f: f.p_value):
+            by.setdefault(f"{f.where}|{f.key[0]}", f)
+        return _one_per_heading(list(by.values()))
+
+    def candidates(
+        self, ctx: Context
+    ) -> tuple[Any, Callable[[dict[str, Any]], Finding], int] | None:
+        """Every neighbour/CHPL code pair's tests before FDR (a DataFrame: p_step, p_month,
+        pv ...), a function explaining one of its records as a finding, and the number of
+        neighbour series tested; None when the data leave no split. Memoised per parameters."""
+        result: tuple[Any, Callable[[dict[str, Any]], Finding], int] | None = self.memo(
+            ctx, "candidates", lambda: self._candidates(ctx)
+        )
+        return result
+
+    def _candidates(
+        self, ctx: Context
+    ) -> tuple[Any, Callable[[dict[str, Any]], Finding], int] | None:
         import ibis
         import numpy as np
-
-        from transship.analysis.detect.codeshift import _one_per_heading
 
         p = self.params
         t = code_table(ctx)
         last = t.agg(m=t.period.max()).to_pyarrow().column(0)[0].as_py()
         if last is None:
-            return []
+            return None
         last = date(last.year, last.month, 1)
         b0 = date(ctx.baseline[0].year, ctx.baseline[0].month, 1)
         first = date(ctx.post_start.year, ctx.post_start.month, 1)
         step = int(p["step_months"])
         n_split = (months_between(first, last) - int(p["min_post_months"]) + 1) // step + 1
         if n_split < 1 or months_between(b0, first) < int(p["min_base_months"]):
-            return []
+            return None
         keys = ["flow", "reporter", "partner", "hs2022"]
         idx = t.period.year() * 12 + t.period.month() - (first.year * 12 + first.month)
         g = t.filter(t.v >= p["min_month_usd"], t.kg > 0)
@@ -210,14 +249,14 @@ class UnitValueDetector(Detector):
         cand = cand.left_join(co, [*keys, "chs"]).select(cand, co.co, co.fco)
         cp = cand.to_pandas()
         if cp.empty:
-            return []
+            return None
         own = (cp.nn >= p["min_base_months"]).to_numpy()
         cp["mu"] = np.where(own, cp.lu0, cp.luc)
         cp["sd"] = np.maximum(np.where(own, cp.sd0, cp.sdc), p["min_spread"])
         cp["own"] = own
         cp = cp[np.isfinite(cp.mu) & np.isfinite(cp.sd) & ((cp.lc - cp.mu).abs() >= p["min_gap"])]
         if cp.empty:
-            return []
+            return None
         splits = [add_months(first, k * step) for k in range(n_split)]
         ck = cp[keys].drop_duplicates()
         sel = n.join(ibis.memtable(ck), keys)
@@ -260,35 +299,20 @@ class UnitValueDetector(Detector):
         p_month = np.ones(len(cp))
         for i in np.flatnonzero(eligible):
             p_co = hypergeom_sf(int(n_co[i]), post_months, int(cp.ac.iat[i]), int(cp.m1.iat[i]))
-            x = -2.0 * (math.log(max(p_co, 1e-300)) + math.log(max(norm_sf(z_pair[i]), 1e-300)))
-            p_month[i] = math.exp(-x / 2) * (1 + x / 2)
+            p_month[i] = fisher([p_co, norm_sf(z_pair[i])])
         pv = np.minimum(np.minimum(p_step, p_month) * 2 * k_c, 1.0)  # two tests, each CHPL code
-        out: list[Finding] = []
         recs = cp.assign(p_step=p_step, k_step=k_step, p_month=p_month, pv=pv, closed=closed,
                          z_pair=z_pair)  # fmt: skip
-        ctx.cache["unit_values:candidates"] = recs  # every candidate's tests (to inspect)
-        ctx.cache["unit_values:explain"] = lambda r: self._finding(  # a candidate's finding
-            r, d, v_post, n_post, post_months, splits, years
-        )
-        for r in recs[recs.pv <= p["fdr"]].to_dict("records"):
-            out.append(self._finding(r, d, v_post, n_post, post_months, splits, years))
         ctx.notes.append(
             f"unit_values: {len(cp)} neighbour/CHPL code pairs, {int(new.sum())} of them without "
             f"the neighbour's own baseline; step z divided by {math.sqrt(lam):.2f} "
             "(calibrated on all of them)"
         )
-        n_tests = len(ck)
-        best: dict[tuple[str, ...], Finding] = {}
-        for f in out:  # one per neighbour code and side: its strongest CHPL code
-            kk = (f.where, *f.key)
-            if kk not in best or f.p_value < best[kk].p_value:
-                best[kk] = f
-        kept = apply_fdr(list(best.values()), p["fdr"], n_tests=n_tests)
-        kept = [f for f in kept if f.size_usd >= p["min_moved_usd"]]
-        by: dict[str, Finding] = {}
-        for f in sorted(kept, key=lambda f: f.p_value):
-            by.setdefault(f"{f.where}|{f.key[0]}", f)
-        return _one_per_heading(list(by.values()))
+
+        def explain(r: dict[str, Any]) -> Finding:
+            return self._finding(r, d, v_post, n_post, post_months, splits, years)
+
+        return recs, explain, len(ck)
 
     def _finding(self, r: dict[str, Any], d: Any, v_post: Any, n_post: Any, post_months: int,
                  splits: list[date], years: float) -> Finding:  # fmt: skip

@@ -23,7 +23,6 @@ names which tests fired (p at most `fired`) with their numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
@@ -34,36 +33,13 @@ from transship.analysis.detect.base import (
     Finding,
     Parameter,
     apply_fdr,
+    fisher,
     money,
-    norm_sf,
     register,
+    stouffer,
 )
 
 Part = tuple[float, Finding | None, str]  # a test's p-value, its finding, its evidence
-
-
-def fisher(ps: Iterable[float]) -> float:
-    """Fisher's combined p-value: P(chi2 with 2k df >= -2 sum ln p) (closed form)."""
-    ps = [min(max(p, 1e-300), 1.0) for p in ps]
-    if not ps:
-        return 1.0
-    half = -sum(math.log(p) for p in ps)  # X / 2
-    term, tot = 1.0, 1.0
-    for j in range(1, len(ps)):
-        term *= half / j
-        tot += term
-    return min(1.0, math.exp(-half) * tot)
-
-
-def stouffer(ps: Iterable[float]) -> float:
-    """Stouffer's combined p-value: sum of the normal quantiles over sqrt(k)."""
-    from statistics import NormalDist
-
-    nd = NormalDist()
-    zs = [nd.inv_cdf(1.0 - min(max(p, 1e-300), 1.0 - 1e-16)) for p in ps]
-    if not zs:
-        return 1.0
-    return norm_sf(sum(zs) / math.sqrt(len(zs)))
 
 
 def _unit(e: str, i: str, heading: str) -> tuple[str, str, str]:
@@ -105,7 +81,6 @@ class MisdeclarationDetector(Detector):
         for (e, i, hd), parts in ev.items():
             pv = combine(v[0] for v in parts.values())
             out.append(self._finding(e, i, hd, parts, pv))
-        ctx.cache["misdeclared:candidates"] = (out, max(n_units[0], len(out)))  # to inspect
         kept = apply_fdr(out, p["fdr"], n_tests=max(n_units[0], len(out)))
         kept = [f for f in kept if f.size_usd >= p["min_moved_usd"]]
         by: dict[str, list[Finding]] = {}
@@ -154,10 +129,9 @@ class MisdeclarationDetector(Detector):
         from transship.analysis.detect.misdeclare import CodeMismatchDetector
 
         runs: list[tuple[str, list[Finding], int]] = []
-        out, n = ctx.memo("code_mismatch:candidates",
-                          lambda: CodeMismatchDetector().candidates(ctx))  # fmt: skip
+        out, n = CodeMismatchDetector().candidates(ctx)
         runs.append(("code_mismatch", out, n // 2))
-        out, n = ctx.memo("code_shift:candidates", lambda: CodeShiftDetector().candidates(ctx))
+        out, n = CodeShiftDetector().candidates(ctx)
         runs.append(("code_shift", out, n // 2))
         if self.params["use_unit_values"]:
             runs.append(("unit_values", *self._unit_values(ctx)))
@@ -176,13 +150,12 @@ class MisdeclarationDetector(Detector):
         from transship.analysis.detect.misdeclare import UnitValueDetector
 
         def make() -> tuple[list[Finding], int]:
-            UnitValueDetector().run(ctx)  # fills its candidates' table
-            recs = ctx.cache.get("unit_values:candidates")
-            if recs is None or recs.empty:
+            tests = UnitValueDetector().candidates(ctx)
+            if tests is None:
                 return [], 0
+            recs, explain, _ = tests
             # the candidates that fire are explained as unit_values explains its findings
             # (since when, USD a year under the neighbour); the rest only lend their p-value
-            explain = ctx.cache["unit_values:explain"]
             strong = recs.pv <= self.params["fired"]
             out = [explain(r) for r in recs[strong].to_dict("records")]
             for r in recs[~strong].itertuples(index=False):
@@ -204,7 +177,7 @@ class MisdeclarationDetector(Detector):
                                    hs=r.heading))  # fmt: skip
             return out, len(recs) // 2
 
-        result: tuple[list[Finding], int] = ctx.memo("unit_values:pooled", make)
+        result: tuple[list[Finding], int] = self.memo(ctx, "unit_values", make)
         return result
 
     def _finding(self, e: str, i: str, hd: str, parts: dict[str, Part], pv: float) -> Finding:
