@@ -317,3 +317,4 @@ def test_detect_triage_fits_80_columns(small_synthetic: Path) -> None:
     names = "hubs|blocks|surges|mirror|code_shift|code_mismatch|unit_values|misdeclared"
     assert all(re.search(rf"\[({names})\]", i) for i in items), items
     assert re.search(r"│ \d{4}-\d{2} +│", out), out  # since: the month
+    assert lines[0].strip().startswith("SYNTHETIC: detect"), out  # labelled on its first line

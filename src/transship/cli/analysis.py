@@ -70,6 +70,7 @@ def show(
     caption = f"{what}, freq {result.freq}"
     if result.synthetic:
         caption = "SYNTHETIC DATA: " + caption
+        title = f"SYNTHETIC: {title}"  # the first line a reader sees, as well as the caption
         if fmt is not OutFormat.table or out is not None:  # files carry the label in each row
             table = table.append_column("data", _label(table.num_rows))
     usd = [c for c in table.column_names if c.endswith("_usd")] if totals else []
