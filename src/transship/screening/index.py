@@ -25,14 +25,14 @@ import numpy as np
 
 from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
 
-FORMAT_VERSION = 20  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
+FORMAT_VERSION = 21  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
 # connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles;
 # 11: the inherent vowel at the end of Indic-script words; 12: jr/sr/ii/iii titles, ordinals;
 # 13: legal forms llp, prjsc, nao, ak, fsue, fgup, gup, private, non; 14: number markers;
 # 15: junior / senior titles; 16: the ezafe (-e, -ye) no part, wa / wal stop words;
 # 17: complex / kompleks generic words; 18: gnts / ssc / src generic words; 19: wa / wal stop
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
-# generic word
+# generic word; 21: Greek in modern Greek romanization
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip
@@ -195,6 +195,7 @@ class NameIndex:
         p = self._parsed.get(i)
         if p is None:
             from transship.screening.names import bracketed_parts, is_abjad, quoted_parts
+            from transship.screening.scripts import name_script
             from transship.screening.spellings import skeleton
 
             parts = tuple(self.cols["parts"][i].split(" "))
@@ -204,7 +205,7 @@ class NameIndex:
             name = self.cols["name"][i]
             p = Parsed(
                 parts, kinds, phon, skel, is_abjad(name), quoted_parts(name),
-                bracketed_parts(name),
+                bracketed_parts(name), name_script(name),
             )  # fmt: skip
             if len(self._parsed) > 200_000:
                 self._parsed.clear()

@@ -27,6 +27,7 @@ from transship.screening.names import (
     part_kind,
     quoted_parts,
 )
+from transship.screening.scripts import GREEK, HANGUL, greek_stem, korean_key, name_script
 from transship.screening.spellings import abjad_skeleton, fold, skeleton, translit_key
 
 
@@ -41,6 +42,7 @@ class Parsed:
     abjad: bool = False  # written in Arabic/Hebrew script: compare consonant skeletons
     quoted: tuple[tuple[str, ...], ...] = ()  # the parts of each quoted segment (names.py)
     bracketed: tuple[tuple[str, ...], ...] = ()  # and of each bracketed one
+    script: str = ""  # screening.scripts.name_script: HANGUL, GREEK or ""
     # Derived once (the features ask for them in every comparison): whether the name has a
     # legal form of three letters or more (two-letter forms such as ku, ao, as are also name
     # parts of persons: not evidence), and its one part that is no such legal form, if it
@@ -105,8 +107,9 @@ def parse(name: str) -> Parsed:
     phon = tuple(metaphone_key(p) for p in parts)
     skel = tuple(skeleton(p) for p in parts)
     return Parsed(
-        parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name), bracketed_parts(name)
-    )
+        parts, tuple(kinds), phon, skel, is_abjad(name), quoted_parts(name),
+        bracketed_parts(name), name_script(name),
+    )  # fmt: skip
 
 
 _ARTICLES = frozenset({"al", "el", "ul", "ur", "ud"})
@@ -125,13 +128,21 @@ def rarity_weight(df: int, n: int) -> float:
 @functools.lru_cache(maxsize=200_000)
 def part_similarity(
     a: str, b: str, ka: str, kb: str, pa: str, pb: str, sa: str, sb: str, person: bool,
-    abjad: bool = False,
+    abjad: bool = False, script: str = "",
 ) -> tuple[float, bool]:  # fmt: skip
-    """Similarity 0-1 of two name parts and whether it was an initial's match."""
+    """Similarity 0-1 of two name parts and whether it was an initial's match.
+
+    `script`: what one of the names was written in (screening.scripts), when its Latin
+    spellings follow conventions of their own: a person's Hangul syllable matches its
+    McCune-Reischauer and customary spellings (박 bag / Park, 이 i / Lee) at 0.85, a Greek
+    name part also compares without its nominative ending (Alexandros / Alexander)."""
     if a == b:
         return 1.0, False
     if ka == "number" or kb == "number":
         return 0.0, False  # digits compare exactly: Zavod 1 is not Zavod 7
+    if script == HANGUL and person and korean_key(a) == korean_key(b):
+        # before the initials: 이 is i, Lee no initial
+        return max(0.85, OSA.normalized_similarity(a, b)), False
     if len(a) == 1 or len(b) == 1:
         if person and (b.startswith(a) or a.startswith(b)):
             return 0.9, True
@@ -139,6 +150,10 @@ def part_similarity(
     s = OSA.normalized_similarity(a, b)
     if s < 0.95:
         s = max(s, 0.95 * OSA.normalized_similarity(fold(a), fold(b)))
+    if script == GREEK and person and s < 0.9:
+        sa_, sb_ = greek_stem(a), greek_stem(b)
+        if (sa_, sb_) != (a, b):
+            s = max(s, 0.95 * OSA.normalized_similarity(fold(sa_), fold(sb_)))
     if s < 0.88 and pa and pa == pb and min(len(a), len(b)) >= 4:
         s = 0.88
     if s < 0.85 and abjad:

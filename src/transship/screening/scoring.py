@@ -8,6 +8,7 @@ from rapidfuzz.distance import OSA
 
 from transship.screening.features import NAME_FEATURES, CountryQualifier, Pair, Thresholds01
 from transship.screening.parsed import BODY_WORDS, Parsed, part_similarity, part_weights
+from transship.screening.scripts import HANGUL
 
 
 def _split_parts(
@@ -20,6 +21,7 @@ def _split_parts(
     aligned: list[tuple[int, int, float]],
     abjad: bool,
     person: bool,
+    script: str = "",
 ) -> bool:
     """Align two or three adjacent unaligned parts of one name with one part of the other
     when written together they match it (ABD ALLAH / ABDALLAH, ANDISHEH SAZ / ANDISHEHSAZ).
@@ -55,7 +57,7 @@ def _split_parts(
                 if 2 * min(lj, lt) < max(lj, lt):
                     continue
                 sim, _ = part_similarity(
-                    joined, target, "name", "name", "", "", "", "", person, abjad
+                    joined, target, "name", "name", "", "", "", "", person, abjad, script
                 )
                 if abjad and sim < 0.85 and n == 3 and a.parts[i + 1] == "al":
                     # the article's l is assimilated in Latin spellings (nwr al dyn /
@@ -64,12 +66,13 @@ def _split_parts(
                     sim, _ = part_similarity(
                         joined, target, "name", "name", "", "", "", "", person, abjad
                     )
-                if sim >= (0.85 if abjad else 0.9) and not any(
+                # a Korean given name written joined (Jisung / ji seong) matches at 0.85
+                if sim >= (0.85 if abjad or script == HANGUL else 0.9) and not any(
                     # one of the parts alone is as close (صالح ال / SALEH): the join adds
                     # nothing and would take the part the article belongs to (ال سيد / ELSSEID)
                     part_similarity(
                         a.parts[k], target, a.kinds[k], b.kinds[j], a.phon[k], b.phon[j],
-                        a.skel[k], b.skel[j], person, abjad,
+                        a.skel[k], b.skel[j], person, abjad, script,
                     )[0] >= sim
                     for k in range(i, i + n)
                 ):  # fmt: skip
@@ -166,7 +169,8 @@ def _bracket_variants(x: Parsed) -> list[Parsed]:
                     Parsed(
                         tuple(x.parts[i] for i in keep), tuple(x.kinds[i] for i in keep),
                         tuple(x.phon[i] for i in keep), tuple(x.skel[i] for i in keep),
-                        x.abjad, tuple(s for s in x.quoted if _within(s, keep, x)),
+                        x.abjad, tuple(s for s in x.quoted if _within(s, keep, x)), (),
+                        x.script,
                     )
                 )  # fmt: skip
     return out
@@ -211,11 +215,12 @@ def _compare(
             aligned.append((i, j, 1.0))
     cands: list[tuple[float, int, int, bool]] = []
     abjad = q.abjad or c.abjad
+    script = q.script or c.script
     merged = False
     if abjad:
         # Arabic compounds (عبد الله: bd allh / ABDULLAH) are joined before parts align one
         # to one: else one half (allh) takes the whole (abdullah) and the other is left over.
-        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person)
+        merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script)
     rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
     for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
         if wq[i] <= 0 or i in used_q:
@@ -232,7 +237,7 @@ def _compare(
             ):
                 continue  # lengths too far apart for any similarity that aligns
             s, init = part_similarity(
-                a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad
+                a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad, script
             )
             if s >= 0.6:
                 cands.append((s, i, j, init))
@@ -254,7 +259,10 @@ def _compare(
         )
         so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
         if (so_far + left) / den >= 0.6:
-            merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person) or merged
+            merged = (
+                _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script)
+                or merged
+            )
     side_c: dict[int, float] = {}
     side_q: dict[int, float] = {}
     for i, j, s in aligned:

@@ -1,0 +1,124 @@
+"""Scripts whose Latin spellings follow conventions no transliteration table gives.
+
+A name written in Greek or Hangul is romanized by rules its Latin spellings in the lists do
+not follow:
+
+- Greek: ICU writes classical Greek (Βασίλειος basileios, η as e, φ as ph); names are spelt
+  in modern Greek (ELOT 743 / UN: Vasileios, Dimitrios, Evangelos), which `greek_latin`
+  writes. A man's name keeps its nominative ending in Greek (Αλέξανδρος, Θεόδωρος) and often
+  loses it in English (Alexander, Theodore): `greek_stem` cuts it for a comparison.
+- Hangul: ICU writes one spelling of each syllable (박 bag, 이 i, 성 seong); Korean names are
+  spelt by McCune-Reischauer, Revised Romanization or by custom (Park, Lee / Rhee / Ri,
+  Sung, Myung, Roh, Moo): `korean_key` is what those spellings of one syllable share.
+
+`name_script` says which of these a name is written in, so that screening.parsed compares
+its parts with these keys (and only its parts: a Latin name's Sung and Song stay two).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+HANGUL = "hangul"
+GREEK = "greek"
+
+_HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+_GREEK_RE = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def name_script(name: str) -> str:
+    """HANGUL, GREEK or "" (any other script, Latin included)."""
+    if name.isascii():
+        return ""
+    if _HANGUL_RE.search(name):
+        return HANGUL
+    if _GREEK_RE.search(name):
+        return GREEK
+    return ""
+
+
+# Modern Greek romanization (ELOT 743, as the UN adopted it), lower case: digraphs first.
+_GREEK_PAIRS = (
+    ("ου", "ou"), ("γγ", "ng"), ("γκ", "gk"), ("γξ", "nx"), ("γχ", "nch"), ("μπ", "mp"),
+    ("ντ", "nt"), ("αι", "ai"), ("ει", "ei"), ("οι", "oi"), ("υι", "yi"),
+)  # fmt: skip
+_GREEK_LETTERS = str.maketrans({
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
+    "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps",
+    "ω": "o",
+})  # fmt: skip
+# αυ / ευ / ηυ are av / ev / iv, af / ef / if before a voiceless consonant (Ευθύμιος:
+# Efthymios, Ευάγγελος: Evangelos)
+_VOWEL_Y = re.compile("([αεη])υ([θκξπσςτφχψ]?)")
+_VOWEL_Y_LATIN = {"α": "a", "ε": "e", "η": "i"}
+_WORD_START_MP = re.compile(r"\bμπ")
+_WORD_START_NT = re.compile(r"\bντ")
+
+
+def _vowel_y(m: re.Match[str]) -> str:
+    return _VOWEL_Y_LATIN[m.group(1)] + ("f" if m.group(2) else "v") + m.group(2)
+
+
+def greek_latin(text: str) -> str:
+    """Greek letters of `text` (lower case) in modern Greek romanization; the rest as is.
+
+    Accents go; a diaeresis keeps two vowels apart (Χρυσοχοΐδης: chrysochoidis); μπ and ντ
+    at a word's start are b and d (Μπακογιάννης: Bakogiannis, Ντόρα: Dora)."""
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if ch == "\u0308":
+            out.append("\x00")  # the diaeresis splits a digraph: marked before it goes
+        elif unicodedata.category(ch) != "Mn":
+            out.append(ch)
+    t = unicodedata.normalize("NFC", "".join(out))
+    t = _WORD_START_NT.sub("d", _WORD_START_MP.sub("b", t))
+    t = _VOWEL_Y.sub(_vowel_y, t)
+    for a, b in _GREEK_PAIRS:
+        if a in t:
+            t = t.replace(a, b)
+    return t.translate(_GREEK_LETTERS).replace("\x00", "")
+
+
+# The nominative endings of Greek men's names (and -is, -es of both), which English spellings
+# often leave out: Alexandros / Alexander, Theodoros / Theodore, Konstantinos / Constantine
+_GREEK_ENDING = re.compile(r"(?:os|as|is|es)$")
+
+
+def greek_stem(part: str) -> str:
+    """A part without its Greek nominative ending, when five letters or more are left."""
+    stem = _GREEK_ENDING.sub("", part)
+    return stem if len(stem) >= 5 else part
+
+
+_DOUBLE = re.compile(r"(.)\1+")
+_R_BEFORE = re.compile(r"(?<=[aeiou])r(?=[^aeiouy]|$)")  # park: pak, hur: hu
+_H_AFTER = re.compile(r"(?<=[aeiou])h(?=[^aeiouy]|$)")  # roh, oh, ahn: ro, o, an
+_KOREAN_CONS = (("ch", "j"), ("sh", "s"), ("k", "g"), ("p", "b"), ("t", "d"), ("r", "l"))
+
+
+@functools.lru_cache(maxsize=50_000)
+def korean_key(part: str) -> str:
+    """What the spellings of one Korean syllable share: RR, McCune-Reischauer and custom
+    (박: bag / Park / Pak / Bak; 이: i / Lee / Yi / Rhee / Ri; 성: seong / Sung / Song; 명:
+    myeong / Myung / Myong; 노: no / Roh; 최: choe / Choi; 무: mu / Moo). Voiced and
+    voiceless consonants are one, so are l / r / n at the start (이 was 리, 노 was 로), ㅓ,
+    ㅗ and ㅜ (eo, o, u), ㅡ (eu) and ㅐ / ㅔ (ae, e); an r or h after a vowel only lengthens
+    it (Park, Roh)."""
+    t = part.replace("'", "").replace("rh", "r").replace("ee", "i").replace("oo", "u")
+    t = _DOUBLE.sub(r"\1", t)  # Kook, Ahnn
+    t = _R_BEFORE.sub("", t)
+    t = _H_AFTER.sub("", t)
+    if t in ("yi", "li", "ri", "ni"):
+        t = "i"
+    elif len(t) > 1 and t[0] in "lrn" and t[1] in "iy":
+        t = t[1:]  # 임 im / Lim / Rim, 류 yu / Ryu, 녀 yeo / Nyeo
+    t = t.replace("eo", "o").replace("eu", "u").replace("ae", "e").replace("oe", "o")
+    t = t.replace("oi", "o").replace("wh", "h").replace("u", "o")
+    for a, b in _KOREAN_CONS:
+        t = t.replace(a, b)
+    if t[:1] == "n":
+        t = "l" + t[1:]
+    return _DOUBLE.sub(r"\1", t)
