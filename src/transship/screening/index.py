@@ -32,7 +32,7 @@ FORMAT_VERSION = 21  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th
 # 15: junior / senior titles; 16: the ezafe (-e, -ye) no part, wa / wal stop words;
 # 17: complex / kompleks generic words; 18: gnts / ssc / src generic words; 19: wa / wal stop
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
-# generic word; 21: Greek in modern Greek romanization
+# generic word; 21: Greek in modern Greek romanization, Hangul runs of 5+ syllables whole
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip

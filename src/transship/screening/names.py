@@ -144,7 +144,8 @@ def check_name_forms() -> None:
 # weighs them (nothing for a legal form, little for a generic word) instead of deleting them,
 # so a person's name part that happens to spell a legal form (KU Ja Hyong: "ku" is rigour's
 # state-owned-enterprise form) still counts when the name is compared as a person's.
-_HANGUL = re.compile(r"[\uac00-\ud7a3]{2,4}")
+# a Korean name is two to four syllables; a longer run is a foreign name (블라디미르: Vladimir)
+_HANGUL = re.compile(r"(?<![\uac00-\ud7a3])[\uac00-\ud7a3]{2,4}(?![\uac00-\ud7a3])")
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")
 _STOP = frozenset({"and", "of", "the", "ve", "de", "la", "du", "des", "der", "und", "et",
                    "for", "na", "po", "al", "el", "le", "da", "do", "di",

@@ -217,9 +217,10 @@ def _compare(
     abjad = q.abjad or c.abjad
     script = q.script or c.script
     merged = False
-    if abjad:
+    if abjad or script == HANGUL:
         # Arabic compounds (عبد الله: bd allh / ABDULLAH) are joined before parts align one
-        # to one: else one half (allh) takes the whole (abdullah) and the other is left over.
+        # to one: else one half (allh) takes the whole (abdullah) and the other is left over;
+        # so are Hangul syllables, one part each (지성 ji seong / Jisung, 푸틴 pu tin / Putin).
         merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script)
     rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
     for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):

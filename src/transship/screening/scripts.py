@@ -96,21 +96,30 @@ def greek_stem(part: str) -> str:
 _DOUBLE = re.compile(r"(.)\1+")
 _R_BEFORE = re.compile(r"(?<=[aeiou])r(?=[^aeiouy]|$)")  # park: pak, hur: hu
 _H_AFTER = re.compile(r"(?<=[aeiou])h(?=[^aeiouy]|$)")  # roh, oh, ahn: ro, o, an
-_KOREAN_CONS = (("ch", "j"), ("sh", "s"), ("k", "g"), ("p", "b"), ("t", "d"), ("r", "l"))
+_EPENTHETIC = re.compile(r"(?<=[^aeiouy])eu(?=[^aeiouy]|$)")
+# Korean has no v, f or z: a foreign name's are written ㅂ b, ㅍ p, ㅈ j
+_KOREAN_CONS = (("ch", "j"), ("sh", "s"), ("ph", "p"), ("f", "p"), ("v", "b"), ("z", "j"),
+                ("k", "g"), ("p", "b"), ("t", "d"), ("r", "l"))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=50_000)
 def korean_key(part: str) -> str:
     """What the spellings of one Korean syllable share: RR, McCune-Reischauer and custom
     (박: bag / Park / Pak / Bak; 이: i / Lee / Yi / Rhee / Ri; 성: seong / Sung / Song; 명:
-    myeong / Myung / Myong; 노: no / Roh; 최: choe / Choi; 무: mu / Moo). Voiced and
+    myeong / Myung / Myong; 노: no / Roh; 최: choe / Choi; 무: mu / Moo), and a foreign
+    name's spelling and its Hangul transcription written as one run (블라디미르 / Vladimir). Voiced and
     voiceless consonants are one, so are l / r / n at the start (이 was 리, 노 was 로), ㅓ,
     ㅗ and ㅜ (eo, o, u), ㅡ (eu) and ㅐ / ㅔ (ae, e); an r or h after a vowel only lengthens
     it (Park, Roh)."""
     t = part.replace("'", "").replace("rh", "r").replace("ee", "i").replace("oo", "u")
+    if len(t) >= 7:
+        # a foreign name in Hangul, written as one run (블라디미르: beulladimileu): the ㅡ
+        # written after a consonant that begins a cluster or ends the word is no vowel of
+        # the name (Vladimir: bladimil)
+        t = _EPENTHETIC.sub("", t)
     t = _DOUBLE.sub(r"\1", t)  # Kook, Ahnn
-    t = _R_BEFORE.sub("", t)
-    t = _H_AFTER.sub("", t)
+    if len(t) <= 5:  # one syllable's spelling (Park, Roh): not in a foreign name (Vladimir)
+        t = _H_AFTER.sub("", _R_BEFORE.sub("", t))
     if t in ("yi", "li", "ri", "ni"):
         t = "i"
     elif len(t) > 1 and t[0] in "lrn" and t[1] in "iy":
