@@ -261,8 +261,7 @@ def _compare(
         so_far = sum(s * (wq[i] + wc[j]) for i, j, s in aligned)
         if (so_far + left) / den >= 0.6:
             merged = (
-                _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script)
-                or merged
+                _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script) or merged
             )
     side_c: dict[int, float] = {}
     side_q: dict[int, float] = {}

@@ -107,10 +107,10 @@ def korean_key(part: str) -> str:
     """What the spellings of one Korean syllable share: RR, McCune-Reischauer and custom
     (박: bag / Park / Pak / Bak; 이: i / Lee / Yi / Rhee / Ri; 성: seong / Sung / Song; 명:
     myeong / Myung / Myong; 노: no / Roh; 최: choe / Choi; 무: mu / Moo), and a foreign
-    name's spelling and its Hangul transcription written as one run (블라디미르 / Vladimir). Voiced and
-    voiceless consonants are one, so are l / r / n at the start (이 was 리, 노 was 로), ㅓ,
-    ㅗ and ㅜ (eo, o, u), ㅡ (eu) and ㅐ / ㅔ (ae, e); an r or h after a vowel only lengthens
-    it (Park, Roh)."""
+    name's spelling and its Hangul transcription written as one run (블라디미르 / Vladimir).
+    Voiced and voiceless consonants are one, so are l / r / n at the start (이 was 리, 노
+    was 로), ㅓ, ㅗ and ㅜ (eo, o, u), ㅡ (eu) and ㅐ / ㅔ (ae, e); an r or h after a vowel
+    only lengthens it (Park, Roh)."""
     t = part.replace("'", "").replace("rh", "r").replace("ee", "i").replace("oo", "u")
     if len(t) >= 7:
         # a foreign name in Hangul, written as one run (블라디미르: beulladimileu): the ㅡ

@@ -1,0 +1,83 @@
+"""Names written in Greek and Hangul against their Latin spellings (screening/scripts.py)."""
+
+from __future__ import annotations
+
+from transship.screening.matcher import Matcher
+from transship.screening.names import name_parts
+from transship.screening.scripts import GREEK, HANGUL, greek_latin, korean_key, name_script
+
+
+def test_greek_is_romanized_as_modern_greek_names_are_spelt() -> None:
+    # ICU writes classical Greek (basileios, demetrios, euangelos, photes)
+    assert name_parts("Βασίλειος Παπαδόπουλος") == ("vasileios", "papadopoulos")
+    assert name_parts("Δημήτριος Βασιλείου") == ("dimitrios", "vasileiou")
+    assert greek_latin("ευάγγελος ευθύμιος φώτης") == "evangelos efthymios fotis"
+    assert greek_latin("μπακογιάννης χρυσοχοΐδης") == "bakogiannis chrysochoidis"
+    assert name_script("Αλέξανδρος") == GREEK and name_script("Alexandros") == ""
+
+
+def test_greek_names_match_their_english_spellings() -> None:
+    m = Matcher([])
+    # watchman cross-script dev: Αλέξανδρος / Alexander scored 70.0 (ICU's alexandros)
+    for greek, latin in (
+        ("Αλέξανδρος", "Alexander"),
+        ("Γεώργιος Παπαδόπουλος", "George Papadopoulos"),
+        ("Θεόδωρος", "Theodore"),
+        ("Κωνσταντίνος Μητσοτάκης", "Konstantinos Mitsotakis"),
+        ("Νικόλαος", "Nikolaos"),
+    ):
+        score, why = m.compare(greek, latin, schema="Person")
+        assert score >= 80, (greek, score, why)
+    assert m.compare("Αλέξανδρος", "Alexander", schema="Person")[0] == 85.5
+    for greek, latin in (("Αλέξανδρος", "David"), ("Νικόλαος", "Mohamed Ali"),
+                         ("Αλέξανδρος", "Alexandra Petrova")):  # fmt: skip
+        assert m.compare(greek, latin, schema="Person")[0] < 80, (greek, latin)
+
+
+def test_korean_syllables_share_a_key_across_romanizations() -> None:
+    # ICU's spelling, then McCune-Reischauer's and customary ones
+    for icu, others in (
+        ("bag", ("park", "pak", "bak")),
+        ("i", ("lee", "yi", "rhee", "ri")),
+        ("seong", ("sung", "song")),
+        ("myeong", ("myung", "myong")),
+        ("no", ("roh", "noh")),
+        ("choe", ("choi",)),
+        ("jeong", ("jung", "chung")),
+        ("eun", ("un",)),
+        ("mu", ("moo",)),
+    ):
+        assert all(korean_key(icu) == korean_key(o) for o in others), icu
+    assert korean_key("gim") != korean_key("kang") and korean_key("bag") != korean_key("bae")
+    assert korean_key("beulladimileu") == korean_key("vladimir")  # 블라디미르
+
+
+def test_hangul_names_match_their_latin_spellings() -> None:
+    m = Matcher([])
+    assert name_script("박지성") == HANGUL
+    assert name_parts("박지성") == ("bag", "ji", "seong")
+    # watchman cross-script dev: 박지성 / Park Ji Sung 62.7; rigour's 블라디미르 푸틴 18.1
+    for hangul, latin, want in (
+        ("박지성", "Park Ji Sung", 90.0),
+        ("박지성", "Park Jisung", 85.0),
+        ("이명박", "Lee Myung-bak", 85.0),
+        ("노무현", "Roh Moo-hyun", 85.0),
+        ("김정은", "Kim Jong Un", 85.0),
+        ("블라디미르 푸틴", "Vladimir Putin", 94.0),
+    ):
+        score, why = m.compare(hangul, latin, schema="Person")
+        assert score == want, (hangul, score, why)
+    for hangul, latin in (
+        ("박지성", "Li Ming"),
+        ("김정은", "Kim Jong Il"),
+        ("김정은", "Alexander Petrov"),
+        ("블라디미르 푸틴", "Dmitry Medvedev"),
+    ):
+        assert m.compare(hangul, latin, schema="Person")[0] < 80, (hangul, latin)
+
+
+def test_latin_names_keep_their_spellings_apart() -> None:
+    # the keys are for a name written in that script only: two Latin names are not one
+    m = Matcher([])
+    assert m.compare("Sung Park", "Song Bak", schema="Person")[0] < 80
+    assert m.compare("Alexandros Nikou", "Alexander Nikou", schema="Person")[0] < 92
