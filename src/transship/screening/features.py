@@ -11,6 +11,7 @@ screening.orgfeatures; NAME_FEATURES here runs them all in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar
 
 from rapidfuzz.distance import OSA
@@ -69,6 +70,72 @@ class MissingParts(Feature):
         lifted = num / (den - (1 - self.factor) * sum(rest))
         p.flag_at_most()
         return max(0.0, lifted - p.base)
+
+
+class LineageTail(Feature):
+    name = "lineage_tail"
+    description = (
+        "Persons, Arabic names (a connector bin / ben / ould or an article al / el in one): "
+        "a name that chains a person's given name, father's and grandfather's names, cut "
+        "at another length or ending in another of his names (MUHAMMAD YUNIS "
+        "AHMAD AL-BADRANI / MUHAMMAD YUNIS AHMAD AHMAD; ADEL BEN AL-AZHAR BEN YOUSSEF BEN "
+        "SOLTANE / ... BEN YOUSSEF HAMDI): `shortest` parts or more matched alike (`close`) "
+        "from each name's first part on, in order, two of them `rare` (rarity weight), and "
+        "on each side one last part that matches nothing, which cost `factor` of their "
+        "weight; such a hit can FLAG but not BLOCK. "
+        "Brothers share all but the first part: that is not this."
+    )
+    factor = 0.5
+    close = 0.85
+    shortest = 3
+    rare = 0.9
+
+    def __call__(self, p: Pair) -> float:
+        if not p.person or len(p.aligned) < self.shortest:
+            return 0.0
+        if not (_arabic_chain(p.q) or _arabic_chain(p.c)):
+            return 0.0  # TATNEFT named after Shashin / ... Kirov, compared as a person's
+        q_rest = _rest(p.q, p.wq, p.qa)
+        c_rest = _rest(p.c, p.wc, p.ca)
+        if len(q_rest) != 1 or len(c_rest) != 1:
+            return 0.0
+        i, j = q_rest[0], c_rest[0]
+        if i != _last(p.q, p.wq) or j != _last(p.c, p.wc):
+            return 0.0  # the part that differs is not where the chain ends
+        if 0 not in p.qa or 0 not in p.ca:
+            return 0.0  # the given name differs (brothers) or is left out
+        chain = sorted((a, b, s) for a, b, s in p.aligned
+                       if p.q.kinds[a] not in ("connector", "stop"))  # fmt: skip
+        if len(chain) < self.shortest or min(s for _, _, s in chain) < self.close:
+            return 0.0
+        if any(b1 >= b2 for (_, b1, _), (_, b2, _) in pairwise(chain)):
+            return 0.0  # not in the same order: not one chain of names
+        if sum(1 for a, b, _ in chain if max(p.wq[a], p.wc[b]) >= self.rare) < 2:
+            return 0.0  # a chain of common names (Muhammad Ali Ahmad) says little
+        num = sum(s * (p.wq[a] + p.wc[b]) for a, b, s in p.aligned)
+        den = sum(p.wq) + sum(p.wc)
+        lifted = num / (den - (1 - self.factor) * (p.wq[i] + p.wc[j]))
+        p.flag_at_most()
+        return max(0.0, lifted - p.base)
+
+
+def _arabic_chain(x: Parsed) -> bool:
+    """Whether a name has a connector (bin, ben, ould) or an Arabic article (al, el)."""
+    return any(k == "connector" or t in _ARTICLES for t, k in zip(x.parts, x.kinds, strict=True))
+
+
+def _rest(x: Parsed, w: list[float], aligned: set[int]) -> list[int]:
+    """The parts weighed above 0.1, no connector or article, that match nothing."""
+    return [k for k in range(len(w)) if k not in aligned and w[k] > 0.1
+            and x.kinds[k] not in ("connector", "stop")]  # fmt: skip
+
+
+def _last(x: Parsed, w: list[float]) -> int:
+    """The last part of a name that is neither a connector nor a stop word."""
+    for k in range(len(x.parts) - 1, -1, -1):
+        if x.kinds[k] not in ("connector", "stop") and w[k] > 0.1:
+            return k
+    return -1
 
 
 class JoinedParts(Feature):
@@ -276,6 +343,7 @@ class CountryQualifier(Feature):
 NAME_FEATURES: tuple[Feature, ...] = (
     NameAlignment(),
     MissingParts(),
+    LineageTail(),
     JoinedParts(),
     Acronym(),
     EquivalentWords(),
@@ -296,7 +364,7 @@ NAME_FEATURES: tuple[Feature, ...] = (
 
 
 _PARAMETERS = ("factor", "close", "discount", "floor", "initials", "penalty", "most",
-               "similarity", "shortest", "longest", "list_shortest", "bonus")  # fmt: skip
+               "similarity", "shortest", "longest", "list_shortest", "bonus", "rare")  # fmt: skip
 
 
 def describe_features() -> list[dict[str, str]]:

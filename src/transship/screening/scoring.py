@@ -300,7 +300,7 @@ _ORG_ONLY = frozenset({"acronym", "acronym_parts", "differing_parts", "differing
                        "equivalent_words", "extra_parts", "contained_name",
                        "quoted_name", "translated_only"})  # fmt: skip
 _PERSON_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in _ORG_ONLY)
-_ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name != "missing_parts")
+_ORG_FEATURES = tuple(f for f in NAME_FEATURES if f.name not in ("missing_parts", "lineage_tail"))
 
 
 def final_score(p: Pair) -> float:
