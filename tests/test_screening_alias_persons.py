@@ -35,3 +35,18 @@ def test_brothers_and_other_chains_do_not() -> None:
     # not for organisations
     why = m.compare("Yunis Ahmad Hamid Trading", "Yunis Ahmad Hamid Shipping", schema="Company")
     assert "lineage_tail" not in dict(why[1])
+
+
+def test_a_syllable_with_another_first_letter_is_another_name() -> None:
+    # UK look-alike pairs (two persons) scored 90.9 / 91.0: tong / yong, song / yong aligned
+    m = Matcher([])
+    for a, b in (("Yong Chol Kim", "KIM TONG CHOL"), ("KIM SONG CHOL", "Yong Chol Kim")):
+        assert m.compare(a, b, schema="Person")[0] == 66.7, (a, b)
+    # the spellings of one syllable still match
+    for a, b, want in (
+        ("Kim Yong Chol", "Kim Yong Ch'ol", 100.0),
+        ("Kim Jong Un", "Kim Jong Eun", 95.0),
+        ("Ri Myong Su", "Li Myong Su", 95.0),
+        ("Choe Ryong Hae", "Choi Ryong Hae", 96.0),
+    ):
+        assert m.compare(a, b, schema="Person")[0] == want, (a, b)

@@ -93,6 +93,11 @@ def _split_parts(
     return merged
 
 
+def _syllables(x: Parsed) -> bool:
+    """Whether a name is three or more parts of two to four letters (Kim Yong Chol)."""
+    return len(x.parts) >= 3 and all(2 <= len(t) <= 4 for t in x.parts)
+
+
 def _short(a: str, b: str) -> bool:
     """Whether the shorter part may be the longer written as its consonants (MGMT)."""
     x = a if len(a) < len(b) else b
@@ -223,6 +228,9 @@ def _compare(
         # so are Hangul syllables, one part each (지성 ji seong / Jisung, 푸틴 pu tin / Putin).
         merged = _split_parts(q, c, wq, wc, used_q, used_c, aligned, abjad, person, script)
     rest_c = [j for j in range(len(c.parts)) if j not in used_c and wc[j] > 0]
+    # A person's name of three or more short parts each side (Kim Yong Chol) is written in
+    # syllables, each a name: one with another first letter is another name
+    syllables = person and _syllables(q) and _syllables(c)
     for i, (a, ka, pa, sa) in enumerate(zip(q.parts, q.kinds, q.phon, q.skel, strict=True)):
         if wq[i] <= 0 or i in used_q:
             continue
@@ -240,6 +248,8 @@ def _compare(
             s, init = part_similarity(
                 a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad, script
             )
+            if syllables and s < 0.85 and a[0] != b[0]:
+                continue  # another syllable of a Korean / Chinese name (Tong / Yong), no typo
             if s >= 0.6:
                 cands.append((s, i, j, init))
     cands.sort(key=lambda x: (-x[0], x[1], x[2]))
