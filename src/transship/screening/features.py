@@ -50,9 +50,13 @@ class MissingParts(Feature):
     description = (
         "Persons: parts one name lacks (a middle name or patronymic left out, or more parts "
         "than the list gives) cost `factor` of their weight when every part of the shorter "
-        "name is matched; such a hit can FLAG but not BLOCK."
+        "name is matched; such a hit can FLAG but not BLOCK. Not when the part left out is "
+        "the longer name's given name and no common one (rarity weight `common` or more): "
+        "Khaled Chouman is the father's and the family's names of Nabil Khaled Hilal "
+        "Chouman, another person as often; the lists do leave out a Mohammad."
     )
     factor = 0.25
+    common = 0.8
 
     def __call__(self, p: Pair) -> float:
         if not p.person or len(p.aligned) < 2:
@@ -65,11 +69,22 @@ class MissingParts(Feature):
         rest = [p.wq[i] for i in q_rest] or [p.wc[j] for j in c_rest]
         if not rest:
             return 0.0
+        longer, left, w = (p.q, q_rest, p.wq) if q_rest else (p.c, c_rest, p.wc)
+        first = _first(longer)
+        if first in left and w[first] >= self.common:
+            # a given name left out that is no common one (Mohammad, Ibrahim: the lists
+            # leave those out): the father's or the family's names as often
+            return 0.0
         num = sum(s * (p.wq[i] + p.wc[j]) for i, j, s in p.aligned)
         den = sum(p.wq) + sum(p.wc)
         lifted = num / (den - (1 - self.factor) * sum(rest))
         p.flag_at_most()
         return max(0.0, lifted - p.base)
+
+
+def _first(x: Parsed) -> int:
+    """The first part of a name that is neither a connector nor a stop word, or -1."""
+    return next((k for k, kind in enumerate(x.kinds) if kind not in ("connector", "stop")), -1)
 
 
 class LineageTail(Feature):
@@ -364,7 +379,8 @@ NAME_FEATURES: tuple[Feature, ...] = (
 
 
 _PARAMETERS = ("factor", "close", "discount", "floor", "initials", "penalty", "most",
-               "similarity", "shortest", "longest", "list_shortest", "bonus", "rare")  # fmt: skip
+               "similarity", "shortest", "longest", "list_shortest", "bonus", "rare",
+               "common")  # fmt: skip
 
 
 def describe_features() -> list[dict[str, str]]:

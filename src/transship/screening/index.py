@@ -33,7 +33,7 @@ FORMAT_VERSION = 22  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th
 # 17: complex / kompleks generic words; 18: gnts / ssc / src generic words; 19: wa / wal stop
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
 # generic word; 21: Greek in modern Greek romanization, Hangul runs of 5+ syllables whole;
-# 22: responsibility a legal word
+# 22: responsibility a legal word; mulla, maulvi, seyyed, sayyid ... titles
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip
