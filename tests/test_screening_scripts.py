@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from transship.screening.matcher import Matcher
 from transship.screening.names import name_parts
-from transship.screening.scripts import GREEK, HANGUL, greek_latin, korean_key, name_script
+from transship.screening.scripts import (
+    GREEK,
+    HANGUL,
+    HEBREW,
+    greek_latin,
+    korean_key,
+    name_script,
+)
 
 
 def test_greek_is_romanized_as_modern_greek_names_are_spelt() -> None:
@@ -81,3 +88,18 @@ def test_latin_names_keep_their_spellings_apart() -> None:
     m = Matcher([])
     assert m.compare("Sung Park", "Song Bak", schema="Person")[0] < 80
     assert m.compare("Alexandros Nikou", "Alexander Nikou", schema="Person")[0] < 92
+
+
+def test_hebrew_names_match_their_english_spellings() -> None:
+    # י is English j and ת its th: 42.5 before (bnymyn / benjamin kept its j as Arabic ج's g)
+    m = Matcher([])
+    assert name_script("בנימין נתניהו") == HEBREW
+    for hebrew, latin in (
+        ("בנימין נתניהו", "Benjamin Netanyahu"),
+        ("יוסף כהן", "Joseph Cohen"),
+        ("יעקב לוי", "Jacob Levy"),
+        ("יונתן", "Jonathan"),
+    ):
+        assert m.compare(hebrew, latin, schema="Person")[0] == 85.0, hebrew
+    assert m.compare("בנימין נתניהו", "Bashar al-Assad", schema="Person")[0] < 80
+    assert m.compare("יוסף כהן", "Jamal Cohen", schema="Person")[0] < 80

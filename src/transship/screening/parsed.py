@@ -27,7 +27,14 @@ from transship.screening.names import (
     part_kind,
     quoted_parts,
 )
-from transship.screening.scripts import GREEK, HANGUL, greek_stem, korean_key, name_script
+from transship.screening.scripts import (
+    GREEK,
+    HANGUL,
+    HEBREW,
+    greek_stem,
+    korean_key,
+    name_script,
+)
 from transship.screening.spellings import abjad_skeleton, fold, skeleton, translit_key
 
 
@@ -163,6 +170,9 @@ def part_similarity(
             s = 0.85
         elif len(ka_) >= 3 and abjad_skeleton(_no_pv(a)) == abjad_skeleton(_no_pv(b)):
             s = 0.85  # Arabic writes a foreign v as ف, p as ب (فلاديمير بوتين: VLADIMIR PUTIN)
+        elif script == HEBREW and len(ka_) >= 2 and _hebrew(a) == _hebrew(b):
+            # Hebrew י is English j, ת its th (בנימין bnymyn / Benjamin, יונתן / Jonathan)
+            s = 0.85
         elif _inner_al(a) != a or _inner_al(b) != b:
             # the article inside a joined compound, assimilated in the Latin spelling
             # (نورالدین nwraldyn / NOORUDDIN, غیاث الدین / GHIASSOUDDINE)
@@ -220,6 +230,10 @@ def _korean(t: str) -> str:
 
 _KOREAN = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("k", "g"), ("p", "b"),
            ("t", "d"), ("r", "l"), ("oe", "o"), ("oi", "o"), ("wh", "h"))  # fmt: skip
+
+
+def _hebrew(part: str) -> str:
+    return abjad_skeleton(part.replace("j", "y").replace("th", "t"))
 
 
 def _inner_al(part: str) -> str:

@@ -11,6 +11,9 @@ not follow:
   spelt by McCune-Reischauer, Revised Romanization or by custom (Park, Lee / Rhee / Ri,
   Sung, Myung, Roh, Moo): `korean_key` is what those spellings of one syllable share.
 
+- Hebrew: names come into English through Latin, where י (y) is a j (Binyamin / Benjamin,
+  Yosef / Joseph, Yaakov / Jacob): its consonants are compared with j as y.
+
 `name_script` says which of these a name is written in, so that screening.parsed compares
 its parts with these keys (and only its parts: a Latin name's Sung and Song stay two).
 """
@@ -23,19 +26,23 @@ import unicodedata
 
 HANGUL = "hangul"
 GREEK = "greek"
+HEBREW = "hebrew"
 
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _GREEK_RE = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+_HEBREW_RE = re.compile(r"[\u0590-\u05ff\ufb1d-\ufb4f]")
 
 
 def name_script(name: str) -> str:
-    """HANGUL, GREEK or "" (any other script, Latin included)."""
+    """HANGUL, GREEK, HEBREW or "" (any other script, Latin included)."""
     if name.isascii():
         return ""
     if _HANGUL_RE.search(name):
         return HANGUL
     if _GREEK_RE.search(name):
         return GREEK
+    if _HEBREW_RE.search(name):
+        return HEBREW
     return ""
 
 
