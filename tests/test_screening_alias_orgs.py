@@ -24,3 +24,27 @@ def test_the_uk_lists_twice_translated_ooo_is_a_legal_form() -> None:
         schema="Company",
     )
     assert score < 80
+
+
+def _list_with_common_words() -> Matcher:
+    """1,200 organisations, 10 of them named in North Korea: north and korea are common."""
+    names = [f"North Korea Entity{k} Trading" for k in range(10)]
+    names += [f"Company{k} Shipping" for k in range(1190)]
+    rows = [("t", f"e{k}", n, n, n.lower(), [], "", "Organization") for k, n in enumerate(names)]
+    return Matcher.from_rows(rows)
+
+
+def test_common_words_more_are_paid_for_once() -> None:
+    # UK alias dev split: 76.4 with contained_name (+18.9) and extra_parts (-8.0) both
+    m = _list_with_common_words()
+    assert m.indexes[0].common("korea") and not m.indexes[0].common("maritime")
+    score, why = m.compare(
+        "North Korea Maritime Administration Bureau",
+        "Maritime Administrative Bureau",
+        schema="Organization",
+    )
+    assert "contained_name" in dict(why) and "extra_parts" not in dict(why), why
+    assert 80 <= score < 92, (score, why)
+    # a distinctive word more is still a sister company's as often
+    score, why = m.compare("Aras Farayande Sadra", "Aras Farayande", schema="Organization")
+    assert dict(why)["extra_parts"] == -4.0 and score < 92

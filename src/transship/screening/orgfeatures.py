@@ -113,7 +113,8 @@ class ExtraParts(Feature):
     description = (
         "Organisations: distinctive parts on one side only that match nothing on the other "
         "(GALLION NAVIGATION ZULIANA / GALLION NAVIGATION INC) cost `penalty` each, at most "
-        "`most`: a name with a word more is as often a sister company as the same one."
+        "`most`: a name with a word more is as often a sister company as the same one. "
+        "Not when contained_name fired: its words more are common words, paid for there."
     )
     penalty = 0.04
     most = 0.08
@@ -121,6 +122,8 @@ class ExtraParts(Feature):
     def __call__(self, p: Pair) -> float:
         if p.person or p.joined or p.merged:
             return 0.0
+        if any(n == ContainedName.name for n, _ in p.contributions):
+            return 0.0  # its words more are common words, paid for there
         qa, ca = p.qa, p.ca
         q_rest = [t for i, (t, w) in enumerate(zip(p.q.parts, p.wq, strict=True))
                   if i not in qa and w >= 0.3]  # fmt: skip
