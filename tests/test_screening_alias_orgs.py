@@ -48,3 +48,11 @@ def test_common_words_more_are_paid_for_once() -> None:
     # a distinctive word more is still a sister company's as often
     score, why = m.compare("Aras Farayande Sadra", "Aras Farayande", schema="Organization")
     assert dict(why)["extra_parts"] == -4.0 and score < 92
+
+
+def test_what_a_settlement_is_is_a_generic_word() -> None:
+    # UK alias dev split: Koko's Farm / COCO's FARM OUTPOST 74.0, outpost a word of the name
+    assert part_kind("farm") == part_kind("outpost") == "generic"
+    m = Matcher([])
+    assert m.compare("Koko's Farm", "COCO's FARM OUTPOST", schema="Organization")[0] >= 80
+    assert m.compare("Meitarim Farm", "Havat Maon Outpost", schema="Organization")[0] < 80
