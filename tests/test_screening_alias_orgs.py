@@ -50,7 +50,11 @@ def test_common_words_more_are_paid_for_once() -> None:
     assert dict(why)["extra_parts"] == -4.0 and score < 92
 
 
-def test_what_a_settlement_is_is_a_generic_word() -> None:
+def test_what_a_business_or_settlement_is_is_a_generic_word() -> None:
+    # UK alias dev split: LAP Green Holding Company / LAP Green Networks 70.1
+    assert part_kind("networks") == "generic"
+    m = Matcher([])
+    assert m.compare("LAP Green Holding Company", "LAP Green Networks", schema="Company")[0] >= 80
     # UK alias dev split: Koko's Farm / COCO's FARM OUTPOST 74.0, outpost a word of the name
     assert part_kind("farm") == part_kind("outpost") == "generic"
     m = Matcher([])

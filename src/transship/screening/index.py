@@ -34,7 +34,7 @@ FORMAT_VERSION = 23  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
 # generic word; 21: Greek in modern Greek romanization, Hangul runs of 5+ syllables whole;
 # 22: responsibility a legal word; mulla, maulvi, seyyed, sayyid ... titles; 23: farm,
-# outpost generic words
+# outpost, network(s) generic words
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip
