@@ -60,3 +60,6 @@ def test_what_a_business_or_settlement_is_is_a_generic_word() -> None:
     m = Matcher([])
     assert m.compare("Koko's Farm", "COCO's FARM OUTPOST", schema="Organization")[0] >= 80
     assert m.compare("Meitarim Farm", "Havat Maon Outpost", schema="Organization")[0] < 80
+    # one for the other is the same settlement written otherwise: FLAG, not BLOCK
+    score, why = m.compare("MEITARIM FARM", "MEITARIM OUTPOST", schema="Organization")
+    assert 80 <= score < 92 and "differing_generic" in dict(why), (score, why)

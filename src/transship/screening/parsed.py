@@ -279,7 +279,9 @@ def part_weights(
 
 
 # Generic words that say how a business is organised, not what it does: one for another
-# (Hamcho Group / Hamcho International) is the same name written otherwise (differing_generic)
+# (Hamcho Group / Hamcho International) is the same name written otherwise (differing_generic);
+# so are the words for what a settlement is (MEITARIM FARM / MEITARIM OUTPOST)
 BODY_WORDS = frozenset({"group", "holding", "holdings", "international", "company",
                         "corporation", "general", "global", "enterprise", "enterprises",
-                        "partners", "limited", "kompaniya", "gruppa"})  # fmt: skip
+                        "partners", "limited", "kompaniya", "gruppa", "farm",
+                        "outpost"})  # fmt: skip
