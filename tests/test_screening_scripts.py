@@ -10,6 +10,7 @@ from transship.screening.scripts import (
     HEBREW,
     greek_latin,
     korean_key,
+    mccune_reischauer,
     name_script,
 )
 
@@ -103,3 +104,18 @@ def test_hebrew_names_match_their_english_spellings() -> None:
         assert m.compare(hebrew, latin, schema="Person")[0] == 85.0, hebrew
     assert m.compare("בנימין נתניהו", "Bashar al-Assad", schema="Person")[0] < 80
     assert m.compare("יוסף כהן", "Jamal Cohen", schema="Person")[0] < 80
+
+
+def test_a_hangul_name_retrieves_its_mccune_reischauer_spelling() -> None:
+    # ICU's i byeong cheol shares too few retrieval keys with the listed RI, Pyong Chol: 40
+    # names spelt like ICU's crowd it out unless the McCune-Reischauer spelling is looked up
+    assert [mccune_reischauer(t) for t in ("li", "byeong", "cheol", "bag", "bong")] == [
+        "ri", "pyong", "chol", "pak", "pong"
+    ]  # fmt: skip
+    names = ["RI, Pyong Chol"] + [f"Yun{k} Byeong Cheol" for k in range(40)]
+    names += [f"Company{k} Trading" for k in range(300)]
+    rows = [("t", f"e{k}", n, n, n.lower(), [], "", "Person") for k, n in enumerate(names)]
+    m = Matcher.from_rows(rows)
+    hits = m.screen("리병철")
+    assert [(h.entity_id, h.level, h.score) for h in hits] == [("e0", "FLAG", 85.0)]
+    assert not m.screen("박봉주")  # no such person listed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 from transship.screening.matcher import Hit, Matcher
@@ -98,18 +98,20 @@ class CachedMatcher(Matcher):
                 self._hits.popitem(last=False)
         return hits
 
-    def _prescreen(self, q: Parsed, qcore: str, qkeys: set[str]) -> list[list[int]]:
-        """Matcher._prescreen, kept per (qcore, qkeys): its answer depends on nothing else
-        (retrieval reads the keys only; the pre-score and acronyms the core), and it is about
-        a third of a party's matching. Callers only read the lists."""
-        key = (qcore, *sorted(qkeys))
+    def _prescreen(
+        self, q: Parsed, qcore: str, qkeys: set[str], alt_cores: Sequence[str] = ()
+    ) -> list[list[int]]:
+        """Matcher._prescreen, kept per (qcore, alt_cores, qkeys): its answer depends on
+        nothing else (retrieval reads the keys only; the pre-score and acronyms the cores),
+        and it is about a third of a party's matching. Callers only read the lists."""
+        key = (qcore, *alt_cores, "", *sorted(qkeys))
         with self._hits_lock:
             got = self._found.get(key)
             if got is not None:
                 self._found.move_to_end(key)
                 self.found_served += 1
                 return got
-        got = super()._prescreen(q, qcore, qkeys)
+        got = super()._prescreen(q, qcore, qkeys, alt_cores)
         with self._hits_lock:
             self._found[key] = got
             while len(self._found) > self._found_size:

@@ -25,6 +25,7 @@ from transship.screening.index import NameIndex, core_text, open_index, retrieva
 from transship.screening.normalize import JOINED, Cleaned, clean_name
 from transship.screening.parsed import Parsed, parse, part_weights
 from transship.screening.scoring import compare, final_score
+from transship.screening.scripts import retrieval_alternates
 
 
 @dataclass(frozen=True)
@@ -272,11 +273,14 @@ class Matcher:
             _FORKED = None
         return done
 
-    def _prescreen(self, q: Parsed, qcore: str, qkeys: set[str]) -> list[list[int]]:
+    def _prescreen(
+        self, q: Parsed, qcore: str, qkeys: set[str], alt_cores: Sequence[str] = ()
+    ) -> list[list[int]]:
         """Per index, the retrieved names worth the features: the `keep` best by key cosine,
         and those whose distinctive parts resemble the query's (rapidfuzz token_set_ratio or,
-        written without spaces, ratio >= `prescore`), and acronyms of the query or its
-        initials. One pre-score call over every list's candidates."""
+        written without spaces, ratio >= `prescore`; also as `alt_cores`, another spelling of
+        the query), and acronyms of the query or its initials. One pre-score call over every
+        list's candidates."""
         from rapidfuzz import fuzz, process
 
         found = [ix.retrieve(q, self.top_k, min_cosine=self.min_cosine, qkeys=qkeys)
@@ -292,6 +296,9 @@ class Matcher:
         quick = process.cdist([qcore], cores, scorer=fuzz.token_set_ratio, workers=1)[0]
         # joined and split names (RamiMakhlouf) score low as token sets
         whole = process.cdist([qcore.replace(" ", "")], joined, scorer=fuzz.ratio, workers=1)[0]
+        for alt in alt_cores:
+            other = process.cdist([alt], cores, scorer=fuzz.token_set_ratio, workers=1)[0]
+            quick = quick.clip(min=other)
         # compared as arrays (float32, as the scalars would be), not one numpy scalar a time
         close = ((quick >= self.prescore) | (whole >= self.prescore)).tolist()
         # acronyms, PLA / People's Liberation Army either way round: a list name that is the
@@ -332,8 +339,12 @@ class Matcher:
         t = self.thresholds
         qcore = core_text(q)
         qkeys = retrieval_keys(q)  # the same for every list
+        alts = retrieval_alternates(q)  # PAK Pong Ju for 박봉주 (bag bong ju)
+        for alt in alts:
+            qkeys |= retrieval_keys(alt)
         best: dict[tuple[str, str], Hit] = {}
-        for ix, cands in zip(self.indexes, self._prescreen(q, qcore, qkeys), strict=True):
+        found = self._prescreen(q, qcore, qkeys, [core_text(a) for a in alts])
+        for ix, cands in zip(self.indexes, found, strict=True):
             # the query's part weights depend on the list (rarity) and on person or not only
             q_weights: dict[bool, tuple[list[float], bool]] = {}
             for i in cands:

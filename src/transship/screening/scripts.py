@@ -23,6 +23,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transship.screening.parsed import Parsed
 
 HANGUL = "hangul"
 GREEK = "greek"
@@ -138,3 +142,29 @@ def korean_key(part: str) -> str:
     if t[:1] == "n":
         t = "l" + t[1:]
     return _DOUBLE.sub(r"\1", t)
+
+
+_MR_INITIAL = {"g": "k", "d": "t", "b": "p", "l": "r"}
+_MR_FINAL = re.compile(r"(?<=[aeiou])g$")  # 박 bag: Pak (ng stays: 봉 bong)
+
+
+def mccune_reischauer(part: str) -> str:
+    """One Hangul syllable as ICU romanizes it (Revised Romanization, letter by letter) in
+    the McCune-Reischauer spelling the lists give North Korean names (박봉주 bag bong ju:
+    PAK Pong Ju; 최룡해 choe lyong hae: CHOE Ryong Hae; 이 i / 리 li: Ri), breves dropped."""
+    if part in ("i", "li"):
+        return "ri"
+    t = _MR_INITIAL.get(part[:1], part[:1]) + part[1:]
+    t = t.replace("eo", "o").replace("eu", "u")
+    return _MR_FINAL.sub("k", t)
+
+
+def retrieval_alternates(q: Parsed) -> list[Parsed]:
+    """Other spellings of a name to retrieve list names by: a Hangul name's McCune-Reischauer
+    one, which the lists give North Korean names in and which shares too few retrieval keys
+    with ICU's (bag bong ju / PAK Pong Ju) for the list name to be scored at all."""
+    if q.script != HANGUL:
+        return []
+    from transship.screening.parsed import parse
+
+    return [parse(" ".join(mccune_reischauer(t) for t in q.parts))]
