@@ -341,7 +341,7 @@ class Matcher:
         qkeys = retrieval_keys(q)  # the same for every list
         alts = retrieval_alternates(q)  # PAK Pong Ju for 박봉주 (bag bong ju)
         for alt in alts:
-            qkeys |= retrieval_keys(alt)
+            qkeys = qkeys | retrieval_keys(alt)
         best: dict[tuple[str, str], Hit] = {}
         found = self._prescreen(q, qcore, qkeys, [core_text(a) for a in alts])
         for ix, cands in zip(self.indexes, found, strict=True):
