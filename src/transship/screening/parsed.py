@@ -171,7 +171,7 @@ def part_similarity(
         elif len(ka_) >= 3 and abjad_skeleton(_no_pv(a)) == abjad_skeleton(_no_pv(b)):
             s = 0.85  # Arabic writes a foreign v as ف, p as ب (فلاديمير بوتين: VLADIMIR PUTIN)
         elif script == HEBREW and len(ka_) >= 2 and _hebrew(a) == _hebrew(b):
-            # Hebrew י is English j, ת its th (בנימין bnymyn / Benjamin, יונתן / Jonathan)
+            # Hebrew י is English j, ת its th, ב b or v (בנימין / Benjamin, לברוב / Lavrov)
             s = 0.85
         elif _inner_al(a) != a or _inner_al(b) != b:
             # the article inside a joined compound, assimilated in the Latin spelling
@@ -233,7 +233,7 @@ _KOREAN = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("k", "g"), ("p",
 
 
 def _hebrew(part: str) -> str:
-    return abjad_skeleton(part.replace("j", "y").replace("th", "t"))
+    return abjad_skeleton(part.replace("j", "y").replace("th", "t").replace("v", "b"))
 
 
 def _inner_al(part: str) -> str:

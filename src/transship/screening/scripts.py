@@ -12,7 +12,8 @@ not follow:
   Sung, Myung, Roh, Moo): `korean_key` is what those spellings of one syllable share.
 
 - Hebrew: names come into English through Latin, where י (y) is a j (Binyamin / Benjamin,
-  Yosef / Joseph, Yaakov / Jacob): its consonants are compared with j as y.
+  Yosef / Joseph, Yaakov / Jacob): its consonants are compared with j as y, th as t and v
+  as b (ב is b or v: לברוב / Lavrov).
 
 `name_script` says which of these a name is written in, so that screening.parsed compares
 its parts with these keys (and only its parts: a Latin name's Sung and Song stay two).
@@ -162,9 +163,24 @@ def mccune_reischauer(part: str) -> str:
 def retrieval_alternates(q: Parsed) -> list[Parsed]:
     """Other spellings of a name to retrieve list names by: a Hangul name's McCune-Reischauer
     one, which the lists give North Korean names in and which shares too few retrieval keys
-    with ICU's (bag bong ju / PAK Pong Ju) for the list name to be scored at all."""
-    if q.script != HANGUL:
+    with ICU's (i byeong cheol / RI Pyong Chol) for the list name to be scored at all; a
+    Hebrew name's with its vowel letters read (pwtyn: putin)."""
+    if q.script not in (HANGUL, HEBREW):
         return []
     from transship.screening.parsed import parse
 
-    return [parse(" ".join(mccune_reischauer(t) for t in q.parts))]
+    spell = mccune_reischauer if q.script == HANGUL else hebrew_vowels
+    return [parse(" ".join(spell(t) for t in q.parts))]
+
+
+def hebrew_vowels(part: str) -> str:
+    """A Hebrew name part as ICU romanizes it (consonants: wldymyr, pwtyn) with ו and י read
+    as the vowels they mostly are inside a word (u, i), ו as v at its start and ב as v inside
+    it: vldimir, putin, so its retrieval keys meet the Latin spelling's."""
+    if len(part) < 3:
+        return part
+    head, rest = part[0], part[1:]
+    # ב inside a word is mostly v (lbrwb: Lavrov)
+    return ("v" if head == "w" else head) + rest.replace("w", "u").replace("y", "i").replace(
+        "b", "v"
+    )
