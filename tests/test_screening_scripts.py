@@ -8,8 +8,11 @@ from transship.screening.scripts import (
     GREEK,
     HANGUL,
     HEBREW,
+    KANA,
     greek_latin,
     hebrew_vowels,
+    kana_key,
+    kana_latin,
     korean_key,
     mccune_reischauer,
     name_script,
@@ -132,3 +135,30 @@ def test_a_hebrew_name_retrieves_by_its_vowel_letters_read() -> None:
     m = Matcher.from_rows(rows)
     assert [h.entity_id for h in m.screen("ולדימיר פוטין")] == ["e0"]
     assert [h.entity_id for h in m.screen("סרגיי לברוב")] == ["e1"]
+
+
+def test_foreign_names_in_kana_match_their_latin_spellings() -> None:
+    # ICU writes urajimiru puchin: a vowel after each consonant, l as r, v as b or u
+    m = Matcher([])
+    assert name_script("ウラジーミル・プーチン") == KANA and name_script("山田タロウ") == ""
+    assert kana_key("puchin") == kana_key("putin") and kana_key("toranpu") == kana_key("trump")
+    for kana, latin, schema, want in (
+        ("ウラジーミル・プーチン", "Vladimir Putin", "Person", 85.0),
+        ("セルゲイ・ラブロフ", "Sergey Lavrov", "Person", 86.5),
+        ("ドナルド・トランプ", "Donald Trump", "Person", 85.0),
+        ("ガスプロム", "Gazprom", "Organization", 88.0),
+        ("バシャール・アル＝アサド", "Bashar al-Assad", "Person", 86.5),
+    ):
+        assert m.compare(kana, latin, schema=schema)[0] == want, kana
+    for kana, latin, schema in (
+        ("セルゲイ・ラブロフ", "Sergey Lebedev", "Person"),
+        ("ドナルド・トランプ", "Ronald Tramp", "Person"),
+        ("ガスプロム", "Rosneft", "Organization"),
+        ("ウラジーミル・プーチン", "Dmitry Medvedev", "Person"),
+    ):
+        assert m.compare(kana, latin, schema=schema)[0] < 80, (kana, latin)
+    # and retrieves by its spelling without the vowels Japanese adds
+    assert kana_latin("urajimiru") == "uradimir" and kana_latin("gasupuromu") == "gasprom"
+    names = ["PUTIN, Vladimir Vladimirovich"] + [f"Company{k} Trading" for k in range(300)]
+    rows = [("t", f"e{k}", n, n, n.lower(), [], "", "Person") for k, n in enumerate(names)]
+    assert [h.entity_id for h in Matcher.from_rows(rows).screen("ウラジーミル・プーチン")] == ["e0"]

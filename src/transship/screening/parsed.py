@@ -31,7 +31,9 @@ from transship.screening.scripts import (
     GREEK,
     HANGUL,
     HEBREW,
+    KANA,
     greek_stem,
+    kana_key,
     korean_key,
     name_script,
 )
@@ -157,6 +159,8 @@ def part_similarity(
     s = OSA.normalized_similarity(a, b)
     if s < 0.95:
         s = max(s, 0.95 * OSA.normalized_similarity(fold(a), fold(b)))
+    if script == KANA and s < 0.85 and min(len(a), len(b)) >= 3 and _kana_alike(a, b):
+        s = 0.85  # a foreign name in kana (プーチン puchin / Putin): scripts.kana_key
     if script == GREEK and person and s < 0.9:
         sa_, sb_ = greek_stem(a), greek_stem(b)
         if (sa_, sb_) != (a, b):
@@ -230,6 +234,15 @@ def _korean(t: str) -> str:
 
 _KOREAN = (("ch", "j"), ("eo", "o"), ("eu", "u"), ("ae", "e"), ("k", "g"), ("p", "b"),
            ("t", "d"), ("r", "l"), ("oe", "o"), ("oi", "o"), ("wh", "h"))  # fmt: skip
+
+
+def _kana_alike(a: str, b: str) -> bool:
+    """Equal kana keys of two consonants or more, or of four or more but for the first
+    consonant of the Latin spelling (ウラ urajimiru / Vladimir: Japanese writes that v as u)."""
+    ka, kb = kana_key(a), kana_key(b)
+    if len(ka) < 2 or len(kb) < 2:
+        return False
+    return ka == kb or (min(len(ka), len(kb)) >= 4 and (ka == kb[1:] or kb == ka[1:]))
 
 
 def _hebrew(part: str) -> str:

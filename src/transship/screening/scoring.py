@@ -8,7 +8,7 @@ from rapidfuzz.distance import OSA
 
 from transship.screening.features import NAME_FEATURES, CountryQualifier, Pair, Thresholds01
 from transship.screening.parsed import BODY_WORDS, Parsed, part_similarity, part_weights
-from transship.screening.scripts import HANGUL
+from transship.screening.scripts import HANGUL, KANA
 
 
 def _split_parts(
@@ -67,7 +67,7 @@ def _split_parts(
                         joined, target, "name", "name", "", "", "", "", person, abjad
                     )
                 # a Korean given name written joined (Jisung / ji seong) matches at 0.85
-                if sim >= (0.85 if abjad or script == HANGUL else 0.9) and not any(
+                if sim >= (0.85 if abjad or script in (HANGUL, KANA) else 0.9) and not any(
                     # one of the parts alone is as close (صالح ال / SALEH): the join adds
                     # nothing and would take the part the article belongs to (ال سيد / ELSSEID)
                     part_similarity(

@@ -15,6 +15,10 @@ not follow:
   Yosef / Joseph, Yaakov / Jacob): its consonants are compared with j as y, th as t and v
   as b (ב is b or v: לברוב / Lavrov).
 
+- Japanese kana: a foreign name is written in syllables, a vowel after each consonant
+  (ウラジーミル・プーチン urajimiru puchin, ドナルド・トランプ donarudo toranpu), l as r, v
+  and f as b, ti as chi: `kana_key` compares the consonants the spellings share.
+
 `name_script` says which of these a name is written in, so that screening.parsed compares
 its parts with these keys (and only its parts: a Latin name's Sung and Song stay two).
 """
@@ -32,14 +36,18 @@ if TYPE_CHECKING:
 HANGUL = "hangul"
 GREEK = "greek"
 HEBREW = "hebrew"
+KANA = "kana"
 
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _GREEK_RE = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _HEBREW_RE = re.compile(r"[\u0590-\u05ff\ufb1d-\ufb4f]")
+_KANA_RE = re.compile(r"[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def name_script(name: str) -> str:
-    """HANGUL, GREEK, HEBREW or "" (any other script, Latin included)."""
+    """HANGUL, GREEK, HEBREW, KANA (Japanese kana, no kanji) or "" (any other script,
+    Latin included)."""
     if name.isascii():
         return ""
     if _HANGUL_RE.search(name):
@@ -48,6 +56,8 @@ def name_script(name: str) -> str:
         return GREEK
     if _HEBREW_RE.search(name):
         return HEBREW
+    if _KANA_RE.search(name) and not _HAN_RE.search(name):
+        return KANA
     return ""
 
 
@@ -164,12 +174,13 @@ def retrieval_alternates(q: Parsed) -> list[Parsed]:
     """Other spellings of a name to retrieve list names by: a Hangul name's McCune-Reischauer
     one, which the lists give North Korean names in and which shares too few retrieval keys
     with ICU's (i byeong cheol / RI Pyong Chol) for the list name to be scored at all; a
-    Hebrew name's with its vowel letters read (pwtyn: putin)."""
-    if q.script not in (HANGUL, HEBREW):
+    Hebrew name's with its vowel letters read (pwtyn: putin); a kana one's without the vowels
+    Japanese adds (urajimiru puchin: uradimir putin)."""
+    spell = _RESPELL.get(q.script)
+    if spell is None:
         return []
     from transship.screening.parsed import parse
 
-    spell = mccune_reischauer if q.script == HANGUL else hebrew_vowels
     return [parse(" ".join(spell(t) for t in q.parts))]
 
 
@@ -184,3 +195,44 @@ def hebrew_vowels(part: str) -> str:
     return ("v" if head == "w" else head) + rest.replace("w", "u").replace("y", "i").replace(
         "b", "v"
     )
+
+
+_KANA_PAIRS = (("dzh", "d"), ("shch", "s"), ("sch", "s"), ("tch", "t"), ("ch", "t"),
+               ("ts", "t"), ("tz", "t"), ("sh", "s"), ("zh", "d"), ("dj", "d"), ("th", "s"),
+               ("ph", "b"), ("kh", "k"), ("gh", "g"), ("ck", "k"), ("ng", "n"),
+               ("'", ""))  # fmt: skip
+_KANA_LETTERS = str.maketrans({"j": "d", "z": "s", "l": "r", "v": "b", "f": "b", "c": "k",
+                               "q": "k", "x": "k"})  # fmt: skip
+_KANA_VOWELS = re.compile(r"[aeiouy]+")
+_N_LABIAL = re.compile(r"n(?=[bpm])")
+
+
+@functools.lru_cache(maxsize=50_000)
+def kana_key(part: str) -> str:
+    """The consonants a name's kana spelling (as ICU romanizes it) and its Latin one share:
+    ウラジーミル urajimiru / Vladimir (rdmr / brdmr, one apart), プーチン puchin / Putin (ptn),
+    トランプ toranpu / Trump (trmp), ガスプロム gasupuromu / Gazprom (gsprm), ラブロフ
+    raburofu / Lavrov (rbrb)."""
+    t = part
+    for a, b in _KANA_PAIRS:
+        if a in t:
+            t = t.replace(a, b)
+    t = _N_LABIAL.sub("m", t.translate(_KANA_LETTERS))
+    return _DOUBLE.sub(r"\1", _KANA_VOWELS.sub("", t))
+
+
+_CONSONANT = "bcdfghjklmnpqrstvwxz"
+_EPENTHETIC_KANA = re.compile(f"(?<=[{_CONSONANT}])u(?=[{_CONSONANT}]|$)")
+_FINAL_O = re.compile(r"(?<=[td])o$")
+
+
+def kana_latin(part: str) -> str:
+    """A kana name part as ICU romanizes it, closer to the Latin spelling it transcribes:
+    chi / ji as ti / di, the u Japanese writes after a consonant that begins a cluster or
+    ends the word left out, and the o after a final t or d (urajimiru: uradimir, puchin:
+    putin, donarudo: donard, gasupuromu: gasprom)."""
+    t = part.replace("chi", "ti").replace("ji", "di")
+    return _FINAL_O.sub("", _EPENTHETIC_KANA.sub("", t))
+
+
+_RESPELL = {HANGUL: mccune_reischauer, HEBREW: hebrew_vowels, KANA: kana_latin}
