@@ -93,6 +93,11 @@ def _split_parts(
     return merged
 
 
+# two first consonants that differ make another syllable; a vowel differing is as often
+# a romanization's (Omar / Umar in Abu Bakr Omar)
+_CONSONANT = frozenset("bcdfghjklmnpqrstvwxyz")
+
+
 def _syllables(x: Parsed) -> bool:
     """Whether a name is three or more parts of two to four letters (Kim Yong Chol)."""
     return len(x.parts) >= 3 and all(2 <= len(t) <= 4 for t in x.parts)
@@ -248,7 +253,7 @@ def _compare(
             s, init = part_similarity(
                 a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad, script
             )
-            if syllables and s < 0.85 and a[0] != b[0]:
+            if syllables and s < 0.85 and a[0] != b[0] and _CONSONANT.issuperset(a[0] + b[0]):
                 continue  # another syllable of a Korean / Chinese name (Tong / Yong), no typo
             if s >= 0.6:
                 cands.append((s, i, j, init))
