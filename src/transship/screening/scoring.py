@@ -93,9 +93,20 @@ def _split_parts(
     return merged
 
 
-# two first consonants that differ make another syllable; a vowel differing is as often
-# a romanization's (Omar / Umar in Abu Bakr Omar)
 _CONSONANT = frozenset("bcdfghjklmnpqrstvwxyz")
+
+
+def _other_syllable(a: str, b: str) -> bool:
+    """Whether two parts of a syllable name differ in their first consonant only (tong /
+    yong, kim / lim): another syllable. A vowel is as often a romanization's (Omar / Umar),
+    and so is a difference further in (Chol / Cheol, Jong / Jeong)."""
+    return (
+        len(a) == len(b)
+        and a[0] != b[0]
+        and a[1:] == b[1:]
+        and a[0] in _CONSONANT
+        and b[0] in _CONSONANT
+    )
 
 
 def _syllables(x: Parsed) -> bool:
@@ -253,7 +264,7 @@ def _compare(
             s, init = part_similarity(
                 a, b, ka, c.kinds[j], pa, c.phon[j], sa, c.skel[j], person, abjad, script
             )
-            if syllables and s < 0.85 and a[0] != b[0] and _CONSONANT.issuperset(a[0] + b[0]):
+            if syllables and s < 0.85 and _other_syllable(a, b):
                 continue  # another syllable of a Korean / Chinese name (Tong / Yong), no typo
             if s >= 0.6:
                 cands.append((s, i, j, init))
