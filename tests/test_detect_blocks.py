@@ -177,46 +177,8 @@ def test_a_block_of_one_tier_at_a_large_exporter() -> None:
     )  # fmt: skip
     from transship.analysis.detect.blocks import BlockDetector
 
-    assert BlockDetector(tiers=False).run(ctx) == []
-    found = BlockDetector().run(ctx)  # `tiers` is on by default
+    assert BlockDetector().run(ctx) == []
+    found = BlockDetector(tiers=True).run(ctx)
     assert [f.country for f in found] == ["H5"]
     assert "tier 1" in found[0].evidence and "KAZ" in found[0].evidence
     assert found[0].since == date(2023, 7, 1)
-
-
-def test_the_pooled_ratio_of_lumpy_legs() -> None:
-    # 12 exporters ship CHPL goods to RUS and KAZ in lumps of $100k (Poisson, 2.5-7.5 a
-    # quarter: many quarters at 0 or 1 lump) beside steady control goods; from SPLIT, H0's CHPL
-    # exports to RUS fall to a quarter. Window means are taken before the log and each window
-    # has its own spread, so the fall is 4.2 spreads while the 23 legs without a change stay
-    # within 2.4 (median 0.9; a standard normal's is 0.67: the spreads err wide)
-    import pandas as pd
-
-    from transship.analysis.detect.legs import TARGET, make_legs
-
-    rng = np.random.default_rng(5)
-    rows = []
-    for h in range(12):
-        for d in ("RUS", "KAZ"):
-            for q in range(Q0, Q1 + 1):
-                c = 1e5 * rng.poisson(2.5 * (1 + h % 3))
-                if h == 0 and d == "RUS" and q >= SPLIT:
-                    c *= 0.25
-                rows.append((f"H{h}", d, "chpl", q, c))
-                rows.append((f"H{h}", d, "control", q,
-                             1e6 * (1 + h % 3) * math.exp(rng.normal(0, 0.1))))  # fmt: skip
-    tot = pd.DataFrame(rows, columns=["exporter", "partner", "grp", "q", "v"])
-    legs = make_legs(tot, {"RUS"}, (2019 * 4, 2021 * 4 + 3), 10_000.0, 0.05, pooled_pad=1e4)
-    assert legs is not None
-    z = legs.pooled_change(SPLIT, 8, 16)
-    row = legs.row()
-    assert z[row[("H0", TARGET)]] < -4.0
-    rest = np.abs(np.delete(z, row[("H0", TARGET)]))
-    assert rest.max() < 2.5 and 0.5 < float(np.median(rest)) < 1.2
-    # an empty window stays finite: H1 stops shipping CHPL goods to RUS and KAZ entirely
-    stop = tot.copy()
-    stop.loc[(stop.exporter == "H1") & (stop.grp == "chpl") & (stop.q >= SPLIT), "v"] = 0.0
-    gone = make_legs(stop, {"RUS"}, (2019 * 4, 2021 * 4 + 3), 1e4, 0.05, pooled_pad=1e4)
-    assert gone is not None
-    zg = gone.pooled_change(SPLIT, 8, 16)
-    assert np.isfinite(zg).all() and zg[gone.row()[("H1", TARGET)]] < -10.0  # -12.7

@@ -4,20 +4,17 @@ Russia-bound declarations in 2024, the flows going on via Georgia or Kazakhstan)
 
 The goods may go to any country (one neighbour or several, in the target's region or not), so
 every destination is a candidate neighbour (`pair_totals`: each exporter's reported exports to
-every partner, CHPL and control goods summed, quarterly). Each leg is a CHPL-to-control log
-ratio (the exporter's trend, and a fall of all its trade with the target, cancel), pooled: its
-change at a split quarter s compares the mean CHPL and control USD of the quarters from s to the
-data's end (at most `post_quarters`) with those of the `pre_quarters` before, summed before the
-log (`legs.Legs.pooled_change`), so the empty quarters and lumps of a small or lumpy series
-average out instead of each moving a log far. Each window's spread is its own quarters'
-(a block lowers a series' level and its lumps together; a route that traded little before is
-judged at the level it trades at after), at least as lumpy as the baseline's series trading at
-that level, over the window's length: a block persists, a lump of a small series does not, so
-the long post window is what tells them apart.
+every partner, CHPL and control goods summed, quarterly). Each leg is a quarterly CHPL-to-
+control log ratio (the exporter's trend, and a fall of all its trade with the target, cancel);
+its change at a split quarter s compares the quarters from s to the data's end (at most
+`post_quarters`) with the `pre_quarters` before s, over the leg's baseline spread (floored,
+`min_spread`): a block persists, a lump of a small series does not, so the long post window
+is what tells them apart. At each split:
 
 At each split, every leg's z is scaled by the spread of all legs' z at that split (MAD, at
 least 1; the legs to the target apart from the others): most legs carry no block, and where
-the legs' own spreads understate their changes the cross-section says so.
+the legs' own baseline spreads understate their changes (a tier's few products) the
+cross-section says so.
 
 - direct: the leg to the target must fall by at least `min_leg_z` spreads, and its CHPL USD by
   at least `min_fall_share` of the quarters before (a ratio that fell by the control goods
@@ -35,10 +32,10 @@ the legs' own spreads understate their changes the cross-section says so.
   direct down and the configured neighbours up by `log_change`, `pre_quarters` before and
   after s; one-sided Fisher exact: the candidate's own controls carry its lumpiness).
 
-With `tiers` (on), the legs test also runs on each group of CHPL tiers' legs apart
-(`tier_groups`; a block of one or two tiers at a large exporter is a few percent of its CHPL
-exports to the target but most of those tiers'), at `tier_min_leg_z` and Bonferroni over the
-groups of goods (all CHPL goods and each group).
+With `tiers`, the legs test also runs on each CHPL tier's legs apart (a block of one tier at a
+large exporter is a few percent of its CHPL exports to the target but most of that tier's),
+at `tier_min_leg_z` and Bonferroni over the five groups of goods; off by default (on the
+check scenario sets it found a one-tier pattern in a world with no block).
 
 Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
 every reporter outside the target and `exclude` (the coalition by default: a coalition
@@ -112,10 +109,9 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
     """Per candidate with a leg to the target: the legs test at split `s` (see the module),
     the direct leg falling and the best route rising by at least `min_z` spreads."""
     w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
-    _, before, gain = L.change(s, w0, w1)
-    z = L.pooled_change(s, w0, w1)
+    z, before, gain = L.change(s, w0, w1)
     sq = int(p["since_quarters"])
-    z_near = L.pooled_change(s, sq, sq)  # for `since`: the quarters just before and after
+    z_near = L.change(s, sq, sq)[0]  # for `since`: the quarters just before and after
     onward: dict[str, int] = {}
     rows_of: dict[str, list[tuple[str, int]]] = {}
     for (h, d), r in L.row().items():
@@ -143,6 +139,7 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
         moved = -float(gain[rt])
         zt = float(z[rt])
         via = []
+        n_dest = len(rows_of.get(hub, []))
         for d, r in rows_of.get(hub, []) if moved > 0 else []:
             if gain[r] < p["min_part"] * moved:
                 continue
@@ -164,7 +161,6 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
         # rising, or by a few percent of a large flow, is no block
         fell = moved >= p["min_fall_share"] * float(before[rt])
         ok = arrived and fell and -zt >= min_z
-        n_dest = len(rows_of.get(hub, []))
         pv = min(1.0, norm_sf(zc) * max(n_dest, 1)) if ok else 1.0  # Bonferroni: destinations
         out[hub] = _Legs(p=pv, arrived=arrived, before=float(before[rt]), moved=moved,
                          gained=gained, z_fall=zt, z_near=float(z_near[rt]), z_rise=zn,
@@ -190,28 +186,27 @@ class BlockDetector(Detector):
                   "when they fell by more than this (log, detrended)"),
         Parameter("code_pad_usd", 20_000.0, "codes test: USD a quarter added to a product's "
                   "windows before taking logs (a zero quarter is not an infinite change)"),
-        Parameter("min_spread", 0.05, "floor of one quarter's spread of a leg's CHPL-to-control "
-                  "log ratio"),
+        Parameter("min_spread", 0.05, "floor of a leg's quarterly spread of its CHPL-to-control "
+                  "log ratio in the baseline"),
         Parameter("min_leg_z", 2.0, "legs test: the direct leg must fall and the best route "
                   "rise by at least this many spreads; the test is on their sum"),
         Parameter("onward_weight", 0.25, "legs test: weight of the route's onward leg (its "
                   "country's exports to the target, against their control goods: the goods "
                   "pass on) in the combined z of the direct fall and the route's rise"),
-        Parameter("tier_min_leg_z", 2.0, "the same for one group of tiers' legs (their "
-                  "lumpiness is in their spreads, as for all CHPL goods')"),
+        Parameter("tier_min_leg_z", 3.0, "the same for one tier's legs: few products, lumpier "
+                  "than their spread says, and four more chances"),
         Parameter("min_part", 0.1, "legs test: a destination counts when the exporter's CHPL "
                   "exports to it rose by at least this share of the direct fall"),
         Parameter("min_fall_share", 0.15, "legs test: the direct CHPL exports must fall by at "
                   "least this share of the quarters before (a block stops a share of a route)"),
         Parameter("min_arrived", 0.25, "legs test: the destinations' CHPL gain must be at least "
                   "this share of the direct fall (goods moved, not lost)"),
-        Parameter("pad_usd", 10_000.0, "USD a quarter added to a window's mean CHPL and "
-                  "control before their log ratio (an empty window stays finite; the lumps of "
-                  "a small series are in its spread, not padded away)"),
-        Parameter("tiers", True, "test each group of CHPL tiers' legs apart too (Bonferroni "
-                  "over the groups of goods): a block of one tier at a large exporter"),
-        Parameter("tier_groups", "1,2,3,4", "with `tiers`: the groups of CHPL tiers whose legs "
-                  "are tested apart (comma-separated, e.g. 12 for tiers 1 and 2 summed)"),
+        Parameter("pad_usd", 100_000.0, "USD a quarter added to CHPL and control before taking "
+                  "the log ratio (a small series' lump, ~1 shipment, is not a change)"),
+        Parameter("tiers", False, "test each CHPL tier's legs apart too (Bonferroni over the "
+                  "five groups of goods): a block of one tier at a large exporter"),
+        Parameter("tier_pad_usd", 100_000.0, "the same pad for one tier's legs (each tier is "
+                  "tested apart too, Bonferroni over the five groups of goods)"),
         Parameter("min_products", 5, "codes test: fewest CHPL and control products with "
                   "direct exports"),
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
@@ -233,16 +228,13 @@ class BlockDetector(Detector):
         tot = pair_totals(ctx)
         # all CHPL goods, and each tier apart: a block of one tier (a list of chips) at a large
         # exporter is a few percent of its CHPL exports to the target but most of that tier's
-        groups = [("CHPL", tot)]
+        groups = [("CHPL", tot, float(p["pad_usd"]))]
         if p["tiers"] and "tier" in tot.columns:
-            groups += [(f"tier {'+'.join(t)}", tot[(tot.grp == "control") |
-                                                   tot.tier.isin(list(t))])
-                       for t in str(p["tier_groups"]).split(",")]  # fmt: skip
+            groups += [(f"tier {t}", tot[(tot.grp == "control") | (tot.tier == t)],
+                        float(p["tier_pad_usd"])) for t in "1234"]  # fmt: skip
         legs = []
-        pad = float(p["pad_usd"])
-        for name, d in groups:
-            L = make_legs(d, targets, (pre[0], pre[1]), pad, float(p["min_spread"]),
-                          pooled_pad=pad)
+        for name, d, pad in groups:
+            L = make_legs(d, targets, (pre[0], pre[1]), pad, float(p["min_spread"]))
             if L is not None:
                 legs.append((name, L))
         if not legs:

@@ -8,9 +8,6 @@ A leg's own baseline spread understates a small leg's: one lump moves its ratio 
 that never traded in the baseline has no spread at all. The spread is floored by the median
 spread of the legs of its size (tenths by baseline trade; legs without any count with the
 smallest), so a lump is judged against its peers' lumps.
-
-`Legs.pooled_change` (`blocks`) sums each window's quarters before the log instead, with each
-window's own spread, at least as lumpy as the baseline's series trading at its level.
 """
 
 from __future__ import annotations
@@ -33,19 +30,12 @@ class Legs:
     sd: Any  # baseline spread of y, floored
     q0: int  # quarter of column 0
     last: int  # last quarter
-    k: Any = None  # control USD a quarter
-    pooled_pad: float = 0.0  # `pooled_change`: USD a quarter added to the windows' means
-    peers: Any = None  # ... CHPL's and control's (level edges, CV per tenth: `_peers`)
-    min_spread: float = 0.0  # ... floor of one quarter's spread
 
     def __post_init__(self) -> None:
         import numpy as np
 
         self._cy = np.cumsum(self.y, axis=1)
         self._cc = np.cumsum(self.c, axis=1)
-        if self.peers is not None:
-            c, k = self.c, self.k
-            self._sums = [np.cumsum(x, axis=1) for x in (c, k, c * c, k * k, c * k)]
 
     def row(self) -> dict[tuple[str, str], int]:
         return {(str(e), str(g)): r for r, (e, g) in enumerate(zip(self.exporter, self.leg,
@@ -65,80 +55,12 @@ class Legs:
         before = mean(self._cc, i - pre, i) * 4
         return z, before, mean(self._cc, i, j) * 4 - before
 
-    def pooled_change(self, s: int, pre: int, post: int) -> Any:
-        """At split quarter `s`, every leg's z of the change of its pooled ratio: the log of
-        (mean CHPL + pad) over (mean control + pad) in the quarters from `s` (at most `post`,
-        to the data's end) against the `pre` quarters before. The quarters are summed before
-        the log, so a lumpy series' empty quarters and lumps average out instead of each
-        moving a log far; the pad (`pooled_pad`) only keeps an empty window finite. Each
-        window's variance is its own (the delta method on its quarters' CHPL and control
-        values: a block lowers a lumpy series' level and its lumps together, a route that
-        trades little in the baseline and much after is judged at the level it trades at),
-        CHPL's and control's each at least as lumpy as the baseline's series trading at the
-        window's level (`peers`: a lump is judged against its peers' lumps, a window of three
-        alike quarters is not certain), over the window's length."""
-        import numpy as np
-
-        i = s - self.q0
-        j = min(i + post, self.last - self.q0 + 1)
-        pad = self.pooled_pad
-        r, v = [], []
-        for a, b in ((i - pre, i), (i, j)):
-            n = b - a
-            mc, mk, cc, kk, ck = ((x[:, b - 1] - (x[:, a - 1] if a > 0 else 0.0)) / n
-                                  for x in self._sums)  # fmt: skip
-            f = n / (n - 1) if n > 1 else 0.0
-            pc, pk = mc + pad, mk + pad
-            (ec, fc), (ek, fk) = self.peers
-            fc, fk = fc[np.searchsorted(ec, mc)], fk[np.searchsorted(ek, mk)]
-            vc = np.maximum(f * np.maximum(cc - mc * mc, 0.0) / pc**2, fc * fc)
-            vk = np.maximum(f * np.maximum(kk - mk * mk, 0.0) / pk**2, fk * fk)
-            var = vc + vk - 2 * f * (ck - mc * mk) / (pc * pk)
-            v.append(np.maximum(var, self.min_spread**2) / n)
-            r.append(np.log(pc / pk))
-        return (r[1] - r[0]) / np.sqrt(v[0] + v[1])
-
-
-def _peer_floor(sd: Any, size: Any, min_spread: float) -> Any:
-    """Each leg's spread floored by the median spread of the legs of its size (tenths by
-    baseline trade; legs without any count with the smallest) and by `min_spread`."""
-    import numpy as np
-
-    rank = np.argsort(np.argsort(size))
-    n_zero = int((size <= 0).sum())
-    tenth = np.clip((rank - n_zero) * 10 // max(len(size) - n_zero, 1), 0, 9)
-    peers = np.zeros(10)
-    for t in range(10):
-        sel = (tenth == t) & (size > 0)
-        peers[t] = np.median(sd[sel]) if sel.any() else 0.0
-    return np.maximum(np.maximum(sd, peers[tenth]), min_spread)
-
-
-def _peers(x: Any, pad: float) -> tuple[Any, Any]:
-    """How lumpy a series trading at a level is: the baseline quarters `x` of every leg (CHPL
-    or control USD) in tenths by their mean (`edges` between them; legs without any count
-    with the smallest) and per tenth the median coefficient of variation of a quarter's
-    value over its mean plus `pad`."""
-    import numpy as np
-
-    m = x.mean(axis=1)
-    pos = m > 0
-    if not pos.any() or x.shape[1] < 2:
-        return np.zeros(0), np.zeros(1)
-    cv = x.std(axis=1, ddof=1) / (m + pad)
-    edges = np.quantile(m[pos], np.arange(1, 10) / 10)
-    tenth = np.searchsorted(edges, m)
-    return edges, np.array([np.median(cv[pos & (tenth == t)]) if (pos & (tenth == t)).any()
-                            else 0.0 for t in range(10)])  # fmt: skip
-
 
 def make_legs(tot: Any, targets: set[str], baseline: tuple[int, int], pad: float,
-              min_spread: float, pooled_pad: float = 0.0) -> Legs | None:  # fmt: skip
+              min_spread: float) -> Legs | None:  # fmt: skip
     """`tot`: pandas exporter, partner, grp, q, v (`panel.pair_totals`); `baseline`: the
     quarters the spread is taken over; `pad`: USD a quarter added to CHPL and control before
-    the log ratio; `min_spread`: floor of every spread; `pooled_pad`: the pad of
-    `Legs.pooled_change` (> 0; without it the legs have no pooled change).
-    """
+    the log ratio; `min_spread`: floor of every spread."""
     import numpy as np
 
     d = tot[~tot.exporter.isin(sorted(targets))]
@@ -157,13 +79,16 @@ def make_legs(tot: Any, targets: set[str], baseline: tuple[int, int], pad: float
     base = y[:, b]
     sd = base.std(axis=1, ddof=1) if base.shape[1] > 1 else np.zeros(len(y))
     size = c[:, b].mean(axis=1) + k[:, b].mean(axis=1)
-    sd = _peer_floor(sd, size, min_spread)
+    rank = np.argsort(np.argsort(size))
+    n_zero = int((size <= 0).sum())
+    tenth = np.clip((rank - n_zero) * 10 // max(len(size) - n_zero, 1), 0, 9)
+    peers = np.zeros(10)
+    for t in range(10):
+        sel = (tenth == t) & (size > 0)
+        peers[t] = np.median(sd[sel]) if sel.any() else 0.0
+    sd = np.maximum(np.maximum(sd, peers[tenth]), min_spread)
     frame = idx.to_frame(index=False)
-    peers = None
-    if pooled_pad > 0:
-        peers = (_peers(c[:, b], pooled_pad), _peers(k[:, b], pooled_pad))
-    return Legs(frame.exporter.to_numpy(), frame.leg.to_numpy(), y, c, sd, q0, last, k=k,
-                pooled_pad=pooled_pad, peers=peers, min_spread=min_spread)  # fmt: skip
+    return Legs(frame.exporter.to_numpy(), frame.leg.to_numpy(), y, c, sd, q0, last)
 
 
 @dataclass(frozen=True)
