@@ -262,6 +262,8 @@ def detect(
 
         for r in table.to_pylist():
             text = f"{r['where']} [{r['detector']}]: {r['evidence']} [{r['link']}]"
+            if r["also"]:  # the other findings on the same country or pair
+                text += f"; also {r['also']}"
             typer.echo(paragraph(text, f"{r['rank']:>3}. "))
         return
     show(result, table, format, out, "detect: triage of findings", "USD a year; score -log10 q")

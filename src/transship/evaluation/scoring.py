@@ -160,15 +160,17 @@ def evaluate(
 def triage_scores(
     con: Any, labels: Sequence[Label], top: int = 20, result: Any = None
 ) -> dict[str, Any]:
-    """The `detect` triage table against the labels: how many injected schemes have a finding
+    """The `detect` triage table against the labels: how many injected schemes have a row
     in its top `top` rows, and the share of those rows that match no label (false findings).
 
-    A finding matches a scheme when its unit (country for hubs, exporter->importer otherwise)
-    is a unit of one of the scheme's label rows (any role)."""
+    A row (one per subject: `transship.analysis.detect.triage`) matches a scheme when the
+    unit of its own finding (country for hubs and blocks, exporter->importer otherwise) is a
+    unit of one of the scheme's label rows (any role); the findings under its `also` do not
+    count."""
     from transship.analysis.detect import detect
 
     r = result if result is not None else detect(con)  # a `DetectResult` already run
-    rows = r.findings[:top]
+    rows = r.table[:top]
     by_unit: dict[Unit, set[str]] = {}
     starts: dict[str, date] = {}
     for lab in labels:
@@ -201,6 +203,7 @@ def triage_scores(
         "top": top,
         "rows": len(rows),
         "findings": len(r.findings),
+        "table_rows": len(r.table),
         "schemes_total": len(starts),
         "schemes_in_top": len(found),
         "missed": sorted(set(starts) - set(found)),

@@ -241,14 +241,14 @@ def render_report(
 
 def hub_findings(con: Any, hub: str) -> list[dict[str, Any]]:
     """The triage rows of `transship detect` in which `hub` is the country, the exporter or
-    the importer, in their triage order."""
+    the importer (of the row's finding or one under its `also`), in their triage order."""
     from transship.analysis.detect import detect
 
     r = detect(con)
     rows = r.rows()
     return [
-        row for f, row in zip(r.findings, rows, strict=True)
-        if hub in (f.country, f.exporter, f.importer)
+        row for f, row in zip(r.table, rows, strict=True)
+        if any(hub in (g.country, g.exporter, g.importer) for g in (f, *f.also))
     ]  # fmt: skip
 
 

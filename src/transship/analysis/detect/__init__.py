@@ -3,7 +3,8 @@
 Detectors are small classes (`base.Detector`) in a registry (`base.registry()`): each declares
 its parameters with defaults and descriptions, returns candidate findings with p-values, and
 keeps those that survive its false-discovery-rate control. `detect` runs them, ranks all
-findings by score (-log10 q) and then size, and says what it ran.
+findings by score (-log10 q) and then size, groups them into one triage row per subject (a
+country or a pair: `triage`), and says what it ran.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from transship.analysis.detect.base import Context, Detector, Finding, Parameter, registry
+from transship.analysis.detect.triage import triage
 from transship.errors import UsageError
 
 __all__ = ["Context", "DetectResult", "Detector", "Finding", "Parameter", "detect", "registry"]
@@ -21,15 +23,19 @@ __all__ = ["Context", "DetectResult", "Detector", "Finding", "Parameter", "detec
 
 @dataclass
 class DetectResult:
+    """`findings`: every detector's findings, ranked (each scored on its own); `table`: the
+    triage rows, one per subject, each its strongest finding with the others in `also`."""
+
     findings: list[Finding]
     synthetic: bool
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     freq: str = "M"
+    table: list[Finding] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"rank": k + 1, **f.row()} for k, f in enumerate(self.findings)]
+        return [{"rank": k + 1, **f.row()} for k, f in enumerate(self.table)]
 
     def to_pyarrow(self) -> Any:
         import pyarrow as pa
@@ -74,15 +80,17 @@ def detect(
         findings.extend(d.run(ctx))
         timings[d.name] = round(time.perf_counter() - t0, 2)
     findings.sort(key=lambda f: (-f.score, -f.size_usd, f.where))
-    if limit:
-        findings = findings[:limit]
+    grouped = triage(findings)
+    table = grouped[:limit] if limit else grouped
     notes = [
         *ctx.notes,
         f"detectors: {', '.join(d.name for d in ds)}; each controls its false-discovery rate "
-        "(Benjamini-Hochberg); score = -log10(q), capped at 300; ranked by score, then size",
+        "(Benjamini-Hochberg); score = -log10(q), capped at 300; ranked by score, then size; "
+        f"{len(findings)} findings in {len(grouped)} rows: one per country or pair "
+        "(the surges on a flagged country's trade with it), the others under `also`",
     ]
     params = {d.name: dict(d.parameters) for d in ds}
     params["context"] = {"target": target, "neighbours": neighbours, "coalition": coalition,
                          "baseline": f"{ctx.baseline[0]:%Y-%m}..{ctx.baseline[1]:%Y-%m}",
                          "post_start": f"{ctx.post_start:%Y-%m}", "source": source}  # fmt: skip
-    return DetectResult(findings, ctx.synthetic, notes, params, timings)
+    return DetectResult(findings, ctx.synthetic, notes, params, timings, table=table)

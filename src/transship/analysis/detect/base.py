@@ -52,6 +52,8 @@ class Finding:
     country: str | None = None
     hs: str | None = None
     key: tuple[str, ...] = ()  # the detector's own key for the candidate (not shown)
+    # in the triage table: the other findings on the same subject (country or pair)
+    also: tuple[Finding, ...] = ()
 
     def row(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,8 @@ class Finding:
             "score": round(self.score, 2),
             "q_value": self.q_value,
             "link": self.link,
+            "also": "; ".join(f"{g.detector}: {g.where} (score {g.score:.1f})"
+                              for g in self.also),
         }
 
 
