@@ -45,6 +45,7 @@ def test_registry_declares_parameters() -> None:
         for p in cls.PARAMETERS:
             assert p.description and p.default is not None, (name, p.name)
     assert reg["code_shift"].default  # on: it tells a code shift from a cut (codeshift.py)
+    assert reg["misdeclared"].default  # on: it pools the misdeclaration tests (pooled.py)
     with pytest.raises(UsageError, match="unknown parameter fdrr"):
         make_detectors(["hubs"], {"hubs": {"fdrr": 0.1}})
     with pytest.raises(UsageError, match="unknown detector nope"):
