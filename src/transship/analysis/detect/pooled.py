@@ -18,7 +18,8 @@ The evidence, each from its own detector's tests (before their FDR; nothing is r
   quantiles tried, as the mirror takes it). Small misdeclared flows move a code now and then
   each: together they still add up.
 
-A unit's p-value combines those that tested it (`method`: Fisher's chi-square on -2 sum ln p,
+A unit needs a test other than `unit_values` at p `fired` or below (`unit_values_alone`).
+Its p-value combines those that tested it (`method`: Fisher's chi-square on -2 sum ln p,
 or Stouffer's sum of z over the root of their number). Benjamini-Hochberg runs over every
 (pair, heading) any of them tested and every pair the pooled mirror tested. A pair keeps one
 row, its strongest unit; the evidence names which tests fired (p at most `fired`) with their
@@ -69,6 +70,9 @@ class MisdeclarationDetector(Detector):
                   "on the demo warehouse)"),
         Parameter("fired", 0.05, "the evidence names a test as fired at this p or below"),
         Parameter("min_moved_usd", 0.0, "leave out findings moving less a year"),
+        Parameter("unit_values_alone", False, "keep a unit whose only test at or below "
+                  "`fired` is unit_values (one side's USD/kg series, the least calibrated "
+                  "test: alone, its steps were false rows on the demo warehouse)"),
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -83,6 +87,10 @@ class MisdeclarationDetector(Detector):
         combine = fisher if p["method"] == "fisher" else stouffer
         out: list[Finding] = []
         for (e, i, hd), parts in ev.items():
+            if not p["unit_values_alone"] and all(
+                v[0] > p["fired"] for k, v in parts.items() if k != "unit_values"
+            ):
+                continue  # tested (it counts in the FDR), but unit values alone do not tell
             pv = combine(v[0] for v in parts.values())
             out.append(self._finding(e, i, hd, parts, pv))
         kept = apply_fdr(out, p["fdr"], n_tests=max(n_units[0] + n_pairs, len(out)))
