@@ -46,6 +46,7 @@ from transship.analysis.detect.base import (
 )
 
 Part = tuple[float, Finding | None, str]  # a test's p-value, its finding, its evidence
+Fired = dict[tuple[str, str, str], set[tuple[str, ...]]]  # unit -> (side, code) series fired
 
 
 def _unit(e: str, i: str, heading: str) -> tuple[str, str, str]:
@@ -71,8 +72,9 @@ class MisdeclarationDetector(Detector):
         Parameter("fired", 0.05, "the evidence names a test as fired at this p or below"),
         Parameter("min_moved_usd", 0.0, "leave out findings moving less a year"),
         Parameter("unit_values_alone", False, "keep a unit whose only test at or below "
-                  "`fired` is unit_values (one side's USD/kg series, the least calibrated "
-                  "test: alone, its steps were false rows on the demo warehouse)"),
+                  "`fired` is unit_values on one side (one reporter's USD/kg series, the least "
+                  "calibrated test: alone, its steps were false rows on the demo warehouse); "
+                  "both sides' unit values of the same neighbour code firing always count"),
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -82,15 +84,16 @@ class MisdeclarationDetector(Detector):
         ev: dict[tuple[str, str, str], dict[str, Part]] = {}
         n_units = [0]
         self._mirror(ctx, ev, n_units)
-        self._others(ctx, ev, n_units)
+        uv_sides = self._others(ctx, ev, n_units)
         n_pairs = self._pooled_mirror(ctx, ev)
         combine = fisher if p["method"] == "fisher" else stouffer
         out: list[Finding] = []
         for (e, i, hd), parts in ev.items():
-            if not p["unit_values_alone"] and all(
-                v[0] > p["fired"] for k, v in parts.items() if k != "unit_values"
-            ):
-                continue  # tested (it counts in the FDR), but unit values alone do not tell
+            fired = uv_sides.get((e, i, hd), set())
+            both = {c for s, c in fired if s == "export"} & {c for s, c in fired if s == "import"}
+            if (not p["unit_values_alone"] and not both
+                    and all(v[0] > p["fired"] for k, v in parts.items() if k != "unit_values")):
+                continue  # tested (it counts in the FDR); one side's unit values do not tell
             pv = combine(v[0] for v in parts.values())
             out.append(self._finding(e, i, hd, parts, pv))
         kept = apply_fdr(out, p["fdr"], n_tests=max(n_units[0] + n_pairs, len(out)))
@@ -153,11 +156,15 @@ class MisdeclarationDetector(Detector):
             ev.setdefault(_unit(e, i, "*"), {})["mirror_pooled"] = (pv, None, txt)
         return len(best)
 
-    def _others(self, ctx: Context, ev: dict[Any, Any], n_units: list[int]) -> None:
+    def _others(self, ctx: Context, ev: dict[Any, Any],
+                n_units: list[int]) -> Fired:  # fmt: skip
+        """The code_mismatch, code_shift and unit_values parts; per unit, the (side,
+        neighbour code) series whose unit values fired."""
         from transship.analysis.detect.codeshift import CodeShiftDetector
         from transship.analysis.detect.misdeclare import CodeMismatchDetector
 
         runs: list[tuple[str, list[Finding], int]] = []
+        sides: Fired = {}
         out, n = CodeMismatchDetector().candidates(ctx)
         runs.append(("code_mismatch", out, n // 2))
         out, n = CodeShiftDetector().candidates(ctx)
@@ -171,9 +178,12 @@ class MisdeclarationDetector(Detector):
                     continue
                 u = _unit(f.exporter, f.importer, f.hs[:4])
                 pv = min(1.0, 2.0 * f.p_value)  # the stronger of two directions or sides
+                if name == "unit_values" and len(f.key) == 2 and pv <= self.params["fired"]:
+                    sides.setdefault(u, set()).add(f.key)  # (side, neighbour code)
                 have = ev.setdefault(u, {}).get(name)
                 if have is None or pv < have[0]:
                     ev[u][name] = (pv, f, f"{name} (p {pv:.1e}): {f.evidence}")
+        return sides
 
     def _unit_values(self, ctx: Context) -> tuple[list[Finding], int]:
         from transship.analysis.detect.misdeclare import UnitValueDetector
