@@ -68,6 +68,10 @@ def test_triage_finds_the_injected_schemes(labelled: Warehouse) -> None:
     assert ("hubs", "TUR") in where
     assert ("mirror", "TUR->KAZ") in where
     assert any(d == "code_mismatch" and w.endswith("->KAZ") for d, w in where)
+    assert any(d == "misdeclared" and w.startswith(("DEU->", "POL->")) for d, w in where)
+    # the table: one row per country or pair, every finding in exactly one row
+    assert sum(1 + len(f.also) for f in r.table) == len(r.findings) > len(r.table)
+    assert r.rows()[0]["where"] == r.table[0].where and "also" in r.rows()[0]
     scores = [f.score for f in r.findings]
     assert scores == sorted(scores, reverse=True)
     for f in r.findings:
