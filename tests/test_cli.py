@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
+import typer.main
 from typer.testing import CliRunner
 
 from tests.conftest import REPO, DemoRun, write
-from transship import clidocs
+from transship import cli, clidocs
 from transship.cli import app
 
 runner = CliRunner()
@@ -149,3 +152,58 @@ def test_bad_country_expression_is_one_line(demo_run: DemoRun) -> None:
     result = runner.invoke(app, ["-w", str(demo_run.path), "flows", "--reporter", "TUK"])
     assert result.exit_code == 2
     assert "TUK" in result.output and "Traceback" not in result.output
+
+
+def test_module_of_names_the_module_registering_each_command() -> None:
+    registered: dict[str, str] = {}
+
+    def walk(typer_app: typer.Typer, prefix: str) -> None:
+        for info in typer_app.registered_commands:
+            assert info.callback is not None
+            name = info.name or typer.main.get_command_name(info.callback.__name__)
+            registered[f"{prefix}{name}"] = info.callback.__module__.rsplit(".", 1)[1]
+        for group in typer_app.registered_groups:
+            assert group.typer_instance is not None
+            walk(group.typer_instance, f"{prefix}{group.name} ")
+
+    walk(app, "")
+    assert registered == cli.MODULE_OF
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["-w", "w.duckdb", "ingest", "baci", "f.csv"], "data"),
+        (["--warehouse=w.duckdb", "lists", "diff", "--help"], "workflow"),
+        (["rescreen", "-w", "w.duckdb"], "alerts"),
+        (["--help"], None),
+        (["--version", "flows"], None),
+        (["ingest"], None),
+        (["ingest", "--help", "baci"], None),
+        (["flow"], None),
+        ([], None),
+    ],
+)
+def test_command_module_only_for_a_named_command(args: list[str], module: str | None) -> None:
+    assert cli.command_module(args) == module
+
+
+@pytest.mark.parametrize("args", [["ingest", "baci", "--help"], ["lists", "diff", "--help"]])
+def test_main_loads_only_the_command_it_runs_and_says_the_same(args: list[str]) -> None:
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    code = (
+        "import sys\nfrom transship.cli import main\nsys.argv = ['transship', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('transship.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+    help_text, _, loaded = out.stdout.rstrip().rpartition("\n")
+    assert "transship.cli.alerts" not in loaded and "transship.cli.analysis" not in loaded
+    whole = runner.invoke(app, args, prog_name="transship", env=env)
+    assert help_text.rstrip() == whole.output.rstrip()

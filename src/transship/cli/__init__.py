@@ -1,28 +1,140 @@
 """The `transship` command: thin over the library. Each command parses options, calls one
 library function, and prints. Heavy libraries are imported inside commands so `--help`
-stays fast. Each area's commands live in their own module and register on `app`."""
+stays fast. Each area's commands live in their own module and register on `app`.
 
-from transship.cli import (  # noqa: F401  (registers the commands)
-    _lean,
-    alerts,
-    analysis,
-    data,
-    demo,
-    detection,
-    report,
-    screening,
-    serve,
-    sources,
-    workflow,
+`transship.cli.app` is the whole command: every module imported (in `COMMAND_MODULES`'
+order, which is the order help lists them in) and the common options added. `main()`, which
+starts a `transship` process and ends with it, imports only the module of the command it
+runs when the arguments name one (`MODULE_OF`; tests/test_cli.py checks it against the whole
+app): ~0.1 s less start-up for `transship ingest baci FILE`. Anything else (help of the
+program or of a group, a name no command has, shell completion) loads every module first,
+so what it prints is the whole app's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from transship.cli import _app, _lean
+
+if TYPE_CHECKING:
+    from transship.cli._app import app
+
+COMMAND_MODULES = (
+    "alerts",
+    "analysis",
+    "data",
+    "demo",
+    "detection",
+    "report",
+    "screening",
+    "serve",
+    "sources",
+    "workflow",
 )
-from transship.cli._app import add_common_options, app
 
-add_common_options(app)  # --quiet, --notes, --limit: after every command has registered
+# command (`ingest baci` for one in a group) -> the module that registers it
+MODULE_OF = {
+    "rescreen": "alerts",
+    "alerts list": "alerts",
+    "alerts show": "alerts",
+    "alerts clear": "alerts",
+    "alerts confirm": "alerts",
+    "alerts escalate": "alerts",
+    "alerts suppressions": "alerts",
+    "flows": "analysis",
+    "mirror": "analysis",
+    "headline": "analysis",
+    "reference": "data",
+    "batches": "data",
+    "ingest csv": "data",
+    "ingest baci": "data",
+    "export parquet": "data",
+    "demo": "demo",
+    "evaluate": "demo",
+    "ingest synthetic": "demo",
+    "hubs": "detection",
+    "anomalies": "detection",
+    "event-study": "detection",
+    "detect": "detection",
+    "chart": "report",
+    "report": "report",
+    "screen": "screening",
+    "policies": "screening",
+    "lists load": "screening",
+    "lists list": "screening",
+    "lists evaluate": "screening",
+    "lists search": "screening",
+    "audit head": "screening",
+    "audit verify": "screening",
+    "serve": "serve",
+    "sources": "sources",
+    "ingest comext": "sources",
+    "ingest turkstat": "sources",
+    "fetch comtrade": "sources",
+    "lists diff": "workflow",
+    "audit export": "workflow",
+}
+
+_ROOT_VALUE_OPTIONS = ("-w", "--warehouse")  # the root's options that take a value
+
+
+def command_module(args: list[str]) -> str | None:
+    """The module registering the command `args` run (program arguments, without the
+    program's name), or None unless they name a command and nothing but --warehouse comes
+    before it."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        if args[i] in _ROOT_VALUE_OPTIONS:
+            i += 2
+        elif args[i].startswith("--warehouse="):
+            i += 1
+        else:
+            return None  # --help, --version, completion: the whole app answers
+    words = args[i : i + 2]
+    if words and words[0] in MODULE_OF:
+        return MODULE_OF[words[0]]
+    return MODULE_OF.get(" ".join(words)) if len(words) == 2 else None
+
+
+def _register(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        importlib.import_module(f"transship.cli.{name}")
+    _app.add_common_options(_app.app)  # --quiet, --notes, --limit: after the commands registered
+
+
+_whole = False
+
+
+def whole_app() -> typer.Typer:
+    """The app with every command registered."""
+    global _whole
+    if not _whole:
+        _register(COMMAND_MODULES)
+        _whole = True
+    return _app.app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     _lean.standalone = True  # the process ends with the command (cli/_lean.py)
-    app()
+    module = command_module(sys.argv[1:])
+    completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+    if module is None or completing:
+        whole_app()()
+    else:
+        _register((module,))
+        _app.app()
 
 
 __all__ = ["app", "main"]
