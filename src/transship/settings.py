@@ -1,30 +1,17 @@
-"""All settings in one place. Each is read from the environment with the TRANSSHIP_ prefix.
-
-The environment is read as pydantic-settings reads it (names in any case; a field with
-alias choices from the first of them that is set; values validated as given), without
-importing pydantic-settings, which costs a CLI process ~25 ms (asyncio among its imports).
-"""
+"""All settings in one place. Each is read from the environment with the TRANSSHIP_ prefix."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
-
-ENV_PREFIX = "TRANSSHIP_"
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseModel):
-    """Values given win over the environment's; the rest are the defaults."""
-
-    model_config = ConfigDict(extra="ignore", validate_default=True, populate_by_name=True)
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**{**_environment(type(self)), **values})
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSSHIP_", env_file=None, extra="ignore")
 
     warehouse: Path = Field(
         Path("transship.duckdb"),
@@ -260,23 +247,6 @@ class Settings(BaseModel):
     def reviewers(self) -> dict[str, str]:
         """token -> reviewer name, for the tokens given as `name:token` (alert review)."""
         return {t: n for n, t in self._token_entries() if n}
-
-
-def _environment(model: type[BaseModel]) -> dict[str, str]:
-    """Each field's value in the environment, by field name: TRANSSHIP_<NAME>, or the first
-    of its alias choices set; names in any case."""
-    env = {k.lower(): v for k, v in os.environ.items()}
-    found: dict[str, str] = {}
-    for name, field in model.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names = [c.lower() for c in alias.choices if isinstance(c, str)]
-        else:
-            names = [(alias if isinstance(alias, str) else ENV_PREFIX + name).lower()]
-        value = next((env[n] for n in names if n in env), None)
-        if value is not None:
-            found[name] = value
-    return found
 
 
 def _which_chromium() -> Path | None:
