@@ -5,6 +5,8 @@ only the standard library, PyYAML and pydantic. Every data file under `data/` na
 source and date (YAML keys, or a CSV's `<name>.meta.yaml` sidecar); see `data_sources()`.
 Every accessor takes an optional `data_dir` so tests can point it at a modified copy;
 results are cached per directory, so data files are assumed not to change while a process runs.
+Models build their validators when first used (`defer_build`): a process that reads no
+concordance, CHPL or events (a CLI ingest) does not pay for their models.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def unknown(what: str, token: str, candidates: Iterable[str], context: str = "")
 
 
 class SourceRef(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     url: str | None = None
@@ -58,7 +58,7 @@ class SourceRef(BaseModel):
 class FileMeta(BaseModel):
     """Provenance header of a data file (YAML keys, or a CSV's `<name>.meta.yaml` sidecar)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     title: str = Field(min_length=1)
     source_date: dt.date

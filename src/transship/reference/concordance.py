@@ -37,7 +37,7 @@ CONCORDANCE_MODES: tuple[ConcordanceMode, ...] = ("strict", "upper", "reported")
 
 
 class ConcordanceLink(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     old_code: str = Field(pattern=HS6_PATTERN)
     relationship: Literal["1:1", "n:1", "1:n", "n:n"]
@@ -48,7 +48,7 @@ class ConcordanceLink(BaseModel):
 class Concordance(BaseModel):
     """How one HS2022 code is represented in an older revision (see hs_concordance meta)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     hs2022: str = Field(pattern=HS6_PATTERN)
     revision: Literal["HS2012", "HS2017"]

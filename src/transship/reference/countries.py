@@ -42,7 +42,7 @@ _COLUMNS = (
 class Country(BaseModel):
     """A country (ISO 3166-1) or a trade area that occurs in Comtrade/BACI data."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     iso3: str = Field(pattern=r"^[A-Z][A-Z0-9]{2}$")
     iso2: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
@@ -75,7 +75,7 @@ class Country(BaseModel):
 class Group(BaseModel):
     """A named set of countries; members are ISO alpha-3 codes or other group names."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = Field(min_length=1)

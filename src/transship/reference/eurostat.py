@@ -24,7 +24,7 @@ NAMES_FILE = "comext_names.csv"
 
 
 class _Rate(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     usd_per_eur: float = Field(gt=0.5, lt=2.0)  # the euro has traded between 0.82 and 1.60
@@ -70,7 +70,7 @@ LabelKind = Literal["country", "unallocated", "aggregate", "skip"]
 
 
 class ComextLabel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     label: str = Field(min_length=1)
     iso3: str = Field(pattern=r"^([A-Z][A-Z0-9]{2})?$")

@@ -27,7 +27,7 @@ class Event(BaseModel):
     """A dated event. `date_precision`: day; month (date is the 1st); on_or_before (the
     event had happened by `date`, its exact date is not public)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     date: dt.date

@@ -29,14 +29,14 @@ DEFAULT_VERSION = "2024-02"
 
 
 class Tier(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: Literal["1", "2", "3.A", "3.B", "4.A", "4.B"]
     label: str = Field(min_length=1)
 
 
 class ChplVersion(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[0-9]{4}-[a-z0-9-]+$")
     title: str = Field(min_length=1)
@@ -50,7 +50,7 @@ class ChplVersion(BaseModel):
 class ChplItem(BaseModel):
     """One CHPL HS6 code: tier (current version), HS2022 text, membership per version."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     hs6: str = Field(pattern=HS6_PATTERN)
     tier: Literal["1", "2", "3.A", "3.B", "4.A", "4.B"]
