@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -207,3 +208,32 @@ def test_main_loads_only_the_command_it_runs_and_says_the_same(args: list[str]) 
     assert "transship.cli.alerts" not in loaded and "transship.cli.analysis" not in loaded
     whole = runner.invoke(app, args, prog_name="transship", env=env)
     assert help_text.rstrip() == whole.output.rstrip()
+
+
+def test_main_ends_with_the_commands_exit_code_files_and_warehouse(tmp_path: Path) -> None:
+    """`main()` freezes the garbage collector as the process ends: what the command wrote
+    (its output, a reject file, the warehouse) is complete and its exit code kept."""
+    from transship.warehouse import Warehouse
+
+    f = write(
+        tmp_path / "BACI_HS17_Y2020_V202401.csv",
+        "t,i,j,k,v,q\n2020,4,8,10121,1.5,NA\n2020,999,8,10121,1,1\n",
+    )
+    db, rejects = tmp_path / "w.duckdb", tmp_path / "rejects.csv"
+
+    def transship(*args: str) -> subprocess.CompletedProcess[str]:
+        code = "from transship.cli import main; main()"
+        return subprocess.run(
+            [sys.executable, "-c", code, "-w", str(db), *args], capture_output=True, text=True
+        )
+
+    ok = transship("ingest", "baci", str(f), "--reject-file", str(rejects))
+    assert ok.returncode == 0, ok.stderr
+    assert f"sha256 {hashlib.sha256(f.read_bytes()).hexdigest()}" in ok.stdout  # its last line
+    rejected = rejects.read_text(encoding="utf-8").splitlines()
+    assert rejected[1].startswith("3,i,unknown country code (baci codes),999,")
+    with Warehouse(db, read_only=True) as wh:
+        assert wh.count() == 1
+    bad = transship("ingest", "baci", str(tmp_path / "missing.csv"))
+    assert bad.returncode == 2
+    assert "error: cannot tell the HS revision from the file name 'missing.csv'" in bad.stderr

@@ -13,6 +13,7 @@ so what it prints is the whole app's.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -127,14 +128,21 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    _lean.standalone = True  # the process ends with the command (cli/_lean.py)
+    """The `transship` program: a process that ends with the command it runs."""
+    _lean.standalone = True  # (cli/_lean.py)
     module = command_module(sys.argv[1:])
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
-    if module is None or completing:
-        whole_app()()
-    else:
-        _register((module,))
-        _app.app()
+    try:
+        if module is None or completing:
+            whole_app()()
+        else:
+            _register((module,))
+            _app.app()
+    finally:
+        # The interpreter's garbage collections at exit would go over every object of the
+        # libraries loaded (pyarrow, DuckDB, pydantic, typer, rich: ~0.1 s of an ingest's
+        # exit) to find cycles the process is about to drop anyway; frozen, they skip them.
+        gc.freeze()
 
 
 __all__ = ["app", "main"]
