@@ -170,7 +170,9 @@ class MisdeclarationDetector(Detector):
         out, n = CodeShiftDetector().candidates(ctx)
         runs.append(("code_shift", out, n // 2))
         if self.params["use_unit_values"]:
-            runs.append(("unit_values", *self._unit_values(ctx)))
+            others = set(ev) | {_unit(f.exporter, f.importer, f.hs[:4]) for _, fs, _ in runs
+                                for f in fs if f.exporter and f.importer and f.hs}  # fmt: skip
+            runs.append(("unit_values", *self._unit_values(ctx, others)))
         for name, findings, n in runs:
             n_units[0] = max(n_units[0], n)
             for f in findings:
@@ -185,10 +187,16 @@ class MisdeclarationDetector(Detector):
                     ev[u][name] = (pv, f, f"{name} (p {pv:.1e}): {f.evidence}")
         return sides
 
-    def _unit_values(self, ctx: Context) -> tuple[list[Finding], int]:
+    def _unit_values(self, ctx: Context,
+                     others: set[tuple[str, str, str]]) -> tuple[list[Finding], int]:  # fmt: skip
+        """The unit_values tests as parts: those that fire, and those that do not on a unit
+        another test tested (alone they could not make a finding: `unit_values_alone`)."""
         from transship.analysis.detect.misdeclare import UnitValueDetector
 
         def make() -> tuple[list[Finding], int]:
+            import numpy as np
+            import pandas as pd
+
             tests = UnitValueDetector().candidates(ctx)
             if tests is None:
                 return [], 0
@@ -197,7 +205,14 @@ class MisdeclarationDetector(Detector):
             # (since when, USD a year under the neighbour); the rest only lend their p-value
             strong = recs.pv <= self.params["fired"]
             out = [explain(r) for r in recs[strong].to_dict("records")]
-            for r in recs[~strong].itertuples(index=False):
+            weak = recs[~strong]
+            is_x = (weak.flow == "export").to_numpy()
+            at = pd.MultiIndex.from_arrays([
+                np.where(is_x, weak.reporter, weak.partner).astype(str),
+                np.where(is_x, weak.partner, weak.reporter).astype(str),
+                weak.heading.astype(str).to_numpy()])  # fmt: skip
+            weak = weak[at.isin(list(others))] if others else weak.iloc[:0]
+            for r in weak.itertuples(index=False):
                 x, m = ((r.reporter, r.partner) if r.flow == "export"
                         else (r.partner, r.reporter))  # fmt: skip
                 head = f"{r.reporter}'s {r.flow}s: {r.hs2022} against {r.chs} (CHPL, " \
@@ -216,7 +231,7 @@ class MisdeclarationDetector(Detector):
                                    hs=r.heading))  # fmt: skip
             return out, len(recs) // 2
 
-        result: tuple[list[Finding], int] = self.memo(ctx, "unit_values", make)
+        result: tuple[list[Finding], int] = self.memo(ctx, "unit_values", make)  # once a run
         return result
 
     def _finding(self, e: str, i: str, hd: str, parts: dict[str, Part], pv: float) -> Finding:
