@@ -243,9 +243,10 @@ def test_unit_values_see_goods_declared_under_the_neighbour(heavier: object) -> 
 def test_misdeclared_pools_the_tests_and_names_what_fired(heavier: object) -> None:
     """The pooled misdeclaration detector finds ITA->FRA 8482 (848210 declared as 848299 on
     both sides) from the tests it pools, says which fired, and raises few other alarms."""
-    from transship.analysis.detect import detect
+    from transship.analysis.detect import detect, make_detectors
 
-    r = detect(heavier.ibis(), detectors=["misdeclared"])  # type: ignore[attr-defined]
+    with_uv = make_detectors(["misdeclared"], {"misdeclared": {"use_unit_values": True}})
+    r = detect(heavier.ibis(), detectors=with_uv)  # type: ignore[attr-defined]
     md = [f for f in r.findings if f.detector == "misdeclared"]
     hit = [f for f in md if (f.exporter, f.importer, f.hs) == ("ITA", "FRA", "8482")]
     assert hit, [f.where for f in md]
