@@ -66,8 +66,7 @@ class Finding:
             "score": round(self.score, 2),
             "q_value": self.q_value,
             "link": self.link,
-            "also": "; ".join(f"{g.detector}: {g.where} (score {g.score:.1f})"
-                              for g in self.also),
+            "also": "; ".join(f"{g.detector}: {g.where} (score {g.score:.1f})" for g in self.also),
         }
 
 

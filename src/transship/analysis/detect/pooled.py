@@ -94,8 +94,11 @@ class MisdeclarationDetector(Detector):
         for (e, i, hd), parts in ev.items():
             fired = uv_sides.get((e, i, hd), set())
             both = {c for s, c in fired if s == "export"} & {c for s, c in fired if s == "import"}
-            if (not p["unit_values_alone"] and not both
-                    and all(v[0] > p["fired"] for k, v in parts.items() if k != "unit_values")):
+            if (
+                not p["unit_values_alone"]
+                and not both
+                and all(v[0] > p["fired"] for k, v in parts.items() if k != "unit_values")
+            ):
                 continue  # tested (it counts in the FDR); one side's unit values do not tell
             pv = combine(v[0] for v in parts.values())
             out.append(self._finding(e, i, hd, parts, pv))
