@@ -194,6 +194,14 @@ def test_report_renders_offline(browser: Any, demo_db: Path, tmp_path: Path) -> 
     assert page.locator(".watermark").inner_text() == "SYNTHETIC"
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
     assert watch.errors == [] and watch.outside == []
+    # no sideways scroll: long paths and hashes wrap; on a phone a wide chart or table
+    # scrolls in its own box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.close()
+    page, _ = new_page(browser, "file://", width=390)
+    page.goto(r.out.as_uri())
+    assert charts_drawn(page) == 6
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
     # html_to_pdf starts its own Playwright; this thread already runs one, so use another
     worker = threading.Thread(target=html_to_pdf, args=(r.out, tmp_path / "r.pdf"))
