@@ -309,7 +309,7 @@ def test_dollar_amounts_print_in_whole_dollars_zero_included() -> None:
 def test_detect_triage_fits_80_columns(small_synthetic: Path) -> None:
     """The triage table keeps `where` on a line or two and each finding's evidence wraps
     under its rank, naming its detector."""
-    out = invoke(str(small_synthetic), "detect", "--limit", "5").stdout
+    out = invoke(str(small_synthetic), "detect", "-n", "5").stdout  # -n: --limit, as elsewhere
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 80, out
     items = [line for line in lines if re.match(r"^ {2}\d\. ", line)]

@@ -112,7 +112,7 @@ def anomalies(
         int, typer.Option(help="Leave out series with fewer positive pre months.")
     ] = 12,
     source: SourceOpt = None,
-    limit: Annotated[int, typer.Option(help="Show the top N (0: all).")] = 50,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show the top N (0: all).")] = 50,
     concordance: ConcordanceOpt = Concordance.strict,
     notes: NotesOpt = False,
     engine: EngineOpt = Engine.duckdb,
@@ -207,7 +207,9 @@ def detect(
     neighbours: NeighboursOpt = "caucasus_central_asia",
     coalition: CoalitionOpt = "coalition",
     source: SourceOpt = None,
-    limit: Annotated[int, typer.Option(help="Show the top N findings (0: all).")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Show the top N findings (0: all).")
+    ] = 50,
     list_: Annotated[
         bool, typer.Option("--list", help="List the detectors and their parameters.")
     ] = False,
