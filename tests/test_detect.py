@@ -5,6 +5,7 @@ misdeclaration into Kazakhstan)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,6 +129,9 @@ def test_dashboard_detect_page(labelled: Warehouse) -> None:
         r = client.get("/detect")
         assert r.status_code == 200, r.text[:500]
         assert "SYNTHETIC" in r.text and "triage" in r.text
+        # the headline counts findings and the rows they are grouped into, not one as the other
+        m = re.search(r"(\d+) findings survive .* in (\d+) rows \(one per country", r.text)
+        assert m and int(m.group(1)) >= int(m.group(2)) >= 1, r.text[:2000]
         assert 'href="/mirror?hub=TUR&amp;target=KAZ"' in r.text  # the finding's analysis
         csv_text = client.get("/detect?download=findings").text
         assert csv_text.splitlines()[0].startswith("data,rank,kind,where,since,size_usd")

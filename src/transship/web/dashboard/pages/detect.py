@@ -17,7 +17,10 @@ def compute(con: Any, f: dict[str, str]) -> PageData:
     for x in rows:
         kinds[x["kind"]] = kinds.get(x["kind"], 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
-    head = f"{len(rows)} findings survive each detector's false-discovery control: {summary}."
+    head = (
+        f"{len(r.findings)} findings survive each detector's false-discovery control, in "
+        f"{len(rows)} rows (one per country or pair): {summary}."
+    )
     secs = ", ".join(f"{k} {v}" for k, v in r.timings.items())
     return PageData(
         title="Detect: triage of findings",
