@@ -26,19 +26,6 @@ from transship.cli import _app, _lean
 if TYPE_CHECKING:
     from transship.cli._app import app
 
-COMMAND_MODULES = (
-    "alerts",
-    "analysis",
-    "data",
-    "demo",
-    "detection",
-    "report",
-    "screening",
-    "serve",
-    "sources",
-    "workflow",
-)
-
 # command (`ingest baci` for one in a group) -> the module that registers it
 MODULE_OF = {
     "rescreen": "alerts",
@@ -81,6 +68,9 @@ MODULE_OF = {
     "lists diff": "workflow",
     "audit export": "workflow",
 }
+
+# every command module, in the order help lists their commands (MODULE_OF's order)
+COMMAND_MODULES = tuple(dict.fromkeys(MODULE_OF.values()))
 
 _ROOT_VALUE_OPTIONS = ("-w", "--warehouse")  # the root's options that take a value
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from transship.reference import DATA_DIR, ReferenceDataError
 from transship.screening.normalize import clean_name
-from transship.screening.scripts import greek_latin
+from transship.screening.scripts import GREEK_LETTERS, greek_latin
 
 _PUNCT = re.compile(r"[^\w\s]+|_")
 _SPACES = re.compile(r"\s+")
@@ -184,7 +184,7 @@ def name_parts(name: str) -> tuple[str, ...]:
         from normality import latinize_text
 
         text = _SCHWA.sub("", latinize_text(text))
-    if not text.isascii() and _GREEK.search(text):
+    if not text.isascii() and GREEK_LETTERS.search(text):
         text = greek_latin(text)  # modern Greek spellings (Vasileios), not ICU's classical ones
     arabic = bool(_ARABIC.search(text))
     if arabic:
@@ -226,7 +226,6 @@ _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 # of its own (TTP is the initials of TEHRIK-E TALIBAN PAKISTAN's three words)
 _EZAFE = re.compile(r"(?<=[a-z])\s?-(?:e|ye)(?=-|\s|$)")
 _INDIC = re.compile(r"[\u0900-\u0dff]")
-_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _SCHWA = re.compile(r"(?<=[^\W\daeiouyāīūēōṛṝḷ])a\b")
 _ARABIC = re.compile(r"[\u0590-\u06ff\u0750-\u077f\ufb1d-\ufefc]")
 _MAX_LATIN = 0x2E4  # below it: Latin letters, their marks and modifiers (normality's MAX_LATIN)

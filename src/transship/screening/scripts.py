@@ -39,7 +39,7 @@ HEBREW = "hebrew"
 KANA = "kana"
 
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
-_GREEK_RE = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+GREEK_LETTERS = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 _HEBREW_RE = re.compile(r"[\u0590-\u05ff\ufb1d-\ufb4f]")
 _KANA_RE = re.compile(r"[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -52,7 +52,7 @@ def name_script(name: str) -> str:
         return ""
     if _HANGUL_RE.search(name):
         return HANGUL
-    if _GREEK_RE.search(name):
+    if GREEK_LETTERS.search(name):
         return GREEK
     if _HEBREW_RE.search(name):
         return HEBREW

@@ -12,8 +12,8 @@ The evidence, each from its own detector's tests (before their FDR; nothing is r
 - `code_shift`: the CHPL share falling while the heading's other codes rise (the stronger
   side, times two);
 - `unit_values` (off by default, `use_unit_values`: ~12 s on the demo warehouse): the
-  neighbour's USD/kg moving toward the
-  CHPL code's (the strongest neighbour series of the heading, times two);
+  neighbour's USD/kg moving toward the CHPL code's (the strongest neighbour series of the
+  heading, times two);
 - one more unit per pair, not tied to a heading: the mirror's test pooled over all of the
   pair's CHPL code windows (several codes a little off, none alone; times two and the
   quantiles tried, as the mirror takes it). Small misdeclared flows move a code now and then
