@@ -108,3 +108,18 @@ def copy_warehouse(path: Path, to: Path) -> Path:
     to.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, to)
     return to
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of the packaged reference data, to corrupt."""
+    from transship import reference
+
+    return Path(shutil.copytree(reference.DATA_DIR, tmp_path / "data"))
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a data file in place; the text to replace must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
