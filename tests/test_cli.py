@@ -171,6 +171,18 @@ def test_module_of_names_the_module_registering_each_command() -> None:
     assert registered == cli.MODULE_OF
 
 
+def test_program_help_lists_every_command_in_its_panel_on_whole_lines() -> None:
+    top = {c.name or c.callback.__name__ for c in app.registered_commands}
+    top |= {g.name for g in app.registered_groups}
+    paneled = [c for cmds in cli.HELP_PANELS.values() for c in cmds]
+    assert sorted(paneled) == sorted(top)  # every command in one panel, no stale name
+    out = runner.invoke(app, ["--help"], terminal_width=80).output
+    starts = [out.index(f"─ {panel} ") for panel in cli.HELP_PANELS]
+    assert starts == sorted(starts) and "─ Commands " not in out
+    # the list wraps a command's help at the terminal, not at its docstring's line breaks
+    assert any("lists' new versions; every new hit" in line for line in out.splitlines())
+
+
 @pytest.mark.parametrize(
     ("args", "module"),
     [

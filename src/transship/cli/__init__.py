@@ -93,10 +93,47 @@ def command_module(args: list[str]) -> str | None:
     return MODULE_OF.get(" ".join(words)) if len(words) == 2 else None
 
 
+# the program's help lists commands in panels, in a user's order: get data, analyse it, find
+# and publish evasion, screen declarations (a command missing here is listed under "Commands")
+HELP_PANELS = {
+    "Start": ("demo",),
+    "Data": ("ingest", "fetch", "sources", "batches", "reference", "export"),
+    "Analyse": ("flows", "mirror", "headline", "hubs", "anomalies", "event-study"),
+    "Detect and publish": ("detect", "evaluate", "chart", "report"),
+    "Screen and review": ("screen", "policies", "lists", "alerts", "rescreen", "audit", "serve"),
+}
+
+
+def _arrange_help(app: typer.Typer) -> None:
+    """Panels and order for the program's command list, and one-line short help: in rich
+    markup mode a command list keeps the line breaks of its docstring's first paragraph."""
+    panel_of = {c: panel for panel, cmds in HELP_PANELS.items() for c in cmds}
+    rank = {c: i for i, c in enumerate(panel_of)}
+
+    def name(info: Any) -> str:
+        return str(info.name or info.callback.__name__.replace("_", "-"))
+
+    infos: list[Any] = [*app.registered_commands, *app.registered_groups]
+    for info in infos:
+        info.rich_help_panel = info.rich_help_panel or panel_of.get(name(info))
+    groups = [g.typer_instance for g in app.registered_groups if g.typer_instance]
+    for cmd in [c for a in (app, *groups) for c in a.registered_commands]:
+        doc = cmd.help or (cmd.callback.__doc__ if cmd.callback else None)
+        if cmd.short_help is None and doc:
+            cmd.short_help = " ".join(doc.strip().split("\n\n")[0].split())
+
+    def key(info: Any) -> int:
+        return rank.get(name(info), len(rank))
+
+    app.registered_commands.sort(key=key)
+    app.registered_groups.sort(key=key)
+
+
 def _register(modules: tuple[str, ...]) -> None:
     for name in modules:
         importlib.import_module(f"transship.cli.{name}")
     _app.add_common_options(_app.app)  # --quiet, --notes, --limit: after the commands registered
+    _arrange_help(_app.app)
 
 
 _whole = False
