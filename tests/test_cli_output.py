@@ -318,3 +318,25 @@ def test_detect_triage_fits_80_columns(small_synthetic: Path) -> None:
     assert all(re.search(rf"\[({names})\]", i) for i in items), items
     assert re.search(r"│ \d{4}-\d{2} +│", out), out  # since: the month
     assert lines[0].strip().startswith("SYNTHETIC: detect"), out  # labelled on its first line
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_long_note_wraps_at_words_on_a_terminal_and_stays_one_line_piped(
+    terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from transship import output
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=80, force_terminal=terminal, color_system=None)
+    monkeypatch.setattr(output, "_console", lambda stderr=False: console)
+    words = [f"detector{i}" for i in range(30)]  # 300 characters of note
+    output.print_notes([" ".join(words)], synthetic=False)
+    lines = buf.getvalue().splitlines()
+    if terminal:
+        assert len(lines) == 5 and max(len(x) for x in lines) <= 80
+        assert lines[0].startswith("note: detector0 ") and lines[1].startswith("      detector")
+    else:
+        assert lines == ["note: " + " ".join(words)]
+    assert " ".join(x.strip() for x in lines).split()[1:] == words  # no word cut

@@ -351,14 +351,14 @@ def print_notes(notes: Sequence[str], *, synthetic: bool, full: bool = False) ->
         return
     if full or opts.notes or len(notes) == 1:
         for note in notes:
-            err.print(f"note: {note}", highlight=False, soft_wrap=True, style="dim", markup=False)
+            _note(err, note)
         return
     more = f"{len(notes) - 1} more note" + ("s" if len(notes) > 2 else "")
     hint = "" if "--notes" in notes[0] else ": --notes shows all"
-    err.print(
-        f"note: {notes[0]} (and {more}{hint})",
-        highlight=False,
-        soft_wrap=True,
-        style="dim",
-        markup=False,
-    )
+    _note(err, f"{notes[0]} (and {more}{hint})")
+
+
+def _note(err: Any, text: str) -> None:
+    # at a terminal wrapped at words, under its "note: "; piped, one line a note (for grep)
+    shown = paragraph(text, "note: ") if err.is_terminal else f"note: {text}"
+    err.print(shown, highlight=False, soft_wrap=True, style="dim", markup=False)
