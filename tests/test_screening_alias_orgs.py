@@ -79,3 +79,19 @@ def test_words_of_the_uk_dev_misses_in_another_language() -> None:
         assert score >= 80, (a, score, why)
     # a translation alone is no name: Sparta is not Death
     assert m.compare("Smert Battalion", "Sparta Battalion", schema="Organization")[0] < 80
+
+
+def test_a_russian_state_corporation_is_found_by_its_name_alone() -> None:
+    # OFAC SDN 17260 STATE CORPORATION ROSTEC: `lists search ROSTEC` gave it 64.3, below
+    # OSTEC ENTERPRISE LTD (75.8), another listed company one letter away
+    assert part_kind("goskorporatsiya") == "legal" and part_kind("state") == "name"
+    names = ["STATE CORPORATION ROSTEC", "OSTEC ENTERPRISE LTD", "ROSATOM STATE CORPORATION"]
+    names += [f"Company{k} Shipping" for k in range(200)]
+    rows = [("t", f"e{k}", n, n, n.lower(), [], "", "Organization") for k, n in enumerate(names)]
+    m = Matcher.from_rows(rows)
+    hits = m.screen("ROSTEC")
+    assert hits and hits[0].caption == "STATE CORPORATION ROSTEC", hits
+    assert hits[0].score >= m.thresholds.block
+    assert m.compare("Goskorporatsiya Rosatom", "ROSATOM STATE CORPORATION")[0] >= 92
+    # the form alone is no match for another state corporation
+    assert m.compare("STATE CORPORATION ROSTEC", "ROSATOM STATE CORPORATION")[0] < 80

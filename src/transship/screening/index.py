@@ -25,7 +25,7 @@ import numpy as np
 
 from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
 
-FORMAT_VERSION = 23  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
+FORMAT_VERSION = 24  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
 # connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles;
 # 11: the inherent vowel at the end of Indic-script words; 12: jr/sr/ii/iii titles, ordinals;
 # 13: legal forms llp, prjsc, nao, ak, fsue, fgup, gup, private, non; 14: number markers;
@@ -34,7 +34,8 @@ FORMAT_VERSION = 23  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
 # generic word; 21: Greek in modern Greek romanization, Hangul runs of 5+ syllables whole;
 # 22: responsibility a legal word; mulla, maulvi, seyyed, sayyid ... titles; 23: farm,
-# outpost, network(s) generic words
+# outpost, network(s) generic words; 24: the legal phrase state
+# corporation, goskorporatsiya
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip

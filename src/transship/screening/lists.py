@@ -127,7 +127,10 @@ def load_list(
             ):
                 cols[key].append(v)
     if skipped:
-        notes.append(f"{skipped} names were only a legal form or punctuation and are skipped")
+        notes.append(
+            f"{skipped} name{'s are' if skipped != 1 else ' is'} only a legal form or "
+            "punctuation: skipped"
+        )
     table = pa.table(cols)
     ensure_tables(con)
     con.begin()

@@ -34,6 +34,7 @@ class NameForms:
     numbers: dict[str, str] = field(default_factory=dict)
     legal_words: frozenset[str] = frozenset()
     titles: frozenset[str] = frozenset()
+    legal_phrases: tuple[tuple[str, ...], ...] = ()  # forms only as a whole (yaml: why)
 
 
 @functools.cache
@@ -63,7 +64,7 @@ def name_forms(path: Path | None = None) -> NameForms:
         isinstance(k, str) and isinstance(v, str) and v.isdigit() for k, v in nums.items()
     ):
         raise fail(p, None, "field 'numbers': expected a mapping of words to digits")
-    words = {k: data.get(k, []) for k in ("legal_words", "titles")}
+    words = {k: data.get(k, []) for k in ("legal_words", "titles", "legal_phrases")}
     for k, v in words.items():
         if not isinstance(v, list) or not all(isinstance(w, str) and w for w in v):
             raise fail(p, None, f"field {k!r}: expected a list of non-empty strings")
@@ -71,6 +72,7 @@ def name_forms(path: Path | None = None) -> NameForms:
     return NameForms(
         dict(cyr), tuple(seqs), dict(abbr), frozenset(generic), frozenset(conn), dict(nums),
         frozenset(words["legal_words"]), frozenset(words["titles"]),
+        tuple(sorted({tuple(f.split()) for f in words["legal_phrases"]}, key=len, reverse=True)),
     )  # fmt: skip
 
 
@@ -82,7 +84,9 @@ def _translit_table() -> dict[int, str]:
 @functools.cache
 def _forms_by_first() -> dict[str, tuple[tuple[str, ...], ...]]:
     out: dict[str, list[tuple[str, ...]]] = {}
-    for seq in name_forms().legal_forms:  # longest first, kept per first token
+    forms = name_forms()
+    seqs = sorted((*forms.legal_forms, *forms.legal_phrases), key=len, reverse=True)
+    for seq in seqs:  # longest first, kept per first token
         out.setdefault(seq[0], []).append(seq)
     return {k: tuple(v) for k, v in out.items()}
 

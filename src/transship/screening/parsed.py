@@ -23,6 +23,7 @@ from transship.screening.equivalents import same_meaning
 from transship.screening.names import (
     bracketed_parts,
     is_abjad,
+    name_forms,
     name_parts,
     part_kind,
     quoted_parts,
@@ -86,8 +87,8 @@ def parse(name: str) -> Parsed:
     parts = name_parts(name)
     kinds = [part_kind(p) for p in parts]
     # Multi-word legal forms (limited liability company, obshchestvo s ogranichennoy
-    # otvetstvennostyu) are rigour's: every part of one is a legal part.
-    for form in _org_forms(" ".join(parts)):
+    # otvetstvennostyu) are rigour's, legal phrases ours: every part of one is a legal part.
+    for form in (*_org_forms(" ".join(parts)), *name_forms().legal_phrases):
         n = len(form)
         for i in range(len(parts) - n + 1):
             if parts[i : i + n] == form:
