@@ -19,12 +19,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from transship.cli import _app, _lean
-
 if TYPE_CHECKING:
+    import typer
+
     from transship.cli._app import app
+
+# Typer and the app (cli/_app.py) are imported when first used: by `main()` once garbage
+# collection is off for the start of the process (cli/_lean.py), or by `app`.
 
 # command (`ingest baci` for one in a group) -> the module that registers it
 MODULE_OF = {
@@ -130,6 +131,8 @@ def _arrange_help(app: typer.Typer) -> None:
 
 
 def _register(modules: tuple[str, ...]) -> None:
+    from transship.cli import _app
+
     for name in modules:
         importlib.import_module(f"transship.cli.{name}")
     _app.add_common_options(_app.app)  # --quiet, --notes, --limit: after the commands registered
@@ -142,6 +145,8 @@ _whole = False
 def whole_app() -> typer.Typer:
     """The app with every command registered."""
     global _whole
+    from transship.cli import _app
+
     if not _whole:
         _register(COMMAND_MODULES)
         _whole = True
@@ -156,7 +161,12 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """The `transship` program: a process that ends with the command it runs."""
+    from transship.cli import _lean
+
     _lean.standalone = True  # (cli/_lean.py)
+    _lean.starting()  # no garbage collection until the command runs (cli/_lean.py)
+    from transship.cli import _app
+
     module = command_module(sys.argv[1:])
     completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
     try:

@@ -12,6 +12,7 @@ import typer
 import typer.core
 
 from transship import __version__
+from transship.cli import _lean
 from transship.errors import TransshipError
 
 app = typer.Typer(
@@ -298,6 +299,8 @@ def _with_common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from transship.output import OutputOptions, using
+
+        _lean.started()  # the command runs: garbage collection on again (cli/_lean.py)
 
         given = {k: kwargs.pop(k) for k in extra}
         if given.get("warehouse") is not None:

@@ -21,6 +21,7 @@ from transship.cli._app import (
     warehouse_path,
 )
 from transship.cli._lean import lean_ingest
+from transship.cli._lean import started as lean_started
 
 # -- ingest ---------------------------------------------------------------------------------
 ForceOpt = Annotated[
@@ -34,6 +35,18 @@ ForceOpt = Annotated[
 
 
 def _run_ingest(ctx: typer.Context, src: Any, *, force: bool = False) -> None:
+    """Ingest `src` with a progress bar and print the result. The input is read from the
+    start (`ReadAhead`, a few batches ahead) while DuckDB is imported and the warehouse
+    opened; the warehouse is opened only now, once the source was built (its arguments
+    checked), as it would be without reading ahead."""
+    from transship.ahead import ReadAhead
+
+    ahead = ReadAhead(src)
+    with ahead:
+        _ingest_read_ahead(ctx, ahead, force=force)
+
+
+def _ingest_read_ahead(ctx: typer.Context, src: Any, *, force: bool) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -64,6 +77,7 @@ def _run_ingest(ctx: typer.Context, src: Any, *, force: bool = False) -> None:
             elapsed = max(time.perf_counter() - started, 1e-9)
             progress.update(task, completed=s.bytes_done, rows=written, rate=written / elapsed)
 
+        lean_started()  # imports done: garbage collection on again (cli/_lean.py)
         result = wh.ingest(src, progress=on_batch, force=force)
         progress.update(task, completed=src.bytes_total or 0)
     from transship.cli._app import print_notes
