@@ -10,9 +10,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from tests.conftest import write
+from transship import compute as pc
 from transship.ahead import Prefetch, ReadAhead, prefetch
 from transship.errors import InputError
 from transship.sources.baci import baci_file
@@ -107,7 +109,8 @@ def _transship(*args: str, probe: str = "") -> subprocess.CompletedProcess[str]:
 
 
 # Records the garbage collector's state as the warehouse starts an ingest and prints it
-# at exit: collections since main() started, whether it is on, how many objects are frozen.
+# at exit: collections since main() started, whether it is on, how many objects are frozen;
+# and whether pyarrow.compute was imported (transship.compute calls Arrow without it).
 GC_PROBE = """
 import atexit, gc, json, sys
 import transship.cli._lean as lean
@@ -124,19 +127,27 @@ def ingest(self, src, **kw):
                 enabled=gc.isenabled(), frozen=gc.get_freeze_count())
     return real(self, src, **kw)
 real, w.Warehouse.ingest = w.Warehouse.ingest, ingest
-atexit.register(lambda: print('GC', json.dumps(seen)))
+def done():
+    seen.update(compute='pyarrow.compute' in sys.modules)
+    print('GC', json.dumps(seen))
+atexit.register(done)
 """
 
 
 def test_an_ingest_process_starts_without_collections_then_collects(tmp_path: Path) -> None:
-    f = write(tmp_path / "BACI_HS17_Y2020_V202401.csv", BACI)
-    out = _transship("-w", str(tmp_path / "w.duckdb"), "ingest", "baci", str(f), probe=GC_PROBE)
+    # a period, a quantity and a value to convert; a row whose value is refused
+    f = write(tmp_path / "BACI_HS17_Y2020_V202401.csv", BACI + "2020,4,8,10123,-1,1\n")
+    rejects = tmp_path / "rejects.csv"
+    args = ["ingest", "baci", str(f), "--reject-file", str(rejects)]
+    out = _transship("-w", str(tmp_path / "w.duckdb"), *args, probe=GC_PROBE)
     assert out.returncode == 0, out.stderr
+    assert "negative value" in rejects.read_text(encoding="utf-8")
     seen = json.loads(out.stdout.rsplit("GC ", 1)[1])
     # no collection while the libraries were imported; on again for the ingest, with the
     # objects of the start frozen (never looked at by a collection again)
     assert seen["collections"] == 0
     assert seen["enabled"] is True and seen["frozen"] > 10_000
+    assert seen["compute"] is False  # ~180M instructions of wrappers the ingest never used
 
 
 def test_other_commands_collect_once_they_run(tmp_path: Path) -> None:
@@ -163,3 +174,34 @@ def test_a_bad_argument_leaves_no_warehouse_and_a_failed_open_no_reject_file(
     failed = _transship("-w", str(tmp_path), *args)
     assert failed.returncode != 0
     assert not rejects.exists()
+
+
+def test_compute_calls_arrow_as_pyarrow_compute_does() -> None:
+    import pyarrow.compute as real
+
+    s = pa.array([" 10 ", None, "b", "2020"])
+    n = pa.array([1.5, None, float("nan"), -2.0])
+    batch = pa.RecordBatch.from_arrays([s, n], ["s", "n"])
+    mask = pa.array([True, False, None, True])
+    pairs = [
+        (pc.utf8_lpad(s, 6, "0"), real.utf8_lpad(s, 6, "0")),  # options by position
+        (pc.is_in(s, value_set=pa.array(["b"])), real.is_in(s, value_set=pa.array(["b"]))),
+        (pc.and_(mask, pc.is_valid(s)), real.and_(mask, real.is_valid(s))),  # a keyword name
+        (pc.equal(s, "b"), real.equal(s, "b")),  # a Python value as a scalar
+        (pc.if_else(mask, s, "x"), real.if_else(mask, s, "x")),
+        (pc.fill_null(n[:2], 0), n[:2].fill_null(0)),
+        (pc.fill_null(mask, False), mask.fill_null(False)),
+        (pc.cast(pa.array(["1", "2"]), pa.int32()), pa.array(["1", "2"]).cast(pa.int32())),
+        (pc.take(s, pa.array([3, 0])), s.take(pa.array([3, 0]))),
+        (pc.filter(batch, mask), batch.filter(mask)),
+        (pc.dictionary_encode(s), s.dictionary_encode()),
+        (pc.is_null(n), n.is_null()),  # NaN is not null
+        (pc.min_max(n), real.min_max(n)),
+        (pc.replace_substring_regex(s, r"\d", "#"), real.replace_substring_regex(s, r"\d", "#")),
+    ]
+    for ours, theirs in pairs:
+        assert ours.equals(theirs), (ours, theirs)
+    with pytest.raises(pa.ArrowInvalid):
+        pc.cast(pa.array(["x"]), pa.int32())
+    with pytest.raises(AttributeError):
+        pc.no_such_function  # noqa: B018

@@ -14,8 +14,8 @@ from functools import partial
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from transship import compute as pc
 from transship import reference
 from transship.errors import InputError, UsageError
 from transship.schema import SOURCE_COLUMNS, VALUATION_BY_FLOW
@@ -219,7 +219,7 @@ class Converter:
             )
             rejects.write(int(at[j]), c.column, c.reason, value, delimiter.join(fields))
         self.rejected += int(bad.sum())
-        return batch.filter(pa.array(~bad))
+        return pc.filter(batch, pa.array(~bad))
 
     def _given(self, fld: str) -> bool:
         return fld in self.spec.columns or fld in self.spec.constants
@@ -257,7 +257,7 @@ class Converter:
             self._lookups[scheme] = _country_lookup(scheme)
         lookup = self._lookups[scheme]
         s = pc.utf8_upper(pc.utf8_trim_whitespace(a))
-        enc = s.dictionary_encode()
+        enc = pc.dictionary_encode(s)
         keys = enc.dictionary.to_pylist()
         mapped = pa.array(
             [
@@ -290,7 +290,7 @@ def _no_null_entries(a: pa.Array) -> pa.Array:
     still in its batch's dictionary, stopped the ingest."""
     if not isinstance(a, pa.DictionaryArray) or not a.dictionary.null_count:
         return a
-    valid = np.asarray(a.dictionary.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    valid = np.asarray(pc.is_valid(a.dictionary).to_numpy(zero_copy_only=False), dtype=bool)
     position = np.cumsum(valid, dtype=np.int32) - 1
     remap = pa.array(position, pa.int32(), mask=~valid)
-    return pa.DictionaryArray.from_arrays(remap.take(a.indices), a.dictionary.filter(valid))
+    return pa.DictionaryArray.from_arrays(pc.take(remap, a.indices), pc.filter(a.dictionary, valid))

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from transship import compute as pc
 from transship import reference
 from transship.sources.tablespec import CountryScheme, PeriodFormat
 
@@ -60,7 +60,7 @@ def _per_value(
     elif a.null_count or len(a) < 2 * _FEW_DISTINCT:
         return convert(a, checks)
     else:
-        enc = a.dictionary_encode()
+        enc = pc.dictionary_encode(a)
         if len(enc.dictionary) * _FEW_DISTINCT > len(a):
             return convert(a, checks)
     if enc.indices.null_count:
@@ -82,11 +82,11 @@ def _expand(values: pa.Array, indices: pa.Array) -> pa.Array:
     range: the dictionary arrays here skip pyarrow's per-row bounds check (`safe=False`)."""
     if isinstance(values, pa.DictionaryArray):
         return pa.DictionaryArray.from_arrays(
-            values.indices.take(indices), values.dictionary, safe=False
+            pc.take(values.indices, indices), values.dictionary, safe=False
         )
     if pa.types.is_string(values.type) or pa.types.is_binary(values.type):
         return pa.DictionaryArray.from_arrays(indices, values, safe=False)
-    return values.take(indices)
+    return pc.take(values, indices)
 
 
 def _np(a: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
@@ -111,7 +111,7 @@ def _const(value: object, n: int) -> pa.Array:
 
 def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
     try:
-        return a.cast(pa.string())
+        return pc.cast(a, pa.string())
     except pa.ArrowInvalid:  # find the rows whose bytes are not UTF-8, keep the rest
         values = a.to_pylist()
         bad = np.zeros(len(values), dtype=bool)
@@ -123,7 +123,7 @@ def _decode(a: pa.Array, column: str, checks: list[_Check]) -> pa.Array:
         checks.append(
             _Check(column, bad, "undecodable bytes (not valid in the file's encoding)", a)
         )
-        return pc.if_else(pa.array(bad), pa.scalar(b"", pa.binary()), a).cast(pa.string())
+        return pc.cast(pc.if_else(pa.array(bad), pa.scalar(b"", pa.binary()), a), pa.string())
 
 
 def _empty_to_null(a: pa.Array) -> pa.Array:
@@ -168,12 +168,12 @@ def _number(
         )
         s = pc.replace_substring(s, decimal, ".")
     try:
-        num = s.cast(pa.float64())
+        num = pc.cast(s, pa.float64())
     except pa.ArrowInvalid:
         ok = pc.match_substring_regex(s, _NUMBER_RE)
         not_number = pc.and_(pc.is_valid(s), pc.invert(pc.fill_null(ok, False)))
         _add(checks, column, not_number, "not a number", a)
-        num = pc.if_else(not_number, pa.scalar(None, pa.string()), s).cast(pa.float64())
+        num = pc.cast(pc.if_else(not_number, pa.scalar(None, pa.string()), s), pa.float64())
     return _number_checks(num, a, column, scale, required, checks)
 
 
@@ -186,8 +186,8 @@ def _clean_numbers(a: pa.Array) -> pa.Array | None:
     if a.null_count:
         return None
     try:
-        a[:1024].cast(pa.float64())  # a failed cast costs a whole one: try a sample first
-        num = a.cast(pa.float64())
+        pc.cast(a[:1024], pa.float64())  # a failed cast costs a whole one: try a sample first
+        num = pc.cast(a, pa.float64())
     except pa.ArrowInvalid:
         return None
     return None if pc.any(pc.is_nan(num)).as_py() else num
@@ -229,10 +229,10 @@ def _hs(
 
 
 def _remap(a: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
-    enc = pc.utf8_trim_whitespace(a).dictionary_encode()
+    enc = pc.dictionary_encode(pc.utf8_trim_whitespace(a))
     keys = enc.dictionary.to_pylist()
     values = pa.array([mapping.get(k, k) if k is not None else None for k in keys], pa.string())
-    return pa.DictionaryArray.from_arrays(enc.indices, values).cast(pa.string())
+    return pc.cast(pa.DictionaryArray.from_arrays(enc.indices, values), pa.string())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -247,7 +247,7 @@ def _country_name(text: str) -> str | None:
 def _vocab(
     a: pa.Array, aliases: Mapping[str, str], column: str, what: str, checks: list[_Check]
 ) -> pa.Array:
-    enc = pc.utf8_lower(pc.utf8_trim_whitespace(a.cast(pa.string()))).dictionary_encode()
+    enc = pc.dictionary_encode(pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(a, pa.string()))))
     mapped = pa.array([aliases.get(k) for k in enc.dictionary.to_pylist()], pa.string())
     out = pa.DictionaryArray.from_arrays(enc.indices, mapped, safe=False)
     allowed = sorted(set(aliases.values()))
@@ -277,12 +277,12 @@ def _period(
         digits = pc.replace_substring(s, "-", "")
     ok_np = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
     digits = pc.if_else(_np(ok_np), digits, "197001")
-    year = pc.utf8_slice_codeunits(digits, 0, 4).cast(pa.int32()).to_numpy()
+    year = pc.cast(pc.utf8_slice_codeunits(digits, 0, 4), pa.int32()).to_numpy()
     length = pc.utf8_length(digits).to_numpy()
     month = np.ones(n, dtype=np.int32)
     if fmt != "year":
         padded = pc.utf8_rpad(digits, 6, "0")  # YYYY -> YYYY00, month taken as 1 below
-        parsed = pc.utf8_slice_codeunits(padded, 4, 6).cast(pa.int32()).to_numpy()
+        parsed = pc.cast(pc.utf8_slice_codeunits(padded, 4, 6), pa.int32()).to_numpy()
         month = np.where(length >= 6, parsed, 1).astype(np.int32)
     year_ok = (year >= 1950) & (year <= 2100)
     bad = ~ok_np | ~year_ok
@@ -315,20 +315,20 @@ def _period_per_value(
     elif a.null_count:
         return _period(a, None, n, column, fmt, checks)
     else:
-        enc = a.dictionary_encode()
+        enc = pc.dictionary_encode(a)
         if len(enc.dictionary) * _FEW_DISTINCT > n:
             return _period(a, None, n, column, fmt, checks)
     if enc.indices.null_count:  # a null index has no distinct value to stand for it
-        return _period(enc.dictionary_decode(), None, n, column, fmt, checks)
+        return _period(pc.take(enc.dictionary, enc.indices), None, n, column, fmt, checks)
     found: list[_Check] = []
     dates, freq, years = _period(enc.dictionary, None, len(enc.dictionary), column, fmt, found)
     index = enc.indices.to_numpy()
     for c in found:
         checks.append(_Check(c.column, c.bad[index], c.reason, a))
     freq_rows = pa.DictionaryArray.from_arrays(
-        freq.indices.take(enc.indices), freq.dictionary, safe=False
+        pc.take(freq.indices, enc.indices), freq.dictionary, safe=False
     )
-    return dates.take(enc.indices), freq_rows, years[index]
+    return pc.take(dates, enc.indices), freq_rows, years[index]
 
 
 def _by_year(years: np.ndarray, per_year: Callable[[int], str]) -> pa.Array:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from transship import compute as pc
 from transship.sources.convert import _country_lookup
 from transship.sources.tablespec import TableSpec
 
@@ -93,7 +93,9 @@ class OrderProof:
 def _integers(a: pa.Array) -> np.ndarray:
     """A text column as int64 per row (its distinct values parsed once when encoded)."""
     if isinstance(a, pa.DictionaryArray):
-        values = pc.utf8_trim_whitespace(a.dictionary.cast(pa.string())).cast(pa.int64())
+        values = pc.cast(pc.utf8_trim_whitespace(pc.cast(a.dictionary, pa.string())), pa.int64())
         out: np.ndarray = np.take(np.asarray(values.to_numpy()), a.indices.to_numpy())
         return out
-    return np.asarray(pc.utf8_trim_whitespace(a.cast(pa.string())).cast(pa.int64()).to_numpy())
+    return np.asarray(
+        pc.cast(pc.utf8_trim_whitespace(pc.cast(a, pa.string())), pa.int64()).to_numpy()
+    )

@@ -18,8 +18,8 @@ from contextlib import suppress
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from transship import compute as pc
 from transship.ahead import prefetch as prefetch  # re-exported: the ingest's import
 from transship.errors import InputError
 from transship.schema import BATCH_CONSTANTS, NARROW_COLUMNS, STORED_COLUMNS, TRADE_FLOWS
