@@ -298,3 +298,33 @@ def test_a_file_with_two_columns_of_one_name_is_refused_naming_them(tmp_path: Pa
     f = tmp_path / "v.json"
     f.write_text(json.dumps([{**DECL, "description": "a\u0000b"}]), encoding="utf-8")
     assert read_declarations(f).column("description").to_pylist() == ["a\u0000b"]
+
+
+FORMULAS = ['=HYPERLINK("http://x","Rosoboroneksport")', "=Rosoboroneksport",
+            "+cmd(1)", "@SUM(A1)", "- HYPERLINK (1)", '=CONCAT("Roso","boroneksport")']  # fmt: skip
+NOT_FORMULAS = ["+7 Group", "@Home LLC", "-Minus Ltd", "Rosoboroneksport (=ROE)"]
+
+
+@pytest.mark.parametrize("engine", ["vectorised", "single"])
+def test_a_party_name_that_is_a_spreadsheet_formula_is_an_error(
+    engine: str, small_list: Matcher
+) -> None:
+    # =HYPERLINK("x","Rosoboronexport"), which a spreadsheet shows as the listed name, was
+    # screened as its own text and ALLOWed; it is an input error now, in both engines
+    from transship.screening import single
+    from transship.screening.declarations import from_records
+    from transship.screening.engine import screen_table
+    from transship.screening.policies import load_policy
+
+    names = [*FORMULAS, *NOT_FORMULAS]
+    records = [{**DECL, "id": f"D{i}", "destination_country": "ARE", "consignee_name": n,
+                "exporter_name": "Acme GmbH" if i % 2 else n} for i, n in enumerate(names)]  # fmt: skip
+    run = screen_table if engine == "vectorised" else single.screen_table
+    rows = run(from_records(records), load_policy("tr-customs-2024"), small_list).table.to_pylist()
+    for row, name in zip(rows, names, strict=True):
+        if name in FORMULAS:
+            assert row["decision"] == "ERROR", row
+            assert f"consignee_name: a spreadsheet formula, not a name: {name}" in row["error"]
+        else:
+            assert row["error"] is None, row
+    assert rows[0]["error"].startswith("exporter_name: a spreadsheet formula")  # both named

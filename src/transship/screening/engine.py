@@ -88,6 +88,11 @@ def _to_iso3(col: Any) -> Any:
 
 
 _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "consignee_country")
+# A party name a spreadsheet would run instead of show (=HYPERLINK("x","Rosoboronexport")
+# screened as its own text was an ALLOW): an input error, never a name. A leading + - @ is a
+# formula only before a function call (+7 Group, @Home LLC are names). RE2 and Python agree.
+FORMULA_NAME = r"^(=|[+@-][ \t]*[A-Za-z_][A-Za-z0-9_.]*[ \t]*[(])"
+_NAME_COLS = ("exporter_name", "consignee_name")
 
 
 def _prepare_sql() -> str:
@@ -97,6 +102,11 @@ def _prepare_sql() -> str:
         + (f"'{c}: missing'" if c in ("origin_country", "destination_country") else "NULL")
         + f" WHEN _{c} IS NULL THEN '{c}: unknown country ' || {c} END"
         for c in _COUNTRY_COLS
+    )
+    name_errors = ",\n".join(
+        f"CASE WHEN regexp_matches(_{c}, {_sql_str(FORMULA_NAME)}) "
+        f"THEN '{c}: a spreadsheet formula, not a name: ' || _{c} END"
+        for c in _NAME_COLS
     )
     return f"""
 CREATE OR REPLACE TEMP TABLE d AS
@@ -126,7 +136,8 @@ SELECT _row, {", ".join(f"_{c}" for c in _COUNTRY_COLS)}, _date, _hs, _value, _c
          WHEN isnan(_value) OR isinf(_value) THEN 'value: not a finite number: ' || value
          WHEN _value < 0 THEN 'value: negative: ' || value END,
     CASE WHEN _currency IS NOT NULL AND NOT regexp_full_match(_currency, '[A-Z]{{3}}')
-         THEN 'currency: expected a 3-letter ISO 4217 code: ' || currency END
+         THEN 'currency: expected a 3-letter ISO 4217 code: ' || currency END,
+    {name_errors}
   ), '') AS _error
 FROM c
 """

@@ -43,6 +43,7 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _HS = re.compile(r"[0-9]{6,12}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _REQUIRED_COUNTRIES = ("origin_country", "destination_country")
+_FORMULA = re.compile(engine.FORMULA_NAME)
 
 
 class _NotRepresentable(Exception):
@@ -165,6 +166,12 @@ class _Row:
             problems.append(f"value: negative: {raw_value}")
         if self.currency is not None and not _CURRENCY.fullmatch(self.currency):
             problems.append(f"currency: expected a 3-letter ISO 4217 code: {raw_cur}")
+        for c, name in (
+            ("exporter_name", self.exporter_name),
+            ("consignee_name", self.consignee_name),
+        ):
+            if name is not None and _FORMULA.match(name):
+                problems.append(f"{c}: a spreadsheet formula, not a name: {name}")
         self.error = "; ".join(problems) or None
 
 
