@@ -41,7 +41,12 @@ class OutFormat(StrEnum):
 # Options most commands share, declared once so their help reads the same everywhere.
 FormatOpt = Annotated[
     OutFormat,
-    typer.Option("--format", "-f", help="Output format (with --out: the one its suffix names)."),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="<format>",
+        help="table, csv, json, parquet or xlsx (with --out: the one its suffix names).",
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -58,8 +63,9 @@ class Concordance(StrEnum):
 ConcordanceOpt = Annotated[
     Concordance,
     typer.Option(
+        metavar="<mode>",
         help="HS concordance: strict (UN correlations), upper (n:n codes too, as upper "
-        "bounds) or reported (codes as reported)."
+        "bounds) or reported (codes as reported).",
     ),
 ]
 NotesOpt = Annotated[
@@ -268,7 +274,8 @@ QuietOpt = Annotated[
 # the root's --warehouse again after the command's name (`transship detect -w FILE`)
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", "-w", help=WAREHOUSE_HELP)]
 LimitOpt = Annotated[
-    int | None, typer.Option("--limit", "-n", help="Show or write at most N rows.", min=0)
+    int | None,
+    typer.Option("--limit", "-n", metavar="<n>", help="Show or write at most N rows.", min=0),
 ]
 
 

@@ -139,8 +139,9 @@ def ingest_csv(
     country_codes: Annotated[
         CountryScheme,
         typer.Option(
-            help="Code scheme of reporter/partner; auto: alpha-3, alpha-2, UN Comtrade "
-            "numerics or English names."
+            metavar="<scheme>",
+            help="Code scheme of reporter/partner: iso3, iso2, m49, comtrade, baci or auto "
+            "(alpha-3, alpha-2, UN Comtrade numerics or English names).",
         ),
     ] = CountryScheme.auto,
     delimiter: Annotated[
@@ -155,7 +156,10 @@ def ingest_csv(
         float, typer.Option(help="Multiply values by this (1000 for thousands).")
     ] = 1.0,
     zero_pad_hs: Annotated[
-        bool, typer.Option(help="Left-pad 5-digit HS codes with 0 (numeric exports drop it).")
+        bool,
+        typer.Option(
+            "--zero-pad-hs", help="Left-pad 5-digit HS codes with 0 (numeric exports drop it)."
+        ),
     ] = False,
     hs_national: Annotated[
         bool,
