@@ -85,17 +85,17 @@ def prefetch(items: Iterator[T], depth: int = 2, name: str = "transship-read") -
 
 class ReadAhead:
     """A batch source (`transship.schema.BatchSource`) whose reading has started: its
-    batches are read in a thread from now on (`depth` of them ahead), while the caller goes
-    on (the CLI imports DuckDB and opens the warehouse meanwhile). Everything else is the
-    source's own: attributes are read from and written to it; errors of reading come
-    where their batch would have. A source that writes a file as it is read (a reject
-    file, which replaces the earlier one when the read completes) is read only when its
-    batches are asked for, as without reading ahead: a small input would be read whole
-    before the warehouse is opened, and a failed open must leave that file as it was. Use
-    as a context manager: leaving it stops the reading whether or not the batches were
-    used."""
+    batches are read in a thread from now on (`depth` of them ahead, as the warehouse
+    reads them: no more memory), while the caller goes on (the CLI imports DuckDB and
+    opens the warehouse meanwhile). Everything else is the source's own: attributes are
+    read from and written to it; errors of reading come where their batch would have. A
+    source that writes a file as it is read (a reject file, which replaces the earlier one
+    when the read completes) is read only when its batches are asked for, as without
+    reading ahead: a small input would be read whole before the warehouse is opened, and a
+    failed open must leave that file as it was. Use as a context manager: leaving it stops
+    the reading whether or not the batches were used."""
 
-    def __init__(self, src: Any, depth: int = 4) -> None:
+    def __init__(self, src: Any, depth: int = 2) -> None:
         writes = getattr(src, "reject_file", None) is not None
         object.__setattr__(self, "_src", src)
         object.__setattr__(self, "_ahead", None if writes else Prefetch(iter(src.batches()), depth))
