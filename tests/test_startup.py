@@ -161,6 +161,24 @@ def test_other_commands_collect_once_they_run(tmp_path: Path) -> None:
     assert "ENABLED True" in out.stdout
 
 
+def test_a_source_read_when_built_is_read_with_collection_on(tmp_path: Path) -> None:
+    """Comext's source reads every file as it is built: a long read with collection off
+    could hold cycles until the end; it is turned on first."""
+    f = write(
+        tmp_path / "rv.csv",
+        "REPORTER,PARTNER,PRODUCT,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUR\n"
+        '"Germany","Kazakhstan","85423111-P","2-EXPORT","T-Total","202101-Jan. 2021",1\n',
+    )
+    probe = (
+        "import gc\nimport transship.sources.comext as c\nreal = c.comext_source\n"
+        "def comext_source(*a, **k):\n    print('ENABLED', gc.isenabled())\n"
+        "    return real(*a, **k)\nc.comext_source = comext_source"
+    )
+    out = _transship("-w", str(tmp_path / "w.duckdb"), "ingest", "comext", str(f), probe=probe)
+    assert out.returncode == 0, out.stderr
+    assert "ENABLED True" in out.stdout
+
+
 def test_a_bad_argument_leaves_no_warehouse_and_a_failed_open_no_reject_file(
     tmp_path: Path,
 ) -> None:

@@ -17,8 +17,9 @@ BLAS, so such a process asks for one thread unless OPENBLAS_NUM_THREADS says oth
 Such a process also starts without garbage collection (`starting`): the collections during
 its imports (~130 of them before an ingest reads a row, ~70M instructions of a 1-row ingest)
 look for cycles among objects that live as long as the process. Collection is back on
-(`started`) when the command runs, or for an ingest once its imports are done, with every
-object so far frozen, so the collections during a long ingest no longer go over them.
+(`started`) when the command runs, or for an ingest once its imports are done (before a
+source that reads its input as it is built, as Comext's), with every object so far frozen,
+so the collections during a long ingest no longer go over them.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from transship.cli._app import (
     warehouse_path,
 )
 from transship.cli._lean import lean_ingest
+from transship.cli._lean import started as lean_started
 
 fetch_app = typer.Typer(help="Fetch trade data from official APIs into the warehouse.")
 app.add_typer(fetch_app, name="fetch")
@@ -188,6 +189,7 @@ def ingest_comext(
     from transship.cli.data import _run_ingest
     from transship.sources.comext import comext_source
 
+    lean_started()  # comext_source reads every file now: with garbage collection on
     src, summary = comext_source(files, flow=flow, all_levels=all_levels)
     _run_ingest(ctx, src)
     print_notes(summary.notes(), synthetic=False)
