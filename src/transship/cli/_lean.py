@@ -3,8 +3,9 @@
 pyarrow imports pandas (0.13 CPU s idle, 0.25-0.9 s wall on a loaded machine) the first time it
 converts a Python value (`pa.array` of a list, a Python scalar given to a compute function,
 `to_numpy`), only to ask whether the value is a pandas object; then never again. No ingest
-uses pandas, nor does `screen` of a file (nor BLAS: the matcher's numpy is sums and sorts), so a `transship ingest ...` process (`standalone`: started by `main()`, which
-exits after the command) lets that first look find none. pyarrow's pandas functions
+uses pandas, nor does `screen` of a file, so a `transship ingest ...` or `screen` process
+(`standalone`: started by `main()`, which exits after the command) lets that first look
+find none. pyarrow's pandas functions
 (`to_pandas`, `from_pandas`) import it as usual when called; what a process that looked
 without pandas loses is pyarrow's recognising pandas objects (a Series given to `pa.array`,
 `pd.NA`), which is why nothing else does this: not the Python API, not tests in-process
@@ -12,7 +13,8 @@ without pandas loses is pyarrow's recognising pandas objects (a Series given to 
 
 numpy's import starts OpenBLAS's worker threads and runs a BLAS call on them, after which
 they spin (0.06 CPU s a process, on the core the reader and DuckDB need); no ingest uses
-BLAS, so such a process asks for one thread unless OPENBLAS_NUM_THREADS says otherwise.
+BLAS (nor the matcher: its numpy is sums and sorts), so such a process asks for one thread
+unless OPENBLAS_NUM_THREADS says otherwise.
 
 Such a process also starts without garbage collection (`starting`): the collections during
 its imports (~130 of them before an ingest reads a row, ~70M instructions of a 1-row ingest)
