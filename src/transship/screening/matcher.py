@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from operator import itemgetter
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from transship.errors import UsageError
 from transship.screening.features import CountryQualifier, Pair, Thresholds01
 from transship.screening.index import NameIndex, core_text, open_index, retrieval_keys
@@ -283,8 +285,6 @@ class Matcher:
         written without spaces, ratio >= `prescore`; also as `alt_cores`, another spelling of
         the query), and acronyms of the query or its initials. One pre-score call over every
         list's candidates."""
-        from rapidfuzz import fuzz, process
-
         found = [ix.retrieve(q, self.top_k, min_cosine=self.min_cosine, qkeys=qkeys)
                  for ix in self.indexes]  # fmt: skip
         cores: list[str] = []
@@ -319,15 +319,20 @@ class Matcher:
 
         out: list[list[int]] = []
         at = 0
+        keep = self.keep
         for ix, cands in zip(self.indexes, found, strict=True):
-            if len(cands) <= self.keep:
+            if len(cands) <= keep:
                 out.append(cands)
                 continue
             core = ix.cols["core"]
             ok = close[at : at + len(cands)]
             at += len(cands)
-            out.append([i for r, (i, o) in enumerate(zip(cands, ok, strict=True))
-                        if o or r < self.keep or acronym(core[i])])  # fmt: skip
+            if one_word:
+                out.append([i for r, (i, o) in enumerate(zip(cands, ok, strict=True))
+                            if o or r < keep or acronym(core[i])])  # fmt: skip
+            else:  # acronym(c) is c == qacr: compared here, no call for each candidate
+                out.append([i for r, (i, o) in enumerate(zip(cands, ok, strict=True))
+                            if o or r < keep or core[i] == qacr])  # fmt: skip
         return out
 
     def search(
