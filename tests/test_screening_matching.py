@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -247,6 +248,28 @@ def test_screen_many_in_workers_is_screen_in_order(
     t.start()
     t.join()
     assert off_main == [1] and matcher._workers(2, 10_000) == 2
+
+
+def _freeze_count(parties: list[tuple[str, str | None]]) -> list[list[int]]:
+    import gc
+
+    return [[gc.get_freeze_count()] for _ in parties]
+
+
+def test_screen_many_workers_fork_frozen(m: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workers fork with the process's objects frozen (their full collections skip the
+    # index); this process unfreezes them once the pool is done.
+    import gc
+
+    from transship.screening import matcher
+
+    monkeypatch.setattr(matcher, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(matcher, "_screen_chunk", _freeze_count)
+    before = gc.get_freeze_count()
+    many = m.screen_many([("Rosneft", None)] * 40, workers=2)
+    assert gc.get_freeze_count() == before
+    counts: list[Any] = [c for hits in many[1:] for c in hits]  # the first: here, unforked
+    assert len(counts) == 39 and min(counts) > before + 10_000
 
 
 def test_one_sided_word_and_list_initials_cost_a_flag() -> None:

@@ -17,7 +17,7 @@ import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 
 from transship.errors import UsageError
 from transship.screening.features import CountryQualifier, Pair, Thresholds01
+from transship.screening.hits import Hit, list_versions
 from transship.screening.index import NameIndex, core_text, open_index, retrieval_keys
 from transship.screening.normalize import JOINED, Cleaned, clean_name
 from transship.screening.parsed import Parsed, parse, part_weights
@@ -44,56 +45,6 @@ class Thresholds:
             raise UsageError(
                 f"thresholds must satisfy 0 < flag ({self.flag}) <= block ({self.block}) <= 100"
             )
-
-
-@dataclass(frozen=True)
-class Hit:
-    list: str
-    entity_id: str
-    caption: str
-    alias: str  # the list name that matched (primary name or alias), as listed
-    score: float
-    name_score: float  # the score before the country qualifier
-    country_match: bool | None
-    level: str  # BLOCK | FLAG
-    programs: str | None
-    # What the party name was cleaned of before it matched (screening.normalize), e.g.
-    # "format characters removed; confusables folded"; None when it matched as given.
-    normalised: str | None = None
-    features: tuple[tuple[str, float], ...] = field(default=())  # (feature, points) that fired
-
-    def describe(self) -> str:
-        alias = "" if self.alias == self.caption else f" as {self.alias!r}"
-        note = f" (normalised: {self.normalised})" if self.normalised else ""
-        why = f" [{self.explain()}]" if self.features else ""
-        return f"{self.level} {self.list}:{self.entity_id} {self.caption!r}{alias} " + (
-            f"score {self.score:.1f}{note}{why}"
-        )
-
-    def explain(self) -> str:
-        """The features that fired and their points (one that only caps: FLAG at most)."""
-        return ", ".join(f"{n} {v:+.1f}" if v else f"{n}: FLAG at most" for n, v in self.features)
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["features"] = {n: v for n, v in self.features}
-        return d
-
-
-def list_versions(loaded: list[dict[str, Any]], lists: list[str]) -> list[dict[str, Any]]:
-    """The version of each of `lists` (screening.lists.loaded_lists rows): when it was loaded
-    and the sha256 of its input files, as the audit records it."""
-    return [
-        {
-            "list": r["list"],
-            "loaded_at": r["loaded_at"].isoformat(timespec="seconds"),
-            "sha256": r["input_sha256"],
-            "entities": r["entities"],
-            "version": r.get("version"),  # screening/versions.py: `list@version`
-        }
-        for r in sorted(loaded, key=lambda r: r["list"])
-        if r["list"] in lists
-    ]
 
 
 def _note(cleaned: Cleaned, p: Pair) -> str | None:
@@ -431,3 +382,6 @@ def _screen_chunk(parties: Sequence[tuple[str, str | None]]) -> list[list[Hit]]:
     assert _FORKED is not None, "screen_many's workers are forked from the process that set it"
     m, limit = _FORKED
     return [m.screen(name, country, limit=limit) for name, country in parties]
+
+
+__all__ = ["PARALLEL_FROM", "Hit", "Matcher", "Thresholds", "list_versions"]  # Hit: hits.py
