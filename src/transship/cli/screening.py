@@ -18,6 +18,7 @@ from transship.cli._app import (
     warehouse_path,
 )
 from transship.cli._lean import lean_ingest
+from transship.cli._lean import started as lean_started
 
 lists_app = typer.Typer(help="Sanctions lists for party screening (stored in the warehouse).")
 audit_app = typer.Typer(help="The hash-chained audit trail of screening decisions.")
@@ -97,6 +98,7 @@ def screen(
     from transship.safepath import check_target
     from transship.screening import screen_file
 
+    lean_started()  # imports done: garbage collection on again (cli/_lean.py)
     if out is not None:  # refused before anything is screened and audited
         check_target(out, parameter="out", inputs=[file])
     fmt = resolve_format(format.value if format else None, out)
