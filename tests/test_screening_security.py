@@ -317,8 +317,11 @@ def test_a_party_name_that_is_a_spreadsheet_formula_is_an_error(
     from transship.screening.policies import load_policy
 
     names = [*FORMULAS, *NOT_FORMULAS]
-    records = [{**DECL, "id": f"D{i}", "destination_country": "ARE", "consignee_name": n,
-                "exporter_name": "Acme GmbH" if i % 2 else n} for i, n in enumerate(names)]  # fmt: skip
+    records = [
+        {**DECL, "id": f"D{i}", "destination_country": "ARE", "consignee_name": n,
+         "exporter_name": "Acme GmbH" if i % 2 else n}
+        for i, n in enumerate(names)
+    ]  # fmt: skip
     run = screen_table if engine == "vectorised" else single.screen_table
     rows = run(from_records(records), load_policy("tr-customs-2024"), small_list).table.to_pylist()
     for row, name in zip(rows, names, strict=True):
