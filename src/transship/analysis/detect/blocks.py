@@ -66,7 +66,11 @@ from transship.analysis.detect.base import (
 )
 from transship.analysis.detect.hubtext import q_start
 from transship.analysis.detect.legs import TARGET, make_legs
+from transship.analysis.detect.levels import SUPPLY, make_levels
 from transship.analysis.detect.panel import pair_quarters, pair_totals
+
+
+LEVELS = " (levels)"  # the name of a group of goods' level legs: the group's and this
 
 
 @dataclass
@@ -113,10 +117,13 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
     sq = int(p["since_quarters"])
     z_near = L.change(s, sq, sq)[0]  # for `since`: the quarters just before and after
     onward: dict[str, int] = {}
+    supply: dict[str, int] = {}  # the coalition's exports to the country (`levels` only)
     rows_of: dict[str, list[tuple[str, int]]] = {}
     for (h, d), r in L.row().items():
         if d == TARGET:
             onward[h] = r
+        elif h == SUPPLY:
+            supply[d] = r
         elif h in direct:
             rows_of.setdefault(h, []).append((d, r))
     # most legs carry no block, so at this split the z of the legs to the target, and of the
@@ -160,7 +167,10 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
         # a block stops a share of the direct trade: a ratio that fell by its control goods
         # rising, or by a few percent of a large flow, is no block
         fell = moved >= p["min_fall_share"] * float(before[rt])
-        ok = arrived and fell and -zt >= min_z
+        # the coalition kept supplying the country (a fall of its supply is no block)
+        sup = supply.get(hub)
+        cut = sup is not None and z[sup] <= -min_z and -gain[sup] >= p["supply_share"] * moved
+        ok = arrived and fell and -zt >= min_z and not cut
         pv = min(1.0, norm_sf(zc) * max(n_dest, 1)) if ok else 1.0  # Bonferroni: destinations
         out[hub] = _Legs(p=pv, arrived=arrived, before=float(before[rt]), moved=moved,
                          gained=gained, z_fall=zt, z_near=float(z_near[rt]), z_rise=zn,
@@ -207,6 +217,17 @@ class BlockDetector(Detector):
                   "five groups of goods): a block of one tier at a large exporter"),
         Parameter("tier_pad_usd", 100_000.0, "the same pad for one tier's legs (each tier is "
                   "tested apart too, Bonferroni over the five groups of goods)"),
+        Parameter("levels", True, "test each group of goods' legs also as their own padded log "
+                  "levels, against each leg's own quarterly noise (`levels`): a direct flow a "
+                  "roundabout created has no control goods; Bonferroni over the legs tested"),
+        Parameter("level_tiers", True, "the level legs of each CHPL tier apart too"),
+        Parameter("level_pad_usd", 100_000.0, "USD a quarter added to a level leg before its "
+                  "log (a small series' lump is not a change)"),
+        Parameter("level_min_spread", 0.1, "floor of a level leg's spread (log), before and "
+                  "after the split"),
+        Parameter("supply_share", 0.5, "level legs: no block when the coalition's CHPL exports "
+                  "to the country fell by min_leg_z spreads and by at least this share of the "
+                  "direct fall (the goods stopped coming, they were not moved)"),
         Parameter("min_products", 5, "codes test: fewest CHPL and control products with "
                   "direct exports"),
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
@@ -226,17 +247,25 @@ class BlockDetector(Detector):
         first = ctx.post_start.year * 4 + (ctx.post_start.month - 1) // 3
         first += 0 if ctx.post_start.month % 3 == 1 else 1
         tot = pair_totals(ctx)
+        coalition = set(reference.parse_countries(ctx.coalition))
         # all CHPL goods, and each tier apart: a block of one tier (a list of chips) at a large
         # exporter is a few percent of its CHPL exports to the target but most of that tier's
-        groups = [("CHPL", tot, float(p["pad_usd"]))]
-        if p["tiers"] and "tier" in tot.columns:
+        groups = [("CHPL", tot, float(p["pad_usd"]), True)]
+        if "tier" in tot.columns and (p["tiers"] or p["level_tiers"]):
             groups += [(f"tier {t}", tot[(tot.grp == "control") | (tot.tier == t)],
-                        float(p["tier_pad_usd"])) for t in "1234"]  # fmt: skip
-        legs = []
-        for name, d, pad in groups:
+                        float(p["tier_pad_usd"]), bool(p["tiers"])) for t in "1234"]  # fmt: skip
+        # each group's legs twice: against its control goods (`legs`) and as its own level
+        # (`levels`: a flow a roundabout created has no control goods to speak of)
+        legs: list[tuple[str, Any, float]] = []
+        for name, d, pad, ratio in groups:
             L = make_legs(d, targets, (pre[0], pre[1]), pad, float(p["min_spread"]))
-            if L is not None:
-                legs.append((name, L))
+            if L is not None and ratio:
+                z = p["min_leg_z"] if name == "CHPL" else p["tier_min_leg_z"]
+                legs.append((name, L, float(z)))  # the group's name: its ratio legs
+            V = make_levels(d, targets, coalition, pre[0], float(p["level_pad_usd"]),
+                            float(p["level_min_spread"])) if p["levels"] else None  # fmt: skip
+            if V is not None and (name == "CHPL" or p["level_tiers"]):
+                legs.append((f"{name}{LEVELS}", V, float(p["min_leg_z"])))
         if not legs:
             return []
         L = legs[0][1]
@@ -247,9 +276,8 @@ class BlockDetector(Detector):
         direct = {h for (h, g) in L.row() if g == TARGET and h not in out_group}
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         n_groups = len(legs)
-        tests = {s: [(name, _legs_tests(Lg, s, direct, p, float(p["min_leg_z"] if name == "CHPL"
-                                                                 else p["tier_min_leg_z"])))
-                     for name, Lg in legs] for s in splits}  # fmt: skip
+        tests = {s: [(name, _legs_tests(Lg, s, direct, p, z)) for name, Lg, z in legs]
+                 for s in splits}  # fmt: skip
         for s in splits:
             total = tests[s][0][1]  # all CHPL goods: the candidate's size and the codes test
             for hub in direct:
@@ -290,11 +318,16 @@ class BlockDetector(Detector):
         via = ", ".join(f"{d} (+{money(g)}/yr, {z:.1f} spreads; its exports to {ctx.target} "
                         f"{zo:+.1f})" for d, z, zo, g in st.via[:4]) or "no country"  # fmt: skip
         top = ", ".join(st.codes[:4]) + (", ..." if len(st.codes) > 4 else "")
-        goods = "CHPL" if st.group == "CHPL" else f"CHPL {st.group}"
-        ev = (f"{hub}'s {goods} exports to {ctx.target}, against its control goods, fell "
+        levels = st.group.endswith(LEVELS)
+        group = st.group.removesuffix(LEVELS)
+        goods = "CHPL" if group == "CHPL" else f"CHPL {group}"
+        how = ("as a level, against its own quarterly noise" if levels
+               else "against its control goods")  # fmt: skip
+        ev = (f"{hub}'s {goods} exports to {ctx.target}, {how}, fell "
               f"{st.z_fall:.1f} spreads from {q_start(st.s):%Y-%m} (the quarters after against "
-              f"the {p['pre_quarters']} before) while its {goods} exports rose to {via}; "
-              f"{st.k1} of {st.n1} CHPL codes fell on the direct route vs {st.k0} of "
+              f"the {p['pre_quarters']} before) while its {goods} exports rose to {via}"
+              + ("; the coalition's supply to it did not fall" if levels else "")
+              + f"; {st.k1} of {st.n1} CHPL codes fell on the direct route vs {st.k0} of "
               f"{st.n0} control codes" + (f" ({top})" if st.k1 else "")
               + f"; strongest test: {st.which}; {money(st.moved_usd)}/yr off the direct "
               f"route, {money(st.gained_usd)}/yr more to those countries")  # fmt: skip
