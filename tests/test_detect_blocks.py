@@ -177,8 +177,90 @@ def test_a_block_of_one_tier_at_a_large_exporter() -> None:
     )  # fmt: skip
     from transship.analysis.detect.blocks import BlockDetector
 
-    assert BlockDetector().run(ctx) == []
-    found = BlockDetector(tiers=True).run(ctx)
-    assert [f.country for f in found] == ["H5"]
-    assert "tier 1" in found[0].evidence and "KAZ" in found[0].evidence
-    assert found[0].since == date(2023, 7, 1)
+    assert BlockDetector(levels=False).run(ctx) == []
+    for found in (BlockDetector(tiers=True, levels=False).run(ctx), BlockDetector().run(ctx)):
+        assert [f.country for f in found] == ["H5"]
+        assert "tier 1" in found[0].evidence and "KAZ" in found[0].evidence
+        assert found[0].since == date(2023, 7, 1)
+    # by default through the tier's level legs (`level_tiers`)
+    assert "tier 1 exports to russia, as a level" in BlockDetector().run(ctx)[0].evidence
+
+
+R_SPLIT = 2024 * 4 + 2  # 2024Q3
+
+
+def _roundabout_block(supply_after: float = 1.0) -> object:
+    """`_panel` plus R, which exports no control goods to RUS and no CHPL goods before
+    2022Q2, then (a roundabout) $0.3M a quarter of CHPL goods, smooth; from 2024Q3 60% of it
+    go to KAZ instead, which passes them on. The coalition (USA) supplies R with $1M a
+    quarter, times `supply_after` from 2024Q3."""
+    import pandas as pd
+
+    df = _panel({}, {})
+    rng = np.random.default_rng(5)
+    rows = []
+    for q in range(Q0, Q1 + 1):
+        v = 3e5 * math.exp(rng.normal(0, 0.05)) if q >= 2022 * 4 + 1 else 0.0
+        moved = 0.6 * v if q >= R_SPLIT else 0.0
+        rows += [("R", "RUS", "c0", "chpl", q, v - moved), ("R", "KAZ", "c0", "chpl", q, moved),
+                 ("KAZ", "RUS", "c0", "chpl", q, moved), ("R", "KAZ", "k0", "control", q, 2e5),
+                 ("USA", "R", "c0", "chpl", q, 1e6 * (supply_after if q >= R_SPLIT else 1.0))]
+    return pd.concat([df, pd.DataFrame(rows, columns=df.columns)], ignore_index=True)  # type: ignore[attr-defined]
+
+
+def test_a_block_of_a_flow_a_roundabout_created_is_found_as_a_level() -> None:
+    # R's CHPL-to-control ratio to RUS has no control goods and no baseline; its level falls
+    # from $0.3M to $0.12M a quarter (-0.6 in log, padded) and KAZ's rises from 0; its spread
+    # before is its one step up among 21 quarterly changes, 0.21, after it the floor, 0.1: 7
+    # spreads
+    from transship import reference
+    from transship.analysis.detect.blocks import BlockDetector, _legs_tests
+    from transship.analysis.detect.levels import make_levels
+
+    df = _roundabout_block()
+    tot = df.rename(columns={"hub": "exporter", "leg": "partner"})  # type: ignore[attr-defined]
+    coalition = set(reference.parse_countries("coalition"))
+    V = make_levels(tot, {"RUS"}, coalition, Q0, 1e5, 0.1)
+    t = _legs_tests(V, R_SPLIT, {"R"}, dict(BlockDetector().params), 2.0)["R"]
+    assert -7.2 < t.z_fall < -6.7 and [v[0] for v in t.via] == ["KAZ"] and t.p < 1e-20
+    assert not t.cut
+    found = _run(df)
+    assert [f.country for f in found] == ["R"]  # type: ignore[attr-defined]
+    f = found[0]
+    assert f.since == date(2024, 7, 1)  # type: ignore[attr-defined]
+    assert "KAZ" in f.evidence  # type: ignore[attr-defined]
+    # 60% of $0.3M a quarter: $0.72M a year
+    assert 0.68e6 < f.size_usd < 0.76e6  # type: ignore[attr-defined]
+
+
+def test_no_block_when_the_coalition_stopped_supplying() -> None:
+    # the same, but the coalition's supply to R falls to a fifth in 2024Q3: the goods stopped
+    # coming, no block by any test (`supply_share`: a fall of $3.2M a year, more than the
+    # direct fall of $0.72M); a fall of a tenth ($0.4M a year) is no reason
+    assert _run(_roundabout_block(supply_after=0.2)) == []
+    assert [f.country for f in _run(_roundabout_block(supply_after=0.9))] == ["R"]
+
+
+def test_level_legs_judge_a_leg_by_its_own_noise() -> None:
+    import pandas as pd
+
+    from transship.analysis.detect.levels import make_levels
+
+    qs = range(Q0, Q1 + 1)
+    rng = np.random.default_rng(3)
+    smooth = [3e5 * math.exp(rng.normal(0, 0.05)) * (0.4 if q >= SPLIT else 1.0) for q in qs]
+    lump = [4e5 if q == SPLIT + 2 else 0.0 for q in qs]  # one shipment after years of nothing
+    tot = pd.DataFrame([("A", "RUS", "chpl", q, v) for q, v in zip(qs, smooth, strict=True)]
+                       + [("B", "GEO", "chpl", q, v) for q, v in zip(qs, lump, strict=True)],
+                       columns=["exporter", "partner", "grp", "q", "v"])  # fmt: skip
+    L = make_levels(tot, {"RUS"}, set(), Q0, 1e5, 0.1)
+    assert L is not None
+    z, before, gain = L.change(SPLIT, 8, 16)
+    r = L.row()
+    a, b = r[("A", "t")], r[("B", "GEO")]
+    # A: log(0.22 / 0.4) = -0.6 against a spread of 0.1 (its floor): -14 spreads
+    assert -16 < z[a] < -12 and 1.1e6 < before[a] < 1.3e6 and -0.75e6 < gain[a] < -0.65e6
+    # B: one quarter at log(5) = 1.61 above the pad's level among 10 after the split, a mean
+    # rise of 0.16, against the quarters' own spread after (0.51, over sqrt 10): one spread,
+    # where the spread before (its floor, all zeros) would have made it 4.6
+    assert 0.95 < z[b] < 1.0

@@ -106,6 +106,7 @@ class _Legs:
     z_near: float
     z_rise: float
     via: tuple[tuple[str, float, float, float], ...]
+    cut: bool = False  # the coalition's supply to the candidate fell (`levels` legs only)
 
 
 def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
@@ -174,7 +175,7 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
         pv = min(1.0, norm_sf(zc) * max(n_dest, 1)) if ok else 1.0  # Bonferroni: destinations
         out[hub] = _Legs(p=pv, arrived=arrived, before=float(before[rt]), moved=moved,
                          gained=gained, z_fall=zt, z_near=float(z_near[rt]), z_rise=zn,
-                         via=tuple(via))  # fmt: skip
+                         via=tuple(via), cut=cut)  # fmt: skip
     return out
 
 
@@ -220,14 +221,17 @@ class BlockDetector(Detector):
         Parameter("levels", True, "test each group of goods' legs also as their own padded log "
                   "levels, against each leg's own quarterly noise (`levels`): a direct flow a "
                   "roundabout created has no control goods; Bonferroni over the legs tested"),
+        Parameter("level_pre_quarters", 8, "level legs: quarters before each split compared "
+                  "with those after (the flow's recent level)"),
         Parameter("level_tiers", True, "the level legs of each CHPL tier apart too"),
         Parameter("level_pad_usd", 100_000.0, "USD a quarter added to a level leg before its "
                   "log (a small series' lump is not a change)"),
         Parameter("level_min_spread", 0.1, "floor of a level leg's spread (log), before and "
                   "after the split"),
-        Parameter("supply_share", 0.5, "level legs: no block when the coalition's CHPL exports "
-                  "to the country fell by min_leg_z spreads and by at least this share of the "
-                  "direct fall (the goods stopped coming, they were not moved)"),
+        Parameter("supply_share", 1.0, "no block (by any test) when the coalition's CHPL "
+                  "exports to the country, as a level leg, fell by min_leg_z spreads and by at "
+                  "least this share of the direct fall in USD (the goods stopped coming, they "
+                  "were not moved)"),
         Parameter("min_products", 5, "codes test: fewest CHPL and control products with "
                   "direct exports"),
         Parameter("min_direct_usd", 250_000.0, "leave out candidates with less CHPL exports "
@@ -276,14 +280,17 @@ class BlockDetector(Detector):
         direct = {h for (h, g) in L.row() if g == TARGET and h not in out_group}
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         n_groups = len(legs)
-        tests = {s: [(name, _legs_tests(Lg, s, direct, p, z)) for name, Lg, z in legs]
-                 for s in splits}  # fmt: skip
+        lp = {**p, "pre_quarters": p["level_pre_quarters"]}  # the level legs' window before
+        tests = {s: [(name, _legs_tests(Lg, s, direct, lp if name.endswith(LEVELS) else p, z))
+                     for name, Lg, z in legs] for s in splits}  # fmt: skip
         for s in splits:
             total = tests[s][0][1]  # all CHPL goods: the candidate's size and the codes test
             for hub in direct:
                 if hub not in total or total[hub].before < p["min_direct_usd"]:
                     continue
                 cands = [(name, t[hub]) for name, t in tests[s] if hub in t]
+                if any(t.cut for name, t in cands if name == "CHPL" + LEVELS):
+                    continue  # the coalition stopped supplying it: no block, by any test
                 name, lt = min(cands, key=lambda c: c[1].p)
                 p_legs = min(1.0, lt.p * n_groups)
                 arrived = any(t.arrived for _, t in cands)
