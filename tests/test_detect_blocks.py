@@ -202,9 +202,13 @@ def _roundabout_block(supply_after: float = 1.0) -> object:
     for q in range(Q0, Q1 + 1):
         v = 3e5 * math.exp(rng.normal(0, 0.05)) if q >= 2022 * 4 + 1 else 0.0
         moved = 0.6 * v if q >= R_SPLIT else 0.0
-        rows += [("R", "RUS", "c0", "chpl", q, v - moved), ("R", "KAZ", "c0", "chpl", q, moved),
-                 ("KAZ", "RUS", "c0", "chpl", q, moved), ("R", "KAZ", "k0", "control", q, 2e5),
-                 ("USA", "R", "c0", "chpl", q, 1e6 * (supply_after if q >= R_SPLIT else 1.0))]
+        rows += [
+            ("R", "RUS", "c0", "chpl", q, v - moved),
+            ("R", "KAZ", "c0", "chpl", q, moved),
+            ("KAZ", "RUS", "c0", "chpl", q, moved),
+            ("R", "KAZ", "k0", "control", q, 2e5),
+            ("USA", "R", "c0", "chpl", q, 1e6 * (supply_after if q >= R_SPLIT else 1.0)),
+        ]
     return pd.concat([df, pd.DataFrame(rows, columns=df.columns)], ignore_index=True)  # type: ignore[attr-defined]
 
 

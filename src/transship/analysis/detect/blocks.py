@@ -69,7 +69,6 @@ from transship.analysis.detect.legs import TARGET, make_legs
 from transship.analysis.detect.levels import SUPPLY, make_levels
 from transship.analysis.detect.panel import pair_quarters, pair_totals
 
-
 LEVELS = " (levels)"  # the name of a group of goods' level legs: the group's and this
 
 

@@ -19,7 +19,6 @@ because the coalition stopped supplying the country is no block).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
