@@ -32,10 +32,13 @@ cross-section says so.
   direct down and the configured neighbours up by `log_change`, `pre_quarters` before and
   after s; one-sided Fisher exact: the candidate's own controls carry its lumpiness).
 
-With `tiers`, the legs test also runs on each CHPL tier's legs apart (a block of one tier at a
-large exporter is a few percent of its CHPL exports to the target but most of that tier's),
-at `tier_min_leg_z` and Bonferroni over the five groups of goods; off by default (on the
-check scenario sets it found a one-tier pattern in a world with no block).
+The legs test runs again on each group's level legs (`levels`, module `levels`: padded log
+CHPL USD against each leg's own quarterly noise, not against control goods, which a direct
+flow a roundabout created hardly has), on all CHPL goods and each tier apart (`level_tiers`:
+a block of one tier is a few percent of a large exporter's CHPL exports but most of the
+tier's); the ratio legs of each tier only with `tiers` (at `tier_min_leg_z`). Bonferroni over
+all the legs tested. No test counts at a split where the coalition's CHPL supply to the
+candidate fell by as much as its direct exports (`supply_share`: the goods stopped coming).
 
 Bonferroni over the two tests and the splits, Benjamini-Hochberg across candidates, which are
 every reporter outside the target and `exclude` (the coalition by default: a coalition
