@@ -84,6 +84,12 @@ def test_a_cut_alone_or_a_rise_alone_is_no_block() -> None:
     assert _run(rise) == []  # more to the neighbours, the direct route as it was
 
 
+def test_no_block_through_a_country_that_is_no_route() -> None:
+    # the same block as above, with KAZ among the countries that are no route (by default the
+    # coalition): nothing else rose, so nothing arrived
+    assert _run(_panel({"H4": 0.5}, {}), no_route="KAZ") == []
+
+
 def test_a_block_to_a_country_outside_the_neighbour_group() -> None:
     # the goods go on via ARE, which is not among the target's configured neighbours
     found = _run(_panel({"H2": 0.5}, {}, to=("ARE",)))

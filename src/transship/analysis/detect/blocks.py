@@ -111,8 +111,8 @@ class _Legs:
     cut: bool = False  # the coalition's supply to the candidate fell (`levels` legs only)
 
 
-def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
-                min_z: float) -> dict[str, _Legs]:  # fmt: skip
+def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any], min_z: float,
+                no_route: frozenset[str] = frozenset()) -> dict[str, _Legs]:  # fmt: skip
     """Per candidate with a leg to the target: the legs test at split `s` (see the module),
     the direct leg falling and the best route rising by at least `min_z` spreads."""
     w0, w1 = int(p["pre_quarters"]), int(p["post_quarters"])
@@ -127,7 +127,7 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
             onward[h] = r
         elif h == SUPPLY:
             supply[d] = r
-        elif h in direct:
+        elif h in direct:  # every destination counts in the Bonferroni, routes or not
             rows_of.setdefault(h, []).append((d, r))
     # most legs carry no block, so at this split the z of the legs to the target, and of the
     # legs to the other countries, are scaled by their spread about their median (MAD, at
@@ -151,7 +151,7 @@ def _legs_tests(L: Any, s: int, direct: set[str], p: dict[str, Any],
         via = []
         n_dest = len(rows_of.get(hub, []))
         for d, r in rows_of.get(hub, []) if moved > 0 else []:
-            if gain[r] < p["min_part"] * moved:
+            if gain[r] < p["min_part"] * moved or d in no_route:
                 continue
             zo = float(z[onward[d]]) if d in onward else 0.0
             if z[r] >= min_z:
@@ -242,6 +242,9 @@ class BlockDetector(Detector):
         Parameter("since_quarters", 4, "since: the split whose direct leg fell most between "
                   "this many quarters just before and just after it"),
         Parameter("exclude", "coalition", "countries that are not candidates"),
+        Parameter("no_route", "coalition", "countries that are no route for a block's goods "
+                  "(a coalition member passing CHPL goods on to the target is what the sanctions "
+                  "stop; its exports there fall)"),
     )  # fmt: skip
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -283,8 +286,9 @@ class BlockDetector(Detector):
         seen: dict[str, list[_Split]] = {}  # per candidate, the splits with evidence
         n_groups = len(legs)
         lp = {**p, "pre_quarters": p["level_pre_quarters"]}  # the level legs' window before
-        tests = {s: [(name, _legs_tests(Lg, s, direct, lp if name.endswith(LEVELS) else p, z))
-                     for name, Lg, z in legs] for s in splits}  # fmt: skip
+        nr = frozenset(reference.parse_countries(p["no_route"])) if p["no_route"] else frozenset()
+        tests = {s: [(name, _legs_tests(Lg, s, direct, lp if name.endswith(LEVELS) else p, z,
+                                        nr)) for name, Lg, z in legs] for s in splits}  # fmt: skip
         for s in splits:
             total = tests[s][0][1]  # all CHPL goods: the candidate's size and the codes test
             for hub in direct:
