@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -223,3 +224,27 @@ def test_compute_calls_arrow_as_pyarrow_compute_does() -> None:
         pc.cast(pa.array(["x"]), pa.int32())
     with pytest.raises(AttributeError):
         pc.no_such_function  # noqa: B018
+
+
+def test_compute_falls_back_to_pyarrow_compute_without_the_private_docs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # transship.compute reads a function's options class from a private attribute; a pyarrow
+    # without it must still compute, through pyarrow.compute's own wrapper
+    import pyarrow.compute as real
+
+    from transship import compute
+
+    class Bare:  # a registry function without `_doc`
+        def __init__(self, func: Any) -> None:
+            self.arity = func.arity
+
+    got = compute._c.get_function
+    monkeypatch.setattr(compute._c, "get_function", lambda name: Bare(got(name)))
+    compute._wrapper.cache_clear()
+    try:
+        s = pa.array([" 10 ", None])
+        assert compute.utf8_lpad(s, 6, "0").equals(real.utf8_lpad(s, 6, "0"))
+        assert compute._wrapper("utf8_lpad") is real.utf8_lpad
+    finally:
+        compute._wrapper.cache_clear()

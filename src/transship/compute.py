@@ -21,7 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
-from pyarrow import _compute as _c
+
+try:  # pyarrow's private registry module; pyarrow.compute re-exports what is used of it
+    from pyarrow import _compute as _c
+
+    _c.call_function, _c.get_function, _c.CastOptions  # noqa: B018
+except (ImportError, AttributeError):  # another pyarrow: the public module, imported
+    import pyarrow.compute as _c
 
 
 def cast(arr: Any, target_type: pa.DataType, safe: bool = True) -> Any:
@@ -63,7 +69,13 @@ def is_null(arr: Any) -> Any:
 def _wrapper(name: str) -> Callable[..., Any]:
     func = _c.get_function(name)
     arity = func.arity
-    options_class = getattr(_c, func._doc.options_class) if func._doc.options_class else None
+    try:  # a private attribute: with a pyarrow without it, pyarrow.compute's own wrapper
+        doc_class = func._doc.options_class
+    except AttributeError:
+        import pyarrow.compute
+
+        return getattr(pyarrow.compute, name)  # type: ignore[no-any-return]
+    options_class = getattr(_c, doc_class) if doc_class else None
 
     def wrapper(*args: Any, options: Any = None, memory_pool: Any = None, **kwargs: Any) -> Any:
         given = args if arity is Ellipsis else args[:arity]
