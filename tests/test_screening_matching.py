@@ -253,7 +253,7 @@ def test_screen_many_in_workers_is_screen_in_order(
 def _freeze_count(parties: list[tuple[str, str | None]]) -> list[list[int]]:
     import gc
 
-    return [[gc.get_freeze_count()] for _ in parties]
+    return [[gc.get_freeze_count() * (-1 if gc.isenabled() else 1)] for _ in parties]
 
 
 def test_screen_many_workers_fork_frozen(m: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,12 +269,31 @@ def test_screen_many_workers_fork_frozen(m: Matcher, monkeypatch: pytest.MonkeyP
     many = m.screen_many([("Rosneft", None)] * 40, workers=2)
     assert gc.get_freeze_count() == 0
     counts: list[Any] = [c for hits in many[1:] for c in hits]  # the first: here, unforked
-    assert len(counts) == 39 and min(counts) > 10_000
+    assert len(counts) == 39 and min(counts) > 10_000  # frozen, and no collector running
+    assert gc.isenabled()  # here it runs as before
     gc.freeze()  # a process that froze objects (a CLI's) keeps them frozen, and the pool's
     before = gc.get_freeze_count()
     m.screen_many([("Rosneft", None)] * 40, workers=2)
     assert gc.get_freeze_count() >= before
     gc.unfreeze()
+
+
+def test_screening_makes_no_reference_cycles(m: Matcher) -> None:
+    # screen_many's workers run without the cyclic collector: what matching drops must be
+    # freed by reference counting alone (no cycle left for a collector to find)
+    import gc
+
+    m.screen(_QUERIES[0])  # caches and lazy imports made before the count
+    gc.collect()
+    gc.disable()
+    try:
+        for q in (*_QUERIES, "김정은", "محمد بن سلمان", "Владимир Путин", "ולדימיר פוטין") * 2:
+            for country in (None, "RUS"):
+                m.search(q, country, limit=10)
+                m.screen(q, country)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_one_sided_word_and_list_initials_cost_a_flag() -> None:
