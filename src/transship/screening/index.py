@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from transship.screening.parsed import Parsed, metaphone_key, parse, rarity_weight
+from transship.screening.scriptkeys import list_script_keys, query_script_keys
 
-FORMAT_VERSION = 24  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
+FORMAT_VERSION = 25  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th; 8: bn/wld
 # connectors; 9: legal forms ou, doo, spol, zrt, pte, sdn; 10: Urdu letters, ul/ur/ud articles;
 # 11: the inherent vowel at the end of Indic-script words; 12: jr/sr/ii/iii titles, ordinals;
 # 13: legal forms llp, prjsc, nao, ak, fsue, fgup, gup, private, non; 14: number markers;
@@ -34,8 +35,8 @@ FORMAT_VERSION = 24  # 6: Arabic ain no longer splits a part; 7: ط+ه is not th
 # words only beside an Arabic article; 20: junior / senior names beside a legal form or a
 # generic word; 21: Greek in modern Greek romanization, Hangul runs of 5+ syllables whole;
 # 22: responsibility a legal word; mulla, maulvi, seyyed, sayyid ... titles; 23: farm,
-# outpost, network(s) generic words; 24: the legal phrase state
-# corporation, goskorporatsiya
+# outpost, network(s) generic words; 24: the legal phrase state corporation, goskorporatsiya;
+# 25: Hangul / Hebrew / kana retrieval keys (scriptkeys.py)
 _SEP = "\x1f"
 _FIELDS = ("entity_id", "caption", "name", "countries", "programs", "schema", "parts", "kinds",
            "core")  # fmt: skip
@@ -94,6 +95,23 @@ def _unpack(arr: np.ndarray) -> list[str]:
     return bytes(arr).decode("utf-8").split(_SEP)
 
 
+def _postings(
+    key_rows: dict[str, list[int]], n: int
+) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """Keys (their order), posting offsets, postings and each name's key norm (idf)."""
+    key_list = sorted(key_rows)
+    ptr = np.zeros(len(key_list) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(key_rows[k]) for k in key_list])
+    post = np.empty(int(ptr[-1]), dtype=np.int32)
+    norms = np.zeros(n, dtype=np.float64)
+    for ki, k in enumerate(key_list):
+        ids = key_rows[k]
+        post[ptr[ki] : ptr[ki + 1]] = ids
+        idf = math.log(1 + n / len(ids))
+        norms[ids] += idf * idf
+    return {k: i for i, k in enumerate(key_list)}, ptr, post, np.sqrt(norms)
+
+
 class NameIndex:
     """Parsed names of one list with retrieval postings; `build` or `from_bytes`."""
 
@@ -118,6 +136,8 @@ class NameIndex:
         self._key_info: dict[str, tuple[int, int, float] | None] = {}
         self._ptr_list: list[int] | None = None
         self._joined: list[str] | None = None
+        # The same names by the keys a Hangul, Hebrew or kana query meets (scriptkeys.py)
+        self.script: NameIndex | None = None
 
     @property
     def joined_core(self) -> list[str]:
@@ -133,6 +153,7 @@ class NameIndex:
         cols: dict[str, list[str]] = {f: [] for f in _FIELDS}
         df: Counter[str] = Counter()
         key_rows: dict[str, list[int]] = {}
+        script_rows: dict[str, list[int]] = {}  # scriptkeys.py: postings of their own
         for i, (eid, caption, name, countries, programs, schema) in enumerate(rows):
             p = parse(name)
             cols["entity_id"].append(str(eid))
@@ -147,19 +168,12 @@ class NameIndex:
             df.update(set(p.parts))
             for k in retrieval_keys(p):
                 key_rows.setdefault(k, []).append(i)
+            for k in list_script_keys(p):
+                script_rows.setdefault(k, []).append(i)
         n = len(cols["name"])
-        key_list = sorted(key_rows)
-        ptr = np.zeros(len(key_list) + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum([len(key_rows[k]) for k in key_list])
-        post = np.empty(int(ptr[-1]), dtype=np.int32)
-        norms = np.zeros(n, dtype=np.float64)
-        for ki, k in enumerate(key_list):
-            ids = key_rows[k]
-            post[ptr[ki] : ptr[ki + 1]] = ids
-            idf = math.log(1 + n / len(ids))
-            norms[ids] += idf * idf
-        keys = {k: i for i, k in enumerate(key_list)}
-        return cls(list_name, cols, dict(df), keys, ptr, post, np.sqrt(norms))
+        ix = cls(list_name, cols, dict(df), *_postings(key_rows, n))
+        ix.script = cls(list_name, {"name": cols["name"]}, {}, *_postings(script_rows, n))
+        return ix
 
     # -- persistence ---------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -169,6 +183,10 @@ class NameIndex:
         arrays["vocab_df"] = np.array([self.vocab_df[v] for v in vocab], dtype=np.int32)
         arrays["keys"] = _pack(sorted(self.keys, key=self.keys.__getitem__))
         arrays["ptr"], arrays["post"], arrays["norms"] = self.ptr, self.post, self.norms
+        if self.script is not None:
+            sk = self.script
+            arrays["sk_keys"] = _pack(sorted(sk.keys, key=sk.keys.__getitem__))
+            arrays["sk_ptr"], arrays["sk_post"], arrays["sk_norms"] = sk.ptr, sk.post, sk.norms
         arrays["meta"] = np.array([FORMAT_VERSION, self.n], dtype=np.int64)
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # type: ignore[arg-type]
@@ -183,7 +201,7 @@ class NameIndex:
             cols = {f: _unpack(z[f"col_{f}"]) if n else [] for f in _FIELDS}
             vocab = _unpack(z["vocab"]) if n else []
             keys = _unpack(z["keys"]) if n else []
-            return cls(
+            ix = cls(
                 list_name,
                 cols,
                 dict(zip(vocab, z["vocab_df"].tolist(), strict=True)),
@@ -192,6 +210,12 @@ class NameIndex:
                 z["post"],
                 z["norms"],
             )
+            if "sk_keys" in z.files:
+                sk = _unpack(z["sk_keys"]) if n and len(z["sk_keys"]) else []
+                ix.script = cls(list_name, {"name": cols["name"]}, {},
+                                {k: i for i, k in enumerate(sk)}, z["sk_ptr"], z["sk_post"],
+                                z["sk_norms"])  # fmt: skip
+            return ix
 
     # -- access --------------------------------------------------------------------------
     def parsed(self, i: int) -> Parsed:
@@ -347,64 +371,20 @@ class NameIndex:
         best = best[np.argsort(-scores[best], kind="stable")]
         return uniq[best[scores[best] >= min_cosine]].tolist()  # type: ignore[no-any-return]
 
+    def script_retrieve(self, q: Parsed, top_k: int = 10) -> list[int]:
+        """For a query in Hangul, Hebrew or kana, the names sharing the most of its script's
+        keys (scriptkeys.py), best first; [] for any other query."""
+        keys = query_script_keys(q)
+        if not keys or self.script is None:
+            return []
+        return self.script.retrieve(q, top_k, qkeys=keys)
+
 
 _metaphone = metaphone_key  # one cache for list and query parts
 
 
-def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:
-    """Build list `list_name`'s index from screening_names and store it (caller's transaction)."""
-    rows = con.execute(
-        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
-        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
-        [list_name],
-    ).fetchall()
-    idx = NameIndex.build(list_name, rows)
-    con.execute(DDL)
-    con.execute("DELETE FROM screening_index WHERE list = ?", [list_name])
-    con.execute(
-        "INSERT INTO screening_index VALUES (?, ?, ?, ?, ?)",
-        [list_name, input_sha256, FORMAT_VERSION, idx.n, idx.to_bytes()],
-    )
-    return idx
+# The warehouse side (screening_index rows) is indexstore.py's; imported here after NameIndex is
+# defined, so either module may be imported first.
+from transship.screening.indexstore import open_index, store_index  # noqa: E402
 
-
-def open_index(con: Any, list_name: str) -> NameIndex:
-    """The stored index of a list, or one built now when it is missing or stale."""
-    from transship.schema import table_exists
-
-    if table_exists(con, "screening_index"):
-        row = con.execute(
-            "SELECT i.data FROM screening_index i JOIN screening_lists l USING (list) "
-            "WHERE i.list = ? AND i.input_sha256 = l.input_sha256 AND i.format_version = ?",
-            [list_name, FORMAT_VERSION],
-        ).fetchone()
-        if row is not None:
-            return NameIndex.from_bytes(list_name, bytes(row[0]))
-    rows = con.execute(
-        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
-        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
-        [list_name],
-    ).fetchall()
-    idx = NameIndex.build(list_name, rows)
-    _keep(con, list_name, idx)
-    return idx
-
-
-def _keep(con: Any, list_name: str, idx: NameIndex) -> None:
-    """Store an index built because the stored one was missing or stale (a new index format
-    after an upgrade), when the warehouse is open for writing: the next run opens it instead
-    of building it again (~7 s for OFAC SDN + ua_war)."""
-    (readonly,) = con.execute(
-        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
-    sha = con.execute(
-        "SELECT input_sha256 FROM screening_lists WHERE list = ?", [list_name]
-    ).fetchone()
-    if readonly or sha is None:
-        return
-    con.execute(DDL)
-    con.execute("DELETE FROM screening_index WHERE list = ?", [list_name])
-    con.execute(
-        "INSERT INTO screening_index VALUES (?, ?, ?, ?, ?)",
-        [list_name, sha[0], FORMAT_VERSION, idx.n, idx.to_bytes()],
-    )
+__all__ = ["DDL", "FORMAT_VERSION", "NameIndex", "open_index", "retrieval_keys", "store_index"]

@@ -303,6 +303,9 @@ class Matcher:
             qkeys = qkeys | retrieval_keys(alt)
         best: dict[tuple[str, str], Hit] = {}
         found = self._prescreen(q, qcore, qkeys, [core_text(a) for a in alts])
+        if q.script:  # Hangul, Hebrew, kana: also the names their script's keys retrieve
+            found = [c + [i for i in ix.script_retrieve(q) if i not in c]
+                     for ix, c in zip(self.indexes, found, strict=True)]  # fmt: skip
         for ix, cands in zip(self.indexes, found, strict=True):
             # the query's part weights depend on the list (rarity) and on person or not only
             q_weights: dict[bool, tuple[list[float], bool]] = {}
