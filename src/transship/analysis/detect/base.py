@@ -151,6 +151,7 @@ def registry() -> dict[str, type[Detector]]:
         misdeclare,
         pooled,
         surges,
+        unitvalues,
     )
 
     return dict(_REGISTRY)

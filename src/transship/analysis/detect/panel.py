@@ -125,7 +125,7 @@ def pair_panel(ctx: Any, flow: str, partners: str | None, key: str = "pair_panel
     return ctx.memo(f"{key}:{flow}:{partners}", make)
 
 
-def _monthly_rows(ctx: Any) -> Any:
+def monthly_rows(ctx: Any) -> Any:
     """Both sides' monthly rows of CHPL and control codes from the baseline's start, in
     HS2022 codes (older revisions' through the product map), a country's trade with itself
     left out."""
@@ -134,26 +134,6 @@ def _monthly_rows(ctx: Any) -> Any:
     ctx.synthetic |= sel.synthetic
     t = sel.table
     return t.filter(t.partner != t.reporter)
-
-
-def code_table(ctx: Any) -> Any:
-    """Ibis table, materialised once per run where the backend allows (a temporary table):
-    flow, reporter, partner, hs2022, grp ('chpl' or 'control'), period, v (USD) and kg (net
-    weight) of every CHPL and control code, monthly, from the baseline's start (older
-    revisions' codes mapped to HS2022 by the product map), where net weight is reported."""
-
-    def make() -> Any:
-        t = _monthly_rows(ctx)
-        t = t.filter(t.net_kg > 0)
-        g = t.group_by("flow", "reporter", "partner", "hs2022", "grp", "period").agg(
-            v=t.value_usd.sum(), kg=t.net_kg.sum()
-        )
-        try:  # DuckDB: compute once, reuse in every detector of the run
-            return ctx.con.create_table(f"_transship_codes_{id(ctx)}", g, temp=True)
-        except Exception:  # a backend without temporary tables recomputes the expression
-            return g
-
-    return ctx.memo("code_table", make)
 
 
 def heading_table(ctx: Any) -> Any:
@@ -165,7 +145,7 @@ def heading_table(ctx: Any) -> Any:
     CHPL share from 2022: never a code shift)."""
 
     def make() -> Any:
-        t = _monthly_rows(ctx)
+        t = monthly_rows(ctx)
         is_x = t.flow == "export"
         c = t.grp == "chpl"
         t = t.mutate(exporter=is_x.ifelse(t.reporter, t.partner),

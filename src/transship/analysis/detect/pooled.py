@@ -11,9 +11,9 @@ The evidence, each from its own detector's tests (before their FDR; nothing is r
   direction, times two);
 - `code_shift`: the CHPL share falling while the heading's other codes rise (the stronger
   side, times two);
-- `unit_values` (off by default, `use_unit_values`: ~12 s on the demo warehouse): the
-  neighbour's USD/kg moving toward the CHPL code's (the strongest neighbour series of the
-  heading, times two);
+- `unit_values` (off by default, `use_unit_values`: ~6 s more CPU on the demo warehouse):
+  the neighbour's USD/kg moving toward the CHPL code's (the strongest neighbour series of
+  the heading, times two);
 - one more unit per pair, not tied to a heading: the mirror's test pooled over all of the
   pair's CHPL code windows (several codes a little off, none alone; times two and the
   quantiles tried, as the mirror takes it). Small misdeclared flows move a code now and then
@@ -70,8 +70,9 @@ class MisdeclarationDetector(Detector):
         Parameter("method", "fisher", "how a unit's p-values combine: fisher or stouffer"),
         Parameter("use_unit_values", False, "also pool the unit_values tests: they find the "
                   "misdeclarations both sides report alike (tuning sets: 24 of 38 misdeclared "
-                  "pairs instead of 19, precision 1.0) but take ~12 s more on the demo "
-                  "warehouse, where `detect` then needs ~33 s instead of ~19 s at load 2.5"),
+                  "pairs instead of 19, precision 1.0; check sets 8 of 11 at 0.80) but take "
+                  "~6 s more CPU on the demo warehouse, where `detect` then needs ~30 s "
+                  "instead of ~24 s at load 4"),
         Parameter("fired", 0.05, "the evidence names a test as fired at this p or below"),
         Parameter("min_moved_usd", 0.0, "leave out findings moving less a year"),
         Parameter("unit_values_alone", False, "keep a unit whose only test at or below "
@@ -197,7 +198,7 @@ class MisdeclarationDetector(Detector):
                      others: set[tuple[str, str, str]]) -> tuple[list[Finding], int]:  # fmt: skip
         """The unit_values tests as parts: those that fire, and those that do not on a unit
         another test tested (alone they could not make a finding: `unit_values_alone`)."""
-        from transship.analysis.detect.misdeclare import UnitValueDetector
+        from transship.analysis.detect.unitvalues import UnitValueDetector
 
         def make() -> tuple[list[Finding], int]:
             import numpy as np
