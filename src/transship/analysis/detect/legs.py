@@ -47,13 +47,15 @@ class Legs:
         i = s - self.q0
         j = min(i + post, self.last - self.q0 + 1)
 
-        def mean(cum: Any, a: int, b: int) -> Any:  # mean of columns a..b-1
-            return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
-
         scale = math.sqrt(1.0 / pre + 1.0 / (j - i))
-        z = (mean(self._cy, i, j) - mean(self._cy, i - pre, i)) / (self.sd * scale)
-        before = mean(self._cc, i - pre, i) * 4
-        return z, before, mean(self._cc, i, j) * 4 - before
+        z = (window_mean(self._cy, i, j) - window_mean(self._cy, i - pre, i)) / (self.sd * scale)
+        before = window_mean(self._cc, i - pre, i) * 4
+        return z, before, window_mean(self._cc, i, j) * 4 - before
+
+
+def window_mean(cum: Any, a: int, b: int) -> Any:
+    """Each row's mean of columns a..b-1, from the row-wise cumulative sums `cum`."""
+    return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
 
 
 def make_legs(tot: Any, targets: set[str], baseline: tuple[int, int], pad: float,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from transship.analysis.detect.legs import TARGET
+from transship.analysis.detect.legs import TARGET, window_mean
 
 SUPPLY = "_coalition"  # the exporter of the supply legs (leg = the country supplied)
 
@@ -71,21 +71,18 @@ class Levels:
         i = s - self.q0
         j = min(i + post, self.last - self.q0 + 1)
 
-        def mean(cum: Any, a: int, b: int) -> Any:  # mean of columns a..b-1
-            return (cum[:, b - 1] - (cum[:, a - 1] if a > 0 else 0.0)) / (b - a)
-
         import numpy as np
 
         n = j - i
-        m1 = mean(self._cy, i, j)
+        m1 = window_mean(self._cy, i, j)
         # the quarters after: their own spread about their mean (a lump among zeros is no
         # new level), floored
-        v1 = np.maximum(mean(self._cy2, i, j) - m1 * m1, 0.0) * n / max(n - 1, 1)
+        v1 = np.maximum(window_mean(self._cy2, i, j) - m1 * m1, 0.0) * n / max(n - 1, 1)
         s1 = np.maximum(np.sqrt(v1), self.min_spread)
         se = np.sqrt(self.spread(s) ** 2 / pre + s1 * s1 / n)
-        z = (m1 - mean(self._cy, i - pre, i)) / se
-        before = mean(self._cc, i - pre, i) * 4
-        return z, before, mean(self._cc, i, j) * 4 - before
+        z = (m1 - window_mean(self._cy, i - pre, i)) / se
+        before = window_mean(self._cc, i - pre, i) * 4
+        return z, before, window_mean(self._cc, i, j) * 4 - before
 
 
 def make_levels(tot: Any, targets: set[str], coalition: set[str], baseline_start: int,
