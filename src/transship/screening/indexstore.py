@@ -13,18 +13,8 @@ if TYPE_CHECKING:
 
 def store_index(con: Any, list_name: str, input_sha256: str) -> NameIndex:
     """Build list `list_name`'s index from screening_names and store it (caller's transaction)."""
-    rows = con.execute(
-        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
-        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
-        [list_name],
-    ).fetchall()
-    idx = NameIndex.build(list_name, rows)
-    con.execute(DDL)
-    con.execute("DELETE FROM screening_index WHERE list = ?", [list_name])
-    con.execute(
-        "INSERT INTO screening_index VALUES (?, ?, ?, ?, ?)",
-        [list_name, input_sha256, FORMAT_VERSION, idx.n, idx.to_bytes()],
-    )
+    idx = _build(con, list_name)
+    _write(con, list_name, input_sha256, idx)
     return idx
 
 
@@ -40,12 +30,7 @@ def open_index(con: Any, list_name: str) -> NameIndex:
         ).fetchone()
         if row is not None:
             return NameIndex.from_bytes(list_name, bytes(row[0]))
-    rows = con.execute(
-        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
-        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
-        [list_name],
-    ).fetchall()
-    idx = NameIndex.build(list_name, rows)
+    idx = _build(con, list_name)
     _keep(con, list_name, idx)
     return idx
 
@@ -62,11 +47,24 @@ def _keep(con: Any, list_name: str, idx: NameIndex) -> None:
     ).fetchone()
     if readonly or sha is None:
         return
+    _write(con, list_name, sha[0], idx)
+
+
+def _build(con: Any, list_name: str) -> NameIndex:
+    rows = con.execute(
+        "SELECT entity_id, caption, name, countries, programs, schema FROM screening_names "
+        "WHERE list = ? ORDER BY entity_id, kind DESC, name",
+        [list_name],
+    ).fetchall()
+    return NameIndex.build(list_name, rows)
+
+
+def _write(con: Any, list_name: str, input_sha256: str, idx: NameIndex) -> None:
     con.execute(DDL)
     con.execute("DELETE FROM screening_index WHERE list = ?", [list_name])
     con.execute(
         "INSERT INTO screening_index VALUES (?, ?, ?, ?, ?)",
-        [list_name, sha[0], FORMAT_VERSION, idx.n, idx.to_bytes()],
+        [list_name, input_sha256, FORMAT_VERSION, idx.n, idx.to_bytes()],
     )
 
 
