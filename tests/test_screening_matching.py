@@ -274,7 +274,9 @@ def test_screen_many_workers_fork_frozen(m: Matcher, monkeypatch: pytest.MonkeyP
     gc.freeze()  # a process that froze objects (a CLI's) keeps them frozen, and the pool's
     before = gc.get_freeze_count()
     m.screen_many([("Rosneft", None)] * 40, workers=2)
-    assert gc.get_freeze_count() >= before
+    # still frozen: unfreezing would leave 0 (a few frozen objects may be freed meanwhile,
+    # which lowers the count: 440,783 -> 440,778 in one full run)
+    assert gc.get_freeze_count() > before // 2
     gc.unfreeze()
 
 
