@@ -251,7 +251,8 @@ def test_audit_export_for_examiners(screened: Path, tmp_path: Path) -> None:
 
     from openpyxl import load_workbook
 
-    evil = write(tmp_path / "e.csv", HEADER + 'd9,2024-03-01,"=HYPERLINK(""x"")",TR,Romashka '
+    # a name a spreadsheet would run (an = formula is a row ERROR before it gets this far)
+    evil = write(tmp_path / "e.csv", HEADER + 'd9,2024-03-01,"@HYPERLINK ""x""",TR,Romashka '
                  "OOO,RU,CN,RU,940540,1,USD\n")  # fmt: skip
     screen_file(evil, "tr-customs-2024", ["hand"], screened)
     _review(screened, 1, "clear", "alice", "=cmd|' /C calc'!A0")
@@ -281,7 +282,7 @@ def test_audit_export_for_examiners(screened: Path, tmp_path: Path) -> None:
     assert wb.sheetnames == ["export", "decisions", "alerts", "reviews", "list_versions",
                              "policies"]  # fmt: skip
     names = [c.value for c in wb["alerts"]["J"]]  # exporter_name
-    assert '\'=HYPERLINK("x")' in names
+    assert '\'@HYPERLINK "x"' in names
     # never over the warehouse
     r = runner.invoke(app, [*base, "--out", str(screened), "--format", "json"])
     assert r.exit_code != 0 and "refusing to write there" in r.output
