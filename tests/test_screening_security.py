@@ -301,8 +301,10 @@ def test_a_file_with_two_columns_of_one_name_is_refused_naming_them(tmp_path: Pa
 
 
 FORMULAS = ['=HYPERLINK("http://x","Rosoboroneksport")', "=Rosoboroneksport",
-            "+cmd(1)", "@SUM(A1)", "- HYPERLINK (1)", '=CONCAT("Roso","boroneksport")']  # fmt: skip
-NOT_FORMULAS = ["+7 Group", "@Home LLC", "-Minus Ltd", "Rosoboroneksport (=ROE)"]
+            "+cmd(1)", "@SUM(A1)", "- HYPERLINK (1)", '=CONCAT("Roso","boroneksport")',
+            "+F2", "-$B$7", "-B52 Club", '+(HYPERLINK("x","Rosoboroneksport"))',
+            '\t=HYPERLINK("x","Rosoboroneksport")']  # fmt: skip
+NOT_FORMULAS = ["+7 Group", "@Home LLC", "-Minus Ltd", "Rosoboroneksport (=ROE)", "B52 Club"]
 
 
 @pytest.mark.parametrize("engine", ["vectorised", "single"])

@@ -229,6 +229,7 @@ def _generated_command(connector: Any) -> Any:
         from transship.cli.data import _run_ingest
 
         lean_ingest()
+        lean_started()  # a connector may read its input as it opens: with collection on
         _run_ingest(ctx, connector.open(file, **params), force=force)
 
     parameters = [

@@ -89,9 +89,14 @@ def _to_iso3(col: Any) -> Any:
 
 _COUNTRY_COLS = ("origin_country", "destination_country", "exporter_country", "consignee_country")
 # A party name a spreadsheet would run instead of show (=HYPERLINK("x","Rosoboronexport")
-# screened as its own text was an ALLOW): an input error, never a name. A leading + - @ is a
-# formula only before a function call (+7 Group, @Home LLC are names). RE2 and Python agree.
-FORMULA_NAME = r"^(=|[+@-][ \t]*[A-Za-z_][A-Za-z0-9_.]*[ \t]*[(])"
+# screened as its own text was an ALLOW): an input error, never a name. After leading white
+# space (OWASP's CSV-injection list: tab, CR), = always; + - @ before a function call, a
+# bracket or a cell reference (+F2 shows another cell: a description naming the listed party);
+# +7 Group, @Home LLC, -Minus Ltd stay names. RE2 and Python read the pattern alike.
+FORMULA_NAME = (
+    r"^[ \t\r\n]*(=|[+@-][ \t]*([(]|[A-Za-z_][A-Za-z0-9_.]*[ \t]*[(]"
+    r"|[$]?[A-Za-z]{1,3}[$]?[0-9]+([^A-Za-z0-9]|$)))"
+)
 _NAME_COLS = ("exporter_name", "consignee_name")
 
 

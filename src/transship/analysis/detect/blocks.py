@@ -287,8 +287,12 @@ class BlockDetector(Detector):
         n_groups = len(legs)
         lp = {**p, "pre_quarters": p["level_pre_quarters"]}  # the level legs' window before
         nr = frozenset(reference.parse_countries(p["no_route"])) if p["no_route"] else frozenset()
-        tests = {s: [(name, _legs_tests(Lg, s, direct, lp if name.endswith(LEVELS) else p, z,
-                                        nr)) for name, Lg, z in legs] for s in splits}  # fmt: skip
+        # a level leg needs its whole window before the split (a late baseline leaves fewer
+        # quarters than `level_pre_quarters`, and a shorter window would under-count "before")
+        w_lv = int(p["level_pre_quarters"])
+        tests = {s: [(name, {} if name.endswith(LEVELS) and s - Lg.q0 < w_lv else
+                      _legs_tests(Lg, s, direct, lp if name.endswith(LEVELS) else p, z, nr))
+                     for name, Lg, z in legs] for s in splits}  # fmt: skip
         for s in splits:
             total = tests[s][0][1]  # all CHPL goods: the candidate's size and the codes test
             for hub in direct:
