@@ -175,7 +175,7 @@ def part_similarity(
             s = 0.85
         elif len(ka_) >= 3 and abjad_skeleton(_no_pv(a)) == abjad_skeleton(_no_pv(b)):
             s = 0.85  # Arabic writes a foreign v as ف, p as ب (فلاديمير بوتين: VLADIMIR PUTIN)
-        elif script == HEBREW and len(ka_) >= 2 and _hebrew(a) == _hebrew(b):
+        elif script == HEBREW and len(ka_) >= 2 and hebrew_key(a) == hebrew_key(b):
             # Hebrew י is English j, ת its th, ב b or v (בנימין / Benjamin, לברוב / Lavrov)
             s = 0.85
         elif _inner_al(a) != a or _inner_al(b) != b:
@@ -246,7 +246,8 @@ def _kana_alike(a: str, b: str) -> bool:
     return ka == kb or (min(len(ka), len(kb)) >= 4 and (ka == kb[1:] or kb == ka[1:]))
 
 
-def _hebrew(part: str) -> str:
+def hebrew_key(part: str) -> str:
+    """A romanized Hebrew name part's consonant key (j = y, th = t, v = b)."""
     return abjad_skeleton(part.replace("j", "y").replace("th", "t").replace("v", "b"))
 
 

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 
 def _hebrew_key(part: str) -> str:
-    from transship.screening.parsed import _hebrew
+    from transship.screening.parsed import hebrew_key
 
-    return _hebrew(part)
+    return hebrew_key(part)
 
 
 # One letter a script, before the key: a key of one script never meets another's.
