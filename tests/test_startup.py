@@ -248,3 +248,31 @@ def test_compute_falls_back_to_pyarrow_compute_without_the_private_docs(
         assert compute._wrapper("utf8_lpad") is real.utf8_lpad
     finally:
         compute._wrapper.cache_clear()
+
+
+def test_closing_a_read_ahead_whose_read_is_stalled_returns() -> None:
+    # a producer blocked inside a read (a pipe that stalls) cannot see the stop flag; close()
+    # must still return, so that the error that made the caller close (a warehouse that failed
+    # to open) reaches the user instead of a hang
+    from transship import ahead
+
+    release = threading.Event()
+
+    def stalled() -> Iterator[int]:
+        yield 1
+        release.wait()  # the read that never ends (until the test lets it)
+        yield 2
+
+    p = Prefetch(stalled(), depth=1)
+    assert next(p) == 1
+    done = threading.Event()
+    old = ahead.CLOSE_WAIT_S
+    ahead.CLOSE_WAIT_S = 0.2
+    try:
+        closer = threading.Thread(target=lambda: (p.close(), done.set()), daemon=True)
+        closer.start()
+        closer.join(60)  # a generous bound: it hung for ever before
+        assert done.is_set()
+    finally:
+        ahead.CLOSE_WAIT_S = old
+        release.set()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+CLOSE_WAIT_S = 5.0  # how long close() waits for a stopped producer to finish its read
 
 
 class Prefetch(Iterator[T], Generic[T]):
@@ -66,13 +68,16 @@ class Prefetch(Iterator[T], Generic[T]):
         raise StopIteration
 
     def close(self) -> None:
-        """Stop the producer (if still running) and wait for it; idempotent."""
+        """Stop the producer (if still running) and wait for it, at most `CLOSE_WAIT_S` once
+        stopped; idempotent. A producer blocked inside a read (a pipe that stalls) cannot see
+        the stop flag: it is left behind (a daemon thread that holds only its input), so an
+        error raised meanwhile (a warehouse that failed to open) still reaches the caller."""
         self._finished = True
         self._stop.set()
-        while self._worker.is_alive():  # drain so a blocked producer can see the stop flag
-            with suppress(queue.Empty):
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while self._worker.is_alive() and time.monotonic() < deadline:
+            with suppress(queue.Empty):  # drain so a producer blocked on a full queue sees it
                 self._queue.get(timeout=0.1)
-        self._worker.join()
 
 
 def prefetch(items: Iterator[T], depth: int = 2, name: str = "transship-read") -> Prefetch[T]:
