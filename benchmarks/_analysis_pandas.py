@@ -57,9 +57,9 @@ def pd_flows(df: Any) -> Any:
     # each product averaged over the baseline years it is comparable in: the years whose
     # reported revisions have a code for it (a code new in HS2017 is not counted in 2015-16)
     base = base.assign(year=base.period.dt.year)
-    pm = pd_products(base[["hs_rev", "hs"]].drop_duplicates(), "chpl")[["hs_rev", "hs2022"]]
+    pm = base[["hs_rev", "hs2022"]].drop_duplicates()  # d's rows carry their product already
     revs = base[["year", "hs_rev"]].drop_duplicates()
-    n_years = revs.merge(pm.drop_duplicates(), on="hs_rev")[["year", "hs2022"]]
+    n_years = revs.merge(pm, on="hs_rev")[["year", "hs2022"]]
     n_years = n_years.drop_duplicates().groupby("hs2022").size().rename("n_years")
     base = base.merge(n_years, left_on="hs2022", right_index=True)
     out = pd.concat(

@@ -100,6 +100,7 @@ FORMULA_NAME = (
 _NAME_COLS = ("exporter_name", "consignee_name")
 
 
+@functools.cache  # the same statement every call: built once
 def _prepare_sql() -> str:
     # Clean each field once (inner query), then collect every problem of a row (outer).
     country_errors = ",\n".join(
